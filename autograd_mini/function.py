@@ -1,0 +1,232 @@
+"""``Function``: the one mechanism every differentiable op is built on (and users extend).
+
+An op is a subclass with two static methods on plain arrays::
+
+    class Cube(am.Function):
+        '''y = x**3;  dy/dx = 3 x**2'''
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x ** 3
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return grad * 3 * x ** 2
+
+    y = Cube.apply(t)
+
+``apply`` unwraps Tensors to ndarrays, runs ``forward``, and records the op in the graph only
+when grad mode is on and some input requires grad (``ctx.needs_input_grad[i]`` tells which).
+``backward`` returns one gradient per input (``None`` where not needed); it may return a
+gradient of the broadcast shape: the engine reduces it with ``unbroadcast``, centrally.
+
+One gradient formula serves two paths. For first-order gradients ``backward`` receives
+ndarrays. With ``create_graph=True`` it receives Tensors (the saved inputs and output become
+the graph's own Tensors), so the formula itself is recorded and can be differentiated again.
+Write backward with operators, methods both types share (``.sum``, ``.reshape``, ``@``, ...)
+and the helpers in ``autograd_mini.ops.dual``.
+
+Arrays saved for backward are made read-only until the graph is released, so modifying one
+in place before backward raises an error instead of silently giving a wrong gradient.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import weakref
+
+import numpy as np
+
+from .grad_mode import is_anomaly_enabled, is_grad_enabled
+from .tensor import Tensor
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+# id(array) -> [array, count]: arrays this module made read-only, and how many graphs hold them
+_protected: dict[int, list] = {}
+
+
+def _protect(array: np.ndarray, held: list) -> None:
+    for a in (array, array.base) if array.base is not None else (array,):
+        if type(a) is not np.ndarray:
+            continue
+        entry = _protected.get(id(a))
+        if entry is not None:
+            entry[1] += 1
+            held.append(a)
+        elif a.flags.writeable:
+            a.flags.writeable = False
+            _protected[id(a)] = [a, 1]
+            held.append(a)
+
+
+def _unprotect(held: list) -> None:
+    for a in held:
+        entry = _protected.get(id(a))
+        if entry is None:
+            continue
+        entry[1] -= 1
+        if entry[1] == 0:
+            del _protected[id(a)]
+            try:
+                a.flags.writeable = True
+            except ValueError:  # its base was made read-only by someone else meanwhile
+                pass
+
+
+class Function:
+    """Base class of differentiable operations; an instance is the op's saved context."""
+
+    __slots__ = ("parents", "edges", "needs_input_grad", "saved", "_out", "_held", "_trace",
+                 "__dict__", "__weakref__")
+    #: the op's name in errors and graph drawings (default: the class name, lower case)
+    name: str = ""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "name" not in cls.__dict__:
+            cls.name = cls.__name__.lower()
+
+    # ---- what subclasses write -------------------------------------------------------------
+    @staticmethod
+    def forward(ctx, *arrays, **options):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise NotImplementedError
+
+    def save_for_backward(self, *items) -> None:
+        """Keep arrays (or other values) for ``backward``; read them as ``ctx.saved_tensors``."""
+        self.saved = items
+
+    @property
+    def saved_tensors(self) -> tuple:
+        return self.saved
+
+    # ---- the mechanism ---------------------------------------------------------------------
+    @classmethod
+    def apply(cls, *args, **options):
+        """Run the op on ``args`` (Tensors or constants) and record it when a gradient is needed."""
+        arrays = []
+        needs = []
+        record = False
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a.data)
+                needs.append(a.requires_grad)
+                record = record or a.requires_grad
+            else:
+                arrays.append(a)
+                needs.append(False)
+        ctx = cls.__new__(cls)
+        ctx.needs_input_grad = tuple(needs)
+        ctx.saved = ()
+        try:
+            out = cls.forward(ctx, *arrays, **options)
+        except (ValueError, IndexError, TypeError) as error:
+            raise _explain(cls.name, arrays, error) from None
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)
+        anomaly = is_anomaly_enabled()
+        if anomaly:
+            ctx.parents = args
+            ctx._trace = _user_frame()
+            ctx.check_finite(out, "forward")
+        if not (record and is_grad_enabled()):
+            return Tensor._wrap(out)
+        ctx.parents = tuple(a if isinstance(a, Tensor) and a.requires_grad else None for a in args)
+        ctx.edges = tuple(p for p in ctx.parents if p is not None)
+        if not anomaly:
+            ctx._trace = None
+        held = []
+        for item in ctx.saved:
+            if type(item) is np.ndarray:
+                _protect(item, held)
+        ctx._held = held
+        result = Tensor._wrap(out, ctx)
+        ctx._out = weakref.ref(result)
+        return result
+
+    def run_backward(self, grad, create_graph: bool, output):
+        """Call ``backward``; with ``create_graph`` the saved arrays are handed over as Tensors."""
+        if create_graph:
+            plain = self.saved
+            self.saved = tuple(self._as_graph(item, output) for item in plain)
+            try:
+                grads = type(self).backward(self, grad)
+            finally:
+                self.saved = plain
+        else:
+            grads = type(self).backward(self, grad)
+        if not isinstance(grads, tuple):
+            grads = (grads,)
+        if len(grads) != len(self.parents):
+            raise RuntimeError(
+                f"{self.name}.backward returned {len(grads)} gradients for {len(self.parents)} inputs"
+            )
+        return grads
+
+    def _as_graph(self, item, output):
+        if type(item) is not np.ndarray:
+            return item
+        if output.data is item:
+            return output
+        for parent in self.edges:
+            if parent.data is item:
+                return parent
+        return item  # an array computed inside forward: a constant of the gradient graph
+
+    def release(self) -> None:
+        """Drop saved arrays and the links to inputs (the graph is freed as backward goes)."""
+        if self.edges is None:
+            return
+        _unprotect(self._held)
+        self._held = ()
+        self.saved = ()
+        self.edges = None
+
+    def __del__(self):
+        held = getattr(self, "_held", None)
+        if held:
+            _unprotect(held)
+
+    # ---- diagnostics -----------------------------------------------------------------------
+    def where(self) -> str:
+        """' (created at file:line)' when anomaly mode recorded it, else ''."""
+        trace = getattr(self, "_trace", None)
+        return f" (created at {trace})" if trace else ""
+
+    def check_finite(self, array, phase: str) -> None:
+        data = array.data if isinstance(array, Tensor) else array
+        if np.issubdtype(np.asarray(data).dtype, np.inexact) and not np.all(np.isfinite(data)):
+            shapes = ", ".join(str(np.shape(getattr(p, "data", p))) for p in self.parents)
+            what = "output" if phase == "forward" else "gradient"
+            raise FloatingPointError(
+                f"detect_anomaly: op '{self.name}' produced a non-finite {what} in {phase} "
+                f"(input shapes {shapes}){self.where()}"
+            )
+
+
+def _user_frame() -> str:
+    frame = sys._getframe(2)
+    while frame is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)).startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+    if frame is None:
+        return "unknown location"
+    return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+
+
+def _explain(name: str, arrays, error: Exception) -> Exception:
+    message = str(error)
+    if message.startswith(name + ":"):
+        return error
+    shapes = [np.shape(a) for a in arrays if isinstance(a, (np.ndarray, list, tuple))]
+    if len(shapes) >= 2:
+        described = f"shapes {shapes[0]} and {shapes[1]}" + "".join(f" and {s}" for s in shapes[2:])
+    elif shapes:
+        described = f"shape {shapes[0]}"
+    else:
+        described = "scalar inputs"
+    return type(error)(f"{name}: {described}: {message}")

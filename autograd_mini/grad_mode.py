@@ -1,0 +1,60 @@
+"""Thread-local switches of the engine: gradient recording and anomaly detection.
+
+``no_grad()`` stops recording (like ``torch.no_grad``), ``enable_grad()`` turns it back on
+inside a ``no_grad`` block, ``detect_anomaly()`` checks every op's output and every gradient
+for NaN/Inf and names the op and the user's source line that created it.
+All three work as context managers and as decorators.
+"""
+from __future__ import annotations
+
+import contextlib
+import threading
+
+_state = threading.local()
+
+
+def is_grad_enabled() -> bool:
+    """True when operations on tensors that require grad are recorded."""
+    return getattr(_state, "grad", True)
+
+
+def is_anomaly_enabled() -> bool:
+    """True inside ``detect_anomaly()``."""
+    return getattr(_state, "anomaly", False)
+
+
+@contextlib.contextmanager
+def _set(name, value):
+    previous = getattr(_state, name, _DEFAULTS[name])
+    setattr(_state, name, value)
+    try:
+        yield
+    finally:
+        setattr(_state, name, previous)
+
+
+_DEFAULTS = {"grad": True, "anomaly": False}
+
+
+def no_grad():
+    """Context manager / decorator: operations inside record no graph."""
+    return _set("grad", False)
+
+
+def enable_grad():
+    """Context manager / decorator: record operations again (inside ``no_grad``)."""
+    return _set("grad", True)
+
+
+def set_grad_enabled(mode: bool):
+    """Context manager / decorator: record operations iff ``mode``."""
+    return _set("grad", bool(mode))
+
+
+def detect_anomaly():
+    """Context manager / decorator: raise at the first NaN/Inf in forward or backward.
+
+    The error names the op, its input shapes and the source line that created the op.
+    Recording that line costs time, so this mode is for debugging only.
+    """
+    return _set("anomaly", True)

@@ -1,0 +1,315 @@
+"""``Tensor``: a thin wrapper of a numpy array that records the ops applied to it.
+
+The Tensor holds the array (``.data``), its gradient (``.grad``, a Tensor or None), and the
+op that produced it (``._ctx``, a ``Function`` instance; None for leaves). All arithmetic is
+delegated to the ops in ``autograd_mini.ops``; this file only wires operators to them.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+
+def _as_array(data, dtype=None) -> np.ndarray:
+    if isinstance(data, Tensor):
+        data = data.data
+    try:
+        array = np.array(data, dtype=dtype, copy=True)
+    except (TypeError, ValueError) as error:
+        raise TypeError(
+            f"tensor: expected numbers, a nested list of numbers or an ndarray, got "
+            f"{type(data).__name__} ({error})"
+        ) from None
+    if array.dtype == object or array.dtype.kind in "USV":
+        raise TypeError(f"tensor: expected numeric data, got an array of dtype {array.dtype}")
+    return array
+
+
+class Tensor:
+    """An n-d array node of the graph. Build one with ``am.tensor(...)``."""
+
+    __slots__ = ("data", "grad", "_ctx", "_requires_grad", "name", "_retains_grad", "__weakref__")
+    __array_ufunc__ = None  # ndarray (op) Tensor defers to the Tensor's reflected operator
+    __array_priority__ = 1000
+
+    def __init__(self, data, requires_grad: bool = False, dtype=None, name: str | None = None):
+        self.data = data if type(data) is np.ndarray and dtype is None else _as_array(data, dtype)
+        self.grad = None
+        self._ctx = None
+        self._requires_grad = False
+        self.name = name
+        self._retains_grad = False
+        if requires_grad:
+            self.requires_grad = True
+
+    @classmethod
+    def _wrap(cls, array: np.ndarray, ctx=None) -> "Tensor":
+        """Fast constructor for op results (no copy, no checks)."""
+        t = cls.__new__(cls)
+        t.data = array
+        t.grad = None
+        t._ctx = ctx
+        t._requires_grad = ctx is not None and array.dtype.kind == "f"
+        t.name = None
+        t._retains_grad = False
+        return t
+
+    # ---- gradient bookkeeping ----------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if value and self.data.dtype.kind not in "f":
+            raise TypeError(
+                f"only floating-point tensors can require grad, got dtype {self.data.dtype}"
+                f"{' for ' + repr(self.name) if self.name else ''}"
+            )
+        if not value and self._ctx is not None:
+            raise RuntimeError("requires_grad can only be turned off on leaves; use .detach()")
+        self._requires_grad = bool(value)
+
+    def requires_grad_(self, value: bool = True) -> "Tensor":
+        self.requires_grad = value
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._ctx is None
+
+    @property
+    def grad_fn(self):
+        """The op that produced this tensor (a ``Function`` instance), None for leaves."""
+        return self._ctx
+
+    def retain_grad(self) -> "Tensor":
+        """Keep this non-leaf tensor's gradient in ``.grad`` during backward."""
+        self._retains_grad = True
+        return self
+
+    def detach(self) -> "Tensor":
+        """The same data, cut from the graph (shares memory, like torch's detach)."""
+        return Tensor._wrap(self.data)
+
+    def backward(self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False):
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (chain rule over the graph).
+
+        ``gradient`` is the upstream gradient, required unless ``self`` has one element.
+        The graph's saved arrays are released afterwards unless ``retain_graph`` (which
+        defaults to ``create_graph``). ``create_graph=True`` makes the gradients themselves
+        differentiable.
+        """
+        from .engine import backward
+
+        if not self._requires_grad:
+            raise RuntimeError(
+                "backward: this tensor does not require grad and has no graph "
+                "(did you build it from tensors with requires_grad=True, outside no_grad()?)"
+            )
+        if gradient is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward: grad can be implicitly created only for single-element outputs; "
+                    f"this output has shape {self.shape}. Pass gradient= of that shape "
+                    f"(or reduce it first, e.g. .sum())"
+                )
+            seed = np.ones_like(self.data)
+        else:
+            seed = gradient.data if isinstance(gradient, Tensor) and not create_graph else gradient
+            if not isinstance(seed, Tensor):
+                seed = np.asarray(seed, dtype=self.dtype)
+            if seed.shape != self.shape:
+                raise ValueError(
+                    f"backward: gradient has shape {seed.shape} but the output has shape {self.shape}"
+                )
+        if create_graph and not isinstance(seed, Tensor):
+            seed = Tensor._wrap(seed)
+        if retain_graph is None:
+            retain_graph = create_graph
+        backward([self], [seed], retain_graph=retain_graph, create_graph=create_graph)
+
+    # ---- array-like views ----------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def T(self) -> "Tensor":
+        return _ops.transpose(self)
+
+    def item(self):
+        return self.data.item()
+
+    def numpy(self) -> np.ndarray:
+        return self.data
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        if dtype is not None and dtype != self.data.dtype:
+            return self.data.astype(dtype)
+        return self.data.copy() if copy else self.data
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __iter__(self):
+        for i in range(len(self.data)):
+            yield self[i]
+
+    def __bool__(self) -> bool:
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.data)
+
+    def __int__(self) -> int:
+        return int(self.data)
+
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        extras = []
+        if self.data.dtype not in (np.float64, np.int64, np.bool_):
+            extras.append(f"dtype={self.data.dtype}")
+        if self._ctx is not None:
+            extras.append(f"grad_fn={self._ctx.name}")
+        elif self._requires_grad:
+            extras.append("requires_grad=True")
+        if self.name:
+            extras.append(f"name={self.name!r}")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    # ---- operators (each delegates to one op) ------------------------------------------------
+    def __add__(self, other): return _ops.add(self, other)
+    def __radd__(self, other): return _ops.add(other, self)
+    def __sub__(self, other): return _ops.sub(self, other)
+    def __rsub__(self, other): return _ops.sub(other, self)
+    def __mul__(self, other): return _ops.mul(self, other)
+    def __rmul__(self, other): return _ops.mul(other, self)
+    def __truediv__(self, other): return _ops.div(self, other)
+    def __rtruediv__(self, other): return _ops.div(other, self)
+    def __pow__(self, other): return _ops.pow(self, other)
+    def __rpow__(self, other): return _ops.pow(other, self)
+    def __matmul__(self, other): return _ops.matmul(self, other)
+    def __rmatmul__(self, other): return _ops.matmul(other, self)
+    def __neg__(self): return _ops.neg(self)
+    def __pos__(self): return self
+    def __abs__(self): return _ops.abs(self)
+    def __getitem__(self, index): return _ops.getitem(self, index)
+
+    def __setitem__(self, index, value):
+        if self._requires_grad or self._ctx is not None:
+            raise RuntimeError(
+                "in-place assignment to a tensor that is part of a graph would make its gradient "
+                "wrong; assign to a .detach()ed copy, or build the value with am.where/concatenate"
+            )
+        self.data[index] = value.data if isinstance(value, Tensor) else value
+
+    # comparisons give boolean tensors that carry no gradient
+    def __lt__(self, other): return _compare(np.less, self, other)
+    def __le__(self, other): return _compare(np.less_equal, self, other)
+    def __gt__(self, other): return _compare(np.greater, self, other)
+    def __ge__(self, other): return _compare(np.greater_equal, self, other)
+    def __eq__(self, other): return _compare(np.equal, self, other)
+    def __ne__(self, other): return _compare(np.not_equal, self, other)
+
+    # ---- methods ---------------------------------------------------------------------------------
+    def exp(self): return _ops.exp(self)
+    def log(self): return _ops.log(self)
+    def sqrt(self): return _ops.sqrt(self)
+    def abs(self): return _ops.abs(self)
+    def sin(self): return _ops.sin(self)
+    def cos(self): return _ops.cos(self)
+    def tanh(self): return _ops.tanh(self)
+    def sigmoid(self): return _ops.sigmoid(self)
+    def relu(self): return _ops.relu(self)
+    def softplus(self): return _ops.softplus(self)
+    def square(self): return _ops.mul(self, self)
+    def clip(self, a_min=None, a_max=None): return _ops.clip(self, a_min, a_max)
+    def sum(self, axis=None, keepdims=False): return _ops.sum(self, axis, keepdims)
+    def mean(self, axis=None, keepdims=False): return _ops.mean(self, axis, keepdims)
+    def max(self, axis=None, keepdims=False): return _ops.max(self, axis, keepdims)
+    def min(self, axis=None, keepdims=False): return _ops.min(self, axis, keepdims)
+    def logsumexp(self, axis=-1, keepdims=False): return _ops.logsumexp(self, axis, keepdims)
+    def softmax(self, axis=-1): return _ops.softmax(self, axis)
+    def log_softmax(self, axis=-1): return _ops.log_softmax(self, axis)
+    def swapaxes(self, a, b): return _ops.swapaxes(self, a, b)
+    def expand_dims(self, axis): return _ops.expand_dims(self, axis)
+    def squeeze(self, axis=None): return _ops.squeeze(self, axis)
+    def flatten(self): return _ops.reshape(self, (-1,))
+    def broadcast_to(self, shape): return _ops.broadcast_to(self, shape)
+    def astype(self, dtype): return _ops.cast(self, dtype)
+    def matmul(self, other): return _ops.matmul(self, other)
+
+    def reshape(self, *shape):
+        return _ops.reshape(self, shape[0] if len(shape) == 1 and not isinstance(shape[0], numbers.Integral) else shape)
+
+    def transpose(self, *axes):
+        if len(axes) == 1 and (axes[0] is None or not isinstance(axes[0], numbers.Integral)):
+            axes = axes[0]
+        return _ops.transpose(self, axes or None)
+
+    def argmax(self, axis=None):
+        """Index of the largest element (an integer tensor, no gradient)."""
+        return Tensor._wrap(np.asarray(self.data.argmax(axis=axis)))
+
+    def argmin(self, axis=None):
+        return Tensor._wrap(np.asarray(self.data.argmin(axis=axis)))
+
+
+def _compare(ufunc, a, b) -> Tensor:
+    a = a.data if isinstance(a, Tensor) else a
+    b = b.data if isinstance(b, Tensor) else b
+    with np.errstate(invalid="ignore"):
+        return Tensor._wrap(np.asarray(ufunc(a, b)))
+
+
+def tensor(data, requires_grad: bool = False, dtype=None, name: str | None = None) -> Tensor:
+    """Make a leaf Tensor holding a copy of ``data`` (Python floats give float64).
+
+    A float32 array stays float32 (and so do its gradients); integer and bool data cannot
+    require grad.
+    """
+    return Tensor(_as_array(data, dtype), requires_grad=requires_grad, name=name)
+
+
+def as_tensor(data, dtype=None) -> Tensor:
+    """``data`` itself if it is already a Tensor (of ``dtype``), else a new leaf without grad."""
+    if isinstance(data, Tensor) and (dtype is None or data.dtype == np.dtype(dtype)):
+        return data
+    if type(data) is np.ndarray and (dtype is None or data.dtype == np.dtype(dtype)):
+        return Tensor._wrap(data)
+    return Tensor(_as_array(data, dtype))
+
+
+def zeros(shape, dtype=np.float64, requires_grad=False) -> Tensor:
+    return Tensor(np.zeros(shape, dtype=dtype), requires_grad=requires_grad)
+
+
+def ones(shape, dtype=np.float64, requires_grad=False) -> Tensor:
+    return Tensor(np.ones(shape, dtype=dtype), requires_grad=requires_grad)
+
+
+def randn(*shape, dtype=np.float64, requires_grad=False, rng=None) -> Tensor:
+    rng = np.random.default_rng() if rng is None else rng
+    return Tensor(rng.standard_normal(shape).astype(dtype, copy=False), requires_grad=requires_grad)
+
+
+from . import ops as _ops  # noqa: E402  (the ops build on Tensor, so they come after it)
