@@ -127,8 +127,10 @@ class Function:
             out = cls.forward(ctx, *arrays, **options)
         except (ValueError, IndexError, TypeError) as error:
             raise _explain(cls.name, arrays, error) from None
-        if type(out) is not np.ndarray:
-            out = np.asarray(out)
+        if type(out) is not np.ndarray:  # numpy gives scalars for 0-d results
+            scalar, out = out, np.asarray(out)
+            if ctx.saved:
+                ctx.saved = tuple(out if item is scalar else item for item in ctx.saved)
         anomaly = is_anomaly_enabled()
         if anomaly:
             ctx.parents = args
@@ -201,7 +203,7 @@ class Function:
     def check_finite(self, array, phase: str) -> None:
         data = array.data if isinstance(array, Tensor) else array
         if np.issubdtype(np.asarray(data).dtype, np.inexact) and not np.all(np.isfinite(data)):
-            shapes = ", ".join(str(np.shape(getattr(p, "data", p))) for p in self.parents)
+            shapes = ", ".join(str(np.shape((p.data if isinstance(p, Tensor) else p))) for p in self.parents)
             what = "output" if phase == "forward" else "gradient"
             raise FloatingPointError(
                 f"detect_anomaly: op '{self.name}' produced a non-finite {what} in {phase} "

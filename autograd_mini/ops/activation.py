@@ -62,7 +62,7 @@ class Relu(Function):
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
-        return g * (getattr(out, "data", out) > 0)
+        return g * (dual.raw(out) > 0)
 
 
 class LeakyRelu(Function):
@@ -191,5 +191,5 @@ def log_softmax(a, axis=-1):
 
 
 def _single_axis(name, a, axis):
-    (axis,) = normalize_axis(name, np.ndim(getattr(a, "data", a)), axis)
+    (axis,) = normalize_axis(name, np.ndim(dual.raw(a)), axis)
     return axis

@@ -63,3 +63,8 @@ def scatter_add(grad, index, shape):
         return ScatterAdd.apply(grad, index=index, shape=shape)
     from .shape import scatter_add_array
     return scatter_add_array(grad, index, shape)
+
+
+def raw(a):
+    """The ndarray behind ``a`` (a Tensor's data, or ``a`` itself): for masks and shapes."""
+    return a.data if isinstance(a, Tensor) else a

@@ -232,7 +232,7 @@ class Minimum(Function):
 
 
 def _share_by_mask(ctx, g, wins):
-    a, b = (getattr(x, "data", x) for x in ctx.saved_tensors)
+    a, b = (dual.raw(x) for x in ctx.saved_tensors)
     weight_a = wins(a, b) + 0.5 * np.equal(a, b)
     need_a, need_b = ctx.needs_input_grad
     return (g * weight_a if need_a else None), (g * (1.0 - weight_a) if need_b else None)

@@ -122,7 +122,7 @@ class LogSumExp(Function):
 
 
 def _reduce(cls, a, axis, keepdims):
-    return cls.apply(a, axes=normalize_axis(cls.name, np.ndim(getattr(a, "data", a)), axis), keepdims=keepdims)
+    return cls.apply(a, axes=normalize_axis(cls.name, np.ndim(dual.raw(a)), axis), keepdims=keepdims)
 
 
 def sum(a, axis=None, keepdims=False):  # noqa: A001 (the op's public name)

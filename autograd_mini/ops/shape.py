@@ -152,17 +152,17 @@ def reshape(a, shape):
 def transpose(a, axes=None):
     """Permute axes (reverse them when ``axes`` is None)."""
     if axes is not None:
-        ndim = np.ndim(getattr(a, "data", a))
+        ndim = np.ndim(dual.raw(a))
         axes = tuple(int(x) % ndim if ndim else int(x) for x in axes)
         if sorted(axes) != list(range(ndim)):
             raise ValueError(f"transpose: axes {axes} are not a permutation of the {ndim} axes of shape "
-                             f"{np.shape(getattr(a, 'data', a))}")
+                             f"{np.shape(dual.raw(a))}")
     return Transpose.apply(a, axes=axes)
 
 
 def swapaxes(a, axis1, axis2):
     """Exchange two axes."""
-    ndim = np.ndim(getattr(a, "data", a))
+    ndim = np.ndim(dual.raw(a))
     axes = list(range(ndim))
     axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
     return transpose(a, axes)
@@ -175,7 +175,7 @@ def broadcast_to(a, shape):
 
 def expand_dims(a, axis):
     """Insert a length-1 axis at ``axis``."""
-    shape = np.shape(getattr(a, "data", a))
+    shape = np.shape(dual.raw(a))
     new_ndim = len(shape) + 1
     ax = axis % new_ndim if -new_ndim <= axis < new_ndim else None
     if ax is None:
@@ -185,7 +185,7 @@ def expand_dims(a, axis):
 
 def squeeze(a, axis=None):
     """Remove length-1 axes (all of them, or those in ``axis``)."""
-    shape = np.shape(getattr(a, "data", a))
+    shape = np.shape(dual.raw(a))
     axes = normalize_axis("squeeze", len(shape), axis) if axis is not None else \
         tuple(i for i, n in enumerate(shape) if n == 1)
     for ax in axes:
