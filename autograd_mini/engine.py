@@ -15,7 +15,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from .grad_mode import is_anomaly_enabled, no_grad, set_grad_enabled
+from .grad_mode import no_grad, set_grad_enabled, state
 
 
 def topological_order(root, parents_of: Callable) -> list:
@@ -25,10 +25,12 @@ def topological_order(root, parents_of: Callable) -> list:
     consumers each node has, then emit a node once all its consumers are emitted.
     """
     consumers = {root: 0}
+    inputs_of = {}
     stack = [root]
     while stack:
         node = stack.pop()
-        for parent in parents_of(node):
+        inputs_of[node] = parents = parents_of(node)
+        for parent in parents:
             if parent in consumers:
                 consumers[parent] += 1
             else:
@@ -39,7 +41,7 @@ def topological_order(root, parents_of: Callable) -> list:
     while ready:
         node = ready.pop()
         order.append(node)
-        for parent in parents_of(node):
+        for parent in inputs_of[node]:
             left = consumers[parent] - 1
             consumers[parent] = left
             if left == 0:
@@ -105,7 +107,7 @@ def backward(roots: Iterable, grad_roots: Iterable, *, retain_graph: bool = Fals
     wanted = None if inputs is None else {t: i for i, t in enumerate(inputs)}
     results = [None] * (0 if inputs is None else len(inputs))
     handed_to_leaves = set()  # ids of arrays given to a leaf's .grad in this pass
-    anomaly = is_anomaly_enabled()
+    anomaly = state.anomaly
     for root, g in grads.items():
         if not create_graph and isinstance(g, np.ndarray):
             handed_to_leaves.add(id(g))  # a caller's seed array is never stored uncopied
@@ -124,14 +126,23 @@ def backward(roots: Iterable, grad_roots: Iterable, *, retain_graph: bool = Fals
                 continue
             if wanted is None and node._retains_grad:
                 node.grad = g if create_graph else Tensor(g.copy())
-            parent_grads = ctx.run_backward(g, create_graph, node)
-            for parent, pg in zip(ctx.parents, parent_grads):
-                if parent is None or pg is None:
+            if create_graph:
+                parent_grads = ctx.run_backward(g, True, node)
+            else:
+                parent_grads = ctx.backward(ctx, g)
+                if type(parent_grads) is not tuple:
+                    parent_grads = (parent_grads,)
+                if len(parent_grads) != len(ctx.parents):
+                    raise RuntimeError(f"{ctx.name}.backward returned {len(parent_grads)} gradients "
+                                       f"for {len(ctx.parents)} inputs")
+            for parent, need, pg in zip(ctx.parents, ctx.needs_input_grad, parent_grads):
+                if not need or pg is None:
                     continue
-                if pg.shape != parent.shape:
-                    pg = unbroadcast(pg, parent.shape)
-                if pg.dtype != parent.dtype:
-                    pg = pg.astype(parent.dtype)
+                target = parent.data
+                if pg.shape != target.shape:
+                    pg = unbroadcast(pg, target.shape)
+                if pg.dtype != target.dtype:
+                    pg = pg.astype(target.dtype)
                 if anomaly:
                     ctx.check_finite(pg, "backward")
                 if parent in grads:

@@ -27,59 +27,71 @@ the graph's own Tensors), so the formula itself is recorded and can be different
 Write backward with operators, methods both types share (``.sum``, ``.reshape``, ``@``, ...)
 and the helpers in ``autograd_mini.ops.dual``.
 
-Arrays saved for backward are made read-only until the graph is released, so modifying one
-in place before backward raises an error instead of silently giving a wrong gradient.
+Arrays saved for backward are made read-only until the graph is released, and the results of
+recorded ops are read-only arrays, so modifying a saved array in place before backward raises
+an error instead of silently giving a wrong gradient. Leaves' arrays become writable again
+once no graph holds them (after backward, or when the graph is dropped).
 """
 from __future__ import annotations
 
 import os
 import sys
-import weakref
 
 import numpy as np
 
-from .grad_mode import is_anomaly_enabled, is_grad_enabled
+from .grad_mode import state
 from .tensor import Tensor
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
-# id(array) -> [array, count]: arrays this module made read-only, and how many graphs hold them
-_protected: dict[int, list] = {}
+# arrays this module made read-only (id -> array) and how many graphs hold each (id -> count);
+# plain dicts of ints keep the per-op cost low (no new objects for the garbage collector)
+_protected: dict[int, np.ndarray] = {}
+_holders: dict[int, int] = {}
 
 
-def _protect(array: np.ndarray, held: list) -> None:
-    for a in (array, array.base) if array.base is not None else (array,):
-        if type(a) is not np.ndarray:
-            continue
-        entry = _protected.get(id(a))
-        if entry is not None:
-            entry[1] += 1
-            held.append(a)
-        elif a.flags.writeable:
-            a.flags.writeable = False
-            _protected[id(a)] = [a, 1]
-            held.append(a)
+def _protect_one(a: np.ndarray) -> tuple:
+    key = id(a)
+    count = _holders.get(key)
+    if count is not None:
+        _holders[key] = count + 1
+        return (a,)
+    if not a.flags.writeable:
+        return ()
+    a.flags.writeable = False
+    _protected[key] = a
+    _holders[key] = 1
+    return (a,)
 
 
-def _unprotect(held: list) -> None:
+def _protect(array: np.ndarray) -> tuple:
+    """Make ``array`` (and the array it views) read-only while a graph holds it."""
+    base = array.base
+    if type(base) is np.ndarray:
+        return _protect_one(array) + _protect_one(base)
+    return _protect_one(array)
+
+
+def _unprotect(held) -> None:
     for a in held:
-        entry = _protected.get(id(a))
-        if entry is None:
+        key = id(a)
+        count = _holders.get(key)
+        if count is None:
             continue
-        entry[1] -= 1
-        if entry[1] == 0:
-            del _protected[id(a)]
-            try:
-                a.flags.writeable = True
-            except ValueError:  # its base was made read-only by someone else meanwhile
-                pass
+        if count > 1:
+            _holders[key] = count - 1
+            continue
+        del _holders[key], _protected[key]
+        try:
+            a.flags.writeable = True
+        except ValueError:  # its base was made read-only by someone else meanwhile
+            pass
 
 
 class Function:
     """Base class of differentiable operations; an instance is the op's saved context."""
 
-    __slots__ = ("parents", "edges", "needs_input_grad", "saved", "_out", "_held", "_trace",
-                 "__dict__", "__weakref__")
+    __slots__ = ("parents", "edges", "needs_input_grad", "saved", "_held", "_trace", "__dict__")
     #: the op's name in errors and graph drawings (default: the class name, lower case)
     name: str = ""
 
@@ -111,17 +123,15 @@ class Function:
         """Run the op on ``args`` (Tensors or constants) and record it when a gradient is needed."""
         arrays = []
         needs = []
-        record = False
         for a in args:
             if isinstance(a, Tensor):
                 arrays.append(a.data)
-                needs.append(a.requires_grad)
-                record = record or a.requires_grad
+                needs.append(a._requires_grad)
             else:
                 arrays.append(a)
                 needs.append(False)
         ctx = cls.__new__(cls)
-        ctx.needs_input_grad = tuple(needs)
+        ctx.needs_input_grad = needs = tuple(needs)
         ctx.saved = ()
         try:
             out = cls.forward(ctx, *arrays, **options)
@@ -131,25 +141,34 @@ class Function:
             scalar, out = out, np.asarray(out)
             if ctx.saved:
                 ctx.saved = tuple(out if item is scalar else item for item in ctx.saved)
-        anomaly = is_anomaly_enabled()
+        anomaly = state.anomaly
         if anomaly:
             ctx.parents = args
             ctx._trace = _user_frame()
             ctx.check_finite(out, "forward")
-        if not (record and is_grad_enabled()):
+        if True not in needs or not state.grad:
             return Tensor._wrap(out)
-        ctx.parents = tuple(a if isinstance(a, Tensor) and a.requires_grad else None for a in args)
-        ctx.edges = tuple(p for p in ctx.parents if p is not None)
+        # parents: the inputs, aligned with needs_input_grad; edges: those that need a gradient
+        ctx.parents = args
+        if False in needs:
+            edges = []
+            for a, need in zip(args, needs):
+                if need:
+                    edges.append(a)
+            ctx.edges = edges
+        else:
+            ctx.edges = args
         if not anomaly:
             ctx._trace = None
-        held = []
+        held = ()
         for item in ctx.saved:
             if type(item) is np.ndarray:
-                _protect(item, held)
+                held += _protect(item)
         ctx._held = held
-        result = Tensor._wrap(out, ctx)
-        ctx._out = weakref.ref(result)
-        return result
+        if out.base is None and out is not arrays[0]:
+            # a recorded result may be saved by the ops that consume it: it stays read-only
+            out.flags.writeable = False
+        return Tensor._wrap(out, ctx)
 
     def run_backward(self, grad, create_graph: bool, output):
         """Call ``backward``; with ``create_graph`` the saved arrays are handed over as Tensors."""

@@ -10,30 +10,34 @@ from __future__ import annotations
 import contextlib
 import threading
 
-_state = threading.local()
+class _State(threading.local):
+    """Per-thread switches; class attributes are each new thread's defaults.
+    Hot paths read ``state.grad`` directly (an attribute read, no call)."""
+    grad = True
+    anomaly = False
+
+
+state = _State()
 
 
 def is_grad_enabled() -> bool:
     """True when operations on tensors that require grad are recorded."""
-    return getattr(_state, "grad", True)
+    return state.grad
 
 
 def is_anomaly_enabled() -> bool:
     """True inside ``detect_anomaly()``."""
-    return getattr(_state, "anomaly", False)
+    return state.anomaly
 
 
 @contextlib.contextmanager
 def _set(name, value):
-    previous = getattr(_state, name, _DEFAULTS[name])
-    setattr(_state, name, value)
+    previous = getattr(state, name)
+    setattr(state, name, value)
     try:
         yield
     finally:
-        setattr(_state, name, previous)
-
-
-_DEFAULTS = {"grad": True, "anomaly": False}
+        setattr(state, name, previous)
 
 
 def no_grad():
