@@ -206,7 +206,7 @@ class Function:
         _unprotect(self._held)
         self._held = ()
         self.saved = ()
-        self.edges = None
+        self.edges = self.parents = None
 
     def __del__(self):
         held = getattr(self, "_held", None)

@@ -85,10 +85,10 @@ def gradcheck(f, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e
         analytic_data = a.data.astype(np.float64)
         bad = ~(np.abs(analytic_data - numeric) <= atol + rtol * np.abs(numeric))
         if bad.any():
-            where = np.unravel_index(int(np.argmax(bad)), x.shape) if x.shape else ()
+            where = tuple(int(k) for k in np.unravel_index(int(np.argmax(bad)), x.shape)) if x.shape else ()
             return _fail(raise_exception,
                          f"gradcheck: gradient of input {i} (shape {x.shape}) differs from finite differences "
-                         f"at index {where}: analytic {analytic_data[where]!r}, numeric {numeric[where]!r} "
+                         f"at index {where}: analytic {float(analytic_data[where])!r}, numeric {float(numeric[where])!r} "
                          f"(atol={atol}, rtol={rtol}, eps={eps}; {int(bad.sum())} of {x.size} elements differ)")
     return True
 
