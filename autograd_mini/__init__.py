@@ -8,7 +8,8 @@
 """
 from .tensor import Tensor, as_tensor, ones, randn, tensor, zeros  # noqa: I001  (Tensor first: ops need it)
 from .function import Function
-from .grad_mode import detect_anomaly, enable_grad, is_anomaly_enabled, is_grad_enabled, no_grad, set_grad_enabled
+from .grad_mode import (detect_anomaly, enable_grad, is_anomaly_enabled, is_grad_enabled, name_scope, no_grad,
+                        set_grad_enabled)
 from .ops import (abs, add, broadcast_to, cast, clip, concatenate, cos, div, elu, exp, expand_dims, getitem,
                   leaky_relu, log, log_softmax, logsumexp, matmul, max, maximum, mean, min, minimum, mul, neg,
                   pow, relu, reshape, sigmoid, sin, softmax, softplus, sqrt, squeeze, stack, sub, sum, swapaxes,

@@ -91,7 +91,7 @@ def _unprotect(held) -> None:
 class Function:
     """Base class of differentiable operations; an instance is the op's saved context."""
 
-    __slots__ = ("parents", "edges", "needs_input_grad", "saved", "_held", "_trace", "__dict__")
+    __slots__ = ("parents", "edges", "needs_input_grad", "saved", "_held", "_trace", "scope", "__dict__")
     #: the op's name in errors and graph drawings (default: the class name, lower case)
     name: str = ""
 
@@ -160,6 +160,7 @@ class Function:
             ctx.edges = args
         if not anomaly:
             ctx._trace = None
+        ctx.scope = state.scope
         held = ()
         for item in ctx.saved:
             if type(item) is np.ndarray:

@@ -15,6 +15,7 @@ class _State(threading.local):
     Hot paths read ``state.grad`` directly (an attribute read, no call)."""
     grad = True
     anomaly = False
+    scope = None
 
 
 state = _State()
@@ -62,3 +63,17 @@ def detect_anomaly():
     Recording that line costs time, so this mode is for debugging only.
     """
     return _set("anomaly", True)
+
+
+@contextlib.contextmanager
+def name_scope(name: str):
+    """Label the ops recorded inside with ``name`` (nested scopes join with '/').
+
+    Graph drawings group ops by scope; ``nn`` layers open one named after the layer.
+    """
+    previous = state.scope
+    state.scope = name if previous is None else f"{previous}/{name}"
+    try:
+        yield
+    finally:
+        state.scope = previous

@@ -1,0 +1,4 @@
+"""Datasets in Keras' shapes: ``iris`` (embedded) and ``mnist`` (IDX files)."""
+from . import iris, mnist
+
+__all__ = ["iris", "mnist"]

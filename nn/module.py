@@ -1,0 +1,89 @@
+"""``Module`` and ``Parameter``: the PyTorch-style building blocks for custom loops."""
+from __future__ import annotations
+
+from typing import Iterator
+
+import numpy as np
+
+import autograd_mini as am
+
+
+class Parameter(am.Tensor):
+    """A leaf Tensor that a Module trains (``requires_grad=True``; ``trainable`` flag)."""
+
+    __slots__ = ("trainable",)
+
+    def __init__(self, data, name: str | None = None, trainable: bool = True):
+        array = np.asarray(data)
+        if array.dtype.kind != "f":
+            array = array.astype(np.float32)
+        super().__init__(np.array(array, copy=True), requires_grad=True, name=name)
+        self.trainable = trainable
+
+    def __repr__(self) -> str:
+        return f"Parameter(name={self.name!r}, shape={self.shape}, dtype={self.dtype})"
+
+
+class Module:
+    """Base class: holds Parameters and sub-Modules as attributes; call it on Tensors."""
+
+    def __init__(self):
+        self.training = True
+
+    def forward(self, *inputs):
+        raise NotImplementedError
+
+    def __call__(self, *inputs, **kwargs):
+        return self.forward(*inputs, **kwargs)
+
+    def _children(self):
+        for key, value in vars(self).items():
+            if isinstance(value, (Module, Parameter)):
+                yield key, value
+            elif isinstance(value, (list, tuple)):
+                for i, item in enumerate(value):
+                    if isinstance(item, (Module, Parameter)):
+                        yield f"{key}.{i}", item
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+        """(dotted name, Parameter) pairs in a stable order, each parameter once."""
+        seen = set()
+        stack = [(prefix, self)]
+        out = []
+        while stack:  # iterative: deep nestings do not recurse
+            path, module = stack.pop()
+            children = list(module._children())
+            for key, value in children:
+                name = f"{path}.{key}" if path else key
+                if isinstance(value, Parameter):
+                    if id(value) not in seen:
+                        seen.add(id(value))
+                        out.append((name, value))
+            for key, value in reversed(children):
+                if isinstance(value, Module):
+                    stack.append((f"{path}.{key}" if path else key, value))
+        return iter(out)
+
+    def parameters(self) -> list[Parameter]:
+        return [p for _, p in self.named_parameters()]
+
+    def modules(self) -> list["Module"]:
+        found, stack = [], [self]
+        while stack:
+            m = stack.pop()
+            found.append(m)
+            stack.extend(v for _, v in reversed(list(m._children())) if isinstance(v, Module))
+        return found
+
+    def zero_grad(self) -> None:
+        """Clear every parameter's gradient (set to None, as PyTorch does by default)."""
+        for p in self.parameters():
+            p.grad = None
+
+    def train(self, mode: bool = True) -> "Module":
+        for m in self.modules():
+            m.training = mode
+        return self
+
+    def eval(self) -> "Module":
+        return self.train(False)
