@@ -15,7 +15,7 @@ from _common import options, out_dir  # noqa: E402
 def main(argv=None):
     parser = options(__doc__.splitlines()[0], argv)
     args = parser.parse_args(argv)
-    model, history, _ = iris_sequential(epochs=30 if args.quick else 100)
+    model, history, _ = iris_sequential(epochs=100)  # 0.2 s: --quick changes nothing
     folder = out_dir(args.out, "iris_sequential")
     print(f"training curves written to {nn.plot_history(history, folder / 'history.png')}")
     return model, history
