@@ -13,8 +13,6 @@ import argparse
 import time
 from pathlib import Path
 
-import numpy as np
-
 from . import draw_graph, walkthroughs
 
 
@@ -54,11 +52,12 @@ def main(argv=None) -> Path:
               f"(lecture, activations rounded to 2 dp: {lecture[name]:.9f})")
 
     import nn  # the application part: nn stands on the core
-    from nn.lecture import iris_loop, iris_sequential
+    from nn.lecture import iris_loop, iris_sequential, plot_iris_curves
 
     _section("4. iris, low-level loop (tensors, backward(), manual update; lecture's table)")
     rows = iris_loop()
-    written.append(_plot_iris(rows, out / "iris_softmax_curves.png"))
+    written.append(plot_iris_curves(rows, out / "iris_softmax_curves.png",
+                                    "iris: softmax regression, the lecture's low-level loop"))
 
     _section("5. iris, Keras-style Sequential 4-8-4-3 with SGD(0.1)")
     model, history, _ = iris_sequential(epochs=100)
@@ -73,29 +72,6 @@ def main(argv=None) -> Path:
         print(f"  {path}")
     print(f"\nall outputs are in {out} ({time.perf_counter() - start:.1f} s)")
     return out
-
-
-def _plot_iris(rows, path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    rows = np.array(rows)
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.6))
-    ax1.plot(rows[:, 0], rows[:, 2], label="train loss")
-    ax1.plot(rows[:, 0], rows[:, 4], "--", label="test loss")
-    ax2.plot(rows[:, 0], rows[:, 1], label="train accuracy")
-    ax2.plot(rows[:, 0], rows[:, 3], "--", label="test accuracy")
-    for ax in (ax1, ax2):
-        ax.set_xlabel("iteration")
-        ax.legend()
-        ax.grid(alpha=0.3)
-    fig.suptitle("iris: softmax regression, the lecture's low-level loop")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return Path(path)
 
 
 if __name__ == "__main__":

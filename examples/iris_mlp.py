@@ -10,14 +10,13 @@ import sys
 if __package__ in (None, ""):
     sys.path.insert(0, __import__("os").path.dirname(__file__))
 from _common import options, out_dir  # noqa: E402
-from nn.lecture import iris_loop  # noqa: E402
-from iris_softmax import plot_curves  # noqa: E402
+from nn.lecture import iris_loop, plot_iris_curves  # noqa: E402
 
 
 def main(argv=None):
     args = options(__doc__.splitlines()[0], argv).parse_args(argv)
     rows = iris_loop(hidden=16)
-    path = plot_curves(rows, out_dir(args.out, "iris_mlp") / "curves.png", "iris: 4-16-3 relu network")
+    path = plot_iris_curves(rows, out_dir(args.out, "iris_mlp") / "curves.png", "iris: 4-16-3 relu network")
     print(f"curves written to {path}")
     return rows
 

@@ -7,34 +7,17 @@ from __future__ import annotations
 
 import sys
 
-import numpy as np
-
-from nn.lecture import iris_loop
+from nn.lecture import iris_loop, plot_iris_curves
 
 if __package__ in (None, ""):
     sys.path.insert(0, __import__("os").path.dirname(__file__))
-from _common import options, out_dir, pyplot, save_plot  # noqa: E402
-
-def plot_curves(rows, path, title):
-    plt = pyplot()
-    rows = np.array(rows)
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.6))
-    ax1.plot(rows[:, 0], rows[:, 2], label="train loss")
-    ax1.plot(rows[:, 0], rows[:, 4], "--", label="test loss")
-    ax2.plot(rows[:, 0], rows[:, 1], label="train accuracy")
-    ax2.plot(rows[:, 0], rows[:, 3], "--", label="test accuracy")
-    for ax in (ax1, ax2):
-        ax.set_xlabel("iteration")
-        ax.legend()
-        ax.grid(alpha=0.3)
-    fig.suptitle(title)
-    return save_plot(fig, path)
+from _common import options, out_dir  # noqa: E402
 
 
 def main(argv=None):
     args = options(__doc__.splitlines()[0], argv).parse_args(argv)
     rows = iris_loop()
-    path = plot_curves(rows, out_dir(args.out, "iris_softmax") / "curves.png", "iris: softmax regression")
+    path = plot_iris_curves(rows, out_dir(args.out, "iris_softmax") / "curves.png", "iris: softmax regression")
     print(f"curves written to {path}")
     return rows
 

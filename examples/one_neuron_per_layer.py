@@ -11,6 +11,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, __import__("os").path.dirname(__file__))
 from _common import options  # noqa: E402
 
+
 def main(argv=None):
     options(__doc__.splitlines()[0], argv).parse_args(argv)
     h, y_o, loss, grads, updated = one_neuron_step()

@@ -13,6 +13,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, __import__("os").path.dirname(__file__))
 from _common import options, out_dir  # noqa: E402
 
+
 def main(argv=None):
     args = options(__doc__.splitlines()[0], argv).parse_args(argv)
     results = {"Value": sigmoid_neuron_values()[:2], "Tensor": sigmoid_neuron_tensors(), "by hand": sigmoid_neuron_by_hand()}

@@ -92,3 +92,27 @@ def iris_sequential(epochs=100, seed=612, verbose=0, print_fn=print):
     return model, history, accuracy
 
 
+
+
+def plot_iris_curves(rows, path, title: str):
+    """Loss and accuracy per iteration (train solid, test dashed) of an ``iris_loop`` run."""
+    from pathlib import Path
+
+    from .plot import _pyplot
+
+    plt = _pyplot()
+    rows = np.array(rows)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.6))
+    ax1.plot(rows[:, 0], rows[:, 2], label="train loss")
+    ax1.plot(rows[:, 0], rows[:, 4], "--", label="test loss")
+    ax2.plot(rows[:, 0], rows[:, 1], label="train accuracy")
+    ax2.plot(rows[:, 0], rows[:, 3], "--", label="test accuracy")
+    for ax in (ax1, ax2):
+        ax.set_xlabel("iteration")
+        ax.legend()
+        ax.grid(alpha=0.3)
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)

@@ -11,7 +11,6 @@ import numpy as np
 
 import autograd_mini as am
 
-from .schedules import LearningRateSchedule
 
 
 class Optimizer:
