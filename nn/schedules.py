@@ -9,32 +9,32 @@ class LearningRateSchedule:
         raise NotImplementedError
 
 
-class ExponentialDecay(LearningRateSchedule):
-    """lr * decay_rate ** (step / decay_steps) (floored exponent with ``staircase``)."""
+class _RateDecay(LearningRateSchedule):
+    """Shared arguments of the decays driven by ``step / decay_steps`` (floored with ``staircase``)."""
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False):
         if decay_steps <= 0:
-            raise ValueError(f"ExponentialDecay: decay_steps must be positive, got {decay_steps}")
+            raise ValueError(f"{type(self).__name__}: decay_steps must be positive, got {decay_steps}")
         self.initial_learning_rate, self.decay_steps = initial_learning_rate, decay_steps
         self.decay_rate, self.staircase = decay_rate, staircase
 
-    def __call__(self, step):
+    def progress(self, step) -> float:
         p = step / self.decay_steps
-        return self.initial_learning_rate * self.decay_rate ** (math.floor(p) if self.staircase else p)
+        return math.floor(p) if self.staircase else p
 
 
-class InverseTimeDecay(LearningRateSchedule):
-    """lr / (1 + decay_rate * step / decay_steps) (floored with ``staircase``)."""
-
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False):
-        if decay_steps <= 0:
-            raise ValueError(f"InverseTimeDecay: decay_steps must be positive, got {decay_steps}")
-        self.initial_learning_rate, self.decay_steps = initial_learning_rate, decay_steps
-        self.decay_rate, self.staircase = decay_rate, staircase
+class ExponentialDecay(_RateDecay):
+    """lr * decay_rate ** (step / decay_steps)."""
 
     def __call__(self, step):
-        p = step / self.decay_steps
-        return self.initial_learning_rate / (1 + self.decay_rate * (math.floor(p) if self.staircase else p))
+        return self.initial_learning_rate * self.decay_rate ** self.progress(step)
+
+
+class InverseTimeDecay(_RateDecay):
+    """lr / (1 + decay_rate * step / decay_steps)."""
+
+    def __call__(self, step):
+        return self.initial_learning_rate / (1 + self.decay_rate * self.progress(step))
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
