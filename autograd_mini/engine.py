@@ -16,6 +16,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from .grad_mode import no_grad, set_grad_enabled, state
+from .tensor import Tensor
 
 
 def topological_order(root, parents_of: Callable) -> list:
@@ -88,8 +89,6 @@ def backward(roots: Iterable, grad_roots: Iterable, *, retain_graph: bool = Fals
     With ``inputs``: nothing is accumulated; the gradients of ``inputs`` are returned
     (``None`` where an input is not reached), as ``torch.autograd.grad`` does.
     """
-    from .tensor import Tensor
-
     roots = list(roots)
     grads = {}
     # a synthetic root joins several outputs so that one walk serves them all
@@ -162,8 +161,6 @@ class _Joined:
 
 
 def _accumulate_leaf(leaf, g, create_graph, handed):
-    from .tensor import Tensor
-
     if create_graph:
         leaf.grad = g if leaf.grad is None else leaf.grad + g
         return

@@ -58,7 +58,7 @@ def _protect_one(a: np.ndarray) -> tuple:
         return (a,)
     if not a.flags.writeable:
         return ()
-    a.flags.writeable = False
+    a.setflags(write=False)
     _protected[key] = a
     _holders[key] = 1
     return (a,)
@@ -83,7 +83,7 @@ def _unprotect(held) -> None:
             continue
         del _holders[key], _protected[key]
         try:
-            a.flags.writeable = True
+            a.setflags(write=True)
         except ValueError:  # its base was made read-only by someone else meanwhile
             pass
 
@@ -168,7 +168,7 @@ class Function:
         ctx._held = held
         if out.base is None and out is not arrays[0]:
             # a recorded result may be saved by the ops that consume it: it stays read-only
-            out.flags.writeable = False
+            out.setflags(write=False)
         return Tensor._wrap(out, ctx)
 
     def run_backward(self, grad, create_graph: bool, output):

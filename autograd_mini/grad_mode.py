@@ -31,14 +31,29 @@ def is_anomaly_enabled() -> bool:
     return state.anomaly
 
 
-@contextlib.contextmanager
+class _Switch(contextlib.ContextDecorator):
+    """Set ``state.<name>`` to ``value`` inside a with-block (or a decorated call); restore it after.
+    A plain class rather than ``@contextmanager``: it is entered on every layer call and backward."""
+    __slots__ = ("name", "value", "previous")
+
+    def __init__(self, name: str, value):
+        self.name, self.value = name, value
+
+    def _recreate_cm(self):  # each decorated call gets its own instance: re-entrant and thread-safe
+        return type(self)(self.name, self.value)
+
+    def __enter__(self):
+        self.previous = getattr(state, self.name)
+        setattr(state, self.name, self.value)
+        return self
+
+    def __exit__(self, *exc_info):
+        setattr(state, self.name, self.previous)
+        return False
+
+
 def _set(name, value):
-    previous = getattr(state, name)
-    setattr(state, name, value)
-    try:
-        yield
-    finally:
-        setattr(state, name, previous)
+    return _Switch(name, value)
 
 
 def no_grad():
@@ -65,15 +80,24 @@ def detect_anomaly():
     return _set("anomaly", True)
 
 
-@contextlib.contextmanager
-def name_scope(name: str):
+class name_scope(contextlib.ContextDecorator):
     """Label the ops recorded inside with ``name`` (nested scopes join with '/').
 
     Graph drawings group ops by scope; ``nn`` layers open one named after the layer.
     """
-    previous = state.scope
-    state.scope = name if previous is None else f"{previous}/{name}"
-    try:
-        yield
-    finally:
-        state.scope = previous
+    __slots__ = ("name", "previous")
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def _recreate_cm(self):
+        return type(self)(self.name)
+
+    def __enter__(self):
+        self.previous = previous = state.scope
+        state.scope = self.name if previous is None else f"{previous}/{self.name}"
+        return self
+
+    def __exit__(self, *exc_info):
+        state.scope = self.previous
+        return False

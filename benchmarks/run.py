@@ -3,7 +3,7 @@ numpy and micrograd (each comparison is skipped when its package is missing).
 
     pip install -e ".[bench]"          # torch==2.13.0 (CPU) and micrograd==0.1.0
     python benchmarks/run.py           # all
-    python benchmarks/run.py ops value scaling mnist
+    python benchmarks/run.py ops value scaling mnist batch1 memory
 
 Speed goals live here, never in timed unit tests.
 """
@@ -21,13 +21,17 @@ import autograd_mini as am
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def best_of(fn, repeat=5):
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
+def race(contenders: dict, rounds=5, scale=1.0) -> dict:
+    """Best time of each contender over ``rounds``, run interleaved (a, b, c, a, b, c, ...): on a
+    shared 2-core machine the speed drifts over seconds, and interleaving exposes every
+    contender to the same drift. Returns {name: best seconds * scale}."""
+    best = {name: float("inf") for name in contenders}
+    for _ in range(rounds):
+        for name, fn in contenders.items():
+            t = time.perf_counter()
+            fn()
+            best[name] = min(best[name], time.perf_counter() - t)
+    return {name: value * scale for name, value in best.items()}
 
 
 def optional(name):
@@ -66,8 +70,7 @@ def bench_ops(n=200, chains=50):
                     t = np.tanh(saved[i])
                     g = g * (1 - t * t)
 
-    results = {"autograd_mini": best_of(ours) / (n * chains) * 1e6,
-               "numpy by hand": best_of(numpy_forward_backward) / (n * chains) * 1e6}
+    contenders = {"autograd_mini": ours, "numpy by hand": numpy_forward_backward}
     torch = optional("torch")
     if torch:
         torch.set_num_threads(1)
@@ -80,7 +83,8 @@ def bench_ops(n=200, chains=50):
                 for i in range(n):
                     y = y * 1.0001 if i % 3 == 0 else (y + 0.5 if i % 3 == 1 else torch.tanh(y))
                 y.sum().backward()
-        results["torch"] = best_of(torch_chain) / (n * chains) * 1e6
+        contenders["torch"] = torch_chain
+    results = race(contenders, rounds=7, scale=1e6 / (n * chains))
     _print(results, "autograd_mini", "us/op")
     return results
 
@@ -131,12 +135,12 @@ def bench_value():
     print("\nmicrograd's demo step: MLP(2,[16,16,1]) of Values, max-margin + L2 on 100 points, fwd+bwd+SGD (s/step)")
     X, y = _demo_data()
     layers = _value_mlp(am.Value)
-    results = {"autograd_mini.Value": best_of(lambda: _value_step(am.Value, layers, X, y), 3)}
+    contenders = {"autograd_mini.Value": lambda: _value_step(am.Value, layers, X, y)}
     micrograd = optional("micrograd")
     if micrograd:
         from micrograd.engine import Value as MValue
         m_layers = _value_mlp(MValue)
-        results["micrograd 0.1.0"] = best_of(lambda: _value_step(MValue, m_layers, X, y), 3)
+        contenders["micrograd 0.1.0"] = lambda: _value_step(MValue, m_layers, X, y)
         chain = MValue(1.0)
         for _ in range(1000):
             chain = chain + 1.0
@@ -145,6 +149,7 @@ def bench_value():
             print("  micrograd: 1,000-node chain backward ok")
         except RecursionError:
             print("  micrograd: RecursionError on a 1,000-node chain (autograd_mini: 1,000,000 nodes work)")
+    results = race(contenders, rounds=3)
     _print(results, "autograd_mini.Value", "s/step")
     return results
 
@@ -178,12 +183,63 @@ def bench_mnist(epochs=1):
     model = nn.Sequential([nn.Input((784,)), nn.Dense(512, activation="relu"), nn.Dropout(0.2),
                            nn.Dense(512, activation="relu"), nn.Dropout(0.2), nn.Dense(10, activation="softmax")])
     model.compile(optimizer="rmsprop", loss="categorical_crossentropy")
-    results = {"autograd_mini fit": best_of(lambda: model.fit(x, one_hot, batch_size=128, epochs=epochs, verbose=0), 2)}
-    results["numpy by hand"] = best_of(lambda: numpy_epoch(x, one_hot), 2)
+    contenders = {"autograd_mini fit": lambda: model.fit(x, one_hot, batch_size=128, epochs=epochs, verbose=0),
+                  "numpy by hand": lambda: numpy_epoch(x, one_hot)}
     torch = optional("torch")
     if torch:
-        results["torch"] = best_of(lambda: torch_epoch(torch, x, y), 2)
+        contenders["torch"] = lambda: torch_epoch(torch, x, y)
+    results = race(contenders, rounds=3)
     _print(results, "autograd_mini fit", "s/epoch")
+    return results
+
+
+# ---- batch-1 SGD on the 1-10-1 sigmoid network ---------------------------------------------------------------
+def bench_batch1(n=2000, epochs=2):
+    print("\nbatch-1 SGD, 1-10(sigmoid)-1 network, MSE, lr 0.008: time per step (us)")
+    import nn
+
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-4, 4, (n, 1)).astype(np.float32)
+    y = (x - 0.5) ** 2
+    nn.utils.set_random_seed(0)
+    model = nn.Sequential([nn.Input((1,)), nn.Dense(10, activation="sigmoid"), nn.Dense(1)])
+    model.compile(optimizer=nn.optimizers.SGD(learning_rate=0.008), loss="mse")
+    steps = n * epochs
+    contenders = {"autograd_mini fit": lambda: model.fit(x, y, batch_size=1, epochs=epochs, verbose=0)}
+    torch = optional("torch")
+    if torch:
+        torch.manual_seed(0)
+        net = torch.nn.Sequential(torch.nn.Linear(1, 10), torch.nn.Sigmoid(), torch.nn.Linear(10, 1))
+        opt = torch.optim.SGD(net.parameters(), lr=0.008)
+        loss_fn = torch.nn.MSELoss()
+        xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+
+        def torch_loop():  # the leanest loop: shuffle once per epoch, then basic slices
+            for _ in range(epochs):
+                order = torch.randperm(n)
+                xs, ys = xt[order], yt[order]
+                for i in range(n):
+                    opt.zero_grad()
+                    loss = loss_fn(net(xs[i:i + 1]), ys[i:i + 1])
+                    loss.backward()
+                    opt.step()
+        contenders["torch loop"] = torch_loop
+    results = race(contenders, rounds=3, scale=1e6 / steps)
+    _print(results, "autograd_mini fit", "us/step")
+    return results
+
+
+# ---- peak memory of the MNIST epoch -------------------------------------------------------------------------
+def bench_memory():
+    print("\npeak memory (whole-process max RSS) of one seed-MNIST epoch, each in its own process (MiB)")
+    import subprocess
+    results = {}
+    names = ["autograd_mini", "numpy"] + (["torch"] if optional("torch") else [])
+    for name in names:
+        out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "peak_memory.py"), name],
+                             capture_output=True, text=True, check=True).stdout
+        results[name] = float(out.split()[-1])
+    _print(results, "autograd_mini", "MiB")
     return results
 
 
@@ -194,7 +250,7 @@ def _print(results, ours, unit):
         print(f"  {name:<22} {value:10.4f} {unit}{ratio}")
 
 
-SECTIONS = {"ops": bench_ops, "value": bench_value, "scaling": bench_scaling, "mnist": bench_mnist}
+SECTIONS = {"ops": bench_ops, "value": bench_value, "scaling": bench_scaling, "mnist": bench_mnist, "batch1": bench_batch1, "memory": bench_memory}
 
 if __name__ == "__main__":
     for name in sys.argv[1:] or list(SECTIONS):

@@ -13,6 +13,8 @@ import numpy as np
 import autograd_mini as am
 from autograd_mini.ops.activation import Sigmoid, Softmax
 
+from .fused import softmax_cross_entropy
+
 EPSILON = 1e-7
 
 
@@ -95,19 +97,33 @@ class BinaryCrossentropy(Loss):
 
 
 class CategoricalCrossentropy(Loss):
-    """-sum(y log p) over classes (p normalized to sum 1, clipped); from logits: -sum(y log_softmax(x))."""
+    """-sum(y log p) over classes (p normalized to sum 1, clipped); from logits: -sum(y log_softmax(x)).
+
+    From logits (or a softmax output of a recorded graph) the batch mean is one fused node,
+    ``nn.fused.SoftmaxCrossEntropy``, with gradient (softmax(x) - y) / n."""
     name = "categorical_crossentropy"
 
     def __init__(self, from_logits: bool = False):
         self.from_logits = from_logits
 
+    def __call__(self, y_true, y_pred):
+        y_pred = _as_pred(y_pred)
+        logits = y_pred if self.from_logits else _logits_of(y_pred, Softmax)
+        if logits is None or logits.ndim == 0:
+            return self.per_sample(y_true, y_pred).mean()
+        return softmax_cross_entropy(logits, self._targets(y_true, y_pred))
+
     def per_sample(self, y_true, y_pred):
+        return -(self._targets(y_true, y_pred) * self._log_probs(y_pred)).sum(axis=-1)
+
+    def _targets(self, y_true, y_pred) -> np.ndarray:
+        """y_true as an array shaped like y_pred (one-hot for the sparse loss), in its dtype."""
         y = _as_true(y_true, y_pred.dtype)
         if y.shape != y_pred.shape:
             raise ValueError(f"categorical_crossentropy: y_true of shape {y.shape} does not match y_pred of shape "
                              f"{y_pred.shape} (one-hot targets expected; for integer labels use "
                              f"sparse_categorical_crossentropy)")
-        return -(y * self._log_probs(y_pred)).sum(axis=-1)
+        return y
 
     def _log_probs(self, y_pred):
         logits = y_pred if self.from_logits else _logits_of(y_pred, Softmax)
@@ -121,7 +137,7 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
     """-log p[label]: categorical cross-entropy with integer labels."""
     name = "sparse_categorical_crossentropy"
 
-    def per_sample(self, y_true, y_pred):
+    def _targets(self, y_true, y_pred) -> np.ndarray:
         labels = _as_true(y_true, np.int64).reshape(-1)
         classes = y_pred.shape[-1]
         if labels.size != int(np.prod(y_pred.shape[:-1])):
@@ -132,7 +148,7 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
                              f"{classes} units, got values in [{labels.min()}, {labels.max()}]")
         one_hot = np.zeros((labels.size, classes), dtype=y_pred.dtype)
         one_hot[np.arange(labels.size), labels] = 1
-        return -(one_hot.reshape(y_pred.shape) * self._log_probs(y_pred)).sum(axis=-1)
+        return one_hot.reshape(y_pred.shape)
 
 
 _BY_NAME = {

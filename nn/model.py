@@ -9,6 +9,7 @@ from . import losses as losses_module
 from . import metrics as metrics_module
 from . import optimizers as optimizers_module
 from .callbacks import Callback, History
+from .fused import dense
 from .layers import Dense, Input, Layer
 from .module import Module
 from .progress import EpochProgress
@@ -222,7 +223,9 @@ class Sequential(Module):
         if self._fused_output():
             logits = self._forward_logits(xb, training)
             loss = type(self.loss)(from_logits=True)(yb, logits)
-            probs = (_softmax if self._layers[-1].activation_name == "softmax" else _sigmoid)(logits.data)
+            probs = None
+            if self.metric_fns:  # the predictions are only needed by metrics
+                probs = (_softmax if self._layers[-1].activation_name == "softmax" else _sigmoid)(logits.data)
         else:
             out = self.forward(xb, training=training)
             loss = self.loss(yb, out)
@@ -380,7 +383,6 @@ class Sequential(Module):
 
 def _linear_part(layer: Dense, x):
     """Dense without its activation (the logits)."""
-    from .fused import dense
     return dense(x, layer.kernel, layer.bias if layer.use_bias else None, "linear")
 
 

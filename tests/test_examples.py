@@ -87,4 +87,28 @@ def test_main_job(tmp_path, capsys):
     for name in ("chain_rule.svg", "chain_rule.png", "sigmoid_neuron.svg", "iris_softmax_curves.png",
                  "iris_sequential_history.png", "iris_mlp_loss_graph.svg"):
         assert (out_dir / name).stat().st_size > 0
-    assert np.isfinite(0.0)
+
+
+def test_perceptron(capsys):
+    result = load("perceptron").main(["--quick"])
+    assert result["AND"] == {"converged": True, "outputs": [0, 0, 0, 1]}
+    assert result["OR"] == {"converged": True, "outputs": [0, 1, 1, 1]}
+    assert result["XOR"]["converged"] is False
+    assert result["xor_by_hand"] == [0, 1, 1, 0]
+    assert result["xor_mlp"] == [0, 1, 1, 0]
+
+
+def test_four_pixel_camera(tmp_path, capsys):
+    result = load("four_pixel_camera").main(["--quick", "--out", str(tmp_path)])
+    np.testing.assert_allclose(result["hand_set"], [0.17831734, 0.17831734, 0.17831734, 0.465048], atol=5e-8)
+    assert result["params"] == 116 and "Total params: 116" in capsys.readouterr().out
+    assert result["hand_set_accuracy"] == 1.0
+    assert result["trained_accuracy"] >= 0.95
+    assert (tmp_path / "four_pixel_camera" / "predictions.png").exists()
+
+
+def test_approximate_square_distance(tmp_path, capsys):
+    history = load("approximate_square_distance").main(["--quick", "--out", str(tmp_path)])
+    val = history.history["val_loss"]
+    assert len(val) == 10 and val[-1] < val[0] / 20 and val[-1] < 0.15  # the full 50 epochs reach 0.012
+    assert (tmp_path / "approximate_square_distance" / "fit_and_error.png").exists()

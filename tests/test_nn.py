@@ -66,6 +66,22 @@ def test_fused_dense_gradients(activation):
     assert am.gradgradcheck(lambda x, w, b: nn.dense(x, w, b, activation), (x, w, b))
 
 
+@pytest.mark.parametrize("shape", [(3, 4), (2, 3, 4)])
+def test_fused_softmax_cross_entropy_gradients(shape):
+    rng = np.random.default_rng(3)
+    z, y = rng.standard_normal(shape), rng.uniform(0.1, 1.0, shape)  # unnormalized soft targets
+    assert am.gradcheck(nn.fused.softmax_cross_entropy, (z, y))
+    assert am.gradgradcheck(nn.fused.softmax_cross_entropy, (z, y))
+    zt = am.tensor(z, requires_grad=True)
+    loss = nn.fused.softmax_cross_entropy(zt, y)
+    expected = -(y * (z - np.log(np.exp(z).sum(-1, keepdims=True)))).sum(-1).mean()
+    assert float(loss) == pytest.approx(expected, rel=1e-12)
+    loss.backward()
+    reference = am.tensor(z, requires_grad=True)
+    (-(am.log_softmax(reference, -1) * y).sum(axis=-1).mean()).backward()
+    np.testing.assert_allclose(zt.grad.data, reference.grad.data, rtol=1e-12, atol=1e-15)
+
+
 def test_dropout_is_inverted_and_training_only():
     layer = nn.Dropout(0.5)
     x = am.tensor(np.ones((1000, 10), np.float32))
