@@ -1,7 +1,8 @@
 """The reverse-mode engine: iterative topological order and the backward pass.
 
-Nothing here recurses, so graphs of millions of nodes work. The same ``topological_order``
-serves ``Tensor.backward``, ``Value.backward``, freeing and rendering.
+Nothing here recurses, so graphs of millions of nodes work. ``topological_order`` serves
+``Value.backward`` and rendering; ``Tensor`` backward counts consumers in one pass and runs
+each node as soon as its last consumer is done (the same Kahn order, without a sorted list).
 
 Backward walks nodes consumers-first. Each node's incoming gradient is popped from a dict as
 soon as it is consumed (memory is released as the walk goes), the op's gradient formula runs
@@ -68,17 +69,37 @@ def unbroadcast(grad, shape: tuple):
     return grad.reshape(shape)
 
 
-def _tensor_parents(tensor):
-    ctx = tensor._ctx
-    if ctx is None:
-        return ()
-    if ctx.edges is None:
-        raise RuntimeError(
-            f"Trying to backward through the graph a second time: the saved arrays of op "
-            f"'{ctx.name}'{ctx.where()} were released by the first backward(). "
-            f"Pass retain_graph=True to the first backward() if you need to call it twice."
-        )
-    return ctx.edges
+def _second_backward_error(ctx) -> RuntimeError:
+    return RuntimeError(
+        f"Trying to backward through the graph a second time: the saved arrays of op "
+        f"'{ctx.name}'{ctx.where()} were released by the first backward(). "
+        f"Pass retain_graph=True to the first backward() if you need to call it twice."
+    )
+
+
+def _count_consumers(roots: list) -> tuple[dict, dict]:
+    """First pass of the walk: for every Tensor reachable from ``roots``, how many consumers
+    it has in this graph, and the inputs that need a gradient (its op's ``edges``)."""
+    consumers = dict.fromkeys(roots, 0)
+    inputs_of = {}
+    stack = list(consumers)
+    while stack:
+        node = stack.pop()
+        ctx = node._ctx
+        if ctx is None:
+            inputs_of[node] = ()
+            continue
+        parents = ctx.edges
+        if parents is None:
+            raise _second_backward_error(ctx)
+        inputs_of[node] = parents
+        for parent in parents:
+            if parent in consumers:
+                consumers[parent] += 1
+            else:
+                consumers[parent] = 1
+                stack.append(parent)
+    return consumers, inputs_of
 
 
 def backward(roots: Iterable, grad_roots: Iterable, *, retain_graph: bool = False,
@@ -88,20 +109,16 @@ def backward(roots: Iterable, grad_roots: Iterable, *, retain_graph: bool = Fals
     Without ``inputs``: gradients accumulate into ``.grad`` of every leaf that requires grad.
     With ``inputs``: nothing is accumulated; the gradients of ``inputs`` are returned
     (``None`` where an input is not reached), as ``torch.autograd.grad`` does.
+
+    Kahn's order, as PyTorch's engine does it: count each node's consumers, then run a node's
+    gradient formula as soon as all its consumers have sent their gradients to it.
     """
     roots = list(roots)
     grads = {}
-    # a synthetic root joins several outputs so that one walk serves them all
     for root, g in zip(roots, grad_roots):
-        if root in grads:
-            grads[root] = grads[root] + g
-        else:
-            grads[root] = g
-    if len(roots) == 1:
-        order = topological_order(roots[0], _tensor_parents)
-    else:
-        sentinel = _Joined(roots)
-        order = topological_order(sentinel, lambda n: n.parents if n is sentinel else _tensor_parents(n))[1:]
+        grads[root] = grads[root] + g if root in grads else g
+    consumers, inputs_of = _count_consumers(roots)
+    ready = [root for root in consumers if consumers[root] == 0 and root in grads]
 
     wanted = None if inputs is None else {t: i for i, t in enumerate(inputs)}
     results = [None] * (0 if inputs is None else len(inputs))
@@ -112,19 +129,29 @@ def backward(roots: Iterable, grad_roots: Iterable, *, retain_graph: bool = Fals
             handed_to_leaves.add(id(g))  # a caller's seed array is never stored uncopied
 
     with set_grad_enabled(create_graph):
-        for node in order:
+        while ready:
+            node = ready.pop()
+            for parent in inputs_of[node]:  # the parents this node will send gradients to
+                left = consumers[parent] - 1
+                consumers[parent] = left
+                if left == 0:
+                    ready.append(parent)
             g = grads.pop(node, None)
             if g is None:
                 continue
-            if wanted is not None and node in wanted:
-                results[wanted[node]] = g if create_graph else Tensor(g)
             ctx = node._ctx
-            if ctx is None:
-                if wanted is None and node.requires_grad:
-                    _accumulate_leaf(node, g, create_graph, handed_to_leaves)
-                continue
-            if wanted is None and node._retains_grad:
-                node.grad = g if create_graph else Tensor(g.copy())
+            if wanted is None:
+                if ctx is None:
+                    if node._requires_grad:
+                        _accumulate_leaf(node, g, create_graph, handed_to_leaves)
+                    continue
+                if node._retains_grad:
+                    node.grad = g if create_graph else Tensor(g.copy())
+            else:
+                if node in wanted:
+                    results[wanted[node]] = g if create_graph else Tensor(g)
+                if ctx is None:
+                    continue
             if create_graph:
                 parent_grads = ctx.run_backward(g, True, node)
             else:
@@ -148,16 +175,13 @@ def backward(roots: Iterable, grad_roots: Iterable, *, retain_graph: bool = Fals
                     grads[parent] = grads[parent] + pg
                 else:
                     grads[parent] = pg
-            if not retain_graph:
-                ctx.release()
+            if not retain_graph:  # ctx.release(), inlined: it runs once per node
+                if ctx._held is not None:
+                    ctx._held.release()
+                    ctx._held = None
+                ctx.saved = ()
+                ctx.edges = ctx.parents = None
     return results
-
-
-class _Joined:
-    """A stand-in root whose parents are several outputs (for multi-output backward)."""
-
-    def __init__(self, roots):
-        self.parents = tuple(dict.fromkeys(roots))
 
 
 def _accumulate_leaf(leaf, g, create_graph, handed):

@@ -42,6 +42,8 @@ import numpy as np
 from .grad_mode import state
 from .tensor import Tensor
 
+_result = Tensor._wrap
+_new_tensor = Tensor.__new__
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 # arrays this module made read-only (id -> array) and how many graphs hold each (id -> count);
@@ -88,10 +90,31 @@ def _unprotect(held) -> None:
             pass
 
 
+class _Held:
+    """The arrays one recorded op made read-only; they become writable again (when no other
+    graph holds them) on ``release()`` or when the op is garbage-collected unreleased. Only ops
+    that save leaves' arrays or views own one, so most ops pay nothing for this."""
+    __slots__ = ("arrays",)
+
+    def __init__(self, arrays: tuple):
+        self.arrays = arrays
+
+    def release(self) -> None:
+        arrays, self.arrays = self.arrays, ()
+        _unprotect(arrays)
+
+    def __del__(self):
+        if self.arrays:
+            _unprotect(self.arrays)
+
+
 class Function:
     """Base class of differentiable operations; an instance is the op's saved context."""
 
-    __slots__ = ("parents", "edges", "needs_input_grad", "saved", "_held", "_trace", "scope", "__dict__")
+    __slots__ = ("parents", "edges", "needs_input_grad", "saved", "_held", "__dict__")
+    #: where the op was created (recorded in anomaly mode only) and its name_scope (None: none)
+    _trace = None
+    scope = None
     #: the op's name in errors and graph drawings (default: the class name, lower case)
     name: str = ""
 
@@ -121,17 +144,31 @@ class Function:
     @classmethod
     def apply(cls, *args, **options):
         """Run the op on ``args`` (Tensors or constants) and record it when a gradient is needed."""
-        arrays = []
-        needs = []
-        for a in args:
+        # unwrap the inputs; one- and two-input ops (nearly all calls) take a loop-free path.
+        # edges: the inputs that need a gradient (None: work it out below)
+        if len(args) == 1:
+            a = args[0]
             if isinstance(a, Tensor):
-                arrays.append(a.data)
-                needs.append(a._requires_grad)
+                arrays, needs, edges = (a.data,), (a._requires_grad,), args
             else:
-                arrays.append(a)
-                needs.append(False)
+                arrays, needs, edges = args, (False,), ()
+        elif len(args) == 2:
+            a, b = args
+            if isinstance(a, Tensor):
+                if isinstance(b, Tensor):
+                    arrays, needs, edges = (a.data, b.data), (a._requires_grad, b._requires_grad), None
+                else:
+                    arrays, needs, edges = (a.data, b), (a._requires_grad, False), (a,)
+            elif isinstance(b, Tensor):
+                arrays, needs, edges = (a, b.data), (False, b._requires_grad), (b,)
+            else:
+                arrays, needs, edges = args, (False, False), ()
+        else:
+            arrays = tuple([a.data if isinstance(a, Tensor) else a for a in args])
+            needs = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
+            edges = None
         ctx = cls.__new__(cls)
-        ctx.needs_input_grad = needs = tuple(needs)
+        ctx.needs_input_grad = needs
         ctx.saved = ()
         try:
             out = cls.forward(ctx, *arrays, **options)
@@ -141,35 +178,40 @@ class Function:
             scalar, out = out, np.asarray(out)
             if ctx.saved:
                 ctx.saved = tuple(out if item is scalar else item for item in ctx.saved)
-        anomaly = state.anomaly
+        st = state
+        anomaly = st.anomaly
         if anomaly:
             ctx.parents = args
             ctx._trace = _user_frame()
             ctx.check_finite(out, "forward")
-        if True not in needs or not state.grad:
-            return Tensor._wrap(out)
+        if True not in needs or not st.grad:
+            return _result(out, None)
         # parents: the inputs, aligned with needs_input_grad; edges: those that need a gradient
         ctx.parents = args
-        if False in needs:
-            edges = []
-            for a, need in zip(args, needs):
-                if need:
-                    edges.append(a)
-            ctx.edges = edges
-        else:
-            ctx.edges = args
-        if not anomaly:
-            ctx._trace = None
-        ctx.scope = state.scope
-        held = ()
-        for item in ctx.saved:
-            if type(item) is np.ndarray:
-                held += _protect(item)
-        ctx._held = held
+        if edges is None:
+            edges = args if False not in needs else tuple([a for a, need in zip(args, needs) if need])
+        ctx.edges = edges
+        scope = st.scope
+        if scope is not None:
+            ctx.scope = scope
         if out.base is None and out is not arrays[0]:
             # a recorded result may be saved by the ops that consume it: it stays read-only
             out.setflags(write=False)
-        return Tensor._wrap(out, ctx)
+        held = ()
+        for item in ctx.saved:
+            # results of recorded ops (this one's too) are read-only for good and need no
+            # bookkeeping: only leaves' arrays and views are protected and counted
+            if type(item) is np.ndarray and (item.flags.writeable or item.base is not None or id(item) in _holders):
+                held += _protect(item)
+        ctx._held = _Held(held) if held else None
+        t = _new_tensor(Tensor)  # Tensor._wrap(out, ctx), inlined: this is the hottest line of the library
+        t.data = out
+        t.grad = None
+        t._ctx = ctx
+        t._requires_grad = out.dtype.kind == "f"
+        t.name = None
+        t._retains_grad = False
+        return t
 
     def run_backward(self, grad, create_graph: bool, output):
         """Call ``backward``; with ``create_graph`` the saved arrays are handed over as Tensors."""
@@ -204,15 +246,11 @@ class Function:
         """Drop saved arrays and the links to inputs (the graph is freed as backward goes)."""
         if self.edges is None:
             return
-        _unprotect(self._held)
-        self._held = ()
+        if self._held is not None:
+            self._held.release()
+            self._held = None
         self.saved = ()
         self.edges = self.parents = None
-
-    def __del__(self):
-        held = getattr(self, "_held", None)
-        if held:
-            _unprotect(held)
 
     # ---- diagnostics -----------------------------------------------------------------------
     def where(self) -> str:

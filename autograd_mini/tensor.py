@@ -197,14 +197,15 @@ class Tensor:
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
 
     # ---- operators (each delegates to one op) ------------------------------------------------
-    def __add__(self, other): return _ops.add(self, other)
-    def __radd__(self, other): return _ops.add(other, self)
-    def __sub__(self, other): return _ops.sub(self, other)
-    def __rsub__(self, other): return _ops.sub(other, self)
-    def __mul__(self, other): return _ops.mul(self, other)
-    def __rmul__(self, other): return _ops.mul(other, self)
-    def __truediv__(self, other): return _ops.div(self, other)
-    def __rtruediv__(self, other): return _ops.div(other, self)
+    # the four arithmetic operators call their op's apply directly (bound at the end of the file)
+    def __add__(self, other): return _add(self, other)
+    def __radd__(self, other): return _add(other, self)
+    def __sub__(self, other): return _sub(self, other)
+    def __rsub__(self, other): return _sub(other, self)
+    def __mul__(self, other): return _mul(self, other)
+    def __rmul__(self, other): return _mul(other, self)
+    def __truediv__(self, other): return _div(self, other)
+    def __rtruediv__(self, other): return _div(other, self)
     def __pow__(self, other): return _ops.pow(self, other)
     def __rpow__(self, other): return _ops.pow(other, self)
     def __matmul__(self, other): return _ops.matmul(self, other)
@@ -313,3 +314,6 @@ def randn(*shape, dtype=np.float64, requires_grad=False, rng=None) -> Tensor:
 
 
 from . import ops as _ops  # noqa: E402  (the ops build on Tensor, so they come after it)
+
+_add, _sub, _mul, _div = (_ops.elementwise.Add.apply, _ops.elementwise.Sub.apply, _ops.elementwise.Mul.apply,
+                          _ops.elementwise.Div.apply)

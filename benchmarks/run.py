@@ -43,7 +43,7 @@ def optional(name):
 
 
 # ---- per-op overhead -------------------------------------------------------------------------------
-def bench_ops(n=200, chains=50):
+def bench_ops(n=200, chains=10):
     print("\nper-op overhead, forward+backward, chain of elementwise ops on an 8x8 float64 tensor (us/op)")
     ops = [lambda t: t * 1.0001, lambda t: t + 0.5, lambda t: t.tanh() if hasattr(t, "tanh") else np.tanh(t)]
     x0 = np.random.default_rng(0).standard_normal((8, 8))
@@ -84,7 +84,7 @@ def bench_ops(n=200, chains=50):
                     y = y * 1.0001 if i % 3 == 0 else (y + 0.5 if i % 3 == 1 else torch.tanh(y))
                 y.sum().backward()
         contenders["torch"] = torch_chain
-    results = race(contenders, rounds=7, scale=1e6 / (n * chains))
+    results = race(contenders, rounds=40, scale=1e6 / (n * chains))
     _print(results, "autograd_mini", "us/op")
     return results
 
