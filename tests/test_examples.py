@@ -112,3 +112,13 @@ def test_approximate_square_distance(tmp_path, capsys):
     val = history.history["val_loss"]
     assert len(val) == 10 and val[-1] < val[0] / 20 and val[-1] < 0.15  # the full 50 epochs reach 0.012
     assert (tmp_path / "approximate_square_distance" / "fit_and_error.png").exists()
+
+
+def test_approximate_x_squared(tmp_path, capsys):
+    result = load("approximate_x_squared").main(["--quick", "--out", str(tmp_path)])
+    np.testing.assert_allclose(result["linear"], result["best_constant"], atol=0.05)  # a line cannot bend
+    assert result["best_constant"] == pytest.approx(110 / 3)
+    errors = np.abs(result["relu"] - np.array([4.0, -4.0, 11.0, 20.0, 8.0, -5.0]) ** 2)
+    assert errors.max() < 20  # targets reach 2500; the full run stays within 12
+    assert result["tanh_mse"] < 0.5 and result["tanh_outside"][2] < 12  # tanh saturates outside [-3, 3]
+    assert (tmp_path / "approximate_x_squared" / "x_squared.png").exists()
