@@ -122,3 +122,32 @@ def test_approximate_x_squared(tmp_path, capsys):
     assert errors.max() < 20  # targets reach 2500; the full run stays within 12
     assert result["tanh_mse"] < 0.5 and result["tanh_outside"][2] < 12  # tanh saturates outside [-3, 3]
     assert (tmp_path / "approximate_x_squared" / "x_squared.png").exists()
+
+
+def test_optimizers(tmp_path, capsys):
+    results = load("optimizers").main(["--quick", "--out", str(tmp_path)])
+    assert len(results) == 8
+    for name, result in results.items():
+        assert result["loss"][-1] < result["loss"][0], name
+    assert results["momentum 0.9"]["loss"][-1] < results["SGD"]["loss"][-1]  # same start, same batches
+    assert results["Adam"]["test_accuracy"] >= 0.9
+    assert (tmp_path / "optimizers" / "loss_curves.png").exists()
+
+
+def test_depth_sweep(tmp_path, mnist_dir, capsys):
+    result = load("depth_sweep").main(["--quick", "--data", str(mnist_dir), "--out", str(tmp_path)])
+    accuracies = result["accuracies"]
+    assert accuracies[1] > accuracies[8]  # SGD 0.01 for one epoch: the deep stack has barely started
+    sigmoid, tanh = result["norms"]["sigmoid"], result["norms"]["tanh"]
+    assert sigmoid[0] < 1e-3 * sigmoid[-2]  # vanishing towards the input
+    assert 0.1 < tanh[0] / tanh[-2] < 10  # level at Glorot initialization
+    assert (tmp_path / "depth_sweep" / "depth_sweep.png").exists()
+
+
+def test_mnist_sequential_save_load_identical(tmp_path, mnist_dir, capsys):
+    result = load("mnist_sequential").main(["--quick", "--data", str(mnist_dir), "--out", str(tmp_path)])
+    assert result["params"] == 101_770
+    assert result["scores"][1] >= 0.93  # 1 epoch; the full 5 epochs reach 0.977 (lecture: about 0.973)
+    assert result["from_weights"] == result["scores"] == result["from_model"]  # bit for bit
+    assert "identical" in capsys.readouterr().out
+    assert (tmp_path / "mnist_sequential" / "predictions.png").exists()
