@@ -12,6 +12,7 @@ into a fresh buffer, never in place, so gradients never alias each other by acci
 """
 from __future__ import annotations
 
+import contextlib
 from typing import Callable, Iterable
 
 import numpy as np
@@ -128,7 +129,9 @@ def backward(roots: Iterable, grad_roots: Iterable, *, retain_graph: bool = Fals
         if not create_graph and isinstance(g, np.ndarray):
             handed_to_leaves.add(id(g))  # a caller's seed array is never stored uncopied
 
-    with set_grad_enabled(create_graph):
+    # in anomaly mode a non-finite gradient raises a named error: numpy's warning would be noise
+    quiet = np.errstate(divide="ignore", invalid="ignore", over="ignore") if anomaly else contextlib.nullcontext()
+    with set_grad_enabled(create_graph), quiet:
         while ready:
             node = ready.pop()
             for parent in inputs_of[node]:  # the parents this node will send gradients to

@@ -3,8 +3,10 @@
 ``DenseFunction``: y = act(x @ W + b) in one node. Forward writes bias and activation into
 the matmul's fresh result (no temporaries); backward skips the input gradient when x does
 not need one (the first layer), which saves the largest matmul of a training step.
+``SoftmaxCrossEntropy``: the batch-mean cross-entropy of logits in one node (stable, with
+gradient (softmax - y) / n), used by the categorical losses whenever logits are known.
 The gradient formulas use operators both ndarrays and Tensors support, so second-order
-gradients through a Dense layer work too.
+gradients through these nodes work too.
 """
 from __future__ import annotations
 
