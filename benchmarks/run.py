@@ -9,6 +9,7 @@ Speed goals live here, never in timed unit tests.
 """
 from __future__ import annotations
 
+import gc
 import random
 import sys
 import time
@@ -24,10 +25,11 @@ ROOT = Path(__file__).resolve().parents[1]
 def race(contenders: dict, rounds=5, scale=1.0) -> dict:
     """Best time of each contender over ``rounds``, run interleaved (a, b, c, a, b, c, ...): on a
     shared 2-core machine the speed drifts over seconds, and interleaving exposes every
-    contender to the same drift. Returns {name: best seconds * scale}."""
+    contender to the same drift. A full collection runs before each timing. Returns {name: best seconds * scale}."""
     best = {name: float("inf") for name in contenders}
     for _ in range(rounds):
         for name, fn in contenders.items():
+            gc.collect()  # nobody pays for the previous contender's cyclic garbage
             t = time.perf_counter()
             fn()
             best[name] = min(best[name], time.perf_counter() - t)

@@ -90,6 +90,18 @@ def test_dropout_is_inverted_and_training_only():
     np.testing.assert_array_equal(layer(x, training=False).data, x.data)
 
 
+@pytest.mark.parametrize("rate", [0.2, 0.5, 0.001, 0.37])  # 16-bit thresholds, and float uniforms
+def test_dropout_drops_at_its_rate(rate):
+    nn.utils.set_random_seed(0)
+    layer = nn.Dropout(rate)
+    out = layer(am.tensor(np.ones((1000, 1000), np.float32)), training=True).data
+    dropped = float(np.mean(out == 0))
+    assert abs(dropped - rate) < 5 * np.sqrt(rate * (1 - rate) / out.size)  # 5 sigma
+    np.testing.assert_allclose(out[out != 0], 1 / (1 - rate), rtol=1e-6)
+    if layer._threshold16 is not None:
+        assert 0 <= layer._threshold16 / 65536 - rate < 2 ** -16
+
+
 def test_activation_layers():
     x = am.tensor(np.array([[-2.0, 3.0]], np.float32))
     np.testing.assert_allclose(nn.LeakyReLU(0.1)(x).data, [[-0.2, 3.0]])
