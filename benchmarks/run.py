@@ -22,14 +22,17 @@ import autograd_mini as am
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def race(contenders: dict, rounds=5, scale=1.0) -> dict:
+def race(contenders: dict, rounds=5, scale=1.0, settle=0.0) -> dict:
     """Best time of each contender over ``rounds``, run interleaved (a, b, c, a, b, c, ...): on a
     shared 2-core machine the speed drifts over seconds, and interleaving exposes every
-    contender to the same drift. A full collection runs before each timing. Returns {name: best seconds * scale}."""
+    contender to the same drift. A full collection runs before each timing, and ``settle``
+    seconds of sleep let the previous contender's worker threads (torch's OpenMP pool spins
+    after its work) go idle before a multi-threaded contender starts. Returns {name: best seconds * scale}."""
     best = {name: float("inf") for name in contenders}
     for _ in range(rounds):
         for name, fn in contenders.items():
             gc.collect()  # nobody pays for the previous contender's cyclic garbage
+            time.sleep(settle)
             t = time.perf_counter()
             fn()
             best[name] = min(best[name], time.perf_counter() - t)
@@ -74,8 +77,10 @@ def bench_ops(n=200, chains=10):
 
     contenders = {"autograd_mini": ours, "numpy by hand": numpy_forward_backward}
     torch = optional("torch")
+    threads = None
     if torch:
-        torch.set_num_threads(1)
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # per-op overhead, not parallelism (restored below)
         xt = torch.tensor(x0)
 
         def torch_chain():
@@ -87,6 +92,8 @@ def bench_ops(n=200, chains=10):
                 y.sum().backward()
         contenders["torch"] = torch_chain
     results = race(contenders, rounds=40, scale=1e6 / (n * chains))
+    if threads:
+        torch.set_num_threads(threads)
     _print(results, "autograd_mini", "us/op")
     return results
 
@@ -190,7 +197,7 @@ def bench_mnist(epochs=1):
     torch = optional("torch")
     if torch:
         contenders["torch"] = lambda: torch_epoch(torch, x, y)
-    results = race(contenders, rounds=3)
+    results = race(contenders, rounds=3, settle=0.5)
     _print(results, "autograd_mini fit", "s/epoch")
     return results
 
