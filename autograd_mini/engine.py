@@ -21,15 +21,12 @@ from .grad_mode import no_grad, set_grad_enabled, state
 from .tensor import Tensor
 
 
-def topological_order(root, parents_of: Callable) -> list:
-    """All nodes reachable from ``root``, each listed before every node it depends on.
-
-    ``parents_of(node)`` returns the node's inputs. Kahn's algorithm: count how many
-    consumers each node has, then emit a node once all its consumers are emitted.
-    """
-    consumers = {root: 0}
+def count_consumers(roots, parents_of: Callable) -> tuple[dict, dict]:
+    """The first pass of Kahn's algorithm, iterative: for every node reachable from ``roots``,
+    how many consumers it has among them (``consumers``) and its inputs (``inputs_of``)."""
+    consumers = dict.fromkeys(roots, 0)
     inputs_of = {}
-    stack = [root]
+    stack = list(consumers)
     while stack:
         node = stack.pop()
         inputs_of[node] = parents = parents_of(node)
@@ -39,6 +36,16 @@ def topological_order(root, parents_of: Callable) -> list:
             else:
                 consumers[parent] = 1
                 stack.append(parent)
+    return consumers, inputs_of
+
+
+def topological_order(root, parents_of: Callable) -> list:
+    """All nodes reachable from ``root``, each listed before every node it depends on.
+
+    ``parents_of(node)`` returns the node's inputs. Kahn's algorithm: count how many
+    consumers each node has, then emit a node once all its consumers are emitted.
+    """
+    consumers, inputs_of = count_consumers((root,), parents_of)
     order = []
     ready = [root]
     while ready:
@@ -78,29 +85,15 @@ def _second_backward_error(ctx) -> RuntimeError:
     )
 
 
-def _count_consumers(roots: list) -> tuple[dict, dict]:
-    """First pass of the walk: for every Tensor reachable from ``roots``, how many consumers
-    it has in this graph, and the inputs that need a gradient (its op's ``edges``)."""
-    consumers = dict.fromkeys(roots, 0)
-    inputs_of = {}
-    stack = list(consumers)
-    while stack:
-        node = stack.pop()
-        ctx = node._ctx
-        if ctx is None:
-            inputs_of[node] = ()
-            continue
-        parents = ctx.edges
-        if parents is None:
-            raise _second_backward_error(ctx)
-        inputs_of[node] = parents
-        for parent in parents:
-            if parent in consumers:
-                consumers[parent] += 1
-            else:
-                consumers[parent] = 1
-                stack.append(parent)
-    return consumers, inputs_of
+def _tensor_edges(node) -> tuple:
+    """A Tensor's inputs that need a gradient (its op's ``edges``); raises once released."""
+    ctx = node._ctx
+    if ctx is None:
+        return ()
+    edges = ctx.edges
+    if edges is None:
+        raise _second_backward_error(ctx)
+    return edges
 
 
 def backward(roots: Iterable, grad_roots: Iterable, *, retain_graph: bool = False,
@@ -118,7 +111,7 @@ def backward(roots: Iterable, grad_roots: Iterable, *, retain_graph: bool = Fals
     grads = {}
     for root, g in zip(roots, grad_roots):
         grads[root] = grads[root] + g if root in grads else g
-    consumers, inputs_of = _count_consumers(roots)
+    consumers, inputs_of = count_consumers(roots, _tensor_edges)
     ready = [root for root in consumers if consumers[root] == 0 and root in grads]
 
     wanted = None if inputs is None else {t: i for i, t in enumerate(inputs)}
