@@ -255,7 +255,7 @@ class Function:
     # ---- diagnostics -----------------------------------------------------------------------
     def where(self) -> str:
         """' (created at file:line)' when anomaly mode recorded it, else ''."""
-        trace = getattr(self, "_trace", None)
+        trace = self._trace
         return f" (created at {trace})" if trace else ""
 
     def check_finite(self, array, phase: str) -> None:
