@@ -15,6 +15,7 @@ from hypothesis import assume
 from hypothesis import strategies as st
 
 import autograd_mini as am
+import nn
 from autograd_mini.testing import arrays, broadcastable_shapes, shapes
 
 MAX_SIDE = 4  # 3-d shapes up to 4x4x4 still broadcast in every way
@@ -169,6 +170,33 @@ def _draw_where(data):
     return [data.draw(arrays(sa)), data.draw(arrays(sb))], {"condition": condition}
 
 
+def _draw_dense(data):
+    """x (n, k) or (b, n, k), kernel (k, m), bias (m,), an activation; relu pre-activations kept off 0."""
+    batch = data.draw(st.lists(st.integers(1, MAX_SIDE), min_size=1, max_size=2))
+    k, m = data.draw(st.integers(1, MAX_SIDE)), data.draw(st.integers(1, MAX_SIDE))
+    x, kernel, bias = data.draw(arrays((*batch, k))), data.draw(arrays((k, m))), data.draw(arrays((m,)))
+    activation = data.draw(st.sampled_from(["linear", "relu", "tanh", "sigmoid"]))
+    if activation == "relu":
+        assume(np.all(np.abs(x @ kernel + bias) > 1e-3))
+    return [x, kernel, bias], {"activation": activation}
+
+
+def _dense_ref(x, kernel, bias, activation):
+    z = x @ kernel + bias
+    return {"linear": z, "relu": np.maximum(z, 0), "tanh": np.tanh(z), "sigmoid": 1 / (1 + np.exp(-z))}[activation]
+
+
+def _draw_cross_entropy(data):
+    """logits and (unnormalized, positive) targets of one shape, classes on the last axis."""
+    shape = data.draw(shapes(min_dims=1, max_side=MAX_SIDE))
+    return [data.draw(arrays(shape)), data.draw(arrays(shape, low=0.1, high=1.0))], {}
+
+
+def _cross_entropy_ref(z, y):
+    log_p = z - np.log(np.sum(np.exp(z), axis=-1, keepdims=True))
+    return np.asarray(-np.sum(y * log_p) / max(1, z.size // z.shape[-1]))
+
+
 OPS = [
     Op("add", lambda a, b: a + b, np.add, _elementwise(2)),
     Op("sub", lambda a, b: a - b, np.subtract, _elementwise(2)),
@@ -214,4 +242,8 @@ OPS = [
        _draw_join(stacked=False)),
     Op("stack", lambda *xs, axis: am.stack(xs, axis), lambda *xs, axis: np.stack(xs, axis), _draw_join(stacked=True)),
     Op("getitem", lambda x, index: x[index], lambda x, index: x[index], _draw_getitem),
+    # nn's fused ops are built on the same Function mechanism and held to the same standard
+    Op("nn.dense", nn.dense, _dense_ref, _draw_dense, covers=()),
+    Op("nn.softmax_cross_entropy", nn.fused.softmax_cross_entropy, _cross_entropy_ref, _draw_cross_entropy,
+       covers=()),
 ]
