@@ -1,24 +1,83 @@
 """autograd_mini: reverse-mode automatic differentiation for Python scalars and numpy arrays.
 
-    import autograd_mini as am
-    x = am.tensor([1.0, 2.0], requires_grad=True)
-    y = (x * x).sum()
-    y.backward()
-    x.grad            # tensor([2., 4.])
+import autograd_mini as am
+x = am.tensor([1.0, 2.0], requires_grad=True)
+y = (x * x).sum()
+y.backward()
+x.grad            # tensor([2., 4.])
 """
+
 from .tensor import Tensor, as_tensor, ones, randn, tensor, zeros  # noqa: I001  (Tensor first: ops need it)
 from .function import Function
-from .grad_mode import (detect_anomaly, enable_grad, is_anomaly_enabled, is_grad_enabled, name_scope, no_grad,
-                        set_grad_enabled)
-from .ops import (abs, add, broadcast_to, cast, clip, concatenate, cos, div, elu, exp, expand_dims, getitem,
-                  leaky_relu, log, log_softmax, logsumexp, matmul, max, maximum, mean, min, minimum, mul, neg,
-                  pow, relu, reshape, sigmoid, sin, softmax, softplus, sqrt, squeeze, stack, sub, sum, swapaxes,
-                  tanh, transpose, where)
+from .grad_mode import (
+    detect_anomaly,
+    enable_grad,
+    is_anomaly_enabled,
+    is_grad_enabled,
+    name_scope,
+    no_grad,
+    set_grad_enabled,
+)
+from .ops import (
+    abs,
+    add,
+    broadcast_to,
+    cast,
+    clip,
+    concatenate,
+    cos,
+    div,
+    elu,
+    exp,
+    expand_dims,
+    getitem,
+    leaky_relu,
+    log,
+    log_softmax,
+    logsumexp,
+    matmul,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    mul,
+    neg,
+    pow,
+    relu,
+    reshape,
+    sigmoid,
+    sin,
+    softmax,
+    softplus,
+    sqrt,
+    squeeze,
+    stack,
+    sub,
+    sum,
+    swapaxes,
+    tanh,
+    transpose,
+    where,
+)
 from .value import Value
 from .engine import topological_order, unbroadcast
 from .functional import grad, gradients, hessian, jacobian, value_and_grad
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
-from .viz import draw_graph, to_dot
-from . import testing
 
 __version__ = "0.1.0"
+
+# Drawing (graphviz) and the Hypothesis strategies load on first use: ``import autograd_mini``
+# stays light (numpy only).
+_LAZY = {"draw_graph": "viz", "to_dot": "viz", "viz": None, "testing": None}
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'autograd_mini' has no attribute {name!r}")
+    import importlib
+
+    module = importlib.import_module(f".{_LAZY[name] or name}", __name__)
+    value = module if _LAZY[name] is None else getattr(module, name)
+    globals()[name] = value
+    return value

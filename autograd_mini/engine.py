@@ -10,10 +10,11 @@ once, and each parent's gradient is reduced to the parent's shape and dtype by o
 ``unbroadcast``. The first gradient reaching a node is stored as it is; a second one is added
 into a fresh buffer, never in place, so gradients never alias each other by accident.
 """
+
 from __future__ import annotations
 
 import contextlib
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
@@ -69,9 +70,7 @@ def unbroadcast(grad, shape: tuple):
     extra = grad.ndim - len(shape)
     if extra < 0:
         raise ValueError(f"unbroadcast: gradient of shape {grad.shape} is smaller than its input {shape}")
-    axes = tuple(range(extra)) + tuple(
-        extra + i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1
-    )
+    axes = tuple(range(extra)) + tuple(extra + i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1)
     if axes:
         grad = grad.sum(axis=axes, keepdims=True)
     return grad.reshape(shape)
@@ -96,8 +95,14 @@ def _tensor_edges(node) -> tuple:
     return edges
 
 
-def backward(roots: Iterable, grad_roots: Iterable, *, retain_graph: bool = False,
-             create_graph: bool = False, inputs: tuple | None = None):
+def backward(
+    roots: Iterable,
+    grad_roots: Iterable,
+    *,
+    retain_graph: bool = False,
+    create_graph: bool = False,
+    inputs: tuple | None = None,
+):
     """Run the chain rule from ``roots`` (Tensors) seeded with ``grad_roots``.
 
     Without ``inputs``: gradients accumulate into ``.grad`` of every leaf that requires grad.
@@ -118,7 +123,7 @@ def backward(roots: Iterable, grad_roots: Iterable, *, retain_graph: bool = Fals
     results = [None] * (0 if inputs is None else len(inputs))
     handed_to_leaves = set()  # ids of arrays given to a leaf's .grad in this pass
     anomaly = state.anomaly
-    for root, g in grads.items():
+    for g in grads.values():
         if not create_graph and isinstance(g, np.ndarray):
             handed_to_leaves.add(id(g))  # a caller's seed array is never stored uncopied
 
@@ -155,8 +160,9 @@ def backward(roots: Iterable, grad_roots: Iterable, *, retain_graph: bool = Fals
                 if type(parent_grads) is not tuple:
                     parent_grads = (parent_grads,)
                 if len(parent_grads) != len(ctx.parents):
-                    raise RuntimeError(f"{ctx.name}.backward returned {len(parent_grads)} gradients "
-                                       f"for {len(ctx.parents)} inputs")
+                    raise RuntimeError(
+                        f"{ctx.name}.backward returned {len(parent_grads)} gradients for {len(ctx.parents)} inputs"
+                    )
             for parent, need, pg in zip(ctx.parents, ctx.needs_input_grad, parent_grads):
                 if not need or pg is None:
                     continue

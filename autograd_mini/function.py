@@ -32,8 +32,10 @@ recorded ops are read-only arrays, so modifying a saved array in place before ba
 an error instead of silently giving a wrong gradient. Leaves' arrays become writable again
 once no graph holds them (after backward, or when the graph is dropped).
 """
+
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -84,16 +86,15 @@ def _unprotect(held) -> None:
             _holders[key] = count - 1
             continue
         del _holders[key], _protected[key]
-        try:
+        with contextlib.suppress(ValueError):  # its base was made read-only by someone else meanwhile
             a.setflags(write=True)
-        except ValueError:  # its base was made read-only by someone else meanwhile
-            pass
 
 
 class _Held:
     """The arrays one recorded op made read-only; they become writable again (when no other
     graph holds them) on ``release()`` or when the op is garbage-collected unreleased. Only ops
     that save leaves' arrays or views own one, so most ops pay nothing for this."""
+
     __slots__ = ("arrays",)
 
     def __init__(self, arrays: tuple):
@@ -227,9 +228,7 @@ class Function:
         if not isinstance(grads, tuple):
             grads = (grads,)
         if len(grads) != len(self.parents):
-            raise RuntimeError(
-                f"{self.name}.backward returned {len(grads)} gradients for {len(self.parents)} inputs"
-            )
+            raise RuntimeError(f"{self.name}.backward returned {len(grads)} gradients for {len(self.parents)} inputs")
         return grads
 
     def _as_graph(self, item, output):
@@ -261,7 +260,7 @@ class Function:
     def check_finite(self, array, phase: str) -> None:
         data = array.data if isinstance(array, Tensor) else array
         if np.issubdtype(np.asarray(data).dtype, np.inexact) and not np.all(np.isfinite(data)):
-            shapes = ", ".join(str(np.shape((p.data if isinstance(p, Tensor) else p))) for p in self.parents)
+            shapes = ", ".join(str(np.shape(p.data if isinstance(p, Tensor) else p)) for p in self.parents)
             what = "output" if phase == "forward" else "gradient"
             raise FloatingPointError(
                 f"detect_anomaly: op '{self.name}' produced a non-finite {what} in {phase} "

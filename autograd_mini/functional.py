@@ -4,6 +4,7 @@ They compose: inside another transform, a transform keeps its result attached to
 graph (``create_graph=True``), so ``grad(lambda x: grad(f)(x).sum())(x)`` gives second
 derivatives. At the outermost level they work on fresh leaves and return plain Tensors.
 """
+
 from __future__ import annotations
 
 import numbers
@@ -96,8 +97,10 @@ def value_and_grad(f, argnums=0):
         with _Level(), enable_grad():
             out = f(*args, **kwargs)
         if not isinstance(out, Tensor) or out.size != 1:
-            raise TypeError(f"grad: the function must return a one-element Tensor, got "
-                            f"{type(out).__name__} of shape {getattr(out, 'shape', '?')}")
+            raise TypeError(
+                f"grad: the function must return a one-element Tensor, got "
+                f"{type(out).__name__} of shape {getattr(out, 'shape', '?')}"
+            )
         inputs = [args[i] for i in nums]
         if not out.requires_grad:
             found = tuple(Tensor._wrap(np.zeros_like(x.data)) for x in inputs)

@@ -5,14 +5,17 @@ inside a ``no_grad`` block, ``detect_anomaly()`` checks every op's output and ev
 for NaN/Inf and names the op and the user's source line that created it.
 All three work as context managers and as decorators.
 """
+
 from __future__ import annotations
 
 import contextlib
 import threading
 
+
 class _State(threading.local):
     """Per-thread switches; class attributes are each new thread's defaults.
     Hot paths read ``state.grad`` directly (an attribute read, no call)."""
+
     grad = True
     anomaly = False
     scope = None
@@ -34,6 +37,7 @@ def is_anomaly_enabled() -> bool:
 class _Switch(contextlib.ContextDecorator):
     """Set ``state.<name>`` to ``value`` inside a with-block (or a decorated call); restore it after.
     A plain class rather than ``@contextmanager``: it is entered on every layer call and backward."""
+
     __slots__ = ("name", "value", "previous")
 
     def __init__(self, name: str, value):
@@ -85,6 +89,7 @@ class name_scope(contextlib.ContextDecorator):
 
     Graph drawings group ops by scope; ``nn`` layers open one named after the layer.
     """
+
     __slots__ = ("name", "previous")
 
     def __init__(self, name: str):

@@ -4,6 +4,7 @@ The Tensor holds the array (``.data``), its gradient (``.grad``, a Tensor or Non
 op that produced it (``._ctx``, a ``Function`` instance; None for leaves). All arithmetic is
 delegated to the ops in ``autograd_mini.ops``; this file only wires operators to them.
 """
+
 from __future__ import annotations
 
 import numbers
@@ -18,8 +19,7 @@ def _as_array(data, dtype=None) -> np.ndarray:
         array = np.array(data, dtype=dtype, copy=True)
     except (TypeError, ValueError) as error:
         raise TypeError(
-            f"tensor: expected numbers, a nested list of numbers or an ndarray, got "
-            f"{type(data).__name__} ({error})"
+            f"tensor: expected numbers, a nested list of numbers or an ndarray, got {type(data).__name__} ({error})"
         ) from None
     if array.dtype == object or array.dtype.kind in "USV":
         raise TypeError(f"tensor: expected numeric data, got an array of dtype {array.dtype}")
@@ -44,7 +44,7 @@ class Tensor:
             self.requires_grad = True
 
     @classmethod
-    def _wrap(cls, array: np.ndarray, ctx=None) -> "Tensor":
+    def _wrap(cls, array: np.ndarray, ctx=None) -> Tensor:
         """Fast constructor for op results (no copy, no checks)."""
         t = cls.__new__(cls)
         t.data = array
@@ -71,7 +71,7 @@ class Tensor:
             raise RuntimeError("requires_grad can only be turned off on leaves; use .detach()")
         self._requires_grad = bool(value)
 
-    def requires_grad_(self, value: bool = True) -> "Tensor":
+    def requires_grad_(self, value: bool = True) -> Tensor:
         self.requires_grad = value
         return self
 
@@ -84,12 +84,12 @@ class Tensor:
         """The op that produced this tensor (a ``Function`` instance), None for leaves."""
         return self._ctx
 
-    def retain_grad(self) -> "Tensor":
+    def retain_grad(self) -> Tensor:
         """Keep this non-leaf tensor's gradient in ``.grad`` during backward."""
         self._retains_grad = True
         return self
 
-    def detach(self) -> "Tensor":
+    def detach(self) -> Tensor:
         """The same data, cut from the graph (shares memory, like torch's detach)."""
         return Tensor._wrap(self.data)
 
@@ -121,9 +121,7 @@ class Tensor:
             if not isinstance(seed, Tensor):
                 seed = np.asarray(seed, dtype=self.dtype)
             if seed.shape != self.shape:
-                raise ValueError(
-                    f"backward: gradient has shape {seed.shape} but the output has shape {self.shape}"
-                )
+                raise ValueError(f"backward: gradient has shape {seed.shape} but the output has shape {self.shape}")
         if create_graph and not isinstance(seed, Tensor):
             seed = Tensor._wrap(seed)
         if retain_graph is None:
@@ -148,7 +146,7 @@ class Tensor:
         return self.data.size
 
     @property
-    def T(self) -> "Tensor":
+    def T(self) -> Tensor:
         return _ops.transpose(self)
 
     def item(self):
@@ -198,22 +196,53 @@ class Tensor:
 
     # ---- operators (each delegates to one op) ------------------------------------------------
     # the four arithmetic operators call their op's apply directly (bound at the end of the file)
-    def __add__(self, other): return _add(self, other)
-    def __radd__(self, other): return _add(other, self)
-    def __sub__(self, other): return _sub(self, other)
-    def __rsub__(self, other): return _sub(other, self)
-    def __mul__(self, other): return _mul(self, other)
-    def __rmul__(self, other): return _mul(other, self)
-    def __truediv__(self, other): return _div(self, other)
-    def __rtruediv__(self, other): return _div(other, self)
-    def __pow__(self, other): return _ops.pow(self, other)
-    def __rpow__(self, other): return _ops.pow(other, self)
-    def __matmul__(self, other): return _ops.matmul(self, other)
-    def __rmatmul__(self, other): return _ops.matmul(other, self)
-    def __neg__(self): return _ops.neg(self)
-    def __pos__(self): return self
-    def __abs__(self): return _ops.abs(self)
-    def __getitem__(self, index): return _ops.getitem(self, index)
+    def __add__(self, other):
+        return _add(self, other)
+
+    def __radd__(self, other):
+        return _add(other, self)
+
+    def __sub__(self, other):
+        return _sub(self, other)
+
+    def __rsub__(self, other):
+        return _sub(other, self)
+
+    def __mul__(self, other):
+        return _mul(self, other)
+
+    def __rmul__(self, other):
+        return _mul(other, self)
+
+    def __truediv__(self, other):
+        return _div(self, other)
+
+    def __rtruediv__(self, other):
+        return _div(other, self)
+
+    def __pow__(self, other):
+        return _ops.pow(self, other)
+
+    def __rpow__(self, other):
+        return _ops.pow(other, self)
+
+    def __matmul__(self, other):
+        return _ops.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _ops.matmul(other, self)
+
+    def __neg__(self):
+        return _ops.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _ops.abs(self)
+
+    def __getitem__(self, index):
+        return _ops.getitem(self, index)
 
     def __setitem__(self, index, value):
         if self._requires_grad or self._ctx is not None:
@@ -224,40 +253,102 @@ class Tensor:
         self.data[index] = value.data if isinstance(value, Tensor) else value
 
     # comparisons give boolean tensors that carry no gradient
-    def __lt__(self, other): return _compare(np.less, self, other)
-    def __le__(self, other): return _compare(np.less_equal, self, other)
-    def __gt__(self, other): return _compare(np.greater, self, other)
-    def __ge__(self, other): return _compare(np.greater_equal, self, other)
-    def __eq__(self, other): return _compare(np.equal, self, other)
-    def __ne__(self, other): return _compare(np.not_equal, self, other)
+    def __lt__(self, other):
+        return _compare(np.less, self, other)
+
+    def __le__(self, other):
+        return _compare(np.less_equal, self, other)
+
+    def __gt__(self, other):
+        return _compare(np.greater, self, other)
+
+    def __ge__(self, other):
+        return _compare(np.greater_equal, self, other)
+
+    def __eq__(self, other):
+        return _compare(np.equal, self, other)
+
+    def __ne__(self, other):
+        return _compare(np.not_equal, self, other)
 
     # ---- methods ---------------------------------------------------------------------------------
-    def exp(self): return _ops.exp(self)
-    def log(self): return _ops.log(self)
-    def sqrt(self): return _ops.sqrt(self)
-    def abs(self): return _ops.abs(self)
-    def sin(self): return _ops.sin(self)
-    def cos(self): return _ops.cos(self)
-    def tanh(self): return _ops.tanh(self)
-    def sigmoid(self): return _ops.sigmoid(self)
-    def relu(self): return _ops.relu(self)
-    def softplus(self): return _ops.softplus(self)
-    def square(self): return _ops.mul(self, self)
-    def clip(self, a_min=None, a_max=None): return _ops.clip(self, a_min, a_max)
-    def sum(self, axis=None, keepdims=False): return _ops.sum(self, axis, keepdims)
-    def mean(self, axis=None, keepdims=False): return _ops.mean(self, axis, keepdims)
-    def max(self, axis=None, keepdims=False): return _ops.max(self, axis, keepdims)
-    def min(self, axis=None, keepdims=False): return _ops.min(self, axis, keepdims)
-    def logsumexp(self, axis=-1, keepdims=False): return _ops.logsumexp(self, axis, keepdims)
-    def softmax(self, axis=-1): return _ops.softmax(self, axis)
-    def log_softmax(self, axis=-1): return _ops.log_softmax(self, axis)
-    def swapaxes(self, a, b): return _ops.swapaxes(self, a, b)
-    def expand_dims(self, axis): return _ops.expand_dims(self, axis)
-    def squeeze(self, axis=None): return _ops.squeeze(self, axis)
-    def flatten(self): return _ops.reshape(self, (-1,))
-    def broadcast_to(self, shape): return _ops.broadcast_to(self, shape)
-    def astype(self, dtype): return _ops.cast(self, dtype)
-    def matmul(self, other): return _ops.matmul(self, other)
+    def exp(self):
+        return _ops.exp(self)
+
+    def log(self):
+        return _ops.log(self)
+
+    def sqrt(self):
+        return _ops.sqrt(self)
+
+    def abs(self):
+        return _ops.abs(self)
+
+    def sin(self):
+        return _ops.sin(self)
+
+    def cos(self):
+        return _ops.cos(self)
+
+    def tanh(self):
+        return _ops.tanh(self)
+
+    def sigmoid(self):
+        return _ops.sigmoid(self)
+
+    def relu(self):
+        return _ops.relu(self)
+
+    def softplus(self):
+        return _ops.softplus(self)
+
+    def square(self):
+        return _ops.mul(self, self)
+
+    def clip(self, a_min=None, a_max=None):
+        return _ops.clip(self, a_min, a_max)
+
+    def sum(self, axis=None, keepdims=False):
+        return _ops.sum(self, axis, keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        return _ops.mean(self, axis, keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        return _ops.max(self, axis, keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        return _ops.min(self, axis, keepdims)
+
+    def logsumexp(self, axis=-1, keepdims=False):
+        return _ops.logsumexp(self, axis, keepdims)
+
+    def softmax(self, axis=-1):
+        return _ops.softmax(self, axis)
+
+    def log_softmax(self, axis=-1):
+        return _ops.log_softmax(self, axis)
+
+    def swapaxes(self, a, b):
+        return _ops.swapaxes(self, a, b)
+
+    def expand_dims(self, axis):
+        return _ops.expand_dims(self, axis)
+
+    def squeeze(self, axis=None):
+        return _ops.squeeze(self, axis)
+
+    def flatten(self):
+        return _ops.reshape(self, (-1,))
+
+    def broadcast_to(self, shape):
+        return _ops.broadcast_to(self, shape)
+
+    def astype(self, dtype):
+        return _ops.cast(self, dtype)
+
+    def matmul(self, other):
+        return _ops.matmul(self, other)
 
     def reshape(self, *shape):
         return _ops.reshape(self, shape[0] if len(shape) == 1 and not isinstance(shape[0], numbers.Integral) else shape)
@@ -315,5 +406,9 @@ def randn(*shape, dtype=np.float64, requires_grad=False, rng=None) -> Tensor:
 
 from . import ops as _ops  # noqa: E402  (the ops build on Tensor, so they come after it)
 
-_add, _sub, _mul, _div = (_ops.elementwise.Add.apply, _ops.elementwise.Sub.apply, _ops.elementwise.Mul.apply,
-                          _ops.elementwise.Div.apply)
+_add, _sub, _mul, _div = (
+    _ops.elementwise.Add.apply,
+    _ops.elementwise.Sub.apply,
+    _ops.elementwise.Mul.apply,
+    _ops.elementwise.Div.apply,
+)

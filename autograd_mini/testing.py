@@ -13,6 +13,7 @@ the points in ``avoid`` (kinks such as 0 for relu), far more than the finite-dif
 so that a central difference never straddles a kink. ``distinct=True`` also keeps elements
 ``gap`` apart from each other (for max/min, where ties are kinks).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -30,11 +31,16 @@ def shapes(min_dims: int = 0, max_dims: int = 3, min_side: int = 1, max_side: in
     return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side)
 
 
-def broadcastable_shapes(num_shapes: int = 2, min_dims: int = 0, max_dims: int = 3,
-                         min_side: int = 1, max_side: int = 4):
+def broadcastable_shapes(
+    num_shapes: int = 2, min_dims: int = 0, max_dims: int = 3, min_side: int = 1, max_side: int = 4
+):
     """Tuples of ``num_shapes`` shapes that broadcast together (numpy rules)."""
     return hnp.mutually_broadcastable_shapes(
-        num_shapes=num_shapes, min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side,
+        num_shapes=num_shapes,
+        min_dims=min_dims,
+        max_dims=max_dims,
+        min_side=min_side,
+        max_side=max_side,
     ).map(lambda b: b.input_shapes)
 
 
@@ -46,8 +52,16 @@ def _push_away(values: np.ndarray, avoid, gap: float) -> np.ndarray:
 
 
 @st.composite
-def arrays(draw, shape, dtype=np.float64, low: float = -3.0, high: float = 3.0, avoid=(),
-           gap: float = 1e-3, distinct: bool = False):
+def arrays(
+    draw,
+    shape,
+    dtype=np.float64,
+    low: float = -3.0,
+    high: float = 3.0,
+    avoid=(),
+    gap: float = 1e-3,
+    distinct: bool = False,
+):
     """Float arrays of ``shape`` with elements in [low, high], ``gap`` away from ``avoid``."""
     shape = tuple(shape)
     size = int(np.prod(shape)) if shape else 1
@@ -58,8 +72,9 @@ def arrays(draw, shape, dtype=np.float64, low: float = -3.0, high: float = 3.0, 
         step = (high - low) / size
         values = low + (order + 0.25 + jitter) * step
     else:
-        values = draw(hnp.arrays(np.float64, size, elements=st.floats(low, high, allow_nan=False,
-                                                                       allow_infinity=False)))
+        values = draw(
+            hnp.arrays(np.float64, size, elements=st.floats(low, high, allow_nan=False, allow_infinity=False))
+        )
     values = _push_away(values, avoid, gap)
     return values.reshape(shape).astype(dtype)
 
@@ -72,8 +87,9 @@ def tensors(draw, shape=None, dtype=np.float64, requires_grad: bool = True, **el
     return Tensor(draw(arrays(shape, dtype=dtype, **elements)), requires_grad=requires_grad)
 
 
-def assert_grads_match(f, *inputs, order: int = 1, eps: float = 1e-6, atol: float = 1e-7,
-                       rtol: float = 1e-5, seed: int = 0) -> None:
+def assert_grads_match(
+    f, *inputs, order: int = 1, eps: float = 1e-6, atol: float = 1e-7, rtol: float = 1e-5, seed: int = 0
+) -> None:
     """Assert that ``f``'s gradients (and, for ``order=2``, second derivatives) match finite
     differences in float64, and that ``f`` does not modify its inputs."""
     before = [np.array(getattr(x, "data", x), copy=True) for x in inputs]

@@ -5,6 +5,7 @@ backward is one uniform loop: ``input.grad += local * out.grad`` in topological 
 Values keep their graph after backward (for drawing it with data and gradients); leaves
 accumulate across backward calls, intermediate gradients are recomputed each time.
 """
+
 from __future__ import annotations
 
 import math
@@ -64,12 +65,12 @@ class Value:
         a = self.data
         if isinstance(other, Value):
             b = other.data
-            out = a ** b
+            out = a**b
             dlog = out * math.log(a) if a > 0 else 0.0
             return Value(out, "", (self, other), (b * a ** (b - 1), dlog), "**")
         if not isinstance(other, numbers.Real):
             return NotImplemented
-        return Value(a ** other, "", (self,), (other * a ** (other - 1),), f"**{other:g}")
+        return Value(a**other, "", (self,), (other * a ** (other - 1),), f"**{other:g}")
 
     def __rpow__(self, other):
         return Value(other) ** self

@@ -8,6 +8,7 @@ Ops recorded inside ``am.name_scope`` (every ``nn`` layer opens one) are drawn i
 named after the scope. Graphs beyond ``max_nodes`` are collapsed: each scope becomes one node,
 and chains of one repeated op become one node with a count. Every walk is iterative.
 """
+
 from __future__ import annotations
 
 import html
@@ -21,9 +22,9 @@ from .tensor import Tensor
 from .value import Value
 
 _STYLE = {
-    "param": {"fillcolor": "#cfe2ff", "style": "filled"},      # leaves that require grad
-    "const": {"fillcolor": "#eeeeee", "style": "filled"},      # data that needs no gradient
-    "output": {"fillcolor": "#d1f2d1", "style": "filled"},     # the drawn root
+    "param": {"fillcolor": "#cfe2ff", "style": "filled"},  # leaves that require grad
+    "const": {"fillcolor": "#eeeeee", "style": "filled"},  # data that needs no gradient
+    "output": {"fillcolor": "#d1f2d1", "style": "filled"},  # the drawn root
     "inner": {"fillcolor": "#ffffff", "style": "filled"},
     "op": {"shape": "ellipse", "fillcolor": "#fff3cd", "style": "filled", "fontsize": "11"},
     "group": {"shape": "box3d", "fillcolor": "#fde2cf", "style": "filled"},
@@ -55,8 +56,9 @@ def _preview(array, limit=6) -> str:
     array = np.asarray(array)
     if array.size > limit:
         return ""
-    return np.array2string(array.ravel() if array.ndim > 1 else array, precision=4, separator=", ",
-                           suppress_small=True).replace("\n", "")
+    return np.array2string(
+        array.ravel() if array.ndim > 1 else array, precision=4, separator=", ", suppress_small=True
+    ).replace("\n", "")
 
 
 def _tensor_label(t: Tensor, show_data: bool, show_grad: bool, names: dict) -> str:
@@ -103,7 +105,9 @@ def _build(root, show_data: bool, show_grad: bool, names: dict) -> list[_Node]:
                 kind = "param" if obj.requires_grad else "const"
             node = _Node(key, kind, lambda t=obj: _tensor_label(t, show_data, show_grad, names))
         else:
-            node = _Node(key, "const", "{ " + _record_escape(f"{obj:.4g}" if isinstance(obj, float) else str(obj)) + " }")
+            node = _Node(
+                key, "const", "{ " + _record_escape(f"{obj:.4g}" if isinstance(obj, float) else str(obj)) + " }"
+            )
         index[key] = len(nodes)
         nodes.append(node)
         stack.append(obj)
@@ -202,8 +206,12 @@ def _collapse(nodes: list[_Node]) -> list[_Node]:
 
 
 def _emit(nodes: list[_Node], rankdir: str, legend: bool, collapsed: bool) -> str:
-    lines = ["digraph autograd_mini {", f'  graph [rankdir={rankdir}, fontname="Helvetica"];',
-             '  node [fontname="Helvetica", fontsize=10, shape=record];', '  edge [arrowsize=0.7];']
+    lines = [
+        "digraph autograd_mini {",
+        f'  graph [rankdir={rankdir}, fontname="Helvetica"];',
+        '  node [fontname="Helvetica", fontsize=10, shape=record];',
+        "  edge [arrowsize=0.7];",
+    ]
     by_scope: dict[str, list[int]] = {}
     for i, node in enumerate(nodes):
         if not collapsed and node.scope:
@@ -216,7 +224,7 @@ def _emit(nodes: list[_Node], rankdir: str, legend: bool, collapsed: bool) -> st
             attrs["label"] = '"' + html.escape(label, quote=True) + '"'
         else:
             attrs["label"] = '"' + label.replace('"', '\\"') + '"'
-        attr_text = ", ".join(f'{k}={v}' if k == "label" else f'{k}="{v}"' for k, v in attrs.items())
+        attr_text = ", ".join(f"{k}={v}" if k == "label" else f'{k}="{v}"' for k, v in attrs.items())
         return f"  n{i} [{attr_text}];"
 
     scoped = {i for members in by_scope.values() for i in members}
@@ -234,8 +242,13 @@ def _emit(nodes: list[_Node], rankdir: str, legend: bool, collapsed: bool) -> st
     if legend:
         lines.append("  subgraph cluster_legend {")
         lines.append('    label="legend"; style="dashed"; fontsize=10;')
-        for kind, text in (("param", "leaf that requires grad"), ("const", "constant / no grad"),
-                           ("inner", "intermediate"), ("output", "output"), ("op", "op")):
+        for kind, text in (
+            ("param", "leaf that requires grad"),
+            ("const", "constant / no grad"),
+            ("inner", "intermediate"),
+            ("output", "output"),
+            ("op", "op"),
+        ):
             attrs = ", ".join(f'{k}="{v}"' for k, v in _STYLE[kind].items())
             lines.append(f'    legend_{kind} [label="{text}", {attrs}];')
         lines.append("  }")
@@ -243,8 +256,16 @@ def _emit(nodes: list[_Node], rankdir: str, legend: bool, collapsed: bool) -> st
     return "\n".join(lines) + "\n"
 
 
-def to_dot(root, *, show_data: bool = True, show_grad: bool = True, rankdir: str = "LR", max_nodes: int = 500,
-           legend: bool = False, names: dict | None = None) -> str:
+def to_dot(
+    root,
+    *,
+    show_data: bool = True,
+    show_grad: bool = True,
+    rankdir: str = "LR",
+    max_nodes: int = 500,
+    legend: bool = False,
+    names: dict | None = None,
+) -> str:
     """DOT source of the graph that produced ``root`` (a Value or a Tensor).
 
     Deterministic: the same graph gives the same text. ``names`` maps tensors to labels
@@ -294,14 +315,24 @@ def _renderer_ready() -> None:
     )
 
 
-def draw_graph(root, *, format: str = "svg", show_data: bool = True, show_grad: bool = True, rankdir: str = "LR",
-               max_nodes: int = 500, legend: bool = False, names: dict | None = None):
+def draw_graph(
+    root,
+    *,
+    format: str = "svg",
+    show_data: bool = True,
+    show_grad: bool = True,
+    rankdir: str = "LR",
+    max_nodes: int = 500,
+    legend: bool = False,
+    names: dict | None = None,
+):
     """The graph as a ``graphviz.Digraph`` (call ``.render(path)``, ``.pipe()``, or display it)."""
     import graphviz
 
     _renderer_ready()
-    source = to_dot(root, show_data=show_data, show_grad=show_grad, rankdir=rankdir, max_nodes=max_nodes,
-                    legend=legend, names=names)
+    source = to_dot(
+        root, show_data=show_data, show_grad=show_grad, rankdir=rankdir, max_nodes=max_nodes, legend=legend, names=names
+    )
     body = source.splitlines()[1:-1]
     graph = graphviz.Digraph("autograd_mini", format=format)
     graph.body.extend(line + "\n" for line in body)

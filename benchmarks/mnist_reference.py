@@ -1,5 +1,6 @@
 """Reference epochs of the seed MNIST MLP: hand-written numpy and eager PyTorch CPU, same work
 as ``nn`` (forward with inverted dropout, softmax cross-entropy, backward, Keras RMSprop)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -16,7 +17,7 @@ def numpy_epoch(x, one_hot, batch=128, lr=1e-3, rho=0.9, eps=1e-7, seed=0):
     scratch = [np.empty_like(p) for p in params]
     order = rng.permutation(len(x))
     for start in range(0, len(x), batch):
-        idx = order[start:start + batch]
+        idx = order[start : start + batch]
         xb, yb = x[idx], one_hot[idx]
         w1, b1, w2, b2, w3, b3 = params
         h1 = xb @ w1
@@ -55,14 +56,20 @@ def numpy_epoch(x, one_hot, batch=128, lr=1e-3, rho=0.9, eps=1e-7, seed=0):
 
 def torch_epoch(torch, x, labels, batch=128):
     torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Linear(784, 512), torch.nn.ReLU(), torch.nn.Dropout(0.2),
-                                torch.nn.Linear(512, 512), torch.nn.ReLU(), torch.nn.Dropout(0.2),
-                                torch.nn.Linear(512, 10))
+    model = torch.nn.Sequential(
+        torch.nn.Linear(784, 512),
+        torch.nn.ReLU(),
+        torch.nn.Dropout(0.2),
+        torch.nn.Linear(512, 512),
+        torch.nn.ReLU(),
+        torch.nn.Dropout(0.2),
+        torch.nn.Linear(512, 10),
+    )
     opt = torch.optim.RMSprop(model.parameters(), lr=1e-3, alpha=0.9, eps=1e-7)
     xt, yt = torch.from_numpy(x), torch.from_numpy(labels.astype(np.int64))
     order = torch.randperm(len(xt))
     for start in range(0, len(xt), batch):
-        idx = order[start:start + batch]
+        idx = order[start : start + batch]
         loss = torch.nn.functional.cross_entropy(model(xt[idx]), yt[idx])
         opt.zero_grad()
         loss.backward()

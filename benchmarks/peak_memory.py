@@ -4,6 +4,7 @@ process so that nothing is shared:
     python benchmarks/peak_memory.py autograd_mini|numpy|torch [mnist_dir]
 
 prints ``peak_rss_mib <number>``. benchmarks/run.py (section ``memory``) runs all three."""
+
 from __future__ import annotations
 
 import resource
@@ -17,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def load(data):
     import nn
+
     (x, y), _ = nn.datasets.mnist.load_data(data)
     return x.reshape(-1, 784).astype(np.float32) / 255, y
 
@@ -28,12 +30,21 @@ def main(which, data):
     one_hot = np.eye(10, dtype=np.float32)[y]
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from mnist_reference import numpy_epoch, torch_epoch
+
     if which == "autograd_mini":
         import nn
+
         nn.utils.set_random_seed(0)
-        model = nn.Sequential([nn.Input((784,)), nn.Dense(512, activation="relu"), nn.Dropout(0.2),
-                               nn.Dense(512, activation="relu"), nn.Dropout(0.2),
-                               nn.Dense(10, activation="softmax")])
+        model = nn.Sequential(
+            [
+                nn.Input((784,)),
+                nn.Dense(512, activation="relu"),
+                nn.Dropout(0.2),
+                nn.Dense(512, activation="relu"),
+                nn.Dropout(0.2),
+                nn.Dense(10, activation="softmax"),
+            ]
+        )
         model.compile(optimizer="rmsprop", loss="categorical_crossentropy")
         model.fit(x, one_hot, batch_size=128, epochs=1, verbose=0)
     elif which == "numpy":

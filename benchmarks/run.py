@@ -7,6 +7,7 @@ numpy and micrograd (each comparison is skipped when its package is missing).
 
 Speed goals live here, never in timed unit tests.
 """
+
 from __future__ import annotations
 
 import gc
@@ -90,6 +91,7 @@ def bench_ops(n=200, chains=10):
                 for i in range(n):
                     y = y * 1.0001 if i % 3 == 0 else (y + 0.5 if i % 3 == 1 else torch.tanh(y))
                 y.sum().backward()
+
         contenders["torch"] = torch_chain
     results = race(contenders, rounds=40, scale=1e6 / (n * chains))
     if threads:
@@ -112,8 +114,9 @@ def _value_mlp(Value, sizes=(2, 16, 16, 1)):
     random.seed(0)
     layers = []
     for i, (nin, nout) in enumerate(zip(sizes[:-1], sizes[1:])):
-        neurons = [([Value(random.uniform(-1, 1)) for _ in range(nin)], Value(0.0), i < len(sizes) - 2)
-                   for _ in range(nout)]
+        neurons = [
+            ([Value(random.uniform(-1, 1)) for _ in range(nin)], Value(0.0), i < len(sizes) - 2) for _ in range(nout)
+        ]
         layers.append(neurons)
     return layers
 
@@ -148,6 +151,7 @@ def bench_value():
     micrograd = optional("micrograd")
     if micrograd:
         from micrograd.engine import Value as MValue
+
         m_layers = _value_mlp(MValue)
         contenders["micrograd 0.1.0"] = lambda: _value_step(MValue, m_layers, X, y)
         chain = MValue(1.0)
@@ -182,6 +186,7 @@ def bench_mnist(epochs=1):
     print("\nseed MNIST MLP (784-512-Dropout-512-Dropout-10, RMSprop, batch 128), one epoch of training (s)")
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from mnist_reference import numpy_epoch, torch_epoch
+
     import nn
 
     data = ROOT.parent / "shared" / "data" / "mnist"
@@ -189,11 +194,21 @@ def bench_mnist(epochs=1):
     x = x.reshape(-1, 784).astype(np.float32) / 255
     one_hot = np.eye(10, dtype=np.float32)[y]
     nn.utils.set_random_seed(0)
-    model = nn.Sequential([nn.Input((784,)), nn.Dense(512, activation="relu"), nn.Dropout(0.2),
-                           nn.Dense(512, activation="relu"), nn.Dropout(0.2), nn.Dense(10, activation="softmax")])
+    model = nn.Sequential(
+        [
+            nn.Input((784,)),
+            nn.Dense(512, activation="relu"),
+            nn.Dropout(0.2),
+            nn.Dense(512, activation="relu"),
+            nn.Dropout(0.2),
+            nn.Dense(10, activation="softmax"),
+        ]
+    )
     model.compile(optimizer="rmsprop", loss="categorical_crossentropy")
-    contenders = {"autograd_mini fit": lambda: model.fit(x, one_hot, batch_size=128, epochs=epochs, verbose=0),
-                  "numpy by hand": lambda: numpy_epoch(x, one_hot)}
+    contenders = {
+        "autograd_mini fit": lambda: model.fit(x, one_hot, batch_size=128, epochs=epochs, verbose=0),
+        "numpy by hand": lambda: numpy_epoch(x, one_hot),
+    }
     torch = optional("torch")
     if torch:
         contenders["torch"] = lambda: torch_epoch(torch, x, y)
@@ -229,9 +244,10 @@ def bench_batch1(n=2000, epochs=2):
                 xs, ys = xt[order], yt[order]
                 for i in range(n):
                     opt.zero_grad()
-                    loss = loss_fn(net(xs[i:i + 1]), ys[i:i + 1])
+                    loss = loss_fn(net(xs[i : i + 1]), ys[i : i + 1])
                     loss.backward()
                     opt.step()
+
         contenders["torch loop"] = torch_loop
     results = race(contenders, rounds=3, scale=1e6 / steps)
     _print(results, "autograd_mini fit", "us/step")
@@ -242,11 +258,16 @@ def bench_batch1(n=2000, epochs=2):
 def bench_memory():
     print("\npeak memory (whole-process max RSS) of one seed-MNIST epoch, each in its own process (MiB)")
     import subprocess
+
     results = {}
     names = ["autograd_mini", "numpy"] + (["torch"] if optional("torch") else [])
     for name in names:
-        out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "peak_memory.py"), name],
-                             capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(
+            [sys.executable, str(ROOT / "benchmarks" / "peak_memory.py"), name],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         results[name] = float(out.split()[-1])
     _print(results, "autograd_mini", "MiB")
     return results
@@ -259,7 +280,14 @@ def _print(results, ours, unit):
         print(f"  {name:<22} {value:10.4f} {unit}{ratio}")
 
 
-SECTIONS = {"ops": bench_ops, "value": bench_value, "scaling": bench_scaling, "mnist": bench_mnist, "batch1": bench_batch1, "memory": bench_memory}
+SECTIONS = {
+    "ops": bench_ops,
+    "value": bench_value,
+    "scaling": bench_scaling,
+    "mnist": bench_mnist,
+    "batch1": bench_batch1,
+    "memory": bench_memory,
+}
 
 if __name__ == "__main__":
     for name in sys.argv[1:] or list(SECTIONS):

@@ -1,4 +1,5 @@
 """Shared plumbing for the examples: command-line options and the output folder."""
+
 from __future__ import annotations
 
 import argparse
@@ -20,6 +21,7 @@ def out_dir(path, name: str) -> Path:
 
 def save_plot(fig, path) -> Path:
     import matplotlib.pyplot as plt
+
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -28,6 +30,8 @@ def save_plot(fig, path) -> Path:
 
 def pyplot():
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     return plt

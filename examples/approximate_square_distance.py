@@ -5,6 +5,7 @@ N = 1000 points from U(-4, 4) (np.random.seed(123)); hidden Dense(10, sigmoid) w
 kernel and zero bias; output Dense(1, use_bias=False); SGD learning rate 0.008; validation_split 0.2;
 EPOCHS = int(M / (N * (1 - 0.2) / Nbatch)) with M = 40000 weight updates, i.e. 50 epochs.
 --quick uses M = 8000 (10 epochs)."""
+
 from __future__ import annotations
 
 import sys
@@ -15,7 +16,7 @@ import nn
 
 if __package__ in (None, ""):
     sys.path.insert(0, __import__("os").path.dirname(__file__))
-from _common import options, out_dir, pyplot, save_plot  # noqa: E402
+from _common import options, out_dir, pyplot, save_plot
 
 N, K, NBATCH, SPLIT, LEARNING_RATE = 1000, 10, 1, 0.2, 0.008
 
@@ -31,11 +32,13 @@ def data():
 
 
 def build():
-    return nn.Sequential([
-        nn.Input((1,)),
-        nn.Dense(K, activation="sigmoid", kernel_initializer="random_normal", bias_initializer="zeros"),
-        nn.Dense(1, use_bias=False, kernel_initializer="random_normal"),
-    ])
+    return nn.Sequential(
+        [
+            nn.Input((1,)),
+            nn.Dense(K, activation="sigmoid", kernel_initializer="random_normal", bias_initializer="zeros"),
+            nn.Dense(1, use_bias=False, kernel_initializer="random_normal"),
+        ]
+    )
 
 
 def run(updates=40000, seed=123, verbose=0):
@@ -69,8 +72,10 @@ def main(argv=None):
     model, history, epochs = run(8000 if args.quick else 40000)
     model.summary()
     val = history.history["val_loss"]
-    print(f"{epochs} epochs of {int(N * (1 - SPLIT))} batch-1 SGD steps: "
-          f"training MSE {history.history['loss'][-1]:.4f}, validation MSE {val[-1]:.4f} (first epoch {val[0]:.4f})")
+    print(
+        f"{epochs} epochs of {int(N * (1 - SPLIT))} batch-1 SGD steps: "
+        f"training MSE {history.history['loss'][-1]:.4f}, validation MSE {val[-1]:.4f} (first epoch {val[0]:.4f})"
+    )
     print(f"fit and error curves written to {plot(model, history, out_dir(args.out, 'approximate_square_distance'))}")
     return history
 

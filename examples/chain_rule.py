@@ -1,14 +1,16 @@
 """The chain rule on f = (x + y) * z with x=-2, y=5, z=-4: values, gradients, and the graph."""
+
 from __future__ import annotations
 
 import sys
 
+from walkthroughs import chain_rule
+
 import autograd_mini as am
-from autograd_mini.walkthroughs import chain_rule
 
 if __package__ in (None, ""):
     sys.path.insert(0, __import__("os").path.dirname(__file__))
-from _common import options, out_dir  # noqa: E402
+from _common import options, out_dir
 
 
 def main(argv=None):

@@ -5,6 +5,7 @@ showing the gradients vanishing towards the input with sigmoid (tanh and relu ke
 Glorot initialization).
 
 --quick trains on 12,000 images for 1 epoch at depths 1, 4 and 8."""
+
 from __future__ import annotations
 
 import sys
@@ -16,13 +17,15 @@ import nn
 
 if __package__ in (None, ""):
     sys.path.insert(0, __import__("os").path.dirname(__file__))
-from _common import options, out_dir, pyplot, save_plot  # noqa: E402
+from _common import options, out_dir, pyplot, save_plot
 
 
-def construct_model(h: int, activation: str = "relu", units: int = 64,
-                    kernel_initializer="glorot_uniform") -> nn.Sequential:
-    layers = [nn.Input((784,))] + [nn.Dense(units, activation=activation, kernel_initializer=kernel_initializer)
-                                   for _ in range(h)]
+def construct_model(
+    h: int, activation: str = "relu", units: int = 64, kernel_initializer="glorot_uniform"
+) -> nn.Sequential:
+    layers = [nn.Input((784,))] + [
+        nn.Dense(units, activation=activation, kernel_initializer=kernel_initializer) for _ in range(h)
+    ]
     return nn.Sequential(layers + [nn.Dense(10, activation="softmax")])
 
 
@@ -41,8 +44,11 @@ def sweep(data, depths, epochs, seed=0):
     for h in depths:
         nn.utils.set_random_seed(seed)
         model = construct_model(h)
-        model.compile(optimizer=nn.optimizers.SGD(learning_rate=0.01), loss="sparse_categorical_crossentropy",
-                      metrics=["accuracy"])
+        model.compile(
+            optimizer=nn.optimizers.SGD(learning_rate=0.01),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
         model.fit(x_train, y_train, batch_size=128, epochs=epochs, verbose=0)
         accuracies[h] = model.evaluate(x_test, y_test, verbose=0)[1]
         print(f"  h = {h:>2} hidden layers ({model.count_params():>7,} params): test accuracy {accuracies[h]:.4f}")
@@ -84,11 +90,16 @@ def main(argv=None):
     norms = {activation: gradient_norms(data, activation) for activation in ("sigmoid", "tanh", "relu")}
     print("gradient norm of each kernel at initialization, 8 hidden layers of 64 (input side first, output last):")
     for activation, values in norms.items():
-        print(f"  {activation:<8}" + " ".join(f"{v:9.2e}" for v in values)
-              + f"   first/last hidden = {values[0] / values[-2]:.2g}")
-    print("sigmoid's derivative is at most 1/4, so the gradient shrinks layer after layer towards the input. "
-          "tanh (derivative 1 at 0) and relu keep them level at Glorot initialization, which is scaled for that; "
-          "tanh's vanish once its units saturate.")
+        print(
+            f"  {activation:<8}"
+            + " ".join(f"{v:9.2e}" for v in values)
+            + f"   first/last hidden = {values[0] / values[-2]:.2g}"
+        )
+    print(
+        "sigmoid's derivative is at most 1/4, so the gradient shrinks layer after layer towards the input. "
+        "tanh (derivative 1 at 0) and relu keep them level at Glorot initialization, which is scaled for that; "
+        "tanh's vanish once its units saturate."
+    )
     print(f"plots written to {plot(accuracies, norms, out_dir(args.out, 'depth_sweep'))}")
     return {"accuracies": accuracies, "norms": norms}
 

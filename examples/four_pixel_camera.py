@@ -11,6 +11,7 @@ in [-1, 1]. The hand-set network follows the lecture's construction:
 For [[1, 1], [-1, -1]] only the horizontal path is active: its logit is tanh(2 tanh 2) = 0.9586,
 the others 0, so the softmax gives [0.17831734, 0.17831734, 0.17831734, 0.465048].
 """
+
 from __future__ import annotations
 
 import sys
@@ -21,7 +22,7 @@ import nn
 
 if __package__ in (None, ""):
     sys.path.insert(0, __import__("os").path.dirname(__file__))
-from _common import options, out_dir, pyplot, save_plot  # noqa: E402
+from _common import options, out_dir, pyplot, save_plot
 
 CLASSES = ("solid", "vertical", "diagonal", "horizontal")
 # one sign pattern per class (a, b, c, d); its negation belongs to the same class
@@ -29,23 +30,36 @@ PATTERNS = np.array([[1, 1, 1, 1], [1, -1, 1, -1], [1, -1, -1, 1], [1, 1, -1, -1
 
 
 def build():
-    return nn.Sequential([
-        nn.Input((2, 2)), nn.Flatten(),
-        nn.Dense(4, activation="tanh"), nn.Dense(4, activation="tanh"),
-        nn.Dense(8, activation="relu"), nn.Dense(4, activation="softmax"),
-    ])
+    return nn.Sequential(
+        [
+            nn.Input((2, 2)),
+            nn.Flatten(),
+            nn.Dense(4, activation="tanh"),
+            nn.Dense(4, activation="tanh"),
+            nn.Dense(8, activation="relu"),
+            nn.Dense(4, activation="softmax"),
+        ]
+    )
 
 
 def hand_set_weights():
     """The kernels (inputs x units) and zero biases of the construction in the module docstring."""
-    layer1 = np.array([[1, 0, 1, 0],     # a
-                       [0, 1, 0, 1],     # b
-                       [1, 0, -1, 0],    # c
-                       [0, 1, 0, -1]])   # d
-    layer2 = np.array([[1, 1, 0, 0],     # a+c
-                       [1, -1, 0, 0],    # b+d
-                       [0, 0, 1, 1],     # a-c
-                       [0, 0, -1, 1]])   # b-d
+    layer1 = np.array(
+        [
+            [1, 0, 1, 0],  # a
+            [0, 1, 0, 1],  # b
+            [1, 0, -1, 0],  # c
+            [0, 1, 0, -1],
+        ]
+    )  # d
+    layer2 = np.array(
+        [
+            [1, 1, 0, 0],  # a+c
+            [1, -1, 0, 0],  # b+d
+            [0, 0, 1, 1],  # a-c
+            [0, 0, -1, 1],
+        ]
+    )  # b-d
     layer3 = np.zeros((4, 8))
     for unit in range(4):
         layer3[unit, 2 * unit], layer3[unit, 2 * unit + 1] = 1, -1
@@ -112,8 +126,12 @@ def main(argv=None):
     folder = out_dir(args.out, "four_pixel_camera")
     path = draw(images, labels, trained.predict(images).argmax(axis=1), folder / "predictions.png")
     print(f"predictions drawn to {path}")
-    return {"hand_set": probabilities, "hand_set_accuracy": hand_accuracy, "trained_accuracy": trained_accuracy,
-            "params": model.count_params()}
+    return {
+        "hand_set": probabilities,
+        "hand_set_accuracy": hand_accuracy,
+        "trained_accuracy": trained_accuracy,
+        "params": model.count_params(),
+    }
 
 
 if __name__ == "__main__":

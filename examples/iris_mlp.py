@@ -3,14 +3,15 @@
 Same data and schedule as iris_softmax.py: np.random.seed(612), W1 = randn(4, 16),
 W2 = randn(16, 3), zero biases, learning rate 0.5, 51 iterations, printing every 10th.
 """
+
 from __future__ import annotations
 
 import sys
 
 if __package__ in (None, ""):
     sys.path.insert(0, __import__("os").path.dirname(__file__))
-from _common import options, out_dir  # noqa: E402
-from nn.lecture import iris_loop, plot_iris_curves  # noqa: E402
+from _common import options, out_dir
+from lecture import iris_loop, plot_iris_curves
 
 
 def main(argv=None):

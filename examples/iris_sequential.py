@@ -1,15 +1,17 @@
 """Keras-style iris: Sequential 4-8-4-3 (91 params), SGD lr 0.1, sparse categorical cross-entropy,
 fit / evaluate / predict. Features are standardized with the training set's mean and std."""
+
 from __future__ import annotations
 
 import sys
 
+from lecture import iris_sequential
+
 import nn
-from nn.lecture import iris_sequential
 
 if __package__ in (None, ""):
     sys.path.insert(0, __import__("os").path.dirname(__file__))
-from _common import options, out_dir  # noqa: E402
+from _common import options, out_dir
 
 
 def main(argv=None):

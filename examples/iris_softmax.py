@@ -3,15 +3,16 @@
 Features centred by their own set's mean, float32, np.random.seed(612), W = randn(4, 3), zero
 bias, learning rate 0.5, 51 iterations, printing every 10th, as the GradientTape original.
 """
+
 from __future__ import annotations
 
 import sys
 
-from nn.lecture import iris_loop, plot_iris_curves
+from lecture import iris_loop, plot_iris_curves
 
 if __package__ in (None, ""):
     sys.path.insert(0, __import__("os").path.dirname(__file__))
-from _common import options, out_dir  # noqa: E402
+from _common import options, out_dir
 
 
 def main(argv=None):

@@ -1,4 +1,5 @@
 """The lecture's loss functions: MSE, cross-entropy, the binary cross-entropy table, and CE curves."""
+
 from __future__ import annotations
 
 import sys
@@ -9,7 +10,7 @@ import nn
 
 if __package__ in (None, ""):
     sys.path.insert(0, __import__("os").path.dirname(__file__))
-from _common import options, out_dir, pyplot, save_plot  # noqa: E402
+from _common import options, out_dir, pyplot, save_plot
 
 
 def x_entropy(y, p, epsilon=1e-6):

@@ -2,6 +2,7 @@
 categorical cross-entropy, 5 epochs with validation_data (lecture: test accuracy 0.9785).
 --no-dropout drops the Dropout layers (lecture: 0.9825); --deep trains 2500-2000-1500-1000-500-10
 tanh for 10 epochs (lecture: 0.9736); --quick trains 1 epoch (at least 0.96)."""
+
 from __future__ import annotations
 
 import sys
@@ -12,7 +13,7 @@ import nn
 
 if __package__ in (None, ""):
     sys.path.insert(0, __import__("os").path.dirname(__file__))
-from _common import options, out_dir  # noqa: E402
+from _common import options, out_dir
 
 
 def build(dropout=True, deep=False):
@@ -42,8 +43,9 @@ def run(epochs=5, dropout=True, deep=False, data=None, seed=1, verbose=2):
     model = build(dropout, deep)
     model.summary()
     model.compile(optimizer=nn.optimizers.RMSprop(), loss="categorical_crossentropy", metrics=["accuracy"])
-    history = model.fit(x_train, y_train, batch_size=128, epochs=epochs, verbose=verbose,
-                        validation_data=(x_test, y_test))
+    history = model.fit(
+        x_train, y_train, batch_size=128, epochs=epochs, verbose=verbose, validation_data=(x_test, y_test)
+    )
     loss, accuracy = model.evaluate(x_test, y_test, verbose=0)
     print(f"Test loss: {loss:.4f}")
     print(f"Test accuracy: {accuracy:.4f}")

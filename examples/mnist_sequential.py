@@ -2,6 +2,7 @@
 sparse categorical cross-entropy, batch 64, 5 epochs, validation_split 0.2 (lecture: test accuracy
 about 0.973); then save_weights/load_weights and save/load_model give identical evaluate numbers,
 and four test images are drawn with their predictions. --quick trains 1 epoch."""
+
 from __future__ import annotations
 
 import sys
@@ -12,12 +13,13 @@ import nn
 
 if __package__ in (None, ""):
     sys.path.insert(0, __import__("os").path.dirname(__file__))
-from _common import options, out_dir, pyplot, save_plot  # noqa: E402
+from _common import options, out_dir, pyplot, save_plot
 
 
 def build():
-    return nn.Sequential([nn.Input((28, 28)), nn.Flatten(), nn.Dense(128, activation="relu"),
-                          nn.Dense(10, activation="softmax")])
+    return nn.Sequential(
+        [nn.Input((28, 28)), nn.Flatten(), nn.Dense(128, activation="relu"), nn.Dense(10, activation="softmax")]
+    )
 
 
 def draw(images, labels, probabilities, path):
@@ -26,8 +28,9 @@ def draw(images, labels, probabilities, path):
     for ax, image, label, p in zip(axes, images, labels, probabilities):
         ax.imshow(image, cmap="gray_r")
         guess = int(p.argmax())
-        ax.set_title(f"predicted {guess} ({p[guess]:.2f})\nlabel {label}", fontsize=8,
-                     color="black" if guess == label else "red")
+        ax.set_title(
+            f"predicted {guess} ({p[guess]:.2f})\nlabel {label}", fontsize=8, color="black" if guess == label else "red"
+        )
         ax.axis("off")
     return save_plot(fig, path)
 
@@ -61,8 +64,14 @@ def main(argv=None):
     probabilities = reloaded.predict(x_test[:4])
     path = draw(x_test[:4], y_test[:4], probabilities, folder / "predictions.png")
     print(f"four test images and their predictions drawn to {path}")
-    return {"scores": scores, "from_weights": from_weights, "from_model": from_model,
-            "params": model.count_params(), "predictions": probabilities.argmax(axis=1), "labels": y_test[:4]}
+    return {
+        "scores": scores,
+        "from_weights": from_weights,
+        "from_model": from_model,
+        "params": model.count_params(),
+        "predictions": probabilities.argmax(axis=1),
+        "labels": y_test[:4],
+    }
 
 
 if __name__ == "__main__":

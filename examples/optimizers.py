@@ -5,6 +5,7 @@ decaying learning rate; the training-loss curves share one plot.
 Learning rates are the usual ones for each method on this problem (Keras' defaults are tuned
 for larger networks: Adadelta's 0.001, for example, barely moves in 60 epochs).
 --quick trains 20 epochs instead of 60."""
+
 from __future__ import annotations
 
 import sys
@@ -15,13 +16,13 @@ import nn
 
 if __package__ in (None, ""):
     sys.path.insert(0, __import__("os").path.dirname(__file__))
-from _common import options, out_dir, pyplot, save_plot  # noqa: E402
+from _common import options, out_dir, pyplot, save_plot
 
 
 def contenders(steps_per_epoch: int) -> dict:
     """Name -> a factory of the optimizer (a fresh one for each run)."""
     o = nn.optimizers
-    decay = nn.schedules.ExponentialDecay(0.5, decay_steps=10 * steps_per_epoch, decay_rate=0.5)
+    decay = nn.optimizers.schedules.ExponentialDecay(0.5, decay_steps=10 * steps_per_epoch, decay_rate=0.5)
     return {
         "SGD": lambda: o.SGD(learning_rate=0.1),
         "momentum 0.9": lambda: o.SGD(learning_rate=0.1, momentum=0.9),

@@ -1,5 +1,6 @@
 """The perceptron: its training rule learns AND and OR and never converges on XOR; the lecture's
 hand-set two-layer step network computes XOR; a trained sigmoid MLP learns XOR."""
+
 from __future__ import annotations
 
 import sys
@@ -10,7 +11,7 @@ import nn
 
 if __package__ in (None, ""):
     sys.path.insert(0, __import__("os").path.dirname(__file__))
-from _common import options  # noqa: E402
+from _common import options
 
 X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
 TARGETS = {"AND": np.array([0, 0, 0, 1]), "OR": np.array([0, 1, 1, 1]), "XOR": np.array([0, 1, 1, 0])}
@@ -52,8 +53,7 @@ def train_xor_mlp(epochs=500, seed=0):
     """A 2-4-1 sigmoid network trained on the four XOR points with Adam and binary cross-entropy."""
     nn.utils.set_random_seed(seed)
     model = nn.Sequential([nn.Input((2,)), nn.Dense(4, activation="sigmoid"), nn.Dense(1, activation="sigmoid")])
-    model.compile(optimizer=nn.optimizers.Adam(learning_rate=0.05), loss="binary_crossentropy",
-                  metrics=["accuracy"])
+    model.compile(optimizer=nn.optimizers.Adam(learning_rate=0.05), loss="binary_crossentropy", metrics=["accuracy"])
     model.fit(X, TARGETS["XOR"], batch_size=4, epochs=epochs, verbose=0)
     return model
 
@@ -65,8 +65,10 @@ def main(argv=None):
         w, b, epochs, converged = train_perceptron(X, t)
         outputs = step(X @ w + b)
         state = f"converged after {epochs} epochs" if converged else f"did not converge in {epochs} epochs"
-        print(f"perceptron {name:<3}: w = {np.round(w, 2).tolist()}, b = {b:.2f}, {state}; "
-              f"outputs {outputs.tolist()} vs targets {t.tolist()}")
+        print(
+            f"perceptron {name:<3}: w = {np.round(w, 2).tolist()}, b = {b:.2f}, {state}; "
+            f"outputs {outputs.tolist()} vs targets {t.tolist()}"
+        )
         result[name] = {"converged": converged, "outputs": outputs.tolist()}
     print("XOR is not linearly separable: no single line splits {(0,1), (1,0)} from {(0,0), (1,1)}.")
     by_hand = xor_by_hand(X)
@@ -74,8 +76,10 @@ def main(argv=None):
     result["xor_by_hand"] = by_hand.tolist()
     model = train_xor_mlp()
     probabilities = model.predict(X)[:, 0]
-    print(f"trained 2-4-1 sigmoid MLP on XOR: [{', '.join(f'{p:.3f}' for p in probabilities)}] -> "
-          f"{(probabilities > 0.5).astype(int).tolist()}")
+    print(
+        f"trained 2-4-1 sigmoid MLP on XOR: [{', '.join(f'{p:.3f}' for p in probabilities)}] -> "
+        f"{(probabilities > 0.5).astype(int).tolist()}"
+    )
     result["xor_mlp"] = (probabilities > 0.5).astype(int).tolist()
     return result
 

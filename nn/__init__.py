@@ -1,24 +1,75 @@
 """nn: Keras-style models and PyTorch-style building blocks on the autograd_mini core.
 
-    import nn
-    model = nn.Sequential([nn.Input((4,)), nn.Dense(8, activation="relu"), nn.Dense(3, activation="softmax")])
+    import nn as keras
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"),
+                              keras.layers.Dense(3, activation="softmax")])
     model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     model.fit(x, y, epochs=10)
+
+Modules follow Keras 3's names: ``nn.models``, ``nn.layers``, ``nn.optimizers`` (with
+``nn.optimizers.schedules``), ``nn.losses``, ``nn.metrics``, ``nn.callbacks``,
+``nn.regularizers``, ``nn.initializers``, ``nn.activations``, ``nn.utils``, ``nn.saving``,
+``nn.datasets``. Drawing (``nn.utils.plot_model``, ``nn.plot_history``) loads graphviz and
+matplotlib only when called.
 """
-from . import (activations, callbacks, datasets, initializers, layers, losses, metrics, optimizers, regularizers,
-               schedules, utils)
+
+from . import (
+    activations,
+    callbacks,
+    datasets,
+    initializers,
+    layers,
+    losses,
+    metrics,
+    models,
+    optimizers,
+    regularizers,
+    saving,
+    utils,
+)
 from .callbacks import EarlyStopping, History, LambdaCallback, LearningRateScheduler, ModelCheckpoint
 from .fused import dense
-from .io import load_model
-from .layers import (Activation, Dense, Dropout, Flatten, Input, InputLayer, Layer, LeakyReLU, PReLU, RReLU,
-                     Softmax)
-from .model import Sequential
+from .layers import Activation, Dense, Dropout, Flatten, Input, InputLayer, Layer, LeakyReLU, PReLU, RReLU, Softmax
+from .models import Sequential, load_model
 from .module import Module, Parameter
 from .plot import plot_history, plot_model
 
+__version__ = "0.1.0"
+
 __all__ = [
-    "Activation", "Dense", "Dropout", "EarlyStopping", "Flatten", "History", "Input", "InputLayer", "LambdaCallback",
-    "Layer", "LeakyReLU", "LearningRateScheduler", "ModelCheckpoint", "Module", "PReLU", "Parameter", "RReLU",
-    "Sequential", "Softmax", "activations", "callbacks", "datasets", "dense", "initializers", "layers", "load_model",
-    "losses", "metrics", "optimizers", "plot_history", "plot_model", "regularizers", "schedules", "utils",
+    "Activation",
+    "Dense",
+    "Dropout",
+    "EarlyStopping",
+    "Flatten",
+    "History",
+    "Input",
+    "InputLayer",
+    "LambdaCallback",
+    "Layer",
+    "LeakyReLU",
+    "LearningRateScheduler",
+    "ModelCheckpoint",
+    "Module",
+    "PReLU",
+    "Parameter",
+    "RReLU",
+    "Sequential",
+    "Softmax",
+    "activations",
+    "callbacks",
+    "datasets",
+    "dense",
+    "initializers",
+    "layers",
+    "load_model",
+    "losses",
+    "metrics",
+    "models",
+    "optimizers",
+    "plot_history",
+    "plot_model",
+    "regularizers",
+    "saving",
+    "utils",
 ]

@@ -1,4 +1,5 @@
 """Activations by name (Keras names), as functions of Tensors."""
+
 from __future__ import annotations
 
 import autograd_mini as am

@@ -1,5 +1,6 @@
 """Callbacks with Keras semantics: EarlyStopping, ModelCheckpoint, LearningRateScheduler,
 LambdaCallback, and the History that ``fit`` returns."""
+
 from __future__ import annotations
 
 import math
@@ -41,8 +42,17 @@ class EarlyStopping(Callback):
     """Stop when ``monitor`` has not improved by more than ``min_delta`` for ``patience`` epochs;
     ``restore_best_weights`` puts back the best epoch's weights."""
 
-    def __init__(self, monitor="val_loss", min_delta=0.0, patience=0, verbose=0, mode="auto", baseline=None,
-                 restore_best_weights=False, start_from_epoch=0):
+    def __init__(
+        self,
+        monitor="val_loss",
+        min_delta=0.0,
+        patience=0,
+        verbose=0,
+        mode="auto",
+        baseline=None,
+        restore_best_weights=False,
+        start_from_epoch=0,
+    ):
         super().__init__()
         self.monitor, self.min_delta, self.patience = monitor, abs(min_delta), patience
         self.verbose, self.baseline, self.restore_best_weights = verbose, baseline, restore_best_weights
@@ -95,8 +105,9 @@ class EarlyStopping(Callback):
 class ModelCheckpoint(Callback):
     """Save the model (or only its weights) after each epoch, or only when ``monitor`` improves."""
 
-    def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False, save_weights_only=False,
-                 mode="auto"):
+    def __init__(
+        self, filepath, monitor="val_loss", verbose=0, save_best_only=False, save_weights_only=False, mode="auto"
+    ):
         super().__init__()
         self.filepath, self.monitor, self.verbose = str(filepath), monitor, verbose
         self.save_best_only, self.save_weights_only = save_best_only, save_weights_only
@@ -148,8 +159,15 @@ class LearningRateScheduler(Callback):
 class LambdaCallback(Callback):
     """A callback from plain functions: ``LambdaCallback(on_epoch_end=lambda epoch, logs: ...)``."""
 
-    def __init__(self, on_epoch_begin=None, on_epoch_end=None, on_train_begin=None, on_train_end=None,
-                 on_train_batch_begin=None, on_train_batch_end=None):
+    def __init__(
+        self,
+        on_epoch_begin=None,
+        on_epoch_end=None,
+        on_train_begin=None,
+        on_train_end=None,
+        on_train_batch_begin=None,
+        on_train_batch_end=None,
+    ):
         super().__init__()
         for name, fn in list(locals().items()):
             if name.startswith("on_") and fn is not None:

@@ -8,6 +8,7 @@ gradient (softmax - y) / n), used by the categorical losses whenever logits are 
 The gradient formulas use operators both ndarrays and Tensors support, so second-order
 gradients through these nodes work too.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -42,6 +43,7 @@ def _apply_activation_in_place(out: np.ndarray, activation: str) -> None:
 
 class DenseFunction(am.Function):
     """y = act(x @ W + b);  with gz = g * act'(y):  dL/dx = gz @ W^T,  dL/dW = x^T gz,  dL/db = sum(gz)"""
+
     name = "dense"
 
     @staticmethod
@@ -76,7 +78,9 @@ class DenseFunction(am.Function):
 def dense(x, kernel, bias=None, activation: str = "linear"):
     """act(x @ kernel + bias) as one graph node; activation in linear/relu/tanh/sigmoid."""
     if activation not in _DERIVATIVE_FROM_OUTPUT:
-        raise ValueError(f"dense: fused activation must be one of {sorted(_DERIVATIVE_FROM_OUTPUT)}, got {activation!r}")
+        raise ValueError(
+            f"dense: fused activation must be one of {sorted(_DERIVATIVE_FROM_OUTPUT)}, got {activation!r}"
+        )
     return DenseFunction.apply(x, kernel, bias, activation=activation)
 
 
@@ -88,6 +92,7 @@ class SoftmaxCrossEntropy(am.Function):
     first-order backward; with ``create_graph`` p is recomputed from the logits Tensor, so
     second-order gradients are exact.
     """
+
     name = "softmax_cross_entropy"
 
     @staticmethod

@@ -6,6 +6,7 @@ as Keras does. When ``y_pred`` was produced by a softmax (sigmoid) op in a recor
 cross-entropy is computed from the logits in fused, stable form instead (as Keras does), so
 the loss and its gradient stay finite even at logits of 1e4.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -19,8 +20,11 @@ EPSILON = 1e-7
 
 
 def _as_pred(y_pred):
-    return y_pred if isinstance(y_pred, am.Tensor) else am.as_tensor(np.asarray(y_pred, dtype=np.float32)
-                                                                   if not isinstance(y_pred, np.ndarray) else y_pred)
+    return (
+        y_pred
+        if isinstance(y_pred, am.Tensor)
+        else am.as_tensor(np.asarray(y_pred, dtype=np.float32) if not isinstance(y_pred, np.ndarray) else y_pred)
+    )
 
 
 def _as_true(y_true, dtype):
@@ -31,14 +35,20 @@ def _as_true(y_true, dtype):
 def _match_rank(y_true: np.ndarray, y_pred) -> np.ndarray:
     if y_true.ndim == y_pred.ndim - 1:
         y_true = y_true[..., None]
-    if y_true.shape != y_pred.shape and not (y_true.ndim == y_pred.ndim and np.broadcast_shapes(y_true.shape, y_pred.shape) == y_pred.shape):
+    if y_true.shape != y_pred.shape and not (
+        y_true.ndim == y_pred.ndim and np.broadcast_shapes(y_true.shape, y_pred.shape) == y_pred.shape
+    ):
         raise ValueError(f"loss: y_true of shape {y_true.shape} does not match y_pred of shape {y_pred.shape}")
     return y_true
 
 
 def _logits_of(y_pred, op_type):
     ctx = y_pred.grad_fn
-    if isinstance(ctx, op_type) and ctx.parents is not None and (op_type is not Softmax or ctx.axis in (-1, y_pred.ndim - 1)):
+    if (
+        isinstance(ctx, op_type)
+        and ctx.parents is not None
+        and (op_type is not Softmax or ctx.axis in (-1, y_pred.ndim - 1))
+    ):
         return ctx.parents[0]
     return None
 
@@ -61,6 +71,7 @@ class Loss:
 
 class MeanSquaredError(Loss):
     """mean((y_true - y_pred)^2) over the last axis, then over the batch."""
+
     name = "mean_squared_error"
 
     def per_sample(self, y_true, y_pred):
@@ -70,6 +81,7 @@ class MeanSquaredError(Loss):
 
 class MeanAbsoluteError(Loss):
     """mean(|y_true - y_pred|) over the last axis, then over the batch."""
+
     name = "mean_absolute_error"
 
     def per_sample(self, y_true, y_pred):
@@ -80,6 +92,7 @@ class MeanAbsoluteError(Loss):
 class BinaryCrossentropy(Loss):
     """-(y log p + (1 - y) log(1 - p)), averaged over the last axis; from logits x:
     softplus(x) - x y (stable for any x)."""
+
     name = "binary_crossentropy"
 
     def __init__(self, from_logits: bool = False):
@@ -101,6 +114,7 @@ class CategoricalCrossentropy(Loss):
 
     From logits (or a softmax output of a recorded graph) the batch mean is one fused node,
     ``nn.fused.SoftmaxCrossEntropy``, with gradient (softmax(x) - y) / n."""
+
     name = "categorical_crossentropy"
 
     def __init__(self, from_logits: bool = False):
@@ -120,9 +134,11 @@ class CategoricalCrossentropy(Loss):
         """y_true as an array shaped like y_pred (one-hot for the sparse loss), in its dtype."""
         y = _as_true(y_true, y_pred.dtype)
         if y.shape != y_pred.shape:
-            raise ValueError(f"categorical_crossentropy: y_true of shape {y.shape} does not match y_pred of shape "
-                             f"{y_pred.shape} (one-hot targets expected; for integer labels use "
-                             f"sparse_categorical_crossentropy)")
+            raise ValueError(
+                f"categorical_crossentropy: y_true of shape {y.shape} does not match y_pred of shape "
+                f"{y_pred.shape} (one-hot targets expected; for integer labels use "
+                f"sparse_categorical_crossentropy)"
+            )
         return y
 
     def _log_probs(self, y_pred):
@@ -135,26 +151,33 @@ class CategoricalCrossentropy(Loss):
 
 class SparseCategoricalCrossentropy(CategoricalCrossentropy):
     """-log p[label]: categorical cross-entropy with integer labels."""
+
     name = "sparse_categorical_crossentropy"
 
     def _targets(self, y_true, y_pred) -> np.ndarray:
         labels = _as_true(y_true, np.int64).reshape(-1)
         classes = y_pred.shape[-1]
         if labels.size != int(np.prod(y_pred.shape[:-1])):
-            raise ValueError(f"sparse_categorical_crossentropy: {labels.size} labels for predictions of shape "
-                             f"{y_pred.shape}")
+            raise ValueError(
+                f"sparse_categorical_crossentropy: {labels.size} labels for predictions of shape {y_pred.shape}"
+            )
         if labels.size and (labels.min() < 0 or labels.max() >= classes):
-            raise ValueError(f"sparse_categorical_crossentropy: labels must be in [0, {classes}) for an output of "
-                             f"{classes} units, got values in [{labels.min()}, {labels.max()}]")
+            raise ValueError(
+                f"sparse_categorical_crossentropy: labels must be in [0, {classes}) for an output of "
+                f"{classes} units, got values in [{labels.min()}, {labels.max()}]"
+            )
         one_hot = np.zeros((labels.size, classes), dtype=y_pred.dtype)
         one_hot[np.arange(labels.size), labels] = 1
         return one_hot.reshape(y_pred.shape)
 
 
 _BY_NAME = {
-    "mean_squared_error": MeanSquaredError, "mse": MeanSquaredError,
-    "mean_absolute_error": MeanAbsoluteError, "mae": MeanAbsoluteError,
-    "binary_crossentropy": BinaryCrossentropy, "categorical_crossentropy": CategoricalCrossentropy,
+    "mean_squared_error": MeanSquaredError,
+    "mse": MeanSquaredError,
+    "mean_absolute_error": MeanAbsoluteError,
+    "mae": MeanAbsoluteError,
+    "binary_crossentropy": BinaryCrossentropy,
+    "categorical_crossentropy": CategoricalCrossentropy,
     "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
 }
 

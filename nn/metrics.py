@@ -1,4 +1,5 @@
 """Metrics (Keras names), computed on numpy arrays and averaged over samples across batches."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -35,9 +36,13 @@ def mean_absolute_error(y_true, y_pred):
 
 
 _BY_NAME = {
-    "binary_accuracy": binary_accuracy, "categorical_accuracy": categorical_accuracy,
-    "sparse_categorical_accuracy": sparse_categorical_accuracy, "mse": mean_squared_error,
-    "mean_squared_error": mean_squared_error, "mae": mean_absolute_error, "mean_absolute_error": mean_absolute_error,
+    "binary_accuracy": binary_accuracy,
+    "categorical_accuracy": categorical_accuracy,
+    "sparse_categorical_accuracy": sparse_categorical_accuracy,
+    "mse": mean_squared_error,
+    "mean_squared_error": mean_squared_error,
+    "mae": mean_absolute_error,
+    "mean_absolute_error": mean_absolute_error,
 }
 
 

@@ -1,7 +1,8 @@
 """``Module`` and ``Parameter``: the PyTorch-style building blocks for custom loops."""
+
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -55,10 +56,9 @@ class Module:
             children = list(module._children())
             for key, value in children:
                 name = f"{path}.{key}" if path else key
-                if isinstance(value, Parameter):
-                    if id(value) not in seen:
-                        seen.add(id(value))
-                        out.append((name, value))
+                if isinstance(value, Parameter) and id(value) not in seen:
+                    seen.add(id(value))
+                    out.append((name, value))
             for key, value in reversed(children):
                 if isinstance(value, Module):
                     stack.append((f"{path}.{key}" if path else key, value))
@@ -67,7 +67,7 @@ class Module:
     def parameters(self) -> list[Parameter]:
         return [p for _, p in self.named_parameters()]
 
-    def modules(self) -> list["Module"]:
+    def modules(self) -> list[Module]:
         found, stack = [], [self]
         while stack:
             m = stack.pop()
@@ -80,10 +80,10 @@ class Module:
         for p in self.parameters():
             p.grad = None
 
-    def train(self, mode: bool = True) -> "Module":
+    def train(self, mode: bool = True) -> Module:
         for m in self.modules():
             m.training = mode
         return self
 
-    def eval(self) -> "Module":
+    def eval(self) -> Module:
         return self.train(False)

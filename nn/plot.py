@@ -1,4 +1,5 @@
 """Plots: training curves (matplotlib, an optional extra) and layer diagrams (graphviz)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,6 +8,7 @@ from pathlib import Path
 def _pyplot():
     try:
         import matplotlib
+
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
@@ -39,8 +41,14 @@ def plot_history(history, path, title: str | None = None):
     return Path(path)
 
 
-def plot_model(model, to_file="model.png", show_shapes: bool = True, show_layer_names: bool = True,
-               rankdir: str = "TB", dpi: int = 96):
+def plot_model(
+    model,
+    to_file="model.png",
+    show_shapes: bool = True,
+    show_layer_names: bool = True,
+    rankdir: str = "TB",
+    dpi: int = 96,
+):
     """A layer-level diagram like ``keras.utils.plot_model``; the format comes from the suffix."""
     from autograd_mini.viz import model_digraph, render_to
 

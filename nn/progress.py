@@ -1,10 +1,9 @@
 """Training progress: a tqdm bar per epoch on a terminal (verbose=1), else one line per epoch."""
+
 from __future__ import annotations
 
 import sys
 import time
-
-from tqdm.auto import tqdm
 
 
 def format_logs(logs: dict) -> str:
@@ -20,6 +19,8 @@ class EpochProgress:
         self.start = time.perf_counter()
         self.bar = None
         if verbose == 1 and getattr(self.stream, "isatty", lambda: False)():
+            from tqdm.auto import tqdm  # loaded on the first live bar: `import nn` stays light
+
             self.bar = tqdm(total=steps, desc=title, unit="step", file=self.stream, leave=True, dynamic_ncols=True)
 
     def update(self, logs: dict) -> None:
@@ -34,5 +35,9 @@ class EpochProgress:
             self.bar.close()
         elif self.verbose:
             per_step = 1000 * seconds / max(self.steps, 1)
-            print(f"{self.title} - {self.steps}/{self.steps} - {seconds:.1f}s - {per_step:.0f}ms/step - "
-                  f"{format_logs(logs)}", file=self.stream, flush=True)
+            print(
+                f"{self.title} - {self.steps}/{self.steps} - {seconds:.1f}s - {per_step:.0f}ms/step - "
+                f"{format_logs(logs)}",
+                file=self.stream,
+                flush=True,
+            )

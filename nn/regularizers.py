@@ -1,4 +1,5 @@
 """Weight penalties added to the training loss: l1 * sum|w| + l2 * sum(w^2) (Keras)."""
+
 from __future__ import annotations
 
 import autograd_mini as am
@@ -20,7 +21,7 @@ class Regularizer:
         return {"l1": self.l1, "l2": self.l2}
 
 
-def l1(l1=0.01) -> Regularizer:  # noqa: E741 (Keras' name)
+def l1(l1=0.01) -> Regularizer:
     return Regularizer(l1=l1)
 
 
@@ -28,7 +29,7 @@ def l2(l2=0.01) -> Regularizer:
     return Regularizer(l2=l2)
 
 
-def l1_l2(l1=0.01, l2=0.01) -> Regularizer:  # noqa: E741
+def l1_l2(l1=0.01, l2=0.01) -> Regularizer:
     return Regularizer(l1=l1, l2=l2)
 
 

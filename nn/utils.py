@@ -1,4 +1,5 @@
 """Seeding and naming: one call makes a training run repeatable bit for bit."""
+
 from __future__ import annotations
 
 import random

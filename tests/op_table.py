@@ -1,67 +1,14 @@
-"""The op table: every differentiable op, with a numpy reference and its input domain.
+"""The core's op table: every differentiable op of ``autograd_mini``, with a numpy reference and
+its input domain (see ``op_harness.py`` for what a row is and how it is tested)."""
 
-Each row draws the op's inputs (shapes that broadcast, elements in the op's domain, kept
-away from kinks, options such as axis) and names the function under test and a plain numpy
-reference of its forward value. ``test_op_gradients.py`` checks every row against central
-finite differences, first and second order.
-"""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Callable
-
 import numpy as np
-from hypothesis import assume
 from hypothesis import strategies as st
+from op_harness import MAX_SIDE, Op, _elementwise, _reduction, _separated_pair, _unary
 
 import autograd_mini as am
-import nn
 from autograd_mini.testing import arrays, broadcastable_shapes, shapes
-
-MAX_SIDE = 4  # 3-d shapes up to 4x4x4 still broadcast in every way
-
-
-@dataclass
-class Op:
-    name: str
-    fn: Callable  # on Tensors (and options)
-    ref: Callable  # the same on ndarrays
-    draw: Callable  # data -> (args, kwargs)
-    covers: tuple = field(default=())  # public ops this row exercises (default: its name)
-
-
-def _elementwise(n, **domain):
-    def draw(data):
-        shape_list = data.draw(broadcastable_shapes(n, max_side=MAX_SIDE))
-        return [data.draw(arrays(s, **domain)) for s in shape_list], {}
-    return draw
-
-
-def _unary(**domain):
-    def draw(data):
-        return [data.draw(arrays(data.draw(shapes(max_side=MAX_SIDE)), **domain))], {}
-    return draw
-
-
-def _separated_pair(data):
-    """Two broadcastable arrays with no near-ties (ties are kinks of maximum/minimum)."""
-    sa, sb = data.draw(broadcastable_shapes(2, max_side=MAX_SIDE))
-    a, b = data.draw(arrays(sa)), data.draw(arrays(sb))
-    assume(np.all(np.abs(a - b) > 1e-3))
-    return [a, b], {}
-
-
-def _reduction(distinct=False, single_axis=False, keepdims=True):
-    def draw(data):
-        shape = data.draw(shapes(min_dims=1, max_side=MAX_SIDE))
-        x = data.draw(arrays(shape, distinct=distinct))
-        if single_axis:
-            axis = data.draw(st.integers(-len(shape), len(shape) - 1))
-            return [x], {"axis": axis}
-        axis = data.draw(st.one_of(st.none(), st.integers(-len(shape), len(shape) - 1),
-                                   st.lists(st.integers(0, len(shape) - 1), unique=True).map(tuple)))
-        return [x], {"axis": axis, "keepdims": data.draw(st.booleans()) if keepdims else False}
-    return draw
 
 
 def _np_axis(kwargs):
@@ -83,8 +30,13 @@ def _draw_matmul(data):
     kind = data.draw(st.sampled_from(["vv", "mm", "vm", "mv", "bmm", "bm", "broadcast"]))
     m, n, p, b = (data.draw(st.integers(1, MAX_SIDE)) for _ in range(4))
     shapes_by_kind = {
-        "vv": ((n,), (n,)), "mm": ((m, n), (n, p)), "vm": ((n,), (n, p)), "mv": ((m, n), (n,)),
-        "bmm": ((b, m, n), (b, n, p)), "bm": ((b, m, n), (n, p)), "broadcast": ((1, m, n), (b, n, p)),
+        "vv": ((n,), (n,)),
+        "mm": ((m, n), (n, p)),
+        "vm": ((n,), (n, p)),
+        "mv": ((m, n), (n,)),
+        "bmm": ((b, m, n), (b, n, p)),
+        "bm": ((b, m, n), (n, p)),
+        "broadcast": ((1, m, n), (b, n, p)),
     }
     sa, sb = shapes_by_kind[kind]
     return [data.draw(arrays(sa)), data.draw(arrays(sb))], {}
@@ -142,6 +94,7 @@ def _draw_join(stacked):
                 s[axis % len(s)] = data.draw(st.integers(1, MAX_SIDE))
             parts.append(data.draw(arrays(tuple(s))))
         return parts, {"axis": axis}
+
     return draw
 
 
@@ -170,41 +123,21 @@ def _draw_where(data):
     return [data.draw(arrays(sa)), data.draw(arrays(sb))], {"condition": condition}
 
 
-def _draw_dense(data):
-    """x (n, k) or (b, n, k), kernel (k, m), bias (m,), an activation; relu pre-activations kept off 0."""
-    batch = data.draw(st.lists(st.integers(1, MAX_SIDE), min_size=1, max_size=2))
-    k, m = data.draw(st.integers(1, MAX_SIDE)), data.draw(st.integers(1, MAX_SIDE))
-    x, kernel, bias = data.draw(arrays((*batch, k))), data.draw(arrays((k, m))), data.draw(arrays((m,)))
-    activation = data.draw(st.sampled_from(["linear", "relu", "tanh", "sigmoid"]))
-    if activation == "relu":
-        assume(np.all(np.abs(x @ kernel + bias) > 1e-3))
-    return [x, kernel, bias], {"activation": activation}
-
-
-def _dense_ref(x, kernel, bias, activation):
-    z = x @ kernel + bias
-    return {"linear": z, "relu": np.maximum(z, 0), "tanh": np.tanh(z), "sigmoid": 1 / (1 + np.exp(-z))}[activation]
-
-
-def _draw_cross_entropy(data):
-    """logits and (unnormalized, positive) targets of one shape, classes on the last axis."""
-    shape = data.draw(shapes(min_dims=1, max_side=MAX_SIDE))
-    return [data.draw(arrays(shape)), data.draw(arrays(shape, low=0.1, high=1.0))], {}
-
-
-def _cross_entropy_ref(z, y):
-    log_p = z - np.log(np.sum(np.exp(z), axis=-1, keepdims=True))
-    return np.asarray(-np.sum(y * log_p) / max(1, z.size // z.shape[-1]))
-
-
 OPS = [
     Op("add", lambda a, b: a + b, np.add, _elementwise(2)),
     Op("sub", lambda a, b: a - b, np.subtract, _elementwise(2)),
     Op("mul", lambda a, b: a * b, np.multiply, _elementwise(2)),
     Op("div", lambda a, b: a / b, np.divide, _elementwise(2, avoid=(0.0,), gap=0.5)),
-    Op("pow", lambda a, b: a ** b, np.power,
-       lambda d: ([d.draw(arrays(s, low=0.5, high=2.0)) for s in d.draw(broadcastable_shapes(2, max_side=MAX_SIDE))], {})),
-    Op("pow_constant", lambda a: a ** 3, lambda a: a ** 3, _unary(), covers=("pow",)),
+    Op(
+        "pow",
+        lambda a, b: a**b,
+        np.power,
+        lambda d: (
+            [d.draw(arrays(s, low=0.5, high=2.0)) for s in d.draw(broadcastable_shapes(2, max_side=MAX_SIDE))],
+            {},
+        ),
+    ),
+    Op("pow_constant", lambda a: a**3, lambda a: a**3, _unary(), covers=("pow",)),
     Op("neg", lambda a: -a, np.negative, _unary()),
     Op("exp", am.exp, np.exp, _unary()),
     Op("log", am.log, np.log, _unary(low=0.2, high=4.0)),
@@ -221,8 +154,12 @@ OPS = [
     Op("maximum", am.maximum, np.maximum, _separated_pair),
     Op("minimum", am.minimum, np.minimum, _separated_pair),
     Op("clip", lambda a: am.clip(a, -1.0, 1.5), lambda a: np.clip(a, -1.0, 1.5), _unary(avoid=(-1.0, 1.5))),
-    Op("where", lambda a, b, condition: am.where(condition, a, b), lambda a, b, condition: np.where(condition, a, b),
-       _draw_where),
+    Op(
+        "where",
+        lambda a, b, condition: am.where(condition, a, b),
+        lambda a, b, condition: np.where(condition, a, b),
+        _draw_where,
+    ),
     Op("cast", lambda a: am.cast(a, np.float64), lambda a: a, _unary()),
     Op("sum", am.sum, lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims), _reduction()),
     Op("mean", am.mean, lambda x, axis, keepdims: np.mean(x, axis=axis, keepdims=keepdims), _reduction()),
@@ -238,12 +175,12 @@ OPS = [
     Op("expand_dims", am.expand_dims, np.expand_dims, _draw_expand_dims),
     Op("squeeze", am.squeeze, np.squeeze, _draw_squeeze),
     Op("broadcast_to", am.broadcast_to, np.broadcast_to, _draw_broadcast_to),
-    Op("concatenate", lambda *xs, axis: am.concatenate(xs, axis), lambda *xs, axis: np.concatenate(xs, axis),
-       _draw_join(stacked=False)),
+    Op(
+        "concatenate",
+        lambda *xs, axis: am.concatenate(xs, axis),
+        lambda *xs, axis: np.concatenate(xs, axis),
+        _draw_join(stacked=False),
+    ),
     Op("stack", lambda *xs, axis: am.stack(xs, axis), lambda *xs, axis: np.stack(xs, axis), _draw_join(stacked=True)),
     Op("getitem", lambda x, index: x[index], lambda x, index: x[index], _draw_getitem),
-    # nn's fused ops are built on the same Function mechanism and held to the same standard
-    Op("nn.dense", nn.dense, _dense_ref, _draw_dense, covers=()),
-    Op("nn.softmax_cross_entropy", nn.fused.softmax_cross_entropy, _cross_entropy_ref, _draw_cross_entropy,
-       covers=()),
 ]

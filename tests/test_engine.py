@@ -1,4 +1,5 @@
 """The engine's contract: accumulation, graph release, errors, no recursion, modes, dtypes."""
+
 import gc
 import math
 import weakref
@@ -220,7 +221,7 @@ def test_value_supports_sum_and_reflected_ops():
     total.backward()
     assert total.data == 14.0 and [x.grad for x in xs] == [0.0, 2.0, 4.0, 6.0]
     a = am.Value(2.0)
-    b = 2 ** a + 3 - a / 4
+    b = 2**a + 3 - a / 4
     b.backward()
     assert math.isclose(a.grad, 4 * math.log(2) - 0.25)
     c = am.Value(2.0)
@@ -288,9 +289,8 @@ def test_tensor_rejects_non_numeric_data():
 
 def test_detect_anomaly_names_op_shapes_and_line():
     x = leaf([1.0, -1.0])
-    with am.detect_anomaly():
-        with pytest.raises(FloatingPointError, match=r"op 'log'.*\(2,\).*test_engine.py:\d+"):
-            am.log(x - 1.0)  # log(0) and log(-2): the first non-finite value is here
+    with am.detect_anomaly(), pytest.raises(FloatingPointError, match=r"op 'log'.*\(2,\).*test_engine.py:\d+"):
+        am.log(x - 1.0)  # log(0) and log(-2): the first non-finite value is here
     y = leaf([0.0])
     with am.detect_anomaly():
         z = am.sqrt(y)  # forward is finite (0) but its gradient 1/(2*0) is not
@@ -305,12 +305,12 @@ class Cube(am.Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return x ** 3
+        return x**3
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return g * 3 * x ** 2
+        return g * 3 * x**2
 
 
 def test_custom_function_first_and_second_order():
@@ -341,7 +341,7 @@ def test_needs_input_grad_skips_work():
 
 
 def test_functional_api():
-    f = lambda x: (x ** 3).sum()  # noqa: E731
+    f = lambda x: (x**3).sum()
     x = am.tensor([1.0, 2.0])
     np.testing.assert_allclose(am.grad(f)(x).data, [3.0, 12.0])
     value, g = am.value_and_grad(f)(x)
@@ -356,7 +356,7 @@ def test_functional_api():
 
 def test_create_graph_gives_differentiable_gradients():
     x = leaf([1.0, 2.0])
-    y = (x ** 3).sum()
+    y = (x**3).sum()
     y.backward(create_graph=True)
     g = x.grad
     assert g.requires_grad

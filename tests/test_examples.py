@@ -1,4 +1,5 @@
 """Every example in --quick mode, asserting the lecture's own figures."""
+
 import importlib.util
 import sys
 from pathlib import Path
@@ -41,10 +42,14 @@ def test_one_neuron_per_layer(capsys):
 
 
 TABLES = {
-    "iris_softmax": ["i: 0, TrainAcc:0.333333, TrainLoss: 2.066978 ,TestAcc:0.266667, TestLoss: 1.880856",
-                     "i: 50, TrainAcc:0.933333, TrainLoss: 0.205636 ,TestAcc:0.966667, TestLoss: 0.251937"],
-    "iris_mlp": ["i: 0, TrainAcc:0.433333, TrainLoss: 2.205641 ,TestAcc:0.400000, TestLoss: 1.721138",
-                 "i: 50, TrainAcc:0.958333, TrainLoss: 0.092934 ,TestAcc:1.000000, TestLoss: 0.084885"],
+    "iris_softmax": [
+        "i: 0, TrainAcc:0.333333, TrainLoss: 2.066978 ,TestAcc:0.266667, TestLoss: 1.880856",
+        "i: 50, TrainAcc:0.933333, TrainLoss: 0.205636 ,TestAcc:0.966667, TestLoss: 0.251937",
+    ],
+    "iris_mlp": [
+        "i: 0, TrainAcc:0.433333, TrainLoss: 2.205641 ,TestAcc:0.400000, TestLoss: 1.721138",
+        "i: 50, TrainAcc:0.958333, TrainLoss: 0.092934 ,TestAcc:1.000000, TestLoss: 0.084885",
+    ],
 }
 
 
@@ -78,14 +83,19 @@ def test_mnist_mlp_one_epoch(tmp_path, mnist_dir, capsys):
 
 
 def test_main_job(tmp_path, capsys):
-    from autograd_mini.__main__ import main
-    out_dir = main(["--out", str(tmp_path)])
+    out_dir = load("main").main(["--out", str(tmp_path)])
     out = capsys.readouterr().out
     assert "[df/dx, df/dy, df/dz] = [-4, -4, 3]" in out
     assert "i: 50, TrainAcc:0.933333, TrainLoss: 0.205636 ,TestAcc:0.966667, TestLoss: 0.251937" in out
     assert "Total params: 91" in out
-    for name in ("chain_rule.svg", "chain_rule.png", "sigmoid_neuron.svg", "iris_softmax_curves.png",
-                 "iris_sequential_history.png", "iris_mlp_loss_graph.svg"):
+    for name in (
+        "chain_rule.svg",
+        "chain_rule.png",
+        "sigmoid_neuron.svg",
+        "iris_softmax_curves.png",
+        "iris_sequential_history.png",
+        "iris_mlp_loss_graph.svg",
+    ):
         assert (out_dir / name).stat().st_size > 0
 
 

@@ -1,4 +1,5 @@
 """nn against numpy references of the Keras definitions; fit/evaluate/predict semantics; save/load; bad input."""
+
 import numpy as np
 import pytest
 
@@ -17,14 +18,33 @@ def small_model(units_out=3, activation="softmax"):
 
 
 # ---- summary and structure -----------------------------------------------------------------------
-@pytest.mark.parametrize("layers, total", [
-    ([nn.Input((784,)), nn.Dense(512, activation="relu"), nn.Dropout(0.2), nn.Dense(512, activation="relu"),
-      nn.Dropout(0.2), nn.Dense(10, activation="softmax")], "669,706"),
-    ([nn.Flatten(input_shape=(28, 28)), nn.Dense(128, activation="relu"), nn.Dense(10, activation="softmax")], "101,770"),
-    ([nn.Input((4,)), nn.Dense(8), nn.Dense(4), nn.Dense(3)], "91"),
-    ([nn.Input((784,))] + [nn.Dense(u, activation="tanh") for u in (2500, 2000, 1500, 1000, 500)] + [nn.Dense(10)],
-     "11,972,510"),
-])
+@pytest.mark.parametrize(
+    "layers, total",
+    [
+        (
+            [
+                nn.Input((784,)),
+                nn.Dense(512, activation="relu"),
+                nn.Dropout(0.2),
+                nn.Dense(512, activation="relu"),
+                nn.Dropout(0.2),
+                nn.Dense(10, activation="softmax"),
+            ],
+            "669,706",
+        ),
+        (
+            [nn.Flatten(input_shape=(28, 28)), nn.Dense(128, activation="relu"), nn.Dense(10, activation="softmax")],
+            "101,770",
+        ),
+        ([nn.Input((4,)), nn.Dense(8), nn.Dense(4), nn.Dense(3)], "91"),
+        (
+            [nn.Input((784,))]
+            + [nn.Dense(u, activation="tanh") for u in (2500, 2000, 1500, 1000, 500)]
+            + [nn.Dense(10)],
+            "11,972,510",
+        ),
+    ],
+)
 def test_summary_totals(layers, total, capsys):
     model = nn.Sequential(layers)
     model.summary()
@@ -34,8 +54,12 @@ def test_summary_totals(layers, total, capsys):
 
 def test_named_parameters_are_dotted_and_stable():
     model = small_model()
-    assert [name for name, _ in model.named_parameters()] == ["dense.kernel", "dense.bias", "dense_1.kernel",
-                                                            "dense_1.bias"]
+    assert [name for name, _ in model.named_parameters()] == [
+        "dense.kernel",
+        "dense.bias",
+        "dense_1.kernel",
+        "dense_1.bias",
+    ]
 
 
 def test_get_set_weights_keras_order_and_shape_check():
@@ -99,7 +123,7 @@ def test_dropout_drops_at_its_rate(rate):
     assert abs(dropped - rate) < 5 * np.sqrt(rate * (1 - rate) / out.size)  # 5 sigma
     np.testing.assert_allclose(out[out != 0], 1 / (1 - rate), rtol=1e-6)
     if layer._threshold16 is not None:
-        assert 0 <= layer._threshold16 / 65536 - rate < 2 ** -16
+        assert 0 <= layer._threshold16 / 65536 - rate < 2**-16
 
 
 def test_activation_layers():
@@ -191,7 +215,7 @@ def adam(p, g, s, t, lr=0.01, b1=0.9, b2=0.999, eps=1e-7):
     m = m + (g - m) * (1 - b1)
     v = v + (g * g - v) * (1 - b2)
     s["m"], s["v"] = m, v
-    return p - lr * np.sqrt(1 - b2 ** t) / (1 - b1 ** t) * m / (np.sqrt(v) + eps)
+    return p - lr * np.sqrt(1 - b2**t) / (1 - b1**t) * m / (np.sqrt(v) + eps)
 
 
 def adagrad(p, g, s, t, lr=0.01, eps=1e-7):
@@ -209,18 +233,27 @@ def adadelta(p, g, s, t, lr=1.0, rho=0.95, eps=1e-7):
     return p + lr * delta
 
 
-@pytest.mark.parametrize("opt, kwargs, rule", [
-    (nn.optimizers.SGD, {"learning_rate": 0.1}, lambda p, g, s, t: p - 0.1 * g),
-    (nn.optimizers.SGD, {"learning_rate": 0.1, "momentum": 0.9}, sgd_momentum),
-    (nn.optimizers.SGD, {"learning_rate": 0.1, "momentum": 0.9, "nesterov": True},
-     lambda p, g, s, t: sgd_momentum(p, g, s, t, nesterov=True)),
-    (nn.optimizers.RMSprop, {"learning_rate": 0.01}, rmsprop),
-    (nn.optimizers.Adam, {"learning_rate": 0.01}, adam),
-    (nn.optimizers.Adagrad, {"learning_rate": 0.01}, adagrad),
-    (nn.optimizers.Adadelta, {"learning_rate": 1.0}, adadelta),
-    (nn.optimizers.AdamW, {"learning_rate": 0.01, "weight_decay": 0.1},
-     lambda p, g, s, t: adam(p - p * 0.1 * 0.01, g, s, t)),
-])
+@pytest.mark.parametrize(
+    "opt, kwargs, rule",
+    [
+        (nn.optimizers.SGD, {"learning_rate": 0.1}, lambda p, g, s, t: p - 0.1 * g),
+        (nn.optimizers.SGD, {"learning_rate": 0.1, "momentum": 0.9}, sgd_momentum),
+        (
+            nn.optimizers.SGD,
+            {"learning_rate": 0.1, "momentum": 0.9, "nesterov": True},
+            lambda p, g, s, t: sgd_momentum(p, g, s, t, nesterov=True),
+        ),
+        (nn.optimizers.RMSprop, {"learning_rate": 0.01}, rmsprop),
+        (nn.optimizers.Adam, {"learning_rate": 0.01}, adam),
+        (nn.optimizers.Adagrad, {"learning_rate": 0.01}, adagrad),
+        (nn.optimizers.Adadelta, {"learning_rate": 1.0}, adadelta),
+        (
+            nn.optimizers.AdamW,
+            {"learning_rate": 0.01, "weight_decay": 0.1},
+            lambda p, g, s, t: adam(p - p * 0.1 * 0.01, g, s, t),
+        ),
+    ],
+)
 def test_optimizer_steps_match_update_rules(opt, kwargs, rule):
     for ours, theirs in zip(run_optimizer(opt, **kwargs), reference(rule)):
         np.testing.assert_allclose(ours, theirs, rtol=1e-12)
@@ -240,11 +273,11 @@ def test_clipnorm_and_schedules():
     p.grad = am.tensor([3.0, 4.0])
     opt.step()
     np.testing.assert_allclose(p.data, [2.4, 3.2])
-    schedule = nn.schedules.ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5)
+    schedule = nn.optimizers.schedules.ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5)
     assert schedule(10) == pytest.approx(0.05)
-    assert nn.schedules.PiecewiseConstantDecay([5], [1.0, 0.5])(6) == 0.5
-    assert nn.schedules.CosineDecay(1.0, 10)(10) == pytest.approx(0.0)
-    assert nn.schedules.InverseTimeDecay(1.0, 1, 1.0)(1) == 0.5
+    assert nn.optimizers.schedules.PiecewiseConstantDecay([5], [1.0, 0.5])(6) == 0.5
+    assert nn.optimizers.schedules.CosineDecay(1.0, 10)(10) == pytest.approx(0.0)
+    assert nn.optimizers.schedules.InverseTimeDecay(1.0, 1, 1.0)(1) == 0.5
 
 
 # ---- fit / evaluate / predict ------------------------------------------------------------------------------
@@ -282,7 +315,9 @@ def test_training_is_reproducible_under_a_seed():
     runs = []
     for _ in range(2):
         nn.utils.set_random_seed(42)
-        model = nn.Sequential([nn.Input((4,)), nn.Dense(8, activation="relu"), nn.Dropout(0.3), nn.Dense(3, activation="softmax")])
+        model = nn.Sequential(
+            [nn.Input((4,)), nn.Dense(8, activation="relu"), nn.Dropout(0.3), nn.Dense(3, activation="softmax")]
+        )
         model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy")
         model.fit(x, y, epochs=3, batch_size=16, verbose=0)
         runs.append(model.get_weights())
@@ -304,7 +339,9 @@ def test_evaluate_and_predict():
 
 def test_regularization_is_in_the_reported_loss():
     x, y, _, _ = iris_scaled()
-    model = nn.Sequential([nn.Input((4,)), nn.Dense(3, activation="softmax", kernel_regularizer=nn.regularizers.l2(1.0))])
+    model = nn.Sequential(
+        [nn.Input((4,)), nn.Dense(3, activation="softmax", kernel_regularizer=nn.regularizers.l2(1.0))]
+    )
     model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
     plain = float(nn.losses.SparseCategoricalCrossentropy()(y, model.predict(x)))
     penalty = float(np.sum(model.layers[0].kernel.data.astype(np.float64) ** 2))
@@ -317,7 +354,13 @@ def test_callbacks_early_stopping_and_lambda():
     model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
     epochs_seen = []
     stopper = nn.EarlyStopping(monitor="loss", patience=0, min_delta=10.0)  # nothing improves by 10
-    model.fit(x, y, epochs=20, verbose=0, callbacks=[stopper, nn.LambdaCallback(on_epoch_end=lambda e, logs: epochs_seen.append(e))])
+    model.fit(
+        x,
+        y,
+        epochs=20,
+        verbose=0,
+        callbacks=[stopper, nn.LambdaCallback(on_epoch_end=lambda e, logs: epochs_seen.append(e))],
+    )
     assert len(epochs_seen) == 2
 
 
@@ -365,13 +408,16 @@ def test_load_errors(tmp_path):
 
 
 # ---- bad input is refused before any training step ---------------------------------------------------------------
-@pytest.mark.parametrize("x, y, loss, units, match", [
-    (np.ones((10, 4)), np.zeros(9), "sparse_categorical_crossentropy", 3, "10 samples, y has 9"),
-    (np.ones((10, 5)), np.zeros(10), "sparse_categorical_crossentropy", 3, r"\(batch, 4\).*\(10, 5\)"),
-    (np.ones((10, 4)), np.full(10, 3), "sparse_categorical_crossentropy", 3, r"\[0, 3\)"),
-    (np.full((10, 4), np.nan), np.zeros(10), "sparse_categorical_crossentropy", 3, "NaN"),
-    (np.ones((10, 4)), np.zeros((10, 1)), "categorical_crossentropy", 1, "1 unit"),
-])
+@pytest.mark.parametrize(
+    "x, y, loss, units, match",
+    [
+        (np.ones((10, 4)), np.zeros(9), "sparse_categorical_crossentropy", 3, "10 samples, y has 9"),
+        (np.ones((10, 5)), np.zeros(10), "sparse_categorical_crossentropy", 3, r"\(batch, 4\).*\(10, 5\)"),
+        (np.ones((10, 4)), np.full(10, 3), "sparse_categorical_crossentropy", 3, r"\[0, 3\)"),
+        (np.full((10, 4), np.nan), np.zeros(10), "sparse_categorical_crossentropy", 3, "NaN"),
+        (np.ones((10, 4)), np.zeros((10, 1)), "categorical_crossentropy", 1, "1 unit"),
+    ],
+)
 def test_bad_input_errors(x, y, loss, units, match):
     model = small_model(units_out=units, activation="softmax" if units > 1 else "sigmoid")
     model.compile(optimizer="sgd", loss=loss)

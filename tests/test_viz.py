@@ -1,5 +1,7 @@
 """Graph rendering: DOT text, real SVG/PNG through a renderer, grouping, collapsing."""
+
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -32,7 +34,7 @@ def test_value_graph_renders_svg_with_data_and_grads():
 
 def test_png_render(tmp_path):
     out = am.draw_graph(chain_rule_graph()).render(tmp_path / "chain", format="png")
-    assert open(out, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+    assert Path(out).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_dot_is_deterministic():

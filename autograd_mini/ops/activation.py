@@ -2,6 +2,7 @@
 
 Conventions: relu'(0) = 0, leaky_relu'(0) = alpha, elu'(0) = alpha.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -19,6 +20,7 @@ def stable_sigmoid(x):
 
 class Tanh(Function):
     """z = tanh(a);  dz/da = 1 - z**2"""
+
     name = "tanh"
 
     @staticmethod
@@ -35,6 +37,7 @@ class Tanh(Function):
 
 class Sigmoid(Function):
     """z = 1/(1+exp(-a));  dz/da = z (1 - z)"""
+
     name = "sigmoid"
 
     @staticmethod
@@ -51,6 +54,7 @@ class Sigmoid(Function):
 
 class Relu(Function):
     """z = max(a, 0);  dz/da = [a > 0]  (relu'(0) = 0)"""
+
     name = "relu"
 
     @staticmethod
@@ -67,6 +71,7 @@ class Relu(Function):
 
 class LeakyRelu(Function):
     """z = a if a > 0 else alpha a;  dz/da = 1 if a > 0 else alpha"""
+
     name = "leaky_relu"
 
     @staticmethod
@@ -83,6 +88,7 @@ class LeakyRelu(Function):
 
 class Softplus(Function):
     """z = log(1 + exp(a));  dz/da = sigmoid(a)"""
+
     name = "softplus"
 
     @staticmethod
@@ -98,6 +104,7 @@ class Softplus(Function):
 
 class Elu(Function):
     """z = a if a > 0 else alpha (exp(a) - 1);  dz/da = 1 if a > 0 else z + alpha"""
+
     name = "elu"
 
     @staticmethod
@@ -116,6 +123,7 @@ class Elu(Function):
 
 class Softmax(Function):
     """z = exp(a) / sum(exp(a)) along axis;  dL/da = z * (g - sum(g z))"""
+
     name = "softmax"
 
     @staticmethod
@@ -135,6 +143,7 @@ class Softmax(Function):
 
 class LogSoftmax(Function):
     """z = a - logsumexp(a) along axis;  dL/da = g - exp(z) sum(g)"""
+
     name = "log_softmax"
 
     @staticmethod

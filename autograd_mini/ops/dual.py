@@ -4,6 +4,7 @@ In a first-order backward pass the formulas receive ndarrays and these call nump
 ``create_graph=True`` they receive Tensors and these call the differentiable ops, so the
 gradient computation is itself recorded.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -31,6 +32,7 @@ def sigmoid(a):
     if isinstance(a, Tensor):
         return a.sigmoid()
     from .activation import stable_sigmoid
+
     return stable_sigmoid(a)
 
 
@@ -42,6 +44,7 @@ def sign(a):
 def where(condition, a, b):
     if isinstance(a, Tensor) or isinstance(b, Tensor):
         from .elementwise import where as where_op
+
         return where_op(condition, a, b)
     return np.where(condition.data if isinstance(condition, Tensor) else condition, a, b)
 
@@ -60,8 +63,10 @@ def scatter_add(grad, index, shape):
     """Zeros of ``shape`` with ``grad`` added at ``index`` (repeated indices accumulate)."""
     if isinstance(grad, Tensor):
         from .shape import ScatterAdd
+
         return ScatterAdd.apply(grad, index=index, shape=shape)
     from .shape import scatter_add_array
+
     return scatter_add_array(grad, index, shape)
 
 

@@ -3,6 +3,7 @@
 Backward formulas may return gradients of the broadcast shape; the engine reduces them to
 each input's shape (``unbroadcast``), so no formula here sums over broadcast axes.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -14,6 +15,7 @@ from . import dual
 
 class Add(Function):
     """z = a + b;  dz/da = 1, dz/db = 1"""
+
     name = "add"
 
     @staticmethod
@@ -27,6 +29,7 @@ class Add(Function):
 
 class Sub(Function):
     """z = a - b;  dz/da = 1, dz/db = -1"""
+
     name = "sub"
 
     @staticmethod
@@ -40,6 +43,7 @@ class Sub(Function):
 
 class Mul(Function):
     """z = a * b;  dz/da = b, dz/db = a"""
+
     name = "mul"
 
     @staticmethod
@@ -57,6 +61,7 @@ class Mul(Function):
 
 class Div(Function):
     """z = a / b;  dz/da = 1/b, dz/db = -a/b**2"""
+
     name = "div"
 
     @staticmethod
@@ -75,6 +80,7 @@ class Div(Function):
 
 class Pow(Function):
     """z = a ** b;  dz/da = b a**(b-1), dz/db = a**b log(a)  (defined for a > 0)"""
+
     name = "pow"
 
     @staticmethod
@@ -98,6 +104,7 @@ class Pow(Function):
 
 class Neg(Function):
     """z = -a;  dz/da = -1"""
+
     name = "neg"
 
     @staticmethod
@@ -111,6 +118,7 @@ class Neg(Function):
 
 class Exp(Function):
     """z = exp(a);  dz/da = exp(a) = z"""
+
     name = "exp"
 
     @staticmethod
@@ -128,6 +136,7 @@ class Exp(Function):
 
 class Log(Function):
     """z = log(a);  dz/da = 1/a"""
+
     name = "log"
 
     @staticmethod
@@ -144,6 +153,7 @@ class Log(Function):
 
 class Sqrt(Function):
     """z = sqrt(a);  dz/da = 1 / (2 sqrt(a)) = 1/(2z)"""
+
     name = "sqrt"
 
     @staticmethod
@@ -161,6 +171,7 @@ class Sqrt(Function):
 
 class Abs(Function):
     """z = |a|;  dz/da = sign(a), with abs'(0) = 0"""
+
     name = "abs"
 
     @staticmethod
@@ -176,6 +187,7 @@ class Abs(Function):
 
 class Sin(Function):
     """z = sin(a);  dz/da = cos(a)"""
+
     name = "sin"
 
     @staticmethod
@@ -191,6 +203,7 @@ class Sin(Function):
 
 class Cos(Function):
     """z = cos(a);  dz/da = -sin(a)"""
+
     name = "cos"
 
     @staticmethod
@@ -206,6 +219,7 @@ class Cos(Function):
 
 class Maximum(Function):
     """z = max(a, b);  dz/da = [a > b] + [a == b]/2, dz/db = [b > a] + [a == b]/2 (ties share)"""
+
     name = "maximum"
 
     @staticmethod
@@ -220,6 +234,7 @@ class Maximum(Function):
 
 class Minimum(Function):
     """z = min(a, b);  dz/da = [a < b] + [a == b]/2, dz/db = [b < a] + [a == b]/2 (ties share)"""
+
     name = "minimum"
 
     @staticmethod
@@ -241,6 +256,7 @@ def _share_by_mask(ctx, g, wins):
 
 class Clip(Function):
     """z = min(max(a, lo), hi);  dz/da = 1 where lo <= a <= hi, else 0"""
+
     name = "clip"
 
     @staticmethod
@@ -261,6 +277,7 @@ class Clip(Function):
 
 class Where(Function):
     """z = a where condition else b;  dz/da = [condition], dz/db = [not condition]"""
+
     name = "where"
 
     @staticmethod
@@ -281,6 +298,7 @@ class Where(Function):
 
 class Cast(Function):
     """z = a converted to another float dtype;  dz/da = 1 (the engine casts the gradient back)"""
+
     name = "cast"
 
     @staticmethod
@@ -312,7 +330,7 @@ def div(a, b):
     return Div.apply(a, b)
 
 
-def pow(a, b):  # noqa: A001 (the op's public name)
+def pow(a, b):
     """a ** b (broadcasting); the gradient with respect to b needs a > 0."""
     return Pow.apply(a, b)
 
@@ -333,7 +351,7 @@ def sqrt(a):
     return Sqrt.apply(a)
 
 
-def abs(a):  # noqa: A001
+def abs(a):
     """|a|, with abs'(0) = 0."""
     return Abs.apply(a)
 

@@ -1,4 +1,5 @@
 """Matrix products."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -10,6 +11,7 @@ from . import dual
 class MatMul(Function):
     """z = a @ b (numpy matmul: 1-d operands and batch broadcasting);
     dL/da = g @ b^T, dL/db = a^T @ g (1-d operands are promoted to matrices and back)."""
+
     name = "matmul"
 
     @staticmethod

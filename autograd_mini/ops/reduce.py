@@ -2,6 +2,7 @@
 
 Conventions: ties in max/min share the gradient equally among the tied elements.
 """
+
 from __future__ import annotations
 
 import builtins
@@ -41,6 +42,7 @@ def _spread(g, shape: tuple, axes: tuple):
 
 class Sum(Function):
     """z = sum(a) over axes;  dz/da = 1 (the gradient is spread over the summed axes)"""
+
     name = "sum"
 
     @staticmethod
@@ -55,6 +57,7 @@ class Sum(Function):
 
 class Mean(Function):
     """z = mean(a) over axes;  dz/da = 1/n, n the number of averaged elements"""
+
     name = "mean"
 
     @staticmethod
@@ -70,6 +73,7 @@ class Mean(Function):
 
 class _Extreme(Function):
     """z = max (or min) over axes;  dz/da = [a == z] / (number of tied elements)"""
+
     pick = staticmethod(np.max)
 
     @classmethod
@@ -101,6 +105,7 @@ class Min(_Extreme):
 
 class LogSumExp(Function):
     """z = log(sum(exp(a))) over axes;  dz/da = exp(a - z) (the softmax)"""
+
     name = "logsumexp"
 
     @staticmethod
@@ -125,7 +130,7 @@ def _reduce(cls, a, axis, keepdims):
     return cls.apply(a, axes=normalize_axis(cls.name, np.ndim(dual.raw(a)), axis), keepdims=keepdims)
 
 
-def sum(a, axis=None, keepdims=False):  # noqa: A001 (the op's public name)
+def sum(a, axis=None, keepdims=False):
     """Sum over ``axis`` (None: all)."""
     return _reduce(Sum, a, axis, keepdims)
 
@@ -135,12 +140,12 @@ def mean(a, axis=None, keepdims=False):
     return _reduce(Mean, a, axis, keepdims)
 
 
-def max(a, axis=None, keepdims=False):  # noqa: A001
+def max(a, axis=None, keepdims=False):
     """Maximum over ``axis``; tied maxima share the gradient equally."""
     return _reduce(Max, a, axis, keepdims)
 
 
-def min(a, axis=None, keepdims=False):  # noqa: A001
+def min(a, axis=None, keepdims=False):
     """Minimum over ``axis``; tied minima share the gradient equally."""
     return _reduce(Min, a, axis, keepdims)
 

@@ -1,4 +1,5 @@
 """Ops that move elements around without changing their values: the gradient moves back."""
+
 from __future__ import annotations
 
 import numbers
@@ -13,6 +14,7 @@ from .reduce import normalize_axis
 
 class Reshape(Function):
     """z = a viewed with a new shape;  dL/da = g reshaped back"""
+
     name = "reshape"
 
     @staticmethod
@@ -21,8 +23,9 @@ class Reshape(Function):
         try:
             return np.reshape(a, shape)
         except ValueError:
-            raise ValueError(f"reshape: cannot reshape an array of shape {np.shape(a)} "
-                             f"(size {np.size(a)}) into shape {tuple(shape)}") from None
+            raise ValueError(
+                f"reshape: cannot reshape an array of shape {np.shape(a)} (size {np.size(a)}) into shape {tuple(shape)}"
+            ) from None
 
     @staticmethod
     def backward(ctx, g):
@@ -31,6 +34,7 @@ class Reshape(Function):
 
 class Transpose(Function):
     """z = a with axes permuted;  dL/da = g with the inverse permutation"""
+
     name = "transpose"
 
     @staticmethod
@@ -47,6 +51,7 @@ class Transpose(Function):
 
 class BroadcastTo(Function):
     """z = a broadcast to a shape;  dL/da = g summed over the broadcast axes (done centrally)"""
+
     name = "broadcast_to"
 
     @staticmethod
@@ -60,6 +65,7 @@ class BroadcastTo(Function):
 
 class Concatenate(Function):
     """z = [a_1, ..., a_n] joined along axis;  dL/da_i = the slice of g that a_i fills"""
+
     name = "concatenate"
 
     @staticmethod
@@ -71,12 +77,15 @@ class Concatenate(Function):
     @staticmethod
     def backward(ctx, g):
         lead = (slice(None),) * ctx.axis
-        return tuple(g[lead + (slice(int(lo), int(hi)),)] if need else None
-                     for need, lo, hi in zip(ctx.needs_input_grad, ctx.bounds[:-1], ctx.bounds[1:]))
+        return tuple(
+            g[lead + (slice(int(lo), int(hi)),)] if need else None
+            for need, lo, hi in zip(ctx.needs_input_grad, ctx.bounds[:-1], ctx.bounds[1:])
+        )
 
 
 class Stack(Function):
     """z = [a_1, ..., a_n] stacked on a new axis;  dL/da_i = g[..., i, ...]"""
+
     name = "stack"
 
     @staticmethod
@@ -92,6 +101,7 @@ class Stack(Function):
 
 class GetItem(Function):
     """z = a[index];  dL/da = zeros with g added at index (repeated indices accumulate)"""
+
     name = "getitem"
 
     @staticmethod
@@ -106,6 +116,7 @@ class GetItem(Function):
 
 class ScatterAdd(Function):
     """z = zeros(shape) with a added at index;  dL/da = g[index]"""
+
     name = "scatter_add"
 
     @staticmethod
@@ -155,8 +166,9 @@ def transpose(a, axes=None):
         ndim = np.ndim(dual.raw(a))
         axes = tuple(int(x) % ndim if ndim else int(x) for x in axes)
         if sorted(axes) != list(range(ndim)):
-            raise ValueError(f"transpose: axes {axes} are not a permutation of the {ndim} axes of shape "
-                             f"{np.shape(dual.raw(a))}")
+            raise ValueError(
+                f"transpose: axes {axes} are not a permutation of the {ndim} axes of shape {np.shape(dual.raw(a))}"
+            )
     return Transpose.apply(a, axes=axes)
 
 
@@ -186,8 +198,11 @@ def expand_dims(a, axis):
 def squeeze(a, axis=None):
     """Remove length-1 axes (all of them, or those in ``axis``)."""
     shape = np.shape(dual.raw(a))
-    axes = normalize_axis("squeeze", len(shape), axis) if axis is not None else \
-        tuple(i for i, n in enumerate(shape) if n == 1)
+    axes = (
+        normalize_axis("squeeze", len(shape), axis)
+        if axis is not None
+        else tuple(i for i, n in enumerate(shape) if n == 1)
+    )
     for ax in axes:
         if shape[ax] != 1:
             raise ValueError(f"squeeze: axis {ax} of shape {shape} has length {shape[ax]}, not 1")

@@ -1,4 +1,5 @@
 """Fisher's iris data in the TensorFlow tutorial split (120 training, 30 test rows), embedded."""
+
 from __future__ import annotations
 
 from importlib import resources

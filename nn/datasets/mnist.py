@@ -4,6 +4,7 @@ The files are looked for in ``path``, else ``$AUTOGRAD_MINI_DATA`` (or its ``mni
 ``~/.cache/autograd_mini/mnist``. Missing files are downloaded into the cache from a public
 mirror and checked against known MD5 sums; offline, the error says which files to put where.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -42,13 +43,14 @@ def _read_idx(file: Path, expected_md5: str, magic: int) -> np.ndarray:
         raise ValueError(f"mnist: {file} is not a readable gzip file (truncated download?): {error}") from None
     digest = hashlib.md5(raw).hexdigest()
     if digest != expected_md5:
-        raise ValueError(f"mnist: {file} has MD5 {digest} after decompression, expected {expected_md5}; "
-                         f"delete it and fetch it again")
+        raise ValueError(
+            f"mnist: {file} has MD5 {digest} after decompression, expected {expected_md5}; delete it and fetch it again"
+        )
     found = int.from_bytes(raw[:4], "big")
     if found != magic:
         raise ValueError(f"mnist: {file} starts with magic {found:#010x}, expected {magic:#010x}")
     ndim = raw[3]
-    dims = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
+    dims = [int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
     return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims).copy()
 
 
@@ -73,8 +75,9 @@ def load_data(path=None):
     if folder is None:
         if path is not None:
             missing = [f for f in FILES if not (Path(path) / f).exists()]
-            raise FileNotFoundError(f"mnist: {', '.join(missing)} not found in {path}; it must hold the four "
-                                    f"MNIST files {', '.join(FILES)}")
+            raise FileNotFoundError(
+                f"mnist: {', '.join(missing)} not found in {path}; it must hold the four MNIST files {', '.join(FILES)}"
+            )
         folder = CACHE
         _download(folder, [f for f in FILES if not (folder / f).exists()])
     x_train = _read_idx(folder / "train-images-idx3-ubyte.gz", FILES["train-images-idx3-ubyte.gz"], 0x803)

@@ -1,19 +1,20 @@
 """``Sequential``: Keras' compile / fit / evaluate / predict / summary on the autograd core."""
+
 from __future__ import annotations
 
 import numpy as np
 
 import autograd_mini as am
 
-from . import losses as losses_module
-from . import metrics as metrics_module
-from . import optimizers as optimizers_module
-from .callbacks import Callback, History
-from .fused import dense
-from .layers import Dense, Input, Layer
-from .module import Module
-from .progress import EpochProgress
-from .utils import rng, unique_name
+from .. import losses as losses_module
+from .. import metrics as metrics_module
+from .. import optimizers as optimizers_module
+from ..callbacks import Callback, History
+from ..fused import dense
+from ..layers import Dense, Input, Layer
+from ..module import Module
+from ..progress import EpochProgress
+from ..utils import rng, unique_name
 
 _CROSS_ENTROPY_ACTIVATION = {
     losses_module.CategoricalCrossentropy: "softmax",
@@ -123,26 +124,39 @@ class Sequential(Module):
         i = 0
         for layer in self._layers:
             n = len(layer.parameters())
-            layer.set_weights(weights[i:i + n])
+            layer.set_weights(weights[i : i + n])
             i += n
 
     # ---- summary ------------------------------------------------------------------------------
     def summary(self, print_fn=print, line_length: int = 65) -> None:
         """Print Keras' table: layer (type), output shape, params, then the totals."""
         if not self.built:
-            raise ValueError("summary: the model is not built yet; give Input(shape) or input_shape=, "
-                             "or call the model on data first")
+            raise ValueError(
+                "summary: the model is not built yet; give Input(shape) or input_shape=, "
+                "or call the model on data first"
+            )
         cols = [29, 26, line_length - 55]
-        rows = [f'Model: "{self.name}"', "_" * line_length,
-                _row(["Layer (type)", "Output Shape", "Param #"], cols), "=" * line_length]
+        rows = [
+            f'Model: "{self.name}"',
+            "_" * line_length,
+            _row(["Layer (type)", "Output Shape", "Param #"], cols),
+            "=" * line_length,
+        ]
         for i, layer in enumerate(self._layers):
-            rows.append(_row([f"{layer.name} ({type(layer).__name__})", str(layer.output_shape),
-                              str(layer.count_params())], cols))
+            rows.append(
+                _row(
+                    [f"{layer.name} ({type(layer).__name__})", str(layer.output_shape), str(layer.count_params())], cols
+                )
+            )
             rows.append("=" * line_length if i == len(self._layers) - 1 else "")
         trainable = sum(p.size for p in self.parameters() if p.trainable)
         total = self.count_params()
-        rows += [f"Total params: {total:,}", f"Trainable params: {trainable:,}",
-                 f"Non-trainable params: {total - trainable:,}", "_" * line_length]
+        rows += [
+            f"Total params: {total:,}",
+            f"Trainable params: {trainable:,}",
+            f"Non-trainable params: {total - trainable:,}",
+            "_" * line_length,
+        ]
         print_fn("\n".join(rows))
 
     # ---- training API -------------------------------------------------------------------------------
@@ -167,8 +181,12 @@ class Sequential(Module):
         """True when the last layer's softmax/sigmoid and the cross-entropy are computed together."""
         last = self._layers[-1]
         wanted = _CROSS_ENTROPY_ACTIVATION.get(type(self.loss))
-        return (wanted is not None and not self.loss.from_logits and isinstance(last, Dense)
-                and last.activation_name == wanted)
+        return (
+            wanted is not None
+            and not self.loss.from_logits
+            and isinstance(last, Dense)
+            and last.activation_name == wanted
+        )
 
     def _require_compiled(self, what: str) -> None:
         if self.optimizer is None or self.loss is None:
@@ -185,8 +203,10 @@ class Sequential(Module):
             self.build((None,) + x.shape[1:])
         expected = self.input_shape[1:]
         if tuple(x.shape[1:]) != tuple(expected):
-            raise ValueError(f"{what}: the model expects inputs of shape (batch, {', '.join(map(str, expected))}) "
-                             f"but x has shape {x.shape}")
+            raise ValueError(
+                f"{what}: the model expects inputs of shape (batch, {', '.join(map(str, expected))}) "
+                f"but x has shape {x.shape}"
+            )
         if y is None:
             return x, None
         y = np.asarray(y.data if isinstance(y, am.Tensor) else y)
@@ -198,19 +218,27 @@ class Sequential(Module):
         loss = self.loss
         if isinstance(loss, losses_module.SparseCategoricalCrossentropy):
             if y.ndim > 1 and not (y.ndim == 2 and y.shape[1] == 1):
-                raise ValueError(f"{what}: sparse_categorical_crossentropy expects integer labels of shape "
-                                 f"(n,), got y of shape {y.shape} (one-hot targets: use categorical_crossentropy)")
+                raise ValueError(
+                    f"{what}: sparse_categorical_crossentropy expects integer labels of shape "
+                    f"(n,), got y of shape {y.shape} (one-hot targets: use categorical_crossentropy)"
+                )
             if np.any(y != np.round(y)) or (y.size and (y.min() < 0 or y.max() >= units)):
-                raise ValueError(f"{what}: labels must be integers in [0, {units}) for an output of {units} units, "
-                                 f"got values in [{y.min()}, {y.max()}]")
+                raise ValueError(
+                    f"{what}: labels must be integers in [0, {units}) for an output of {units} units, "
+                    f"got values in [{y.min()}, {y.max()}]"
+                )
             return x, y.astype(np.int64).reshape(-1)
         if isinstance(loss, losses_module.CategoricalCrossentropy):
             if units < 2:
-                raise ValueError(f"{what}: categorical_crossentropy needs one output unit per class (at least 2), "
-                                 f"but the model's output has {units} unit; use binary_crossentropy")
+                raise ValueError(
+                    f"{what}: categorical_crossentropy needs one output unit per class (at least 2), "
+                    f"but the model's output has {units} unit; use binary_crossentropy"
+                )
             if y.shape[1:] != (units,):
-                raise ValueError(f"{what}: categorical_crossentropy expects one-hot y of shape (n, {units}), "
-                                 f"got {y.shape} (integer labels: use sparse_categorical_crossentropy)")
+                raise ValueError(
+                    f"{what}: categorical_crossentropy expects one-hot y of shape (n, {units}), "
+                    f"got {y.shape} (integer labels: use sparse_categorical_crossentropy)"
+                )
         y = y.astype(self.dtype, copy=False)
         if y.ndim == 1 and units == 1:
             y = y[:, None]
@@ -236,11 +264,22 @@ class Sequential(Module):
         return loss, probs
 
     def _update_metrics(self, trackers, yb, probs) -> None:
-        for (name, fn), tracker in zip(self.metric_fns, trackers):
+        for (_name, fn), tracker in zip(self.metric_fns, trackers):
             tracker.update(fn(yb, probs))
 
-    def fit(self, x=None, y=None, batch_size=32, epochs=1, verbose=1, callbacks=None, validation_split=0.0,
-            validation_data=None, shuffle=True, initial_epoch=0):
+    def fit(
+        self,
+        x=None,
+        y=None,
+        batch_size=32,
+        epochs=1,
+        verbose=1,
+        callbacks=None,
+        validation_split=0.0,
+        validation_data=None,
+        shuffle=True,
+        initial_epoch=0,
+    ):
         """Train for ``epochs`` (an epoch index, as in Keras); returns the History.
 
         ``validation_split`` holds out the *last* fraction of x/y before shuffling (Keras'
@@ -297,8 +336,10 @@ class Sequential(Module):
                 self.optimizer.step()
                 loss_value = float(loss.data)
                 if not np.isfinite(loss_value):
-                    raise FloatingPointError(f"fit: the loss became {loss_value} at epoch {epoch + 1}, step {step + 1} "
-                                             f"(learning rate too high? try am.detect_anomaly() to find the op)")
+                    raise FloatingPointError(
+                        f"fit: the loss became {loss_value} at epoch {epoch + 1}, step {step + 1} "
+                        f"(learning rate too high? try am.detect_anomaly() to find the op)"
+                    )
                 loss_tracker.update(loss_value, len(xb))
                 self._update_metrics(trackers, yb, probs)
                 logs = {"loss": loss_tracker.result()}
@@ -326,7 +367,7 @@ class Sequential(Module):
         trackers = [metrics_module.Mean() for _ in self.metric_fns]
         with am.no_grad():
             for start in range(0, len(x), batch_size):
-                xb, yb = x[start:start + batch_size], y[start:start + batch_size]
+                xb, yb = x[start : start + batch_size], y[start : start + batch_size]
                 loss, probs = self._loss_and_output(xb, yb, training=False)
                 loss_tracker.update(float(loss.data), len(xb))
                 self._update_metrics(trackers, yb, probs)
@@ -355,7 +396,7 @@ class Sequential(Module):
         outs = []
         with am.no_grad():
             for start in range(0, len(x), int(batch_size or 32)):
-                outs.append(self.forward(x[start:start + int(batch_size or 32)], training=False).data)
+                outs.append(self.forward(x[start : start + int(batch_size or 32)], training=False).data)
         if verbose:
             print(f"predict: {len(x)} samples")
         return np.concatenate(outs) if outs else np.zeros((0,) + tuple(self.output_shape[1:]), self.dtype)
@@ -363,22 +404,28 @@ class Sequential(Module):
     def __call__(self, x, training: bool | None = None):
         return self.forward(x, training=training)
 
-    # ---- saving (implemented in nn.io) ---------------------------------------------------------------
+    # ---- saving (implemented in nn.saving) ---------------------------------------------------------------
     def save_weights(self, path) -> None:
-        from .io import save_weights
+        from ..saving import save_weights
+
         save_weights(self, path)
 
     def load_weights(self, path) -> None:
-        from .io import load_weights
+        from ..saving import load_weights
+
         load_weights(self, path)
 
     def save(self, path) -> None:
-        from .io import save_model
+        from ..saving import save_model
+
         save_model(self, path)
 
     def get_config(self) -> dict:
-        return {"name": self.name, "input_shape": list(self.input_shape[1:]) if self.input_shape else None,
-                "layers": [{"class_name": type(layer).__name__, "config": layer.get_config()} for layer in self._layers]}
+        return {
+            "name": self.name,
+            "input_shape": list(self.input_shape[1:]) if self.input_shape else None,
+            "layers": [{"class_name": type(layer).__name__, "config": layer.get_config()} for layer in self._layers],
+        }
 
 
 def _linear_part(layer: Dense, x):

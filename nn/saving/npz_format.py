@@ -5,6 +5,7 @@ architecture loads them whatever its layers are named. Files are read with
 ``allow_pickle=False``; a config only names known layer types, which are rebuilt from their
 arguments: nothing in a file is imported or executed.
 """
+
 from __future__ import annotations
 
 import json
@@ -55,8 +56,7 @@ def _read(path, what: str):
 
 def save_weights(model, path) -> None:
     items = list(_weight_items(model))
-    meta = {"format": FORMAT, "version": VERSION, "kind": "weights",
-            "names": {key: p.name for key, p in items}}
+    meta = {"format": FORMAT, "version": VERSION, "kind": "weights", "names": {key: p.name for key, p in items}}
     _write(path, {key: p.data for key, p in items}, meta)
 
 
@@ -66,13 +66,17 @@ def _assign(model, arrays: dict, path, what: str) -> None:
     missing = sorted(expected - set(arrays))
     extra = sorted(set(arrays) - expected)
     if missing or extra:
-        raise ValueError(f"{what}: {path} does not match the model's architecture: missing {missing or 'nothing'}, "
-                         f"unexpected {extra or 'nothing'}")
+        raise ValueError(
+            f"{what}: {path} does not match the model's architecture: missing {missing or 'nothing'}, "
+            f"unexpected {extra or 'nothing'}"
+        )
     for key, param in items:
         array = arrays[key]
         if array.shape != param.shape:
-            raise ValueError(f"{what}: parameter {param.name} ({key}) has shape {param.shape} in the model but "
-                             f"{array.shape} in {path}")
+            raise ValueError(
+                f"{what}: parameter {param.name} ({key}) has shape {param.shape} in the model but "
+                f"{array.shape} in {path}"
+            )
     for key, param in items:
         param.data = arrays[key].astype(param.dtype, copy=True)
 
@@ -88,22 +92,31 @@ def save_model(model, path) -> None:
     if not model.built:
         raise ValueError("save: the model is not built yet")
     items = list(_weight_items(model))
-    meta = {"format": FORMAT, "version": VERSION, "kind": "model", "config": model.get_config(),
-            "dtype": str(model.dtype), "names": {key: p.name for key, p in items}}
+    meta = {
+        "format": FORMAT,
+        "version": VERSION,
+        "kind": "model",
+        "config": model.get_config(),
+        "dtype": str(model.dtype),
+        "names": {key: p.name for key, p in items},
+    }
     if model.loss is not None and model.optimizer is not None:
-        meta["compile"] = {"loss": model.loss.name, "from_logits": getattr(model.loss, "from_logits", False),
-                           "optimizer": model.optimizer.name,
-                           "learning_rate": model.optimizer.current_learning_rate,
-                           "metrics": [m for m in getattr(model, "_metric_names", []) if isinstance(m, str)]}
+        meta["compile"] = {
+            "loss": model.loss.name,
+            "from_logits": getattr(model.loss, "from_logits", False),
+            "optimizer": model.optimizer.name,
+            "learning_rate": model.optimizer.current_learning_rate,
+            "metrics": [m for m in getattr(model, "_metric_names", []) if isinstance(m, str)],
+        }
     _write(path, {key: p.data for key, p in items}, meta)
 
 
 def load_model(path):
     """Rebuild a model written by ``model.save(path)`` (known layer types only) with its weights."""
-    from . import layers as layers_module
-    from .losses import _BY_NAME as LOSSES
-    from .model import Sequential
-    from .optimizers import _BY_NAME as OPTIMIZERS
+    from .. import layers as layers_module
+    from ..losses import _BY_NAME as LOSSES
+    from ..models import Sequential
+    from ..optimizers.optimizer import _BY_NAME as OPTIMIZERS
 
     arrays, meta = _read(path, "load_model")
     if meta.get("kind") != "model":
@@ -114,10 +127,12 @@ def load_model(path):
     if input_shape is not None:
         model.add(layers_module.Input(tuple(input_shape), dtype=meta.get("dtype", "float32")))
     for entry in config["layers"]:
-        cls = layers_module.LAYER_TYPES.get(entry.get("class_name"))
+        cls = layers_module.core.LAYER_TYPES.get(entry.get("class_name"))
         if cls is None:
-            raise ValueError(f"load_model: unknown layer type {entry.get('class_name')!r} in {path}; "
-                             f"known: {sorted(layers_module.LAYER_TYPES)}")
+            raise ValueError(
+                f"load_model: unknown layer type {entry.get('class_name')!r} in {path}; "
+                f"known: {sorted(layers_module.core.LAYER_TYPES)}"
+            )
         model.add(cls(**dict(entry.get("config", {}))))
     if not model.built:
         raise ValueError(f"load_model: {path} has no input shape; cannot build the model")
@@ -126,6 +141,7 @@ def load_model(path):
     if compiled and compiled["loss"] in LOSSES and compiled["optimizer"] in OPTIMIZERS:
         loss = LOSSES[compiled["loss"]]
         loss = loss(from_logits=compiled["from_logits"]) if "crossentropy" in compiled["loss"] else loss()
-        model.compile(OPTIMIZERS[compiled["optimizer"]](learning_rate=compiled["learning_rate"]), loss,
-                      compiled.get("metrics"))
+        model.compile(
+            OPTIMIZERS[compiled["optimizer"]](learning_rate=compiled["learning_rate"]), loss, compiled.get("metrics")
+        )
     return model

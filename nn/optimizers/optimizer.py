@@ -5,6 +5,7 @@ Use them Keras-style (``model.compile(optimizer=Adam(...))`` or ``"adam"``) or P
 scratch buffer per parameter are allocated once; each step reuses them (``out=``), so a
 step allocates nothing per parameter. float32 parameters stay float32.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -12,14 +13,21 @@ import numpy as np
 import autograd_mini as am
 
 
-
 class Optimizer:
     """Base class. ``learning_rate`` may be a float or a schedule of the step count."""
 
     name = "optimizer"
 
-    def __init__(self, params=None, learning_rate=0.001, clipnorm=None, clipvalue=None, global_clipnorm=None,
-                 weight_decay=None, lr=None):
+    def __init__(
+        self,
+        params=None,
+        learning_rate=0.001,
+        clipnorm=None,
+        clipvalue=None,
+        global_clipnorm=None,
+        weight_decay=None,
+        lr=None,
+    ):
         if isinstance(params, (int, float)):  # Keras' positional learning_rate
             params, learning_rate = None, params
         self.learning_rate = learning_rate if lr is None else lr
@@ -37,8 +45,9 @@ class Optimizer:
     def add_params(self, params) -> None:
         for p in params:
             if not isinstance(p, am.Tensor) or not p.requires_grad:
-                raise TypeError(f"{type(self).__name__}: parameters must be Tensors with requires_grad=True, "
-                                f"got {type(p).__name__}")
+                raise TypeError(
+                    f"{type(self).__name__}: parameters must be Tensors with requires_grad=True, got {type(p).__name__}"
+                )
             if id(p) not in self._state:
                 self._params.append(p)
                 self._state[id(p)] = {"scratch": np.empty_like(p.data)}
@@ -69,8 +78,10 @@ class Optimizer:
                 pairs = [(p, g * (self.global_clipnorm / total)) for p, g in pairs]
         for p, g in pairs:
             if g.shape != p.shape:
-                raise ValueError(f"{type(self).__name__}: gradient of shape {g.shape} for parameter "
-                                 f"{p.name or ''} of shape {p.shape}")
+                raise ValueError(
+                    f"{type(self).__name__}: gradient of shape {g.shape} for parameter "
+                    f"{p.name or ''} of shape {p.shape}"
+                )
             if self.clipnorm is not None:
                 norm = float(np.sqrt(np.sum(np.square(g, dtype=np.float64))))
                 if norm > self.clipnorm:
@@ -102,6 +113,7 @@ class Optimizer:
 
 class SGD(Optimizer):
     """v = momentum v - lr g;  p += v  (nesterov: p += momentum v - lr g);  momentum 0: p -= lr g"""
+
     name = "sgd"
 
     def __init__(self, params=None, learning_rate=0.01, momentum=0.0, nesterov=False, **kwargs):
@@ -128,6 +140,7 @@ class SGD(Optimizer):
 
 class Adagrad(Optimizer):
     """a += g^2;  p -= lr g / sqrt(a + eps)"""
+
     name = "adagrad"
 
     def __init__(self, params=None, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, **kwargs):
@@ -147,10 +160,10 @@ class Adagrad(Optimizer):
 
 class RMSprop(Optimizer):
     """v = rho v + (1 - rho) g^2;  p -= lr g / sqrt(v + eps)  (centered: v - mean_g^2; momentum)"""
+
     name = "rmsprop"
 
-    def __init__(self, params=None, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False,
-                 **kwargs):
+    def __init__(self, params=None, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False, **kwargs):
         super().__init__(params, learning_rate, **kwargs)
         self.rho, self.momentum, self.epsilon, self.centered = rho, momentum, epsilon, centered
 
@@ -183,6 +196,7 @@ class RMSprop(Optimizer):
 
 class Adadelta(Optimizer):
     """a = rho a + (1-rho) g^2;  d = -sqrt(s + eps) g / sqrt(a + eps);  s = rho s + (1-rho) d^2;  p += lr d"""
+
     name = "adadelta"
 
     def __init__(self, params=None, learning_rate=0.001, rho=0.95, epsilon=1e-7, **kwargs):
@@ -203,10 +217,12 @@ class Adadelta(Optimizer):
 
 class Adam(Optimizer):
     """m += (1-b1)(g - m);  v += (1-b2)(g^2 - v);  p -= lr sqrt(1-b2^t)/(1-b1^t) m / (sqrt(v) + eps)"""
+
     name = "adam"
 
-    def __init__(self, params=None, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False,
-                 **kwargs):
+    def __init__(
+        self, params=None, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False, **kwargs
+    ):
         super().__init__(params, learning_rate, **kwargs)
         self.beta_1, self.beta_2, self.epsilon, self.amsgrad = beta_1, beta_2, epsilon, amsgrad
 
@@ -225,7 +241,7 @@ class Adam(Optimizer):
             v_hat = self._slot(param, "velocity_hat")
             np.maximum(v_hat, v, out=v_hat)
             v = v_hat
-        alpha = lr * np.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
+        alpha = lr * np.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
         np.sqrt(v, out=tmp)
         tmp += self.epsilon
         np.divide(m, tmp, out=tmp)
@@ -235,6 +251,7 @@ class Adam(Optimizer):
 
 class AdamW(Adam):
     """Adam with decoupled weight decay: p -= lr * weight_decay * p before the Adam step."""
+
     name = "adamw"
 
     def __init__(self, params=None, learning_rate=0.001, weight_decay=0.004, **kwargs):

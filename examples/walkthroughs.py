@@ -5,13 +5,12 @@
   with ``Tensor`` and by the hand-derived chain rule.
 - one backprop step of the 1-1-1 sigmoid network, exact and as the lecture rounds it.
 """
+
 from __future__ import annotations
 
 import math
 
-from .tensor import tensor
-from .ops import sigmoid
-from .value import Value
+from autograd_mini import Value, sigmoid, tensor
 
 
 def chain_rule():
@@ -73,5 +72,3 @@ def one_neuron_step_lecture():
     delta_h = delta_o * START["w_o"] * h * (1 - h)
     grads = {"w_o": delta_o * h, "b_o": delta_o, "w_h": delta_h * X_ONE, "b_h": delta_h}
     return grads, {k: START[k] - ETA * g for k, g in grads.items()}
-
-

@@ -1,4 +1,5 @@
 """Learning-rate schedules (Keras formulas), functions of the optimizer's step count."""
+
 from __future__ import annotations
 
 import math
@@ -42,8 +43,10 @@ class PiecewiseConstantDecay(LearningRateSchedule):
 
     def __init__(self, boundaries, values):
         if len(values) != len(boundaries) + 1:
-            raise ValueError(f"PiecewiseConstantDecay: need len(values) == len(boundaries) + 1, got "
-                             f"{len(values)} values and {len(boundaries)} boundaries")
+            raise ValueError(
+                f"PiecewiseConstantDecay: need len(values) == len(boundaries) + 1, got "
+                f"{len(values)} values and {len(boundaries)} boundaries"
+            )
         self.boundaries, self.values = list(boundaries), list(values)
 
     def __call__(self, step):

@@ -1,14 +1,15 @@
 """Layers with Keras names, arguments and defaults. A layer called on a Tensor returns a Tensor."""
+
 from __future__ import annotations
 
 import numpy as np
 
 import autograd_mini as am
 
-from . import activations, initializers, regularizers
-from .fused import dense
-from .module import Module, Parameter
-from .utils import rng, snake_case, unique_name
+from .. import activations, initializers, regularizers
+from ..fused import dense
+from ..module import Module, Parameter
+from ..utils import rng, snake_case, unique_name
 
 _FUSED_ACTIVATIONS = ("linear", "relu", "tanh", "sigmoid")
 
@@ -81,8 +82,10 @@ class Layer(Module):
         params = self.parameters()
         weights = list(weights)
         if len(weights) != len(params):
-            raise ValueError(f"set_weights: layer '{self.name}' has {len(params)} weights "
-                             f"({', '.join(p.name for p in params)}), got a list of {len(weights)}")
+            raise ValueError(
+                f"set_weights: layer '{self.name}' has {len(params)} weights "
+                f"({', '.join(p.name for p in params)}), got a list of {len(weights)}"
+            )
         for p, w in zip(params, weights):
             w = np.asarray(w)
             if w.shape != p.shape:
@@ -112,8 +115,17 @@ class InputLayer(Input):
 class Dense(Layer):
     """y = activation(x @ kernel + bias), kernel of shape (inputs, units)."""
 
-    def __init__(self, units: int, activation=None, use_bias: bool = True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, **kwargs):
+    def __init__(
+        self,
+        units: int,
+        activation=None,
+        use_bias: bool = True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if not isinstance(units, (int, np.integer)) or units <= 0:
             raise ValueError(f"Dense: units must be a positive int, got {units!r}")
@@ -136,8 +148,10 @@ class Dense(Layer):
 
     def call(self, x, training=False):
         if x.shape[-1] != self.kernel.shape[0]:
-            raise ValueError(f"Dense '{self.name}': expected inputs with {self.kernel.shape[0]} features "
-                             f"(last axis), got shape {x.shape}")
+            raise ValueError(
+                f"Dense '{self.name}': expected inputs with {self.kernel.shape[0]} features "
+                f"(last axis), got shape {x.shape}"
+            )
         bias = self.bias if self.use_bias else None
         if self.activation_name in _FUSED_ACTIVATIONS:
             return dense(x, self.kernel, bias, self.activation_name)
@@ -152,10 +166,14 @@ class Dense(Layer):
         return losses
 
     def get_config(self):
-        return {"name": self.name, "units": self.units, "activation": self.activation_name,
-                "use_bias": self.use_bias,
-                "kernel_regularizer": None if self.kernel_regularizer is None else self.kernel_regularizer.get_config(),
-                "bias_regularizer": None if self.bias_regularizer is None else self.bias_regularizer.get_config()}
+        return {
+            "name": self.name,
+            "units": self.units,
+            "activation": self.activation_name,
+            "use_bias": self.use_bias,
+            "kernel_regularizer": None if self.kernel_regularizer is None else self.kernel_regularizer.get_config(),
+            "bias_regularizer": None if self.bias_regularizer is None else self.bias_regularizer.get_config(),
+        }
 
 
 class Dropout(Layer):
@@ -176,7 +194,9 @@ class Dropout(Layer):
         self.seed = seed
         self._generator = None if seed is None else np.random.default_rng(seed)
         threshold = int(np.ceil(self.rate * 65536))
-        self._threshold16 = threshold if 0 < threshold and abs(threshold / 65536 - self.rate) <= 1e-4 * self.rate else None
+        self._threshold16 = (
+            threshold if threshold > 0 and abs(threshold / 65536 - self.rate) <= 1e-4 * self.rate else None
+        )
 
     def call(self, x, training=False):
         if not training or self.rate == 0:

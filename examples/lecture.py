@@ -3,15 +3,15 @@
 ``iris_loop``: the low-level GradientTape-style loop (tensors, backward(), manual update) that
 reproduces the lecture's printed tables; ``iris_sequential``: the Keras-style 4-8-4-3 model.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
 import autograd_mini as am
-
-from . import datasets, losses, optimizers, utils
-from .layers import Dense, Input
-from .model import Sequential
+from nn import datasets, losses, optimizers, utils
+from nn.layers import Dense, Input
+from nn.models import Sequential
 
 LINE = "i: %i, TrainAcc:%f, TrainLoss: %f ,TestAcc:%f, TestLoss: %f"
 
@@ -30,13 +30,17 @@ def iris_loop(hidden: int | None = None, iterations: int = 50, learning_rate: fl
     one_hot_test = np.eye(3, dtype=np.float32)[y_test]
     np.random.seed(612)
     if hidden is None:
-        params = [am.tensor(np.random.randn(4, 3).astype(np.float32), requires_grad=True, name="W"),
-                  am.tensor(np.zeros(3, np.float32), requires_grad=True, name="B")]
+        params = [
+            am.tensor(np.random.randn(4, 3).astype(np.float32), requires_grad=True, name="W"),
+            am.tensor(np.zeros(3, np.float32), requires_grad=True, name="B"),
+        ]
     else:
-        params = [am.tensor(np.random.randn(4, hidden).astype(np.float32), requires_grad=True, name="W1"),
-                  am.tensor(np.zeros(hidden, np.float32), requires_grad=True, name="B1"),
-                  am.tensor(np.random.randn(hidden, 3).astype(np.float32), requires_grad=True, name="W2"),
-                  am.tensor(np.zeros(3, np.float32), requires_grad=True, name="B2")]
+        params = [
+            am.tensor(np.random.randn(4, hidden).astype(np.float32), requires_grad=True, name="W1"),
+            am.tensor(np.zeros(hidden, np.float32), requires_grad=True, name="B1"),
+            am.tensor(np.random.randn(hidden, 3).astype(np.float32), requires_grad=True, name="W2"),
+            am.tensor(np.zeros(3, np.float32), requires_grad=True, name="B2"),
+        ]
 
     def predict(x):
         if hidden is None:
@@ -66,12 +70,14 @@ def iris_loop(hidden: int | None = None, iterations: int = 50, learning_rate: fl
 
 
 def iris_model():
-    return Sequential([
-        Input((4,)),
-        Dense(8, activation="relu"),
-        Dense(4, activation="relu"),
-        Dense(3, activation="softmax"),
-    ])
+    return Sequential(
+        [
+            Input((4,)),
+            Dense(8, activation="relu"),
+            Dense(4, activation="relu"),
+            Dense(3, activation="softmax"),
+        ]
+    )
 
 
 def iris_sequential(epochs=100, seed=612, verbose=0, print_fn=print):
@@ -81,10 +87,12 @@ def iris_sequential(epochs=100, seed=612, verbose=0, print_fn=print):
     x_train, x_test = (x_train - mean) / std, (x_test - mean) / std
     model = iris_model()
     model.summary(print_fn=print_fn)
-    model.compile(optimizer=optimizers.SGD(learning_rate=0.1), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
-    history = model.fit(x_train, y_train, batch_size=32, epochs=epochs, verbose=verbose,
-                        validation_data=(x_test, y_test))
+    model.compile(
+        optimizer=optimizers.SGD(learning_rate=0.1), loss="sparse_categorical_crossentropy", metrics=["accuracy"]
+    )
+    history = model.fit(
+        x_train, y_train, batch_size=32, epochs=epochs, verbose=verbose, validation_data=(x_test, y_test)
+    )
     loss, accuracy = model.evaluate(x_test, y_test, verbose=0)
     predicted = model.predict(x_test[:5]).argmax(axis=1)
     print_fn(f"test loss {loss:.4f}, test accuracy {accuracy:.4f}")
@@ -92,15 +100,13 @@ def iris_sequential(epochs=100, seed=612, verbose=0, print_fn=print):
     return model, history, accuracy
 
 
-
-
 def plot_iris_curves(rows, path, title: str):
     """Loss and accuracy per iteration (train solid, test dashed) of an ``iris_loop`` run."""
     from pathlib import Path
 
-    from .plot import _pyplot
+    from _common import pyplot
 
-    plt = _pyplot()
+    plt = pyplot()
     rows = np.array(rows)
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.6))
     ax1.plot(rows[:, 0], rows[:, 2], label="train loss")

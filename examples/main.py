@@ -1,19 +1,24 @@
-"""The main job: ``python -m autograd_mini [--out DIR]``.
+"""The main job: ``python examples/main.py [--out DIR]``.
 
 Runs the lectures' walkthroughs (chain rule, sigmoid neuron, one backprop step), the iris
 table of the low-level loop, and a Keras-style Sequential on iris, on embedded data, and
 writes the graphs and plots to an output folder it prints.
 
-This entry point is an application on top of the library: it uses the ``nn`` package for the
-iris parts. The core library modules themselves never import ``nn``.
+This script is course material on top of both libraries (examples -> nn -> autograd_mini):
+the walkthroughs and the iris runs live beside it in ``examples/``.
 """
+
 from __future__ import annotations
 
 import argparse
 import time
 from pathlib import Path
 
-from . import draw_graph, walkthroughs
+import walkthroughs
+from lecture import iris_loop, iris_sequential, plot_iris_curves
+
+import nn
+from autograd_mini import draw_graph
 
 
 def _section(title: str) -> None:
@@ -21,7 +26,7 @@ def _section(title: str) -> None:
 
 
 def main(argv=None) -> Path:
-    parser = argparse.ArgumentParser(prog="python -m autograd_mini", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python examples/main.py", description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="autograd_mini_output", help="folder for graphs and plots")
     args = parser.parse_args(argv)
     out = Path(args.out).resolve()
@@ -48,23 +53,27 @@ def main(argv=None) -> Path:
     _, _, _, grads, updated = walkthroughs.one_neuron_step()
     _, lecture = walkthroughs.one_neuron_step_lecture()
     for name in ("w_o", "b_o", "w_h", "b_h"):
-        print(f"{name}: dL/d{name} = {grads[name]: .9f}  ->  {updated[name]:.9f} "
-              f"(lecture, activations rounded to 2 dp: {lecture[name]:.9f})")
-
-    import nn  # the application part: nn stands on the core
-    from nn.lecture import iris_loop, iris_sequential, plot_iris_curves
+        print(
+            f"{name}: dL/d{name} = {grads[name]: .9f}  ->  {updated[name]:.9f} "
+            f"(lecture, activations rounded to 2 dp: {lecture[name]:.9f})"
+        )
 
     _section("4. iris, low-level loop (tensors, backward(), manual update; lecture's table)")
     rows = iris_loop()
-    written.append(plot_iris_curves(rows, out / "iris_softmax_curves.png",
-                                    "iris: softmax regression, the lecture's low-level loop"))
+    written.append(
+        plot_iris_curves(
+            rows, out / "iris_softmax_curves.png", "iris: softmax regression, the lecture's low-level loop"
+        )
+    )
 
     _section("5. iris, Keras-style Sequential 4-8-4-3 with SGD(0.1)")
     model, history, _ = iris_sequential(epochs=100)
     written.append(nn.plot_history(history, out / "iris_sequential_history.png"))
     written.append(nn.plot_model(model, out / "iris_model.svg"))
     (x_train, y_train), _ = nn.datasets.iris.load_data()
-    loss = nn.losses.SparseCategoricalCrossentropy()(y_train[:8], model((x_train[:8] - x_train.mean(0)) / x_train.std(0)))
+    loss = nn.losses.SparseCategoricalCrossentropy()(
+        y_train[:8], model((x_train[:8] - x_train.mean(0)) / x_train.std(0))
+    )
     written.append(draw_graph(loss, rankdir="TB").render(out / "iris_mlp_loss_graph", format="svg"))
 
     _section("written")
