@@ -29,7 +29,9 @@ def _as_array(data, dtype=None) -> np.ndarray:
 class Tensor:
     """An n-d array node of the graph. Build one with ``am.tensor(...)``."""
 
-    __slots__ = ("data", "grad", "_ctx", "_requires_grad", "name", "_retains_grad", "__weakref__")
+    __slots__ = ("data", "grad", "_ctx", "_requires_grad", "name", "_retains_grad", "_keras_logits", "__weakref__")
+    # _keras_logits: set (never initialised, read with getattr) by nn on a softmax/sigmoid output
+    # to the logits it came from, as Keras 3 does, so that a cross-entropy can fuse with it
     __array_ufunc__ = None  # ndarray (op) Tensor defers to the Tensor's reflected operator
     __array_priority__ = 1000
 
@@ -88,6 +90,20 @@ class Tensor:
         """Keep this non-leaf tensor's gradient in ``.grad`` during backward."""
         self._retains_grad = True
         return self
+
+    def mutable_data(self) -> np.ndarray:
+        """This tensor's array, ready to be written in place (copy-on-write).
+
+        ``self.data`` itself when no live graph holds it; otherwise (a graph saved it for
+        backward, so it is read-only) a fresh copy that becomes ``self.data``, and the graph
+        keeps the old values. Every update path of the library (optimizers, ``assign*``,
+        ``set_weights``, ``load_weights``) writes through this, so an update never fails and
+        never corrupts a pending backward.
+        """
+        data = self.data
+        if not data.flags.writeable:
+            data = self.data = data.copy()
+        return data
 
     def detach(self) -> Tensor:
         """The same data, cut from the graph (shares memory, like torch's detach)."""
