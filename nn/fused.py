@@ -1,10 +1,8 @@
-"""Fused ops for the hot path, built on ``autograd_mini.Function``.
+"""The fused Dense op for the hot path, built on ``autograd_mini.Function``.
 
 ``DenseFunction``: y = act(x @ W + b) in one node. Forward writes bias and activation into
 the matmul's fresh result (no temporaries); backward skips the input gradient when x does
 not need one (the first layer), which saves the largest matmul of a training step.
-``SoftmaxCrossEntropy``: the batch-mean cross-entropy of logits in one node (stable, with
-gradient (softmax - y) / n), used by the categorical losses whenever logits are known.
 The gradient formulas use operators both ndarrays and Tensors support, so second-order
 gradients through these nodes work too.
 """
@@ -82,46 +80,3 @@ def dense(x, kernel, bias=None, activation: str = "linear"):
             f"dense: fused activation must be one of {sorted(_DERIVATIVE_FROM_OUTPUT)}, got {activation!r}"
         )
     return DenseFunction.apply(x, kernel, bias, activation=activation)
-
-
-class SoftmaxCrossEntropy(am.Function):
-    """L = mean over samples of -sum_k y_k log softmax(z)_k  (z: logits, classes on the last axis).
-
-    With n samples and p = softmax(z):  dL/dz = g (p sum_k y_k - y) / n,  dL/dy = -g log p / n.
-    One node instead of log_softmax, mul, sum, neg and mean: the forward keeps p for the
-    first-order backward; with ``create_graph`` p is recomputed from the logits Tensor, so
-    second-order gradients are exact.
-    """
-
-    name = "softmax_cross_entropy"
-
-    @staticmethod
-    def forward(ctx, z, y):
-        shifted = z - z.max(axis=-1, keepdims=True)
-        e = np.exp(shifted)
-        total = e.sum(axis=-1, keepdims=True)
-        log_p = shifted - np.log(total)
-        e /= total
-        ctx.probs, ctx.log_p, ctx.n = e, log_p, max(1, z.size // z.shape[-1]) if z.ndim else 1
-        ctx.save_for_backward(z, y)
-        return -(y * log_p).sum() / ctx.n
-
-    @staticmethod
-    def backward(ctx, g):
-        z, y = ctx.saved_tensors
-        need_z, need_y = ctx.needs_input_grad
-        graph = isinstance(z, am.Tensor) or isinstance(y, am.Tensor)
-        gz = gy = None
-        if need_z:
-            p = am.softmax(z, -1) if isinstance(z, am.Tensor) else ctx.probs
-            mass = y.sum(axis=-1, keepdims=True)
-            gz = (p * mass - y) * (g / ctx.n)
-        if need_y:
-            log_p = am.log_softmax(z, -1) if graph and isinstance(z, am.Tensor) else ctx.log_p
-            gy = log_p * (-g / ctx.n)
-        return gz, gy
-
-
-def softmax_cross_entropy(logits, y_true):
-    """The batch mean of -sum(y_true * log_softmax(logits)) over the last axis, as one graph node."""
-    return SoftmaxCrossEntropy.apply(logits, y_true)

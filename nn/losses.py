@@ -14,7 +14,7 @@ import numpy as np
 import autograd_mini as am
 from autograd_mini.ops.activation import Sigmoid, Softmax
 
-from .fused import softmax_cross_entropy
+from .fused_cross_entropy import softmax_cross_entropy
 
 EPSILON = 1e-7
 
@@ -113,7 +113,7 @@ class CategoricalCrossentropy(Loss):
     """-sum(y log p) over classes (p normalized to sum 1, clipped); from logits: -sum(y log_softmax(x)).
 
     From logits (or a softmax output of a recorded graph) the batch mean is one fused node,
-    ``nn.fused.SoftmaxCrossEntropy``, with gradient (softmax(x) - y) / n."""
+    ``nn.fused_cross_entropy.SoftmaxCrossEntropy``, with gradient (softmax(x) - y) / n."""
 
     name = "categorical_crossentropy"
 

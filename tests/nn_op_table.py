@@ -42,5 +42,11 @@ def _cross_entropy_ref(z, y):
 NN_OPS = [
     # nn's fused ops are built on the same Function mechanism and held to the same standard
     Op("nn.dense", nn.dense, _dense_ref, _draw_dense, covers=()),
-    Op("nn.softmax_cross_entropy", nn.fused.softmax_cross_entropy, _cross_entropy_ref, _draw_cross_entropy, covers=()),
+    Op(
+        "nn.softmax_cross_entropy",
+        nn.fused_cross_entropy.softmax_cross_entropy,
+        _cross_entropy_ref,
+        _draw_cross_entropy,
+        covers=(),
+    ),
 ]

@@ -1,6 +1,7 @@
 """Layers with Keras names, arguments and defaults (``nn.layers``, as ``keras.layers``)."""
 
-from .core import Activation, Dense, Dropout, Flatten, Input, InputLayer, Layer, LeakyReLU, PReLU, RReLU, Softmax
+from .core import Activation, Dense, Dropout, Flatten, Layer, LeakyReLU, PReLU, RReLU, Softmax
+from .input_layer import Input, InputLayer, KerasTensor
 
 __all__ = [
     "Activation",
@@ -9,6 +10,7 @@ __all__ = [
     "Flatten",
     "Input",
     "InputLayer",
+    "KerasTensor",
     "Layer",
     "LeakyReLU",
     "PReLU",

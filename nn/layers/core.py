@@ -99,19 +99,6 @@ class Layer(Module):
         return f"<{type(self).__name__} name={self.name!r}>"
 
 
-class Input:
-    """``Input(shape)``: declares the per-sample input shape (not a layer of ``model.layers``)."""
-
-    def __init__(self, shape, name: str | None = None, dtype="float32"):
-        self.shape = (None,) + tuple(shape)
-        self.name = name or unique_name("input_layer")
-        self.dtype = np.dtype(dtype)
-
-
-class InputLayer(Input):
-    pass
-
-
 class Dense(Layer):
     """y = activation(x @ kernel + bias), kernel of shape (inputs, units)."""
 
