@@ -8,7 +8,7 @@ x.grad            # tensor([2., 4.])
 """
 
 from .tensor import Tensor, as_tensor, ones, randn, tensor, zeros  # noqa: I001  (Tensor first: ops need it)
-from .function import Function
+from .function import Function, once_differentiable
 from .grad_mode import (
     detect_anomaly,
     enable_grad,
@@ -18,49 +18,9 @@ from .grad_mode import (
     no_grad,
     set_grad_enabled,
 )
-from .ops import (
-    abs,
-    add,
-    broadcast_to,
-    cast,
-    clip,
-    concatenate,
-    cos,
-    div,
-    elu,
-    exp,
-    expand_dims,
-    getitem,
-    leaky_relu,
-    log,
-    log_softmax,
-    logsumexp,
-    matmul,
-    max,
-    maximum,
-    mean,
-    min,
-    minimum,
-    mul,
-    neg,
-    pow,
-    relu,
-    reshape,
-    sigmoid,
-    sin,
-    softmax,
-    softplus,
-    sqrt,
-    squeeze,
-    stack,
-    sub,
-    sum,
-    swapaxes,
-    tanh,
-    transpose,
-    where,
-)
+from .ops import *  # noqa: F403  (the public op list is written once: ops.__all__)
 from .value import Value
+from .gradient_tape import GradientTape
 from .engine import topological_order, unbroadcast
 from .functional import grad, gradients, hessian, jacobian, value_and_grad
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
+from .function import gradient_tuple
 from .grad_mode import no_grad, set_grad_enabled, state
 from .tensor import Tensor
 
@@ -119,8 +120,13 @@ def backward(
     consumers, inputs_of = count_consumers(roots, _tensor_edges)
     ready = [root for root in consumers if consumers[root] == 0 and root in grads]
 
-    wanted = None if inputs is None else {t: i for i, t in enumerate(inputs)}
-    results = [None] * (0 if inputs is None else len(inputs))
+    wanted = None
+    results = []
+    if inputs is not None:  # input -> its places in ``inputs`` (the same tensor may come twice)
+        wanted = {}
+        for i, t in enumerate(inputs):
+            wanted.setdefault(t, []).append(i)
+        results = [None] * len(inputs)
     handed_to_leaves = set()  # ids of arrays given to a leaf's .grad in this pass
     anomaly = state.anomaly
     for g in grads.values():
@@ -147,28 +153,27 @@ def backward(
                         _accumulate_leaf(node, g, create_graph, handed_to_leaves)
                     continue
                 if node._retains_grad:
-                    node.grad = g if create_graph else Tensor(g.copy())
+                    _retain(node, g, create_graph)
             else:
-                if node in wanted:
-                    results[wanted[node]] = g if create_graph else Tensor(g)
+                places = wanted.get(node)
+                if places is not None:
+                    found = g if create_graph else Tensor(g)
+                    for i in places:
+                        results[i] = found
                 if ctx is None:
                     continue
             if create_graph:
                 parent_grads = ctx.run_backward(g, True, node)
-            else:
+            else:  # ctx.run_backward(g, False, node), inlined: it runs once per node
                 parent_grads = ctx.backward(ctx, g)
-                if type(parent_grads) is not tuple:
-                    parent_grads = (parent_grads,)
-                if len(parent_grads) != len(ctx.parents):
-                    raise RuntimeError(
-                        f"{ctx.name}.backward returned {len(parent_grads)} gradients for {len(ctx.parents)} inputs"
-                    )
+                if type(parent_grads) is not tuple or len(parent_grads) != len(ctx.parents):
+                    parent_grads = gradient_tuple(ctx, parent_grads)
             for parent, need, pg in zip(ctx.parents, ctx.needs_input_grad, parent_grads):
                 if not need or pg is None:
                     continue
                 target = parent.data
                 if pg.shape != target.shape:
-                    pg = unbroadcast(pg, target.shape)
+                    pg = _reduce_to_input(ctx, parent, pg, target.shape)
                 if pg.dtype != target.dtype:
                     pg = pg.astype(target.dtype)
                 if anomaly:
@@ -177,13 +182,36 @@ def backward(
                     grads[parent] = grads[parent] + pg
                 else:
                     grads[parent] = pg
-            if not retain_graph:  # ctx.release(), inlined: it runs once per node
+            if not retain_graph:  # release the op's saved arrays and links (once per node: inline)
                 if ctx._held is not None:
                     ctx._held.release()
                     ctx._held = None
                 ctx.saved = ()
-                ctx.edges = ctx.parents = None
+                ctx.edges = ctx.parents = ctx.inputs = None
     return results
+
+
+def _reduce_to_input(ctx, parent, grad, shape: tuple):
+    """``unbroadcast(grad, shape)`` after checking that ``grad``'s shape is a broadcast of the
+    input's ``shape`` (a custom backward returning any other shape is a bug: it raises)."""
+    gshape = grad.shape
+    extra = len(gshape) - len(shape)
+    if extra < 0 or any(n != 1 and n != m for n, m in zip(shape, gshape[extra:])):
+        index = next(i for i, p in enumerate(ctx.parents) if p is parent)
+        raise RuntimeError(
+            f"{ctx.name}.backward returned a gradient of shape {gshape} for input {index} of shape {shape}: "
+            f"a gradient must have its input's shape (or a broadcast of it){ctx.where()}"
+        )
+    return unbroadcast(grad, shape)
+
+
+def _retain(node, g, create_graph) -> None:
+    """``retain_grad()``: accumulate into a non-leaf's ``.grad`` across backward calls."""
+    if create_graph:
+        node.grad = g if node.grad is None else node.grad + g
+        return
+    g = g.data if isinstance(g, Tensor) else g
+    node.grad = Tensor(g.copy()) if node.grad is None else Tensor(node.grad.data + g)
 
 
 def _accumulate_leaf(leaf, g, create_graph, handed):

@@ -11,6 +11,8 @@ import numbers
 
 import numpy as np
 
+from .grad_mode import state
+
 
 def _as_array(data, dtype=None) -> np.ndarray:
     if isinstance(data, Tensor):
@@ -261,12 +263,144 @@ class Tensor:
         return _ops.getitem(self, index)
 
     def __setitem__(self, index, value):
-        if self._requires_grad or self._ctx is not None:
+        """``t[index] = value``: an in-place update (see ``add_``), allowed where those are."""
+        self._check_inplace("__setitem__", value)
+        value = value.data if isinstance(value, Tensor) else value
+        try:
+            np.broadcast_to(np.asarray(value), np.shape(self.data[index]))  # checked before anything changes
+        except (IndexError, ValueError, TypeError) as error:
+            raise type(error)(
+                f"__setitem__: cannot assign a value of shape {np.shape(value)} to index {index!r} "
+                f"of a tensor of shape {self.shape}: {error}"
+            ) from None
+        self.mutable_data()[index] = value
+
+    # ---- in-place updates (PyTorch's methods and operators, TensorFlow's assign*) -------------
+    # An update writes into ``mutable_data()``: in place when no live graph holds the array,
+    # else into a fresh copy (the graph keeps the old values, so its backward stays right).
+    def _check_inplace(self, op: str, other=None) -> None:
+        """PyTorch's rule: with grad mode on, in-place ops on tensors of the graph raise."""
+        if not state.grad:
+            return
+        if self._requires_grad and self._ctx is None:
             raise RuntimeError(
-                "in-place assignment to a tensor that is part of a graph would make its gradient "
-                "wrong; assign to a .detach()ed copy, or build the value with am.where/concatenate"
+                f"{op}: a leaf Tensor that requires grad is being used in an in-place operation; "
+                f"update it inside am.no_grad() (e.g. `with am.no_grad(): w -= lr * w.grad`) or with "
+                f"w.assign_sub(lr * w.grad)"
             )
-        self.data[index] = value.data if isinstance(value, Tensor) else value
+        if self._requires_grad:
+            raise RuntimeError(
+                f"{op}: in-place operations on a tensor computed by the graph (a non-leaf that requires "
+                f"grad) are not supported: write the out-of-place form (y = y + z) instead"
+            )
+        if isinstance(other, Tensor) and other._requires_grad:
+            raise RuntimeError(
+                f"{op}: an in-place update with a value that requires grad would not be recorded: "
+                f"write the out-of-place form (y = y + z), or detach the value"
+            )
+
+    def _update(self, op: str, ufunc, value) -> Tensor:
+        """``self = ufunc(self, value)`` in place (dtype and shape kept), after checking both."""
+        value = value.data if isinstance(value, Tensor) else value
+        if isinstance(value, (list, tuple)):
+            value = np.asarray(value)
+        data = self.data
+        try:
+            shape = np.broadcast_shapes(data.shape, np.shape(value))
+        except ValueError:
+            shape = None
+        if shape != data.shape:
+            raise ValueError(
+                f"{op}: cannot update a tensor of shape {data.shape} in place with a value of shape "
+                f"{np.shape(value)} (the value must broadcast to the tensor's shape)"
+            )
+        kind = np.result_type(data.dtype, value) if ufunc is not None else np.asarray(value).dtype
+        if not np.can_cast(kind, data.dtype, "same_kind"):
+            raise TypeError(
+                f"{op}: a value of dtype {np.asarray(value).dtype} cannot update a tensor of dtype "
+                f"{data.dtype} in place (the result type {kind} cannot be cast to it)"
+            )
+        out = self.mutable_data()
+        if ufunc is None:
+            np.copyto(out, value, casting="same_kind")
+        else:
+            ufunc(out, value, out=out, casting="same_kind")
+        return self
+
+    def __iadd__(self, other):
+        self._check_inplace("+=", other)
+        return self._update("+=", np.add, other)
+
+    def __isub__(self, other):
+        self._check_inplace("-=", other)
+        return self._update("-=", np.subtract, other)
+
+    def __imul__(self, other):
+        self._check_inplace("*=", other)
+        return self._update("*=", np.multiply, other)
+
+    def __itruediv__(self, other):
+        self._check_inplace("/=", other)
+        return self._update("/=", np.true_divide, other)
+
+    def add_(self, other, alpha=1) -> Tensor:
+        """self += alpha * other, in place (PyTorch's ``add_``); returns self."""
+        self._check_inplace("add_", other)
+        return self._update("add_", np.add, other if alpha == 1 else _scaled(other, alpha))
+
+    def sub_(self, other, alpha=1) -> Tensor:
+        """self -= alpha * other, in place (PyTorch's ``sub_``); returns self."""
+        self._check_inplace("sub_", other)
+        return self._update("sub_", np.subtract, other if alpha == 1 else _scaled(other, alpha))
+
+    def mul_(self, other) -> Tensor:
+        """self *= other, in place; returns self."""
+        self._check_inplace("mul_", other)
+        return self._update("mul_", np.multiply, other)
+
+    def div_(self, other) -> Tensor:
+        """self /= other, in place; returns self."""
+        self._check_inplace("div_", other)
+        return self._update("div_", np.true_divide, other)
+
+    def zero_(self) -> Tensor:
+        """Set every element to 0, in place; returns self."""
+        self._check_inplace("zero_")
+        return self._update("zero_", None, 0)
+
+    def fill_(self, value) -> Tensor:
+        """Set every element to the number ``value``, in place; returns self."""
+        self._check_inplace("fill_", value)
+        if np.ndim(value.data if isinstance(value, Tensor) else value) != 0:
+            raise ValueError(f"fill_: expected a number (or a 0-d tensor), got shape {np.shape(value)}")
+        return self._update("fill_", None, value)
+
+    def copy_(self, src) -> Tensor:
+        """Copy ``src``'s values (broadcast to this shape) into this tensor, in place; returns self."""
+        self._check_inplace("copy_", src)
+        return self._update("copy_", None, src)
+
+    def clamp_(self, min=None, max=None) -> Tensor:
+        """Limit the values to [min, max] in place (either bound may be None); returns self."""
+        if min is None and max is None:
+            raise ValueError("clamp_: give min, max or both")
+        self._check_inplace("clamp_")
+        out = self.mutable_data()
+        np.clip(out, min, max, out=out)
+        return self
+
+    def assign(self, value) -> Tensor:
+        """TensorFlow's ``Variable.assign``: set the values (never recorded, even on a leaf that
+        requires grad; a graph that saved the old values keeps them); returns self."""
+        return self._update("assign", None, value)
+
+    def assign_add(self, delta) -> Tensor:
+        """TensorFlow's ``Variable.assign_add``: self += delta, never recorded; returns self."""
+        return self._update("assign_add", np.add, delta)
+
+    def assign_sub(self, delta) -> Tensor:
+        """TensorFlow's ``Variable.assign_sub``: self -= delta, never recorded; returns self."""
+        return self._update("assign_sub", np.subtract, delta)
 
     # comparisons give boolean tensors that carry no gradient
     def __lt__(self, other):
@@ -380,6 +514,10 @@ class Tensor:
 
     def argmin(self, axis=None):
         return Tensor._wrap(np.asarray(self.data.argmin(axis=axis)))
+
+
+def _scaled(value, alpha):
+    return (value.data if isinstance(value, Tensor) else np.asarray(value)) * alpha
 
 
 def _compare(ufunc, a, b) -> Tensor:

@@ -17,6 +17,19 @@ from .engine import topological_order
 _prev_of = attrgetter("_prev")
 
 
+def _power(a: float, b: float) -> float:
+    """a ** b, with 0 ** (negative) = inf as in IEEE (and PyTorch) instead of ZeroDivisionError."""
+    try:
+        return a**b
+    except ZeroDivisionError:
+        return math.copysign(math.inf, a) if float(b).is_integer() and int(b) % 2 else math.inf
+
+
+def _power_derivative(a: float, b: float) -> float:
+    """d(a**b)/da = b a**(b-1), exactly 0 for b == 0 (also at a == 0, where it reads 0 * inf)."""
+    return 0.0 if b == 0 else b * _power(a, b - 1)
+
+
 class Value:
     """A scalar that remembers how it was computed. ``Value(3.0, label="x")``."""
 
@@ -65,12 +78,12 @@ class Value:
         a = self.data
         if isinstance(other, Value):
             b = other.data
-            out = a**b
+            out = _power(a, b)
             dlog = out * math.log(a) if a > 0 else 0.0
-            return Value(out, "", (self, other), (b * a ** (b - 1), dlog), "**")
+            return Value(out, "", (self, other), (_power_derivative(a, b), dlog), "**")
         if not isinstance(other, numbers.Real):
             return NotImplemented
-        return Value(a**other, "", (self,), (other * a ** (other - 1),), f"**{other:g}")
+        return Value(_power(a, other), "", (self,), (_power_derivative(a, other),), f"**{other:g}")
 
     def __rpow__(self, other):
         return Value(other) ** self

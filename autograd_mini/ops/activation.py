@@ -21,8 +21,6 @@ def stable_sigmoid(x):
 class Tanh(Function):
     """z = tanh(a);  dz/da = 1 - z**2"""
 
-    name = "tanh"
-
     @staticmethod
     def forward(ctx, a):
         out = np.tanh(a)
@@ -38,8 +36,6 @@ class Tanh(Function):
 class Sigmoid(Function):
     """z = 1/(1+exp(-a));  dz/da = z (1 - z)"""
 
-    name = "sigmoid"
-
     @staticmethod
     def forward(ctx, a):
         out = stable_sigmoid(a)
@@ -54,8 +50,6 @@ class Sigmoid(Function):
 
 class Relu(Function):
     """z = max(a, 0);  dz/da = [a > 0]  (relu'(0) = 0)"""
-
-    name = "relu"
 
     @staticmethod
     def forward(ctx, a):
@@ -76,20 +70,16 @@ class LeakyRelu(Function):
 
     @staticmethod
     def forward(ctx, a, alpha=0.01):
-        slope = np.where(np.asarray(a) > 0, 1.0, alpha).astype(np.result_type(a, 1.0), copy=False)
-        ctx.save_for_backward(slope)
+        slope = ctx.slope = np.where(np.asarray(a) > 0, 1.0, alpha).astype(np.result_type(a, 1.0), copy=False)
         return a * slope
 
     @staticmethod
     def backward(ctx, g):
-        (slope,) = ctx.saved_tensors
-        return g * slope
+        return g * ctx.slope
 
 
 class Softplus(Function):
     """z = log(1 + exp(a));  dz/da = sigmoid(a)"""
-
-    name = "softplus"
 
     @staticmethod
     def forward(ctx, a):
@@ -105,26 +95,22 @@ class Softplus(Function):
 class Elu(Function):
     """z = a if a > 0 else alpha (exp(a) - 1);  dz/da = 1 if a > 0 else z + alpha"""
 
-    name = "elu"
-
     @staticmethod
     def forward(ctx, a, alpha=1.0):
         positive = np.asarray(a) > 0
         out = np.where(positive, a, alpha * np.expm1(np.minimum(a, 0)))
-        ctx.alpha = alpha
-        ctx.save_for_backward(positive, out)
+        ctx.alpha, ctx.positive = alpha, positive
+        ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, g):
-        positive, out = ctx.saved_tensors
-        return dual.where(positive, g, g * (out + ctx.alpha))
+        (out,) = ctx.saved_tensors
+        return dual.where(ctx.positive, g, g * (out + ctx.alpha))
 
 
 class Softmax(Function):
     """z = exp(a) / sum(exp(a)) along axis;  dL/da = z * (g - sum(g z))"""
-
-    name = "softmax"
 
     @staticmethod
     def forward(ctx, a, axis=-1):
@@ -160,28 +146,15 @@ class LogSoftmax(Function):
         return g - dual.exp(out) * g.sum(axis=ctx.axis, keepdims=True)
 
 
-def tanh(a):
-    return Tanh.apply(a)
-
-
-def sigmoid(a):
-    """1/(1+exp(-a)), finite for any a."""
-    return Sigmoid.apply(a)
-
-
-def relu(a):
-    """max(a, 0), with relu'(0) = 0."""
-    return Relu.apply(a)
+tanh = Tanh.apply
+sigmoid = Sigmoid.apply
+relu = Relu.apply
+softplus = Softplus.apply
 
 
 def leaky_relu(a, alpha=0.01):
     """a for a > 0, alpha * a otherwise."""
     return LeakyRelu.apply(a, alpha=alpha)
-
-
-def softplus(a):
-    """log(1 + exp(a)), finite for any a."""
-    return Softplus.apply(a)
 
 
 def elu(a, alpha=1.0):
@@ -190,15 +163,25 @@ def elu(a, alpha=1.0):
 
 
 def softmax(a, axis=-1):
-    """exp(a) / sum(exp(a)) along ``axis`` (computed after subtracting the max)."""
+    """exp(a) / sum(exp(a)) along ``axis`` (computed after subtracting the max); 1 for a 0-d tensor."""
     return Softmax.apply(a, axis=_single_axis("softmax", a, axis))
 
 
 def log_softmax(a, axis=-1):
-    """log(softmax(a)) along ``axis``, computed stably."""
+    """log(softmax(a)) along ``axis``, computed stably; 0 for a 0-d tensor."""
     return LogSoftmax.apply(a, axis=_single_axis("log_softmax", a, axis))
 
 
 def _single_axis(name, a, axis):
-    (axis,) = normalize_axis(name, np.ndim(dual.raw(a)), axis)
+    ndim = np.ndim(dual.raw(a))
+    if ndim == 0:  # as torch: a 0-d tensor is its own (one-element) axis
+        if axis not in (None, 0, -1):
+            raise ValueError(f"{name}: axis {axis} is out of bounds for a 0-d tensor (use -1, 0 or None)")
+        return None
+    if axis is None:
+        raise ValueError(f"{name}: axis must be an int for a tensor of {ndim} dimensions, got None")
+    (axis,) = normalize_axis(name, ndim, axis)
     return axis
+
+
+__all__ = ["elu", "leaky_relu", "log_softmax", "relu", "sigmoid", "softmax", "softplus", "tanh"]

@@ -16,8 +16,6 @@ from . import dual
 class Add(Function):
     """z = a + b;  dz/da = 1, dz/db = 1"""
 
-    name = "add"
-
     @staticmethod
     def forward(ctx, a, b):
         return np.add(a, b)
@@ -30,8 +28,6 @@ class Add(Function):
 class Sub(Function):
     """z = a - b;  dz/da = 1, dz/db = -1"""
 
-    name = "sub"
-
     @staticmethod
     def forward(ctx, a, b):
         return np.subtract(a, b)
@@ -43,8 +39,6 @@ class Sub(Function):
 
 class Mul(Function):
     """z = a * b;  dz/da = b, dz/db = a"""
-
-    name = "mul"
 
     @staticmethod
     def forward(ctx, a, b):
@@ -61,8 +55,6 @@ class Mul(Function):
 
 class Div(Function):
     """z = a / b;  dz/da = 1/b, dz/db = -a/b**2"""
-
-    name = "div"
 
     @staticmethod
     def forward(ctx, a, b):
@@ -81,8 +73,6 @@ class Div(Function):
 class Pow(Function):
     """z = a ** b;  dz/da = b a**(b-1), dz/db = a**b log(a)  (defined for a > 0)"""
 
-    name = "pow"
-
     @staticmethod
     def forward(ctx, a, b):
         out = np.power(a, b)
@@ -93,7 +83,7 @@ class Pow(Function):
     def backward(ctx, g):
         a, b, out = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        ga = g * b * a ** (b - 1) if need_a else None
+        ga = g * _power_derivative(a, b) if need_a else None
         gb = None
         if need_b:
             positive = (a.data if isinstance(a, Tensor) else np.asarray(a)) > 0
@@ -102,10 +92,23 @@ class Pow(Function):
         return ga, gb
 
 
+def _power_derivative(a, b):
+    """b a**(b-1), exactly 0 where b == 0 (also at a == 0, where the formula gives 0 * inf).
+
+    The exponent is b - 1 except where b == 0 (there 1, times b = 0): a**1 is finite at 0, so
+    the formula stays NaN-free when differentiated again (d/da of b a**(b-1) is again a power).
+    """
+    raw_b = dual.raw(b)
+    if np.ndim(raw_b) == 0 and not isinstance(b, Tensor):
+        return 0.0 * a if raw_b == 0 else b * a ** (b - 1)
+    zero = np.equal(raw_b, 0)
+    if not zero.any():
+        return b * a ** (b - 1)
+    return b * a ** dual.where(zero, 1.0, b - 1)
+
+
 class Neg(Function):
     """z = -a;  dz/da = -1"""
-
-    name = "neg"
 
     @staticmethod
     def forward(ctx, a):
@@ -118,8 +121,6 @@ class Neg(Function):
 
 class Exp(Function):
     """z = exp(a);  dz/da = exp(a) = z"""
-
-    name = "exp"
 
     @staticmethod
     def forward(ctx, a):
@@ -137,8 +138,6 @@ class Exp(Function):
 class Log(Function):
     """z = log(a);  dz/da = 1/a"""
 
-    name = "log"
-
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
@@ -153,8 +152,6 @@ class Log(Function):
 
 class Sqrt(Function):
     """z = sqrt(a);  dz/da = 1 / (2 sqrt(a)) = 1/(2z)"""
-
-    name = "sqrt"
 
     @staticmethod
     def forward(ctx, a):
@@ -172,8 +169,6 @@ class Sqrt(Function):
 class Abs(Function):
     """z = |a|;  dz/da = sign(a), with abs'(0) = 0"""
 
-    name = "abs"
-
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
@@ -187,8 +182,6 @@ class Abs(Function):
 
 class Sin(Function):
     """z = sin(a);  dz/da = cos(a)"""
-
-    name = "sin"
 
     @staticmethod
     def forward(ctx, a):
@@ -204,8 +197,6 @@ class Sin(Function):
 class Cos(Function):
     """z = cos(a);  dz/da = -sin(a)"""
 
-    name = "cos"
-
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
@@ -220,8 +211,6 @@ class Cos(Function):
 class Maximum(Function):
     """z = max(a, b);  dz/da = [a > b] + [a == b]/2, dz/db = [b > a] + [a == b]/2 (ties share)"""
 
-    name = "maximum"
-
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -234,8 +223,6 @@ class Maximum(Function):
 
 class Minimum(Function):
     """z = min(a, b);  dz/da = [a < b] + [a == b]/2, dz/db = [b < a] + [a == b]/2 (ties share)"""
-
-    name = "minimum"
 
     @staticmethod
     def forward(ctx, a, b):
@@ -257,8 +244,6 @@ def _share_by_mask(ctx, g, wins):
 class Clip(Function):
     """z = min(max(a, lo), hi);  dz/da = 1 where lo <= a <= hi, else 0"""
 
-    name = "clip"
-
     @staticmethod
     def forward(ctx, a, a_min=None, a_max=None):
         inside = np.ones(np.shape(a), dtype=bool)
@@ -266,29 +251,25 @@ class Clip(Function):
             inside &= a >= a_min
         if a_max is not None:
             inside &= a <= a_max
-        ctx.save_for_backward(inside)
+        ctx.inside = inside  # a constant of the gradient graph
         return np.clip(a, a_min, a_max)
 
     @staticmethod
     def backward(ctx, g):
-        (inside,) = ctx.saved_tensors
-        return g * inside
+        return g * ctx.inside
 
 
 class Where(Function):
     """z = a where condition else b;  dz/da = [condition], dz/db = [not condition]"""
 
-    name = "where"
-
     @staticmethod
     def forward(ctx, condition, a, b):
-        condition = np.asarray(condition, dtype=bool)
-        ctx.save_for_backward(condition)
+        condition = ctx.condition = np.asarray(condition, dtype=bool)
         return np.where(condition, a, b)
 
     @staticmethod
     def backward(ctx, g):
-        (condition,) = ctx.saved_tensors
+        condition = ctx.condition
         _, need_a, need_b = ctx.needs_input_grad
         zero = 0.0
         ga = dual.where(condition, g, zero) if need_a else None
@@ -299,8 +280,6 @@ class Where(Function):
 class Cast(Function):
     """z = a converted to another float dtype;  dz/da = 1 (the engine casts the gradient back)"""
 
-    name = "cast"
-
     @staticmethod
     def forward(ctx, a, dtype=None):
         return np.asarray(a).astype(dtype)
@@ -310,68 +289,26 @@ class Cast(Function):
         return g
 
 
-def add(a, b):
-    """a + b (broadcasting)."""
-    return Add.apply(a, b)
-
-
-def sub(a, b):
-    """a - b (broadcasting)."""
-    return Sub.apply(a, b)
-
-
-def mul(a, b):
-    """a * b (broadcasting)."""
-    return Mul.apply(a, b)
-
-
-def div(a, b):
-    """a / b (broadcasting)."""
-    return Div.apply(a, b)
+add = Add.apply
+sub = Sub.apply
+mul = Mul.apply
+div = Div.apply
+neg = Neg.apply
+exp = Exp.apply
+log = Log.apply
+sqrt = Sqrt.apply
+abs = Abs.apply
+sin = Sin.apply
+cos = Cos.apply
+maximum = Maximum.apply
+minimum = Minimum.apply
 
 
 def pow(a, b):
     """a ** b (broadcasting); the gradient with respect to b needs a > 0."""
+    if isinstance(b, (list, tuple)):
+        b = np.asarray(b)
     return Pow.apply(a, b)
-
-
-def neg(a):
-    return Neg.apply(a)
-
-
-def exp(a):
-    return Exp.apply(a)
-
-
-def log(a):
-    return Log.apply(a)
-
-
-def sqrt(a):
-    return Sqrt.apply(a)
-
-
-def abs(a):
-    """|a|, with abs'(0) = 0."""
-    return Abs.apply(a)
-
-
-def sin(a):
-    return Sin.apply(a)
-
-
-def cos(a):
-    return Cos.apply(a)
-
-
-def maximum(a, b):
-    """Elementwise maximum; at ties each input gets half the gradient."""
-    return Maximum.apply(a, b)
-
-
-def minimum(a, b):
-    """Elementwise minimum; at ties each input gets half the gradient."""
-    return Minimum.apply(a, b)
 
 
 def clip(a, a_min=None, a_max=None):
@@ -391,3 +328,24 @@ def where(condition, a, b):
 def cast(a, dtype):
     """``a`` converted to ``dtype``; gradients flow back in the input's dtype."""
     return Cast.apply(a, dtype=np.dtype(dtype))
+
+
+__all__ = [
+    "abs",
+    "add",
+    "cast",
+    "clip",
+    "cos",
+    "div",
+    "exp",
+    "log",
+    "maximum",
+    "minimum",
+    "mul",
+    "neg",
+    "pow",
+    "sin",
+    "sqrt",
+    "sub",
+    "where",
+]

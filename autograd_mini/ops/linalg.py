@@ -12,8 +12,6 @@ class MatMul(Function):
     """z = a @ b (numpy matmul: 1-d operands and batch broadcasting);
     dL/da = g @ b^T, dL/db = a^T @ g (1-d operands are promoted to matrices and back)."""
 
-    name = "matmul"
-
     @staticmethod
     def forward(ctx, a, b):
         a, b = np.asarray(a), np.asarray(b)
@@ -56,4 +54,10 @@ class MatMul(Function):
 
 def matmul(a, b):
     """a @ b with numpy's rules (1-d operands, batched matrices broadcast)."""
-    return MatMul.apply(a, b)
+    # nested lists become arrays here, so that forward saves the very arrays it was given
+    return MatMul.apply(
+        np.asarray(a) if isinstance(a, (list, tuple)) else a, np.asarray(b) if isinstance(b, (list, tuple)) else b
+    )
+
+
+__all__ = ["matmul"]

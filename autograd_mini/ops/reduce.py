@@ -43,8 +43,6 @@ def _spread(g, shape: tuple, axes: tuple):
 class Sum(Function):
     """z = sum(a) over axes;  dz/da = 1 (the gradient is spread over the summed axes)"""
 
-    name = "sum"
-
     @staticmethod
     def forward(ctx, a, axes=(), keepdims=False):
         ctx.shape, ctx.axes = np.shape(a), axes
@@ -57,8 +55,6 @@ class Sum(Function):
 
 class Mean(Function):
     """z = mean(a) over axes;  dz/da = 1/n, n the number of averaged elements"""
-
-    name = "mean"
 
     @staticmethod
     def forward(ctx, a, axes=(), keepdims=False):
@@ -84,29 +80,28 @@ class _Extreme(Function):
         kept = cls.pick(a, axis=axes, keepdims=True)
         ctx.shape, ctx.axes = a.shape, axes
         hit = a == kept
-        ctx.save_for_backward(hit / hit.sum(axis=axes, keepdims=True).astype(a.dtype))
+        ctx.share = hit / hit.sum(axis=axes, keepdims=True).astype(a.dtype)  # a constant of the gradient graph
         return kept if keepdims else kept.reshape([n for i, n in enumerate(a.shape) if i not in axes])
 
     @staticmethod
     def backward(ctx, g):
-        (share,) = ctx.saved_tensors
-        return g.reshape(_keepdims_shape(ctx.shape, ctx.axes)) * share
+        return g.reshape(_keepdims_shape(ctx.shape, ctx.axes)) * ctx.share
 
 
 class Max(_Extreme):
-    name = "max"
+    """z = max over axes;  dz/da = [a == z] / (number of tied maxima)"""
+
     pick = staticmethod(np.max)
 
 
 class Min(_Extreme):
-    name = "min"
+    """z = min over axes;  dz/da = [a == z] / (number of tied minima)"""
+
     pick = staticmethod(np.min)
 
 
 class LogSumExp(Function):
     """z = log(sum(exp(a))) over axes;  dz/da = exp(a - z) (the softmax)"""
-
-    name = "logsumexp"
 
     @staticmethod
     def forward(ctx, a, axes=(), keepdims=False):
@@ -153,3 +148,6 @@ def min(a, axis=None, keepdims=False):
 def logsumexp(a, axis=-1, keepdims=False):
     """log(sum(exp(a))) over ``axis``, computed stably."""
     return _reduce(LogSumExp, a, axis, keepdims)
+
+
+__all__ = ["logsumexp", "max", "mean", "min", "sum"]

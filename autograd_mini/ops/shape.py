@@ -15,8 +15,6 @@ from .reduce import normalize_axis
 class Reshape(Function):
     """z = a viewed with a new shape;  dL/da = g reshaped back"""
 
-    name = "reshape"
-
     @staticmethod
     def forward(ctx, a, shape=()):
         ctx.shape = np.shape(a)
@@ -34,8 +32,6 @@ class Reshape(Function):
 
 class Transpose(Function):
     """z = a with axes permuted;  dL/da = g with the inverse permutation"""
-
-    name = "transpose"
 
     @staticmethod
     def forward(ctx, a, axes=None):
@@ -66,8 +62,6 @@ class BroadcastTo(Function):
 class Concatenate(Function):
     """z = [a_1, ..., a_n] joined along axis;  dL/da_i = the slice of g that a_i fills"""
 
-    name = "concatenate"
-
     @staticmethod
     def forward(ctx, *arrays, axis=0):
         ctx.axis = axis
@@ -86,8 +80,6 @@ class Concatenate(Function):
 class Stack(Function):
     """z = [a_1, ..., a_n] stacked on a new axis;  dL/da_i = g[..., i, ...]"""
 
-    name = "stack"
-
     @staticmethod
     def forward(ctx, *arrays, axis=0):
         ctx.axis = axis
@@ -101,8 +93,6 @@ class Stack(Function):
 
 class GetItem(Function):
     """z = a[index];  dL/da = zeros with g added at index (repeated indices accumulate)"""
-
-    name = "getitem"
 
     @staticmethod
     def forward(ctx, a, index=None):
@@ -230,3 +220,16 @@ def stack(tensors, axis=0):
 def getitem(a, index):
     """``a[index]``: basic slicing, integer arrays and boolean masks."""
     return GetItem.apply(a, index=_plain_index(index))
+
+
+__all__ = [
+    "broadcast_to",
+    "concatenate",
+    "expand_dims",
+    "getitem",
+    "reshape",
+    "squeeze",
+    "stack",
+    "swapaxes",
+    "transpose",
+]
