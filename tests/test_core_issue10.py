@@ -128,7 +128,7 @@ def test_gradients_same_input_twice():
 # ---- 3. powers at zero -------------------------------------------------------------------
 @pytest.mark.parametrize("p, grad, hess", [(0, 0.0, 0.0), (1, 1.0, 0.0), (2, 0.0, 2.0), (3, 0.0, 0.0)])
 def test_power_at_zero_gradient_and_hessian(p, grad, hess):
-    f = lambda v: (v**p).sum()  # noqa: E731
+    f = lambda v: (v**p).sum()
     x = am.tensor([0.0])
     assert am.grad(f)(x).item() == grad
     assert am.hessian(f)(x).item() == hess
