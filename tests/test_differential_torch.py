@@ -131,6 +131,8 @@ def make_program(rng, n_leaves=3, n_ops=6, special=True):
         arity = 1 if name in UNARY else NARY[name][0]
         # prefer recent values (deeper graphs) but reuse earlier ones too
         args = [int(min(n_values - 1, rng.integers(0, n_values) + rng.integers(0, 2))) for _ in range(arity)]
+        if arity > 1 and rng.random() < 0.3:
+            args[1] = args[0]  # x op x (and, with detach, x op x.detach())
         mode = str(rng.choice(["plain"] * 8 + ["detach", "no_grad", "retain"])) if special else "plain"
         program.append((name, args, p, mode))
     return program
@@ -142,13 +144,15 @@ def run(program, leaves, lib, rng_axis):
     for name, args, p, mode in program:
         operands = [values[i] for i in args]
         if mode == "detach":
-            operands = [o.detach() for o in operands]
+            operands = [operands[0].detach(), *operands[1:]]
         if name in ("sum", "mean", "max", "min", "logsumexp"):
             p = dict(p, axis=rng_axis(name, len(values), operands[0].ndim))
         impl = (UNARY[name][0 if lib == "am" else 1]) if name in UNARY else NARY[name][1 if lib == "am" else 2]
         if mode == "no_grad":
             with am.no_grad() if lib == "am" else torch.no_grad():
                 out = impl(*operands, p)
+                if lib != "am":
+                    out = out.clone()  # torch: a view made under no_grad may still require grad
         else:
             out = impl(*operands, p)
         if mode == "retain" and out.requires_grad:
