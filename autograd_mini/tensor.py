@@ -328,18 +328,22 @@ class Tensor:
         return self
 
     def __iadd__(self, other):
+        """``t += other`` in place (PyTorch's rule: a leaf that requires grad only under no_grad)."""
         self._check_inplace("+=", other)
         return self._update("+=", np.add, other)
 
     def __isub__(self, other):
+        """``t -= other`` in place (PyTorch's rule: a leaf that requires grad only under no_grad)."""
         self._check_inplace("-=", other)
         return self._update("-=", np.subtract, other)
 
     def __imul__(self, other):
+        """``t *= other`` in place (PyTorch's rule: a leaf that requires grad only under no_grad)."""
         self._check_inplace("*=", other)
         return self._update("*=", np.multiply, other)
 
     def __itruediv__(self, other):
+        """``t /= other`` in place (PyTorch's rule: a leaf that requires grad only under no_grad)."""
         self._check_inplace("/=", other)
         return self._update("/=", np.true_divide, other)
 
