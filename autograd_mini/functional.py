@@ -49,9 +49,7 @@ def gradients(outputs, inputs, grad_outputs=None, *, retain_graph=None, create_g
     seeds = []
     for k, (out, g) in enumerate(zip(outputs, grad_outputs)):
         if not isinstance(out, Tensor) or not out.requires_grad:
-            raise RuntimeError(
-                f"gradients: output {k} does not require grad (no input it depends on requires grad)"
-            )
+            raise RuntimeError(f"gradients: output {k} does not require grad (no input it depends on requires grad)")
         if g is None:
             if out.size != 1:
                 raise RuntimeError(f"gradients: grad_outputs is needed for output {k} of shape {out.shape}")
@@ -214,7 +212,9 @@ def _outputs_of(name: str, out) -> tuple[tuple, bool]:
 def _same_shaped(name: str, what: str, values, like) -> list:
     """``values`` as Tensors, each with the shape and dtype of its partner in ``like``."""
     if len(values) != len(like):
-        raise ValueError(f"{name}: {len(values)} {what} for {len(like)} {'outputs' if 'cotangent' in what else 'primals'}")
+        raise ValueError(
+            f"{name}: {len(values)} {what} for {len(like)} {'outputs' if 'cotangent' in what else 'primals'}"
+        )
     result = []
     for k, (v, x) in enumerate(zip(values, like)):
         data = v.data if isinstance(v, Tensor) else np.asarray(v)
@@ -256,7 +256,7 @@ def jvp_graph(outputs, inputs, tangents, create_graph: bool) -> tuple:
     total = terms[0]
     for term in terms[1:]:
         total = total + term
-    found = iter(gradients(total, us, retain_graph=create_graph, create_graph=create_graph))
+    found = iter(gradients(total, us, retain_graph=True, create_graph=create_graph))
     return tuple(next(found) if o.requires_grad else _zeros(o) for o in outputs)
 
 

@@ -165,7 +165,8 @@ def _check(f, xs, mode, order, what, eps, atol, rtol, raise_exception, seed) -> 
             x = xs[i]
             if a.shape != x.shape:
                 return _fail(
-                    raise_exception, f"{head}: gradient of input {i} has shape {a.shape}, expected the input's shape {x.shape}"
+                    raise_exception,
+                    f"{head}: gradient of input {i} has shape {a.shape}, expected the input's shape {x.shape}",
                 )
             numeric = np.empty(x.shape)
             for j in range(x.size):
