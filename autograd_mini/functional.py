@@ -118,7 +118,13 @@ def _argnums(argnums):
 
 
 def value_and_grad(f, argnums=0):
-    """``f`` -> function returning ``(f(*args), df/dargs[argnums])``; ``f`` must return a scalar."""
+    """``f`` -> function returning ``(f(*args), df/dargs[argnums])``; ``f`` must return a scalar.
+
+    >>> import autograd_mini as am
+    >>> value, g = am.value_and_grad(lambda x: (x**2).sum())(am.tensor([1.0, 3.0]))
+    >>> value.item(), g.data
+    (10.0, array([2., 6.]))
+    """
     nums, single = _argnums(argnums)
 
     def wrapped(*args, **kwargs):
@@ -143,7 +149,12 @@ def value_and_grad(f, argnums=0):
 
 
 def grad(f, argnums=0):
-    """``f`` -> function returning df/dargs[argnums] (a Tensor, or a tuple for several argnums)."""
+    """``f`` -> function returning df/dargs[argnums] (a Tensor, or a tuple for several argnums).
+
+    >>> import autograd_mini as am
+    >>> am.grad(lambda a, b: (a * b).sum(), argnums=(0, 1))(am.tensor([1.0, 2.0]), am.tensor([3.0, 4.0]))
+    (tensor([3., 4.]), tensor([1., 2.]))
+    """
     vg = value_and_grad(f, argnums)
 
     def wrapped(*args, **kwargs):
@@ -153,7 +164,15 @@ def grad(f, argnums=0):
 
 
 def jacobian(f, argnums=0):
-    """``f`` -> function returning d f(x)_i / d x_j, of shape ``f(x).shape + x.shape``."""
+    """``f`` -> function returning d f(x)_i / d x_j, of shape ``f(x).shape + x.shape``.
+
+    One backward pass per output element (reverse mode).
+
+    >>> import autograd_mini as am
+    >>> am.jacobian(lambda x: x * x)(am.tensor([1.0, 2.0])).data
+    array([[2., 0.],
+           [0., 4.]])
+    """
     nums, single = _argnums(argnums)
 
     def wrapped(*args, **kwargs):
@@ -187,7 +206,15 @@ def jacobian(f, argnums=0):
 
 
 def hessian(f, argnums=0):
-    """``f`` -> function returning the matrix of second derivatives, shape ``x.shape + x.shape``."""
+    """``f`` -> function returning the matrix of second derivatives, shape ``x.shape + x.shape``.
+
+    The Jacobian of the gradient; for a product with one vector, ``hvp`` is cheaper.
+
+    >>> import autograd_mini as am
+    >>> am.hessian(lambda x: (x**3).sum())(am.tensor([1.0, 2.0])).data
+    array([[ 6.,  0.],
+           [ 0., 12.]])
+    """
     return jacobian(grad(f, argnums), argnums)
 
 

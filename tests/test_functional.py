@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from op_table import OPS
 
 import autograd_mini as am
 from autograd_mini.testing import arrays, shapes
@@ -147,3 +148,13 @@ def test_jvp_and_hvp_match_jax():
     np.testing.assert_allclose(ours.data, theirs, rtol=1e-12)
     hv = am.hvp(lambda x: (x.sin() * x**3).sum(), am.tensor(a), am.tensor(t))
     np.testing.assert_allclose(hv.data, hv_jax, rtol=1e-12)
+
+
+@pytest.mark.parametrize("op", OPS, ids=lambda op: op.name)
+@settings(max_examples=4)
+@given(data=st.data())
+def test_forward_mode_of_every_core_op(op, data):
+    """jvp (forward mode, by transposing a vjp) against finite differences, over the core's op table."""
+    args, kwargs = op.draw(data)
+    tensors = [am.tensor(a, requires_grad=True) for a in args]
+    assert am.gradcheck(lambda *ts: op.fn(*ts, **kwargs), tensors, modes=("fwd",), atol=1e-7, rtol=1e-5)
