@@ -31,11 +31,11 @@ from . import ops
 from .grad_mode import state
 from .tensor import Tensor, _compare
 
-_UFUNC_OPS = {
-    np.add: ops.add,
-    np.subtract: ops.sub,
-    np.multiply: ops.mul,
-    np.divide: ops.div,
+_UFUNC_OPS = {  # the arithmetic ones straight to their op's apply: ndarray (op) Tensor is a hot path
+    np.add: ops.elementwise.Add.apply,
+    np.subtract: ops.elementwise.Sub.apply,
+    np.multiply: ops.elementwise.Mul.apply,
+    np.divide: ops.elementwise.Div.apply,
     np.negative: ops.neg,
     np.positive: lambda a: a if isinstance(a, Tensor) else Tensor._wrap(np.positive(a)),
     np.power: ops.pow,
@@ -133,6 +133,10 @@ def _tensors_in(values):
 
 def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
     """``Tensor.__array_ufunc__``: a numpy ufunc applied to Tensors (see the module docstring)."""
+    if method == "__call__" and not kwargs:
+        op = _UFUNC_OPS.get(ufunc)
+        if op is not None:  # the common case first: ndarray (op) Tensor, np.exp(t)
+            return op(*inputs)
     name = f"np.{ufunc.__name__}"
     if method != "__call__":
         raise TypeError(
