@@ -22,8 +22,9 @@ from .ops import *  # noqa: F403  (the public op list is written once: ops.__all
 from .value import Value
 from .gradient_tape import GradientTape
 from .engine import topological_order, unbroadcast
-from .functional import grad, gradients, hessian, jacobian, value_and_grad
+from .functional import grad, gradients, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from . import numpy_dispatch  # numpy's dispatch protocols on Tensor: np.exp(t) is a graph op
 
 __version__ = "0.1.0"
 

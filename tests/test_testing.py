@@ -1,0 +1,126 @@
+"""am.testing: check_grad for plain numpy functions, the strategies, assert_grads_match."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import autograd_mini as am
+from autograd_mini.testing import (
+    arrays,
+    assert_grads_match,
+    broadcastable_shapes,
+    check_grad,
+    grad_settings,
+    shapes,
+    tensors,
+)
+
+
+def logsumexp(x):
+    m = x.max()
+    return np.log(np.sum(np.exp(x - m))) + m
+
+
+def test_check_grad_scalar_function_gradient_convention():
+    x = np.array([[0.2, -1.0], [3.0, 0.5]])
+    assert check_grad(logsumexp, lambda x: np.exp(x - logsumexp(x)), x)
+    with pytest.raises(am.GradcheckError, match=r"check_grad \(grad_f against finite differences of f\)"):
+        check_grad(logsumexp, lambda x: np.exp(x), x)
+
+
+def test_check_grad_vjp_convention_with_several_arguments():
+    a = np.array([[1.0, 2.0], [0.5, -1.0], [0.0, 3.0]])
+    b = np.array([[0.3, -0.2, 1.0], [2.0, 0.1, -0.5]])
+    assert check_grad(np.matmul, lambda a, b, g: (g @ b.T, a.T @ g), a, b)
+    with pytest.raises(am.GradcheckError, match="gradient of input 1"):
+        check_grad(np.matmul, lambda a, b, g: (g @ b.T, a.T @ g * 1.01), a, b)
+    assert check_grad(np.matmul, lambda a, b, g: (g @ b.T, a.T @ g * 1.01), a, b, raise_exception=False) is False
+
+
+def test_check_grad_reports_full_jacobians_of_small_inputs():
+    with pytest.raises(am.GradcheckError) as info:
+        check_grad(np.sin, lambda x, g: g * np.sin(x), np.array([0.1, 0.2]))
+    assert "Full Jacobians" in str(info.value)
+    assert "analytic 0.0998" in str(info.value) and "numeric 0.995" in str(info.value)
+
+
+def test_check_grad_passes_integer_arguments_through():
+    def gather_sq(x, i):
+        return np.sum(x[i] ** 2)
+
+    def grad_gather_sq(x, i):
+        g = np.zeros_like(x)
+        np.add.at(g, i, 2 * x[i])
+        return g, None
+
+    assert check_grad(gather_sq, grad_gather_sq, np.array([0.5, -1.0, 2.0]), np.array([0, 2, 2]))
+
+
+def test_check_grad_names_calling_convention_mistakes():
+    x = np.array([1.0, 2.0])
+    with pytest.raises(am.GradcheckError, match="grad_f returned 1 gradients for 2 arguments"):
+        check_grad(lambda a, b: np.sum(a * b), lambda a, b: (b,), x, x)
+    with pytest.raises(am.GradcheckError, match=r"gradient for argument 0 has shape \(3,\), expected .* \(2,\)"):
+        check_grad(lambda a: np.sum(a), lambda a: np.ones(3), x)
+    with pytest.raises(ValueError, match="no arrays given"):
+        check_grad(np.sum, lambda x: x)
+
+
+@grad_settings
+@given(shapes(min_dims=1, max_dims=2).flatmap(lambda s: st.tuples(arrays(s, low=0.1, high=3.0), arrays(s))))
+def test_check_grad_under_hypothesis(xy):
+    x, y = xy
+    assert check_grad(lambda x, y: np.log(x) * y, lambda x, y, g: (g * y / x, g * np.log(x)), x, y)
+
+
+def test_check_grad_fails_under_hypothesis_when_wrong():
+    @grad_settings
+    @given(arrays((3,), low=0.5, high=2.0))
+    def prop(x):
+        check_grad(lambda x: np.sum(x**3), lambda x: 3 * x, x)  # should be 3 x**2
+
+    with pytest.raises(am.GradcheckError):
+        prop()
+
+
+@grad_settings
+@given(st.data())
+def test_strategies_respect_domain_kinks_and_distinctness(data):
+    shape = data.draw(shapes(min_dims=1, max_dims=2))
+    x = data.draw(arrays(shape, low=-1.0, high=1.0, avoid=(0.0, 0.5), gap=1e-2))
+    assert x.shape == shape and x.dtype == np.float64
+    assert np.all(np.abs(x) >= 1e-2 - 1e-12) and np.all(np.abs(x - 0.5) >= 1e-2 - 1e-12)
+    assert np.all(x >= -1.0 - 1e-2) and np.all(x <= 1.0 + 1e-2)
+    d = data.draw(arrays(shape, distinct=True, gap=1e-3)).ravel()
+    if d.size > 1:
+        assert np.min(np.diff(np.sort(d))) > 1e-3
+    a, b = data.draw(broadcastable_shapes(2))
+    np.broadcast_shapes(a, b)
+    t = data.draw(tensors(dtype=np.float32))
+    assert isinstance(t, am.Tensor) and t.dtype == np.float32 and t.requires_grad
+
+
+def test_assert_grads_match_catches_input_mutation_and_wrong_orders():
+    class Mutating(am.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2.0
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2.0
+
+    x = am.tensor([1.0, 2.0])
+
+    def mutate(t):
+        x.data[0] += 1.0  # the caller's input changes
+        return Mutating.apply(t)
+
+    with pytest.raises(AssertionError, match="input 0 was modified"):
+        assert_grads_match(mutate, x)
+    assert_grads_match(lambda t: t.sin(), am.tensor([0.4, 1.0]), order=3, modes=("rev", "fwd"))
+
+
+def test_grad_settings_lift_the_deadline():
+    assert grad_settings.deadline is None and grad_settings.max_examples == 25
