@@ -113,7 +113,9 @@ def _layer_label(layer, show_shapes, show_dtype, show_layer_names, show_layer_ac
     cells = []
     if show_shapes:
         if class_name != "InputLayer":
-            cells.append(("white", f"Input shape: <b>{html.escape(str(getattr(layer, 'input_shape', None) or '?'))}</b>"))
+            cells.append(
+                ("white", f"Input shape: <b>{html.escape(str(getattr(layer, 'input_shape', None) or '?'))}</b>")
+            )
         cells.append(("white", f"Output shape: <b>{html.escape(str(getattr(layer, 'output_shape', None) or '?'))}</b>"))
     if show_dtype:
         cells.append(("white", f"Output dtype: <b>{html.escape(str(getattr(layer, 'dtype', None) or '?'))}</b>"))
@@ -180,9 +182,7 @@ def model_to_dot(
         raise TypeError(f"plot_model: expected a model with .layers, got {type(model).__name__}")
     ensure_renderer()
     options = (show_shapes, show_dtype, show_layer_names, show_layer_activations, show_trainable, show_params)
-    graph = graphviz.Digraph(
-        ("cluster_" if subgraph else "") + str(getattr(model, "name", "model")), format="png"
-    )
+    graph = graphviz.Digraph(("cluster_" if subgraph else "") + str(getattr(model, "name", "model")), format="png")
     if subgraph:
         graph.attr(label=str(getattr(model, "name", "model")), style="dashed", labeljust="l")
     else:

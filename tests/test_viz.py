@@ -56,7 +56,14 @@ def test_dot_is_deterministic():
 
 @pytest.mark.parametrize(
     "x, precision, text",
-    [(2e-6, 4, "2e-6"), (0.5, 4, "0.5"), (1 / 3, 4, "0.3333"), (1 / 3, 2, "0.33"), (123456.0, 4, "1.235e5"), (0, 4, "0")],
+    [
+        (2e-6, 4, "2e-6"),
+        (0.5, 4, "0.5"),
+        (1 / 3, 4, "0.3333"),
+        (1 / 3, 2, "0.33"),
+        (123456.0, 4, "1.235e5"),
+        (0, 4, "0"),
+    ],
 )
 def test_significant_digits_and_scientific_notation(x, precision, text):
     assert fmt(x, precision) == text
@@ -165,7 +172,9 @@ def test_grad_colors_show_vanishing_gradients_on_a_log_scale():
     loss.backward(retain_graph=True)
     dot = am.to_dot(loss, grad_colors=True)
     assert "log scale" in dot
-    first = re.search(r'label="\{ dense\.kernel[^"]*", [^\]]*|fillcolor="(#[0-9a-f]+)"[^\]]*label="\{ dense\.kernel', dot)
+    first = re.search(
+        r'label="\{ dense\.kernel[^"]*", [^\]]*|fillcolor="(#[0-9a-f]+)"[^\]]*label="\{ dense\.kernel', dot
+    )
     assert first
     color_of = {}
     for line in dot.splitlines():

@@ -70,7 +70,9 @@ def to_dot(
     was_enabled = gc.isenabled()
     gc.disable()  # the walk allocates many small objects: collections would rescan the graph
     try:
-        return _to_dot(root, precision, expand_fused, grad_colors, show_data, show_grad, rankdir, max_nodes, legend, names)
+        return _to_dot(
+            root, precision, expand_fused, grad_colors, show_data, show_grad, rankdir, max_nodes, legend, names
+        )
     finally:
         if was_enabled:
             gc.enable()

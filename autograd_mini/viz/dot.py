@@ -48,8 +48,11 @@ def ramp_color(log_value: float, scale) -> str:
     return RAMP[min(len(RAMP) - 1, max(0, int(position * len(RAMP))))]
 
 
-def emit(nodes: list[Node], *, rankdir="LR", legend=False, clusters=True, grad_colors=False, notes=()) -> str:
-    """The DOT source (deterministic: node ids follow the walk's order)."""
+def emit(
+    nodes: list[Node], *, rankdir="LR", legend=False, clusters=True, grad_colors=False, notes=(), ids=False
+) -> str:
+    """The DOT source (deterministic: node ids follow the walk's order). ``ids``: give each
+    node an ``id`` attribute (``n<i>``), which SVG renderers keep (for scripts)."""
     lines = [
         "digraph autograd_mini {",
         f'  graph [rankdir={rankdir}, fontname="Helvetica"];',
@@ -82,6 +85,8 @@ def emit(nodes: list[Node], *, rankdir="LR", legend=False, clusters=True, grad_c
                     attrs["fillcolor"] = color
                     if color in RAMP[:4]:
                         attrs["fontcolor"] = "#ffffff"
+        if ids:
+            attrs["id"] = f"n{i}"
         text = ", ".join(f"{k}={v}" if k == "label" else f'{k}="{v}"' for k, v in attrs.items())
         return f"  n{i} [{text}];"
 
