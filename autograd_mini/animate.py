@@ -23,8 +23,6 @@ from .viz import format as F
 from .viz.dot import emit
 from .viz.walk import build, collect_tensors
 
-_PLACEHOLDER = "grad ?"
-
 
 def _value_steps(root: Value):
     """Kahn order and d(root)/d(node) per node for a Value graph (``.grad`` is not touched)."""
@@ -64,8 +62,9 @@ def _grad_text(g, precision) -> str:
 
 
 def backward_steps(root, precision: int = 4) -> tuple[list, list[dict]]:
-    """The drawing nodes (without gradients) and the steps: per step, the node index whose
-    gradient is now known, its label, the gradient text and the exact gradient values."""
+    """The drawing nodes (each laid out with its gradient text, which the page hides until its
+    step) and the steps: per step, the node id whose gradient is now known, its name, the
+    gradient text and the exact gradient values."""
     if isinstance(root, Value):
         order, grads = _value_steps(root)
     elif isinstance(root, Tensor):
@@ -73,20 +72,19 @@ def backward_steps(root, precision: int = 4) -> tuple[list, list[dict]]:
     else:
         raise TypeError(f"animate_backward: expected a Value or a Tensor, got {type(root).__name__}")
     nodes = build(root, precision=precision, show_grad=False)
-    for node in nodes:
-        if node.kind != "op":
-            fields = node.label
-            node._label = list(fields) + [_PLACEHOLDER]
     index = {node.key: i for i, node in enumerate(nodes) if node.kind != "op"}
     steps = []
     for obj in order:
         g = grads.get(id(obj), 0.0)
         name = getattr(obj, "label", None) if isinstance(obj, Value) else obj.name
+        text = _grad_text(g, precision)
+        node = nodes[index[id(obj)]]
+        node._label = list(node.label) + [text]  # laid out with its gradient; hidden until its step
         steps.append(
             {
                 "node": f"n{index[id(obj)]}",
                 "name": name or "",
-                "text": _grad_text(g, precision),
+                "text": text,
                 "values": np.asarray(g, dtype=np.float64).reshape(-1).tolist(),
             }
         )
@@ -106,11 +104,12 @@ body { font-family: Helvetica, Arial, sans-serif; margin: 16px; }
 _JS = """
 (function () {
   var steps = JSON.parse(document.getElementById("steps").textContent);
-  var placeholder = "__PLACEHOLDER__";
   var slots = {};
-  document.querySelectorAll("g.node").forEach(function (g) {
+  steps.forEach(function (s) {
+    var g = document.getElementById(s.node);
+    if (!g) { return; }
     g.querySelectorAll("text").forEach(function (t) {
-      if (t.textContent === placeholder) { slots[g.id] = t; t.textContent = ""; }
+      if (t.textContent === s.text) { slots[s.node] = t; }
     });
   });
   var current = 0, timer = null;
@@ -181,7 +180,7 @@ def animate_backward(root, path, *, precision: int = 4, title: str | None = None
         "<div id='status'></div>"
         f"<div id='picture'>{svg}</div>"
         f"<script type='application/json' id='steps'>{steps_json}</script>"
-        f"<script>{_JS.replace('__PLACEHOLDER__', _PLACEHOLDER)}</script>"
+        f"<script>{_JS}</script>"
         "</body></html>\n"
     )
     path = Path(path)

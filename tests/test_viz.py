@@ -228,3 +228,26 @@ def test_to_dot_rejects_other_objects_and_bad_options():
         am.to_dot(am.Value(1.0), precision=0)
     with pytest.raises(ValueError, match="rankdir"):
         am.to_dot(am.Value(1.0), rankdir="XY")
+
+
+def test_gallery_produces_every_picture(tmp_path):
+    import importlib.util
+    import sys
+
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    sys.path.insert(0, str(examples))
+    spec = importlib.util.spec_from_file_location("gallery", examples / "gallery.py")
+    gallery = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gallery)
+    written = {p.name: p for p in gallery.main(["--out", str(tmp_path)])}
+    for name in ("chain_rule.svg", "sigmoid_neuron.svg", "mlp_loss_expanded.svg", "deep_sigmoid_grads.svg"):
+        ET.fromstring(written[name].read_bytes())  # valid SVG
+    assert "log_softmax" in written["mlp_loss_expanded.svg"].read_text()
+    assert "log scale" in written["deep_sigmoid_grads.svg"].read_text()
+    assert written["model.png"].read_bytes()[:4] == b"\x89PNG"
+    assert "<svg" in written["sigmoid_neuron_backprop.html"].read_text()
+    if gallery.CHROMIUM.exists():
+        assert written["sigmoid_neuron_backprop_step3.png"].read_bytes()[:4] == b"\x89PNG"
+    committed = Path(__file__).resolve().parents[1] / "docs" / "gallery"
+    if committed.exists():
+        assert sum(p.stat().st_size for p in committed.iterdir()) < 1_000_000
