@@ -30,7 +30,14 @@ __version__ = "0.1.0"
 
 # Drawing (graphviz) and the Hypothesis strategies load on first use: ``import autograd_mini``
 # stays light (numpy only).
-_LAZY = {"draw_graph": "viz", "to_dot": "viz", "viz": None, "testing": None}
+_LAZY = {
+    "draw_graph": "viz",
+    "to_dot": "viz",
+    "animate_backward": "animate",
+    "viz": None,
+    "animate": None,
+    "testing": None,
+}
 
 
 def __getattr__(name):

@@ -55,6 +55,15 @@ class DenseFunction(am.Function):
         return out
 
     @staticmethod
+    def composite(x, kernel, bias=None, activation="linear"):
+        """The same result from core ops (matmul, add, activation): what drawings with
+        ``expand_fused=True`` show; ``activation`` is read from ``ctx.activation``."""
+        z = am.matmul(x, kernel)
+        if bias is not None:
+            z = z + bias
+        return z if activation == "linear" else getattr(am, activation)(z)
+
+    @staticmethod
     def backward(ctx, g):
         x, kernel, out = ctx.saved_tensors
         need_x, need_kernel, need_bias = ctx.needs_input_grad

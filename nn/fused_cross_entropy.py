@@ -36,6 +36,13 @@ class SoftmaxCrossEntropy(am.Function):
         return -(y * log_p).sum() / ctx.n
 
     @staticmethod
+    def composite(z, y):
+        """The same loss from core ops (log_softmax, mul, sum, neg, div): what drawings with
+        ``expand_fused=True`` show."""
+        n = max(1, z.size // z.shape[-1]) if z.ndim else 1
+        return -(y * am.log_softmax(z, -1)).sum() / n
+
+    @staticmethod
     def backward(ctx, g):
         z, y = ctx.saved_tensors
         need_z, need_y = ctx.needs_input_grad

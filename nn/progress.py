@@ -1,43 +1,148 @@
-"""Training progress: a tqdm bar per epoch on a terminal (verbose=1), else one line per epoch."""
+"""Training progress, as Keras 3's ``Progbar`` shows it.
+
+``EpochProgress(title, steps, verbose, stream=None)`` with ``.update(logs)`` per step and
+``.close(logs)`` at the end of an epoch (``logs`` then includes the ``val_*`` values):
+
+- ``verbose=0``: silent.
+- ``verbose=1`` in Jupyter: a notebook bar (``tqdm.notebook`` when ipywidgets is installed,
+  else a text bar redrawn in place); on a terminal: a Keras-style bar redrawn with ``\\r``,
+  cut to the terminal's width while it runs, and a final line printed in full (the terminal
+  wraps it: every metric stays visible at any width); elsewhere (a file, a pipe): the final
+  line only.
+- ``verbose=2``: one complete line per epoch.
+
+Nothing here is imported at ``import nn`` time beyond the standard library; tqdm loads only
+when a notebook front-end is detected, so importing never prints a ``TqdmWarning``.
+"""
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 
+BAR_WIDTH = 20
+
+
+def format_value(value) -> str:
+    """A metric as Keras prints it: 4 decimals, scientific below 1e-3 in magnitude."""
+    value = float(value)
+    return f"{value:.4f}" if abs(value) > 1e-3 or value == 0 else f"{value:.4e}"
+
 
 def format_logs(logs: dict) -> str:
-    return " - ".join(f"{k}: {v:.4f}" for k, v in logs.items())
+    """``loss: 0.1234 - accuracy: 0.9000 - val_loss: ...`` (every entry, in order)."""
+    return " - ".join(f"{k}: {format_value(v)}" for k, v in logs.items())
+
+
+def format_time(seconds_per_step: float) -> str:
+    """``3ms/step`` (Keras' units: s, ms or us per step)."""
+    if seconds_per_step >= 1 or seconds_per_step == 0:
+        return f"{seconds_per_step:.0f}s/step"
+    if seconds_per_step >= 1e-3:
+        return f"{seconds_per_step * 1e3:.0f}ms/step"
+    return f"{seconds_per_step * 1e6:.0f}us/step"
+
+
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel with a notebook front-end (not a terminal IPython)."""
+    if "IPython" not in sys.modules or "ipykernel" not in sys.modules:
+        return False
+    try:
+        shell = sys.modules["IPython"].get_ipython()
+    except AttributeError:
+        return False
+    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
+
+
+def _has_ipywidgets() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("ipywidgets") is not None
 
 
 class EpochProgress:
-    """``verbose``: 0 silent, 1 a live bar when writing to a terminal (one line otherwise), 2 one line."""
+    """One epoch's progress: ``update(logs)`` after each step, ``close(logs)`` at the end.
+    ``verbose``: 0 silent, 1 a live bar (notebook or terminal; else the final line), 2 one
+    line per epoch. ``stream`` defaults to ``sys.stdout``."""
 
     def __init__(self, title: str, steps: int, verbose: int, stream=None):
-        self.stream = stream or sys.stdout
-        self.verbose, self.steps, self.title = verbose, steps, title
+        if verbose not in (0, 1, 2):
+            raise ValueError(f"EpochProgress: verbose must be 0, 1 or 2, got {verbose!r}")
+        self.stream = stream if stream is not None else sys.stdout
+        self.verbose, self.steps, self.title = verbose, int(steps), title
         self.start = time.perf_counter()
+        self.seen = 0
+        self.last_draw = 0.0
+        self.mode = "silent" if verbose == 0 else "line"
         self.bar = None
-        if verbose == 1 and getattr(self.stream, "isatty", lambda: False)():
-            from tqdm.auto import tqdm  # loaded on the first live bar: `import nn` stays light
+        if verbose == 1:
+            if stream is None and in_notebook():
+                self.mode = "notebook"
+                if _has_ipywidgets():
+                    from tqdm.notebook import tqdm
 
-            self.bar = tqdm(total=steps, desc=title, unit="step", file=self.stream, leave=True, dynamic_ncols=True)
+                    self.bar = tqdm(total=self.steps, desc=title, unit="step", leave=True)
+                else:
+                    self.mode = "live"
+            elif getattr(self.stream, "isatty", lambda: False)():
+                self.mode = "live"
+        if self.mode == "live":
+            print(title, file=self.stream, flush=True)
+
+    def _count(self, current: int) -> str:
+        digits = len(str(self.steps))
+        return f"{current:>{digits}}/{self.steps}"
+
+    def _bar(self, current: int) -> str:
+        filled = int(BAR_WIDTH * current / max(self.steps, 1))
+        return "━" * filled + "─" * (BAR_WIDTH - filled)
+
+    def _line(self, current: int, logs: dict, final: bool) -> str:
+        elapsed = time.perf_counter() - self.start
+        per_step = elapsed / max(current, 1)
+        if final:
+            timing = f"{elapsed:.0f}s {format_time(per_step)}"
+        else:
+            timing = f"ETA {per_step * (self.steps - current):.0f}s {format_time(per_step)}"
+        parts = [self._count(current), self._bar(current) + " " + timing]
+        text = " ".join(parts)
+        return text + (" - " + format_logs(logs) if logs else "")
 
     def update(self, logs: dict) -> None:
-        if self.bar is not None:
+        """One more step done; ``logs`` are the running averages so far."""
+        self.seen += 1
+        if self.mode == "notebook" and self.bar is not None:
             self.bar.update(1)
             self.bar.set_postfix_str(format_logs(logs), refresh=False)
+            return
+        if self.mode != "live":
+            return
+        now = time.perf_counter()
+        if now - self.last_draw < 0.05 and self.seen < self.steps:
+            return
+        self.last_draw = now
+        width = shutil.get_terminal_size((80, 24)).columns - 1
+        line = self._line(self.seen, logs, final=False)
+        self.stream.write("\r" + line[:width].ljust(width))  # a running line must not wrap
+        self.stream.flush()
 
     def close(self, logs: dict) -> None:
-        seconds = time.perf_counter() - self.start
+        """The epoch is over: print its complete line (every metric, ``val_*`` included)."""
+        if self.mode == "silent":
+            return
         if self.bar is not None:
             self.bar.set_postfix_str(format_logs(logs))
             self.bar.close()
-        elif self.verbose:
-            per_step = 1000 * seconds / max(self.steps, 1)
-            print(
-                f"{self.title} - {self.steps}/{self.steps} - {seconds:.1f}s - {per_step:.0f}ms/step - "
-                f"{format_logs(logs)}",
-                file=self.stream,
-                flush=True,
-            )
+            return
+        if self.mode == "live":
+            width = shutil.get_terminal_size((80, 24)).columns - 1
+            self.stream.write("\r" + " " * width + "\r")
+            print(self._line(self.steps, logs, final=True), file=self.stream, flush=True)
+            return
+        elapsed = time.perf_counter() - self.start
+        line = (
+            f"{self.title} - {self._count(self.steps)} - {elapsed:.0f}s - "
+            f"{format_time(elapsed / max(self.steps, 1))} - {format_logs(logs)}"
+        )
+        print(line, file=self.stream, flush=True)

@@ -1,5 +1,8 @@
-"""Graph rendering: DOT text, real SVG/PNG through a renderer, grouping, collapsing."""
+"""Graph rendering: DOT text, real SVG/PNG through a renderer, grouping, collapsing, number
+formatting, gradients on every node, fused-op expansion, gradient colours, released graphs."""
 
+import re
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -8,6 +11,7 @@ import pytest
 
 import autograd_mini as am
 import nn
+from autograd_mini.viz.format import fmt, fmt_constant
 
 
 def svg_texts(svg: bytes) -> list[str]:
@@ -25,10 +29,14 @@ def chain_rule_graph():
     return f
 
 
+def edges(dot: str) -> int:
+    return dot.count("->")
+
+
 def test_value_graph_renders_svg_with_data_and_grads():
     svg = am.draw_graph(chain_rule_graph()).pipe(format="svg")
     texts = " ".join(svg_texts(svg))
-    assert "data -12.0000" in texts and "grad -4.0000" in texts and "grad 3.0000" in texts
+    assert "data -12" in texts and "grad -4" in texts and "grad 3" in texts and "grad 1" in texts
     assert "*" in texts and "+" in texts
 
 
@@ -37,8 +45,75 @@ def test_png_render(tmp_path):
     assert Path(out).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_digraph_displays_inline_through_the_pure_renderer():
+    bundle = am.draw_graph(chain_rule_graph())._repr_mimebundle_()
+    assert "<svg" in bundle["image/svg+xml"]
+
+
 def test_dot_is_deterministic():
     assert am.to_dot(chain_rule_graph()) == am.to_dot(chain_rule_graph())
+
+
+@pytest.mark.parametrize(
+    "x, precision, text",
+    [
+        (2e-6, 4, "2e-6"),
+        (0.5, 4, "0.5"),
+        (1 / 3, 4, "0.3333"),
+        (1 / 3, 2, "0.33"),
+        (123456.0, 4, "1.235e5"),
+        (0, 4, "0"),
+    ],
+)
+def test_significant_digits_and_scientific_notation(x, precision, text):
+    assert fmt(x, precision) == text
+
+
+def test_constants_show_their_exact_value():
+    assert fmt_constant(1.0001) == "1.0001" and fmt_constant(3) == "3"
+    x = am.tensor([1.0, 2.0], requires_grad=True)
+    assert "{ 1.0001 }" in am.to_dot((x * 1.0001).sum())
+
+
+def test_small_gradients_are_not_rounded_to_zero():
+    x = am.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * 1e-6).sum()
+    y.backward(retain_graph=True)
+    dot = am.to_dot(y, precision=3)
+    assert "grad [1e-6, 1e-6]" in dot and "0.0000" not in dot
+
+
+def test_every_node_shows_shape_dtype_and_a_gradient_summary_whatever_its_size():
+    w = am.tensor(np.arange(12.0).reshape(3, 4) / 10, requires_grad=True, name="W")
+    x = am.tensor(np.ones((5, 3)))
+    hidden = am.tanh(x @ w)
+    loss = (hidden * hidden).mean()
+    loss.backward(retain_graph=True)
+    dot = am.to_dot(loss)
+    assert "(5, 4) float64" in dot and "(3, 4) float64" in dot
+    g = w.grad.data
+    norm = fmt(np.linalg.norm(g))
+    assert f"grad norm {norm} min {fmt(g.min())} max {fmt(g.max())}" in dot
+    inner = (2 * hidden.data / hidden.size) * (1 - hidden.data**2)  # d loss / d (x @ w)
+    assert f"grad norm {fmt(np.linalg.norm(inner))}" in dot  # an intermediate's gradient
+    assert re.search(r'#d1f2d1", style="filled", label="\{ \(\) float64 \| data [^|]+ \| grad 1 \}', dot)  # output
+    assert w.grad is not None and np.array_equal(w.grad.data, g)  # drawing accumulated nothing
+
+
+def test_before_backward_no_gradients_are_shown():
+    x = am.tensor([1.0, 2.0], requires_grad=True)
+    assert "| grad" not in am.to_dot((x * x).sum())
+
+
+def test_released_graph_raises_a_clear_error_instead_of_a_single_box():
+    x = am.tensor([1.0, 2.0], requires_grad=True)
+    y = (am.tanh(x) * 3.0).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        am.to_dot(y)
+    z = (am.tanh(x) * 3.0).sum()
+    z.backward(retain_graph=True)
+    assert "tanh" in am.to_dot(z)
 
 
 def test_tensor_graph_labels_names_shapes_and_kinds():
@@ -51,36 +126,128 @@ def test_tensor_graph_labels_names_shapes_and_kinds():
     assert "legend" in dot
 
 
-def test_model_loss_graph_groups_ops_by_layer():
+def mlp_loss():
     nn.utils.clear_session()
+    nn.utils.set_random_seed(0)
     model = nn.Sequential([nn.Input((4,)), nn.Dense(8, activation="relu"), nn.Dense(3, activation="softmax")])
-    loss = nn.losses.SparseCategoricalCrossentropy()(np.array([0, 2]), model(np.ones((2, 4))))
+    x = np.linspace(-1, 1, 8, dtype=np.float32).reshape(2, 4)
+    return nn.losses.SparseCategoricalCrossentropy()(np.array([0, 2]), model(x)), model
+
+
+def test_model_loss_graph_groups_ops_by_layer():
+    loss, _ = mlp_loss()
     dot = am.to_dot(loss)
     assert 'label="dense"' in dot and 'label="dense_1"' in dot and "dense.kernel" in dot
     svg = am.draw_graph(loss).pipe(format="svg")
     assert "dense_1.kernel" in " ".join(svg_texts(svg))
 
 
+def test_expand_fused_draws_the_ops_a_fused_node_stands_for_with_their_gradients():
+    loss, model = mlp_loss()
+    plain = am.to_dot(loss)
+    assert "relu" not in plain and "log_softmax" not in plain
+    loss.backward(retain_graph=True)
+    dot = am.to_dot(loss, expand_fused=True)
+    for op in ("matmul", "add", "relu", "log_softmax"):
+        assert f'label="{op}"' in dot
+    assert "softmax_cross_entropy" not in re.findall(r'label="([^"]+)"', dot)
+    # the relu's input (x @ W + b of the first layer) with its gradient, computed by the core ops
+    x = np.linspace(-1, 1, 8, dtype=np.float32).reshape(2, 4)
+    kernel, bias = (w.data for w in model.layers[0].weights)
+    z = am.tensor(x @ kernel + bias, requires_grad=True)
+    h = am.relu(z)
+    k2, b2 = (w.data for w in model.layers[1].weights)
+    logits = h @ k2 + b2
+    (-(am.log_softmax(logits, -1)[np.arange(2), np.array([0, 2])]).sum() / 2).backward()
+    assert f"grad norm {fmt(np.linalg.norm(z.grad.data))}" in dot
+    am.draw_graph(loss, expand_fused=True).pipe(format="svg")  # renders
+
+
+def test_grad_colors_show_vanishing_gradients_on_a_log_scale():
+    nn.utils.clear_session()
+    nn.utils.set_random_seed(1)
+    layers = [nn.Input((2,))] + [nn.Dense(2, activation="sigmoid") for _ in range(8)]
+    model = nn.Sequential(layers)
+    loss = model(np.ones((1, 2), dtype=np.float32)).sum()
+    loss.backward(retain_graph=True)
+    dot = am.to_dot(loss, grad_colors=True)
+    assert "log scale" in dot
+    first = re.search(
+        r'label="\{ dense\.kernel[^"]*", [^\]]*|fillcolor="(#[0-9a-f]+)"[^\]]*label="\{ dense\.kernel', dot
+    )
+    assert first
+    color_of = {}
+    for line in dot.splitlines():
+        m = re.search(r'fillcolor="(#[0-9a-f]+)".*label="\{ (dense(?:_\d)?)\.kernel', line)
+        if m:
+            color_of[m.group(2)] = m.group(1)
+    from autograd_mini.viz.dot import RAMP
+
+    assert RAMP.index(color_of["dense"]) < RAMP.index(color_of["dense_7"])  # deep layers: darker
+
+
 def test_large_graph_collapses_without_recursion():
     x = am.tensor(np.ones(2), requires_grad=True)
     y = x
-    for _ in range(1_000_000):
+    for _ in range(100_000):  # far beyond any recursion limit
         y = y * 1.0
     dot = am.to_dot(y.sum())
-    assert "mul x1000000" in dot and dot.count("->") < 10
+    assert "mul x100000" in dot and edges(dot) < 10
 
 
-def test_plot_model_formats(tmp_path):
-    model = nn.Sequential([nn.Input((784,)), nn.Dense(16, activation="relu"), nn.Dense(10, activation="softmax")])
-    svg = nn.plot_model(model, tmp_path / "model.svg")
-    texts = " ".join(svg_texts(svg.read_bytes()))
-    assert "(None, 16)" in texts and "Dense" in texts
-    assert nn.plot_model(model, tmp_path / "model.png").read_bytes()[:4] == b"\x89PNG"
-    assert "digraph" in nn.plot_model(model, tmp_path / "model.dot").read_text()
-    with pytest.raises(ValueError, match="suffix"):
-        nn.plot_model(model, tmp_path / "model.bmp")
+def test_shared_constant_chain_renders_in_bounded_time():
+    x = am.tensor(np.ones(3), requires_grad=True)
+    c = 1.0001
+    y = x
+    for _ in range(10_000):
+        y = am.tanh(y * c) + 0.5
+    start = time.perf_counter()
+    svg = am.draw_graph(y.sum()).pipe(format="svg")
+    assert time.perf_counter() - start < 60  # a guard against hangs only: measured ~2 s
+    texts = " ".join(svg_texts(svg))
+    assert "1.0001" in texts and "collapsed" in texts
 
 
-def test_to_dot_rejects_other_objects():
+def test_fan_out_is_bounded_when_the_graph_is_small():
+    x = am.tensor([1.0], requires_grad=True)
+    total = x * 0.0
+    for k in range(40):
+        total = total + am.sin(x * float(k))
+    dot = am.to_dot(total, max_nodes=500)
+    from autograd_mini.viz import MAX_EDGES_PER_NODE
+
+    sources = re.findall(r"(n\d+) ->", dot)
+    assert max(sources.count(s) for s in set(sources)) <= MAX_EDGES_PER_NODE
+    assert "used by 41 ops" in dot
+
+
+def test_to_dot_rejects_other_objects_and_bad_options():
     with pytest.raises(TypeError, match="Value or a Tensor"):
         am.to_dot(3.0)
+    with pytest.raises(ValueError, match="precision"):
+        am.to_dot(am.Value(1.0), precision=0)
+    with pytest.raises(ValueError, match="rankdir"):
+        am.to_dot(am.Value(1.0), rankdir="XY")
+
+
+def test_gallery_produces_every_picture(tmp_path):
+    import importlib.util
+    import sys
+
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    sys.path.insert(0, str(examples))
+    spec = importlib.util.spec_from_file_location("gallery", examples / "gallery.py")
+    gallery = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gallery)
+    written = {p.name: p for p in gallery.main(["--out", str(tmp_path)])}
+    for name in ("chain_rule.svg", "sigmoid_neuron.svg", "mlp_loss_expanded.svg", "deep_sigmoid_grads.svg"):
+        ET.fromstring(written[name].read_bytes())  # valid SVG
+    assert "log_softmax" in written["mlp_loss_expanded.svg"].read_text()
+    assert "log scale" in written["deep_sigmoid_grads.svg"].read_text()
+    assert written["model.png"].read_bytes()[:4] == b"\x89PNG"
+    assert "<svg" in written["sigmoid_neuron_backprop.html"].read_text()
+    if gallery.CHROMIUM.exists():
+        assert written["sigmoid_neuron_backprop_step3.png"].read_bytes()[:4] == b"\x89PNG"
+    committed = Path(__file__).resolve().parents[1] / "docs" / "gallery"
+    if committed.exists():
+        assert sum(p.stat().st_size for p in committed.iterdir()) < 1_000_000

@@ -1,0 +1,189 @@
+"""Backprop, step by step: ``animate_backward(root, path)`` writes one self-contained HTML
+page (inline SVG, CSS and JavaScript; nothing is fetched) that shows the forward values, then
+the backward pass one node at a time in the engine's own order (Kahn's order, as
+``am.topological_order`` gives it), each gradient appearing when it is computed.
+
+Controls: previous / next / play buttons and the arrow keys; ``page.html?step=N`` (or
+``#step=N``) opens at step N (0: the forward pass only).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .engine import topological_order
+from .tensor import Tensor
+from .value import Value
+from .viz import ensure_renderer
+from .viz import format as F
+from .viz.dot import emit
+from .viz.walk import build, collect_tensors
+
+
+def _value_steps(root: Value):
+    """Kahn order and d(root)/d(node) per node for a Value graph (``.grad`` is not touched)."""
+    order = topological_order(root, lambda v: v._prev)
+    grads = {id(root): 1.0}
+    for node in order:
+        g = grads.get(id(node), 0.0)
+        for child, local in zip(node._prev, node._local):
+            grads[id(child)] = grads.get(id(child), 0.0) + local * g
+    return order, grads
+
+
+def _tensor_steps(root: Tensor):
+    """The engine's order over the Tensors that need a gradient, and d(root)/d(node) for each,
+    from one backward pass over the retained graph (no ``.grad`` is touched)."""
+    from .engine import _tensor_edges, backward
+
+    if root.size != 1:
+        raise ValueError(f"animate_backward: expected a scalar root (size 1), got shape {root.shape}")
+    if not root.requires_grad:
+        raise ValueError("animate_backward: the root does not require grad (no input requires grad)")
+    collect_tensors(root)  # raises a clear error on a released graph
+    order = topological_order(root, _tensor_edges)
+    seed = np.ones_like(root.data)
+    results = backward([root], [seed], retain_graph=True, inputs=tuple(order))
+    grads = {id(t): (g.data if g is not None else np.zeros_like(t.data)) for t, g in zip(order, results)}
+    return order, grads
+
+
+def _grad_text(g, precision) -> str:
+    g = np.asarray(g)
+    if g.size == 1:
+        return "grad " + F.values(g, precision)
+    if g.size <= F.PREVIEW_SIZE:
+        return "grad " + F.values(g, precision)
+    return "grad " + F.grad_stats(g, precision)
+
+
+def backward_steps(root, precision: int = 4) -> tuple[list, list[dict]]:
+    """The drawing nodes (each laid out with its gradient text, which the page hides until its
+    step) and the steps: per step, the node id whose gradient is now known, its name, the
+    gradient text and the exact gradient values."""
+    if isinstance(root, Value):
+        order, grads = _value_steps(root)
+    elif isinstance(root, Tensor):
+        order, grads = _tensor_steps(root)
+    else:
+        raise TypeError(f"animate_backward: expected a Value or a Tensor, got {type(root).__name__}")
+    nodes = build(root, precision=precision, show_grad=False)
+    index = {node.key: i for i, node in enumerate(nodes) if node.kind != "op"}
+    steps = []
+    for obj in order:
+        g = grads.get(id(obj), 0.0)
+        name = getattr(obj, "label", None) if isinstance(obj, Value) else obj.name
+        text = _grad_text(g, precision)
+        node = nodes[index[id(obj)]]
+        node._label = list(node.label) + [text]  # laid out with its gradient; hidden until its step
+        steps.append(
+            {
+                "node": f"n{index[id(obj)]}",
+                "name": name or "",
+                "text": text,
+                "values": np.asarray(g, dtype=np.float64).reshape(-1).tolist(),
+            }
+        )
+    return nodes, steps
+
+
+_CSS = """
+body { font-family: Helvetica, Arial, sans-serif; margin: 16px; }
+#controls button { font-size: 15px; margin-right: 6px; padding: 4px 12px; }
+#status { margin: 10px 0; font-size: 15px; min-height: 1.4em; }
+#picture svg { max-width: 100%; height: auto; }
+.node.done polygon, .node.done path { fill: #c9efc9; }
+.node.current polygon, .node.current path { fill: #ffd27f; }
+.node .grad-pending { fill: #bbbbbb; }
+"""
+
+_JS = """
+(function () {
+  var steps = JSON.parse(document.getElementById("steps").textContent);
+  var slots = {};
+  steps.forEach(function (s) {
+    var g = document.getElementById(s.node);
+    if (!g) { return; }
+    g.querySelectorAll("text").forEach(function (t) {
+      if (t.textContent === s.text) { slots[s.node] = t; }
+    });
+  });
+  var current = 0, timer = null;
+  function show(k) {
+    current = Math.max(0, Math.min(steps.length, k));
+    document.querySelectorAll("g.node").forEach(function (g) { g.classList.remove("done", "current"); });
+    Object.keys(slots).forEach(function (id) { slots[id].textContent = ""; });
+    for (var i = 0; i < current; i++) {
+      var s = steps[i], g = document.getElementById(s.node);
+      if (slots[s.node]) { slots[s.node].textContent = s.text; }
+      if (g) { g.classList.add(i === current - 1 ? "current" : "done"); g.setAttribute("data-grad", JSON.stringify(s.values)); }
+    }
+    var status = document.getElementById("status");
+    if (current === 0) {
+      status.textContent = "step 0/" + steps.length + ": forward pass (values only)";
+    } else {
+      var s = steps[current - 1];
+      status.textContent = "step " + current + "/" + steps.length + ": gradient of " + (s.name || s.node) + " computed: " + s.text;
+    }
+    document.body.setAttribute("data-step", String(current));
+  }
+  function play() {
+    if (timer) { clearInterval(timer); timer = null; document.getElementById("play").textContent = "play"; return; }
+    if (current >= steps.length) { show(0); }
+    document.getElementById("play").textContent = "pause";
+    timer = setInterval(function () {
+      if (current >= steps.length) { play(); return; }
+      show(current + 1);
+    }, 900);
+  }
+  document.getElementById("prev").onclick = function () { show(current - 1); };
+  document.getElementById("next").onclick = function () { show(current + 1); };
+  document.getElementById("play").onclick = play;
+  document.addEventListener("keydown", function (e) {
+    if (e.key === "ArrowRight") { show(current + 1); }
+    if (e.key === "ArrowLeft") { show(current - 1); }
+  });
+  var match = /step=(\\d+)/.exec(window.location.search + window.location.hash);
+  show(match ? parseInt(match[1], 10) : 0);
+})();
+"""
+
+
+def animate_backward(root, path, *, precision: int = 4, title: str | None = None, rankdir: str = "LR") -> Path:
+    """Write ``path``: one self-contained HTML page stepping through backprop of ``root`` (a
+    Value, or a scalar Tensor whose graph is not released), one node per step in the engine's
+    order, each gradient d(root)/d(node) appearing as it is computed. Nothing is accumulated
+    into ``.grad``. Returns the path."""
+    if rankdir not in ("LR", "TB", "RL", "BT"):
+        raise ValueError(f"animate_backward: rankdir must be one of LR, TB, RL, BT, got {rankdir!r}")
+    import graphviz
+
+    nodes, steps = backward_steps(root, precision)
+    ensure_renderer()
+    source = emit(nodes, rankdir=rankdir, ids=True)
+    graph = graphviz.Digraph("autograd_mini")
+    graph.body.extend(line + "\n" for line in source.splitlines()[1:-1])
+    svg = graph.pipe(format="svg").decode()
+    svg = svg[svg.index("<svg") :]
+    title = title or "Backpropagation, step by step"
+    steps_json = json.dumps(steps).replace("</", "<\\/")
+    page = (
+        "<!DOCTYPE html>\n<html><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"
+        f"<h2>{html.escape(title)}</h2>"
+        "<div id='controls'><button id='prev'>&#9664; previous</button>"
+        "<button id='next'>next &#9654;</button><button id='play'>play</button></div>"
+        "<div id='status'></div>"
+        f"<div id='picture'>{svg}</div>"
+        f"<script type='application/json' id='steps'>{steps_json}</script>"
+        f"<script>{_JS}</script>"
+        "</body></html>\n"
+    )
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(page, encoding="utf-8")
+    return path

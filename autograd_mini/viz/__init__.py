@@ -1,0 +1,160 @@
+"""Draw computation graphs: ``to_dot`` (DOT text, no binary needed) and ``draw_graph``
+(a ``graphviz.Digraph``: ``.render(path)``, ``.pipe()``, inline display in Jupyter).
+
+Value graphs look like a lecture's backprop diagram: a record ``{ label | data | grad }`` per
+value and a small node per op. Tensor graphs show name, shape, dtype, the data (values when
+tiny, min/max otherwise) and, once gradients exist, a gradient summary of every node
+(intermediates and output included). Ops recorded inside ``am.name_scope`` (every ``nn``
+layer opens one) are drawn inside a box named after the scope. Every walk is iterative.
+
+Bounded drawings: a drawing has at most ``max_nodes + 1`` nodes and
+``MAX_EDGES_PER_NODE * max_nodes`` edges (see ``collapse``), so it renders in bounded time.
+
+Fused ops: a ``Function`` subclass may define a static ``composite(*inputs, **options)``
+returning the same result built from core ops (options are read from ``ctx`` attributes of the
+same names); ``expand_fused=True`` draws such nodes as those ops, with their values and
+gradients.
+"""
+
+from __future__ import annotations
+
+import gc
+import shutil
+import sys
+from pathlib import Path
+
+from ..tensor import Tensor
+from ..value import Value
+from .collapse import MAX_EDGES_PER_NODE, bound, collapse
+from .dot import emit
+from .walk import build
+
+__all__ = ["MAX_EDGES_PER_NODE", "draw_graph", "ensure_renderer", "to_dot"]
+
+
+def _check(root, rankdir, precision, max_nodes):
+    if not isinstance(root, (Value, Tensor)):
+        raise TypeError(f"to_dot: expected a Value or a Tensor, got {type(root).__name__}")
+    if rankdir not in ("LR", "TB", "RL", "BT"):
+        raise ValueError(f"to_dot: rankdir must be one of LR, TB, RL, BT, got {rankdir!r}")
+    if not isinstance(precision, int) or isinstance(precision, bool) or not 1 <= precision <= 17:
+        raise ValueError(f"to_dot: precision must be an int of significant digits in 1..17, got {precision!r}")
+    if not isinstance(max_nodes, int) or isinstance(max_nodes, bool) or max_nodes < 10:
+        raise ValueError(f"to_dot: max_nodes must be an int >= 10, got {max_nodes!r}")
+
+
+def to_dot(
+    root,
+    *,
+    precision: int = 4,
+    expand_fused: bool = False,
+    grad_colors: bool = False,
+    show_data: bool = True,
+    show_grad: bool = True,
+    rankdir: str = "LR",
+    max_nodes: int = 500,
+    legend: bool = False,
+    names: dict | None = None,
+) -> str:
+    """DOT source of the graph that produced ``root`` (a Value or a Tensor).
+
+    ``precision``: significant digits (tiny and huge numbers in scientific notation).
+    ``expand_fused``: draw fused ops (those whose Function defines ``composite``) as their ops.
+    ``grad_colors``: fill data nodes by the RMS of their gradient on a log scale, with a legend.
+    ``names`` maps tensors to labels (``{"W1": w}`` or a model's ``named_parameters()``).
+    Beyond ``max_nodes`` nodes the graph is collapsed (scopes and repeated-op chains) and a
+    note says what was hidden. Deterministic: the same graph gives the same text. A Tensor
+    graph released by ``backward()`` raises: pass ``retain_graph=True`` or draw before it.
+    """
+    _check(root, rankdir, precision, max_nodes)
+    was_enabled = gc.isenabled()
+    gc.disable()  # the walk allocates many small objects: collections would rescan the graph
+    try:
+        return _to_dot(
+            root, precision, expand_fused, grad_colors, show_data, show_grad, rankdir, max_nodes, legend, names
+        )
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _to_dot(root, precision, expand_fused, grad_colors, show_data, show_grad, rankdir, max_nodes, legend, names):
+    label_of = {}
+    for key, value in (dict(names) if names is not None else {}).items():
+        if isinstance(value, Tensor):
+            label_of[id(value)] = key
+        elif isinstance(key, Tensor):
+            label_of[id(key)] = value
+    nodes = build(
+        root,
+        precision=precision,
+        show_data=show_data,
+        show_grad=show_grad,
+        names=label_of,
+        expand_fused=expand_fused,
+    )
+    collapsed = len(nodes) > max_nodes
+    notes = []
+    if collapsed:
+        before = len(nodes)
+        nodes = collapse(nodes)
+        if len(nodes) > max_nodes:
+            nodes = collapse(nodes, any_op=True)
+        notes.append(f"{before} nodes merged into {len(nodes)} (scopes and chains of ops)")
+    nodes, more = bound(nodes, max_nodes)
+    notes += more
+    return emit(nodes, rankdir=rankdir, legend=legend, clusters=not collapsed, grad_colors=grad_colors, notes=notes)
+
+
+def ensure_renderer() -> None:
+    """Point the graphviz package at a renderer: Graphviz's ``dot``, else ``graphviz-pure``."""
+    from graphviz.backend import dot_command
+
+    if Path(str(dot_command.DOT_BINARY)).name != "dot" or shutil.which("dot"):
+        return
+    candidates = [shutil.which("graphviz-pure"), str(Path(sys.executable).parent / "graphviz-pure")]
+    for found in candidates:
+        if found and Path(found).exists():
+            dot_command.DOT_BINARY = Path(found)
+            return
+    raise RuntimeError(
+        "draw_graph: no Graphviz renderer found. Install one: `pip install graphviz-pure` (a pip-installable "
+        "`dot`, part of this package's dependencies) or your system's Graphviz (`apt-get install graphviz`). "
+        "am.to_dot(...) still gives the DOT text without a renderer."
+    )
+
+
+def draw_graph(
+    root,
+    *,
+    precision: int = 4,
+    expand_fused: bool = False,
+    grad_colors: bool = False,
+    format: str = "svg",
+    show_data: bool = True,
+    show_grad: bool = True,
+    rankdir: str = "LR",
+    max_nodes: int = 500,
+    legend: bool = False,
+    names: dict | None = None,
+):
+    """The graph as a ``graphviz.Digraph`` (``.render(path)``, ``.pipe()``; shown inline in
+    Jupyter through its ``_repr_mimebundle_``). Options as in ``to_dot``."""
+    import graphviz
+
+    ensure_renderer()
+    source = to_dot(
+        root,
+        precision=precision,
+        expand_fused=expand_fused,
+        grad_colors=grad_colors,
+        show_data=show_data,
+        show_grad=show_grad,
+        rankdir=rankdir,
+        max_nodes=max_nodes,
+        legend=legend,
+        names=names,
+    )
+    graph = graphviz.Digraph("autograd_mini", format=format)
+    graph.body.extend(line + "\n" for line in source.splitlines()[1:-1])
+    return graph

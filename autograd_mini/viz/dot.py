@@ -1,0 +1,142 @@
+"""DOT text from drawing nodes: record nodes for data, ellipses for ops, a cluster per
+name scope, an optional legend, and with ``grad_colors`` a log-scale gradient colour map."""
+
+from __future__ import annotations
+
+import math
+
+from .walk import Node
+
+STYLE = {
+    "param": {"fillcolor": "#cfe2ff", "style": "filled"},  # leaves that require grad
+    "const": {"fillcolor": "#eeeeee", "style": "filled"},  # data that needs no gradient
+    "output": {"fillcolor": "#d1f2d1", "style": "filled"},  # the drawn root
+    "inner": {"fillcolor": "#ffffff", "style": "filled"},
+    "op": {"shape": "ellipse", "fillcolor": "#fff3cd", "style": "filled", "fontsize": "11"},
+    "fused": {"shape": "ellipse", "fillcolor": "#ffe0f0", "style": "filled,dashed", "fontsize": "11"},
+    "group": {"shape": "box3d", "fillcolor": "#fde2cf", "style": "filled"},
+    "note": {"shape": "note", "fillcolor": "#fffbe6", "style": "filled"},
+}
+
+# a viridis-like ramp: dark = vanishing gradient, bright = large gradient
+RAMP = ["#440154", "#46327e", "#365c8d", "#277f8e", "#1fa187", "#4ac16d", "#a0da39", "#fde725"]
+
+
+def _escape_record(text: str) -> str:
+    text = text.replace("\\", "\\\\")
+    for ch in '{}|<>"':
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def grad_scale(nodes: list[Node]) -> tuple[float, float] | None:
+    """log10 range of the nonzero gradient magnitudes (None: no gradients)."""
+    logs = [math.log10(n.magnitude) for n in nodes if n.magnitude]
+    if not logs:
+        return None
+    low, high = min(logs), max(logs)
+    return (low, high if high > low else low + 1)
+
+
+def ramp_color(log_value: float, scale) -> str:
+    low, high = scale
+    position = (log_value - low) / (high - low)
+    return RAMP[min(len(RAMP) - 1, max(0, int(position * len(RAMP))))]
+
+
+def emit(
+    nodes: list[Node], *, rankdir="LR", legend=False, clusters=True, grad_colors=False, notes=(), ids=False
+) -> str:
+    """The DOT source (deterministic: node ids follow the walk's order). ``ids``: give each
+    node an ``id`` attribute (``n<i>``), which SVG renderers keep (for scripts)."""
+    lines = [
+        "digraph autograd_mini {",
+        f'  graph [rankdir={rankdir}, fontname="Helvetica"];',
+        '  node [fontname="Helvetica", fontsize=10, shape=record];',
+        "  edge [arrowsize=0.7];",
+    ]
+    scale = grad_scale(nodes) if grad_colors else None
+
+    def node_line(i, node):
+        kind = "fused" if node.kind == "op" and node.fused else node.kind
+        attrs = dict(STYLE[kind])
+        label = node.label
+        if node.kind in ("op", "group"):
+            text = label + "".join("\n" + n for n in node.notes)
+            attrs["label"] = '"' + _escape(text) + '"'
+            if node.fused:
+                attrs["tooltip"] = f"part of fused op {node.fused}"
+        else:
+            fields = list(label) if isinstance(label, (list, tuple)) else [label]
+            fields += node.notes
+            attrs["label"] = '"{ ' + " | ".join(_escape_record(f) for f in fields) + ' }"'
+            if scale is not None:
+                if node.magnitude is None:
+                    attrs["fillcolor"] = "#ffffff"
+                elif node.magnitude == 0:
+                    attrs["fillcolor"] = "#000000"
+                    attrs["fontcolor"] = "#ffffff"
+                else:
+                    color = ramp_color(math.log10(node.magnitude), scale)
+                    attrs["fillcolor"] = color
+                    if color in RAMP[:4]:
+                        attrs["fontcolor"] = "#ffffff"
+        if ids:
+            attrs["id"] = f"n{i}"
+        text = ", ".join(f"{k}={v}" if k == "label" else f'{k}="{v}"' for k, v in attrs.items())
+        return f"  n{i} [{text}];"
+
+    by_scope: dict[str, list[int]] = {}
+    if clusters:
+        for i, node in enumerate(nodes):
+            if node.scope:
+                by_scope.setdefault(node.scope.split("/")[0], []).append(i)
+    scoped = {i for members in by_scope.values() for i in members}
+    for i, node in enumerate(nodes):
+        if i not in scoped:
+            lines.append(node_line(i, node))
+    for c, (scope, members) in enumerate(by_scope.items()):
+        lines.append(f"  subgraph cluster_{c} {{")
+        lines.append(f'    label="{_escape(scope)}"; style="rounded,dashed"; color="#888888"; fontsize=11;')
+        lines.extend("  " + node_line(i, nodes[i]) for i in members)
+        lines.append("  }")
+    for i, node in enumerate(nodes):
+        for j in node.inputs:
+            lines.append(f"  n{j} -> n{i};")
+    if notes:
+        text = "\\l".join(_escape(n) for n in notes) + "\\l"
+        attrs = ", ".join(f'{k}="{v}"' for k, v in STYLE["note"].items())
+        lines.append(f'  collapsed_note [label="collapsed to stay drawable:\\l{text}", {attrs}];')
+    if legend:
+        lines.append("  subgraph cluster_legend {")
+        lines.append('    label="legend"; style="dashed"; fontsize=10;')
+        for kind, text in (
+            ("param", "leaf that requires grad"),
+            ("const", "constant / no grad"),
+            ("inner", "intermediate"),
+            ("output", "output"),
+            ("op", "op"),
+            ("fused", "op inside a fused op"),
+        ):
+            attrs = ", ".join(f'{k}="{v}"' for k, v in STYLE[kind].items())
+            lines.append(f'    legend_{kind} [label="{text}", {attrs}];')
+        lines.append("  }")
+    if scale is not None:
+        low, high = scale
+        lines.append("  subgraph cluster_grad_legend {")
+        lines.append('    label="|grad| (RMS), log scale"; style="dashed"; fontsize=10;')
+        for k, color in enumerate(RAMP):
+            exponent = low + (high - low) * (k + 0.5) / len(RAMP)
+            font = ', fontcolor="#ffffff"' if k < 4 else ""
+            lines.append(
+                f'    grad_legend_{k} [shape=box, style=filled, fillcolor="{color}"{font}, label="{10**exponent:.1e}"];'
+            )
+        for k in range(len(RAMP) - 1):
+            lines.append(f"    grad_legend_{k} -> grad_legend_{k + 1} [style=invis];")
+        lines.append("  }")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
