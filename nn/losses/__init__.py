@@ -142,6 +142,7 @@ _CLASS_OF = {
 }
 # deprecated (nn/saving reads it): loss name or alias -> class
 _BY_NAME = {name: _CLASS_OF[f] for name, f in {**{f.__name__: f for f in FUNCTIONS}, **_FUNCTION_ALIASES}.items()}
+_BY_NAME.update({cls().name: cls for cls in _CLASS_OF.values()})  # default names such as 'huber_loss'
 ALL_OBJECTS_DICT = {obj.__name__: obj for obj in CLASSES + FUNCTIONS}
 ALL_OBJECTS_DICT.update(_FUNCTION_ALIASES)
 

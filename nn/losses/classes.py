@@ -174,12 +174,15 @@ def _fused_softmax_ce(logits, targets, sample_weight, mask, reduction):
     plan = row_weights(values_shape, sample_weight, mask, reduction, logits.dtype)
     if plan is None:
         return None
-    weights, scale = plan
+    weights, divisor = plan
     if weights is not None:
         targets = targets * weights[..., None]
     loss = softmax_cross_entropy(logits, targets)  # sum(w ce) / n
-    factor = scale * int(np.prod(values_shape))
-    return loss if factor == 1.0 else loss * np.asarray(factor, dtype=logits.dtype)
+    n = float(np.prod(values_shape))
+    if divisor == n:  # Keras' default: no extra node on the fast path
+        return loss
+    factor = n if divisor is None else (n / divisor if divisor else 0.0)
+    return loss * np.asarray(factor, dtype=logits.dtype)
 
 
 class CategoricalCrossentropy(LossFunctionWrapper):

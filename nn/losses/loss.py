@@ -129,9 +129,10 @@ def reduce_weighted_values(values, sample_weight=None, mask=None, reduction="sum
 
 
 def row_weights(values_shape, sample_weight, mask, reduction, dtype):
-    """For fused losses: (weights broadcast to ``values_shape`` or None, scale) such that the
-    reduced loss is ``scale * sum(weights * values)`` under Keras' rules; None when the
-    weights would broadcast the values to a bigger shape (then the caller takes the plain path)."""
+    """For fused losses: (weights broadcast to ``values_shape`` or None, divisor) such that the
+    reduced loss is ``sum(weights * values) / divisor`` under Keras' rules (divisor None: no
+    division, 0: the loss is 0); None when the weights would broadcast the values to a bigger
+    shape (then the caller takes the plain path)."""
     if sample_weight is not None:
         sample_weight = np.asarray(sample_weight, dtype=dtype)
     sample_weight = apply_mask(sample_weight, mask, dtype, reduction)
@@ -147,12 +148,10 @@ def row_weights(values_shape, sample_weight, mask, reduction, dtype):
             return None
         weights = np.broadcast_to(sample_weight, shape).reshape(values_shape)
     if reduction == "sum":
-        return weights, 1.0
+        return weights, None
     if reduction == "mean_with_sample_weight" and sample_weight is not None:
-        divisor = float(np.sum(sample_weight))
-    else:
-        divisor = float(size)
-    return weights, (1.0 / divisor if divisor else 0.0)
+        return weights, float(np.sum(sample_weight))
+    return weights, float(size)
 
 
 class Loss:
