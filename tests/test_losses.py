@@ -316,3 +316,13 @@ def test_loss_function_wrapper_and_custom_loss():
 
     assert Cubed().name == "cubed"
     assert float(Cubed()(np.zeros((2, 1)), np.full((2, 1), 2.0))) == 8.0
+
+
+def test_logits_mark_survives_rank_matching_and_casts():
+    z = am.tensor(np.array([200.0, -200.0, 3.0]), requires_grad=True)
+    p = am.sigmoid(z)
+    p._keras_logits = z
+    y = np.array([[0.0], [1.0], [1.0]])  # one more axis than y_pred: y_pred is expanded
+    value = L.BinaryCrossentropy(dtype="float32")(y, p)
+    expected = (200.0 + 200.0 + np.log1p(np.exp(-3.0))) / 3
+    assert value.dtype == np.float32 and float(value) == pytest.approx(expected, rel=1e-6)

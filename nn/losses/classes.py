@@ -10,6 +10,8 @@ whole weighted batch loss is one ``SoftmaxCrossEntropy`` node. Sample weights, t
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..fused_cross_entropy import softmax_cross_entropy
@@ -178,7 +180,7 @@ def _fused_softmax_ce(logits, targets, sample_weight, mask, reduction):
     if weights is not None:
         targets = targets * weights[..., None]
     loss = softmax_cross_entropy(logits, targets)  # sum(w ce) / n
-    n = float(np.prod(values_shape))
+    n = float(math.prod(values_shape))
     if divisor == n:  # Keras' default: no extra node on the fast path
         return loss
     factor = n if divisor is None else (n / divisor if divisor else 0.0)

@@ -104,7 +104,9 @@ def sparse_targets(y_true, y_pred_shape, dtype, ignore_class=None, axis=-1):
     one_hot[np.arange(labels.size), labels.reshape(-1)] = 1
     if mask is not None:
         one_hot[~mask.reshape(-1)] = 0
-    one_hot = np.moveaxis(one_hot.reshape(labels.shape + (classes,)), -1, class_axis)
+    one_hot = one_hot.reshape(labels.shape + (classes,))
+    if class_axis != ndim - 1:
+        one_hot = np.moveaxis(one_hot, -1, class_axis)
     return one_hot, mask
 
 

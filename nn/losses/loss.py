@@ -15,6 +15,7 @@ valid entries only) and by 0/1 otherwise, exactly as Keras' ``apply_mask``. Divi
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
@@ -49,7 +50,7 @@ def to_pred(y_pred, dtype=None) -> am.Tensor:
             array = array.astype(np.float32)
         y_pred = am.as_tensor(array)
     if dtype is not None and y_pred.dtype != np.dtype(dtype):
-        y_pred = am.cast(y_pred, dtype)
+        y_pred = _keep_mark(am.cast(y_pred, dtype), y_pred, lambda t: am.cast(t, dtype))
     elif y_pred.dtype.kind != "f":
         y_pred = am.cast(y_pred, np.float32)
     return y_pred
@@ -61,12 +62,24 @@ def to_array(y, dtype=None) -> np.ndarray:
     return data if dtype is None else data.astype(dtype, copy=False)
 
 
+def _keep_mark(out, source, op):
+    """Carry a softmax/sigmoid output's ``_keras_logits`` through a reshape or cast."""
+    logits = getattr(source, "_keras_logits", None)
+    if logits is not None:
+        out._keras_logits = op(logits)
+    return out
+
+
 def _expand(x):
-    return am.expand_dims(x, -1) if isinstance(x, am.Tensor) else x[..., None]
+    if not isinstance(x, am.Tensor):
+        return x[..., None]
+    return _keep_mark(am.expand_dims(x, -1), x, lambda t: am.expand_dims(t, -1))
 
 
 def _squeeze(x):
-    return am.squeeze(x, -1) if isinstance(x, am.Tensor) else x[..., 0]
+    if not isinstance(x, am.Tensor):
+        return x[..., 0]
+    return _keep_mark(am.squeeze(x, -1), x, lambda t: am.squeeze(t, -1))
 
 
 def squeeze_or_expand_to_same_rank(x1, x2, expand_rank_1: bool = True):
@@ -136,7 +149,7 @@ def row_weights(values_shape, sample_weight, mask, reduction, dtype):
     if sample_weight is not None:
         sample_weight = np.asarray(sample_weight, dtype=dtype)
     sample_weight = apply_mask(sample_weight, mask, dtype, reduction)
-    size = int(np.prod(values_shape))
+    size = math.prod(values_shape)
     weights = None
     if sample_weight is not None:
         probe, sample_weight = squeeze_or_expand_to_same_rank(np.empty(values_shape, dtype), sample_weight)
@@ -144,7 +157,7 @@ def row_weights(values_shape, sample_weight, mask, reduction, dtype):
             shape = np.broadcast_shapes(probe.shape, sample_weight.shape)
         except ValueError:
             return None
-        if int(np.prod(shape)) != size:
+        if math.prod(shape) != size:
             return None
         weights = np.broadcast_to(sample_weight, shape).reshape(values_shape)
     if reduction == "sum":
