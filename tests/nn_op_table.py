@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import assume
 from hypothesis import strategies as st
+from loss_op_rows import LOSS_OPS
 from op_harness import MAX_SIDE, Op
 
 import nn
@@ -49,4 +50,6 @@ NN_OPS = [
         _draw_cross_entropy,
         covers=(),
     ),
+    # losses (rows in loss_op_rows.py)
+    *LOSS_OPS,
 ]

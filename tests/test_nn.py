@@ -155,11 +155,13 @@ def test_losses_match_keras_definitions():
 @pytest.mark.parametrize("kind", ["softmax", "sigmoid"])
 def test_fused_cross_entropy_is_finite_at_huge_logits(kind):
     logits = am.tensor(np.array([[1e4, -1e4, 0.0]]), requires_grad=True)
+    probs = am.softmax(logits) if kind == "softmax" else am.sigmoid(logits)
+    probs._keras_logits = logits  # as the Dense/Activation layer marks its output (Keras 3)
     if kind == "softmax":
-        loss = nn.losses.CategoricalCrossentropy()(np.array([[0.0, 1.0, 0.0]]), am.softmax(logits))
+        loss = nn.losses.CategoricalCrossentropy()(np.array([[0.0, 1.0, 0.0]]), probs)
         expected = 2e4  # -log_softmax at the true class
     else:
-        loss = nn.losses.BinaryCrossentropy()(np.array([[0.0, 1.0, 1.0]]), am.sigmoid(logits))
+        loss = nn.losses.BinaryCrossentropy()(np.array([[0.0, 1.0, 1.0]]), probs)
         expected = (1e4 + 1e4 + np.log(2)) / 3
     loss.backward()
     assert float(loss) == pytest.approx(expected) and np.all(np.isfinite(logits.grad.data))
@@ -168,9 +170,11 @@ def test_fused_cross_entropy_is_finite_at_huge_logits(kind):
 def test_fused_equals_unfused_where_finite():
     logits = np.array([[2.0, -1.0, 0.5]])
     y = np.array([[0.0, 0.0, 1.0]])
-    fused = float(nn.losses.CategoricalCrossentropy()(y, am.softmax(am.tensor(logits, requires_grad=True))))
-    with am.no_grad():  # no graph: the probabilities path with Keras' clipping
-        plain = float(nn.losses.CategoricalCrossentropy()(y, am.softmax(am.tensor(logits))))
+    marked = am.softmax(am.tensor(logits, requires_grad=True))
+    marked._keras_logits = am.tensor(logits)
+    fused = float(nn.losses.CategoricalCrossentropy()(y, marked))
+    # unmarked: the probabilities path with Keras' clipping
+    plain = float(nn.losses.CategoricalCrossentropy()(y, am.softmax(am.tensor(logits))))
     assert fused == pytest.approx(plain, rel=1e-12)
 
 
