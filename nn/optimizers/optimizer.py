@@ -278,7 +278,7 @@ class Optimizer:
         (EMA averages, gradient accumulators, the optimizer's own), per variable within each group."""
         out = [np.array(self._iterations, dtype=np.int64)]
         if not callable(self._learning_rate):
-            out.append(np.array(self._learning_rate, dtype=np.float32))
+            out.append(np.array(self._learning_rate, dtype=np.float64))  # float64: a resume is exact
         for names, _ in self._groups:
             for i in range(len(self._vars)):
                 out.extend(self._slots[name][i] for name in names)
