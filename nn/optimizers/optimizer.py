@@ -1,270 +1,567 @@
-"""Optimizers with Keras' update rules and defaults, updating parameter arrays in place.
+"""``Optimizer``: Keras 3's optimizer base (``keras.optimizers.Optimizer``) on numpy arrays.
 
-Use them Keras-style (``model.compile(optimizer=Adam(...))`` or ``"adam"``) or PyTorch-style
-(``opt = Adam(model.parameters()); loss.backward(); opt.step()``). State buffers and one
-scratch buffer per parameter are allocated once; each step reuses them (``out=``), so a
-step allocates nothing per parameter. float32 parameters stay float32.
+Keras style: ``model.compile(optimizer=Adam(1e-3))``, ``opt.apply_gradients(zip(grads, vars))``,
+``opt.apply(grads, vars)``. PyTorch style: ``opt = Adam(model.parameters(), learning_rate=1e-3)``,
+``loss.backward(); opt.step(); opt.zero_grad()``. A first positional argument that is an iterable
+of Tensors is the parameter list; otherwise it is the learning rate (``SGD(0.01)``).
+
+One step, in Keras' order (``BaseOptimizer.apply``): drop missing gradients, divide by
+``loss_scale_factor``, then either accumulate (``gradient_accumulation_steps``: every n-th call
+applies the mean of the n gradients; ``iterations`` counts applied steps) or: clip
+(``clipnorm`` per tensor, ``global_clipnorm``, ``clipvalue``), decoupled weight decay
+``p -= p * weight_decay * lr``, the optimizer's rule; then the EMA of the weights
+(``use_ema``), overwritten into the weights every ``ema_overwrite_frequency`` steps.
+
+A step is all-or-nothing: every gradient is checked (shape, dtype) before the first write, and
+the arithmetic after it cannot fail on checked inputs. Parameters are written through
+``Tensor.mutable_data()`` (copy-on-write: a live graph keeps the old values). Slot buffers and
+one scratch buffer per parameter are preallocated; the rules use in-place ``out=`` arithmetic
+(float32 stays float32).
+
+End of training with EMA: the trainer calls ``optimizer.finalize_variable_values(
+model.trainable_weights)`` in ``on_train_end`` order, as Keras' ``fit`` does, to swap the
+averages in.
 """
 
 from __future__ import annotations
+
+import functools
+import math
+import numbers
+import re
+import warnings
 
 import numpy as np
 
 import autograd_mini as am
 
+from ..utils import unique_name
+from . import schedules as schedules_module
+
+_LR_ERROR = (
+    "Argument `learning_rate` should be float, or an instance of LearningRateSchedule, or a callable "
+    "(that takes in the current iteration value and returns the corresponding learning rate value). "
+    "Received instead: learning_rate={!r}"
+)
+
+
+def _check_learning_rate(value):
+    """A float (ints and numpy floats accepted), a LearningRateSchedule or a callable; not negative."""
+    if isinstance(value, schedules_module.LearningRateSchedule) or callable(value):
+        return value
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise ValueError(_LR_ERROR.format(value))
+    value = float(value)
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"Argument `learning_rate` must be a finite number >= 0. Received: learning_rate={value}")
+    return value
+
+
+def _as_param_list(candidate, owner: str):
+    """The parameter list when ``candidate`` is an iterable of Tensors (PyTorch style), else None."""
+    if isinstance(candidate, am.Tensor):
+        raise TypeError(
+            f"{owner}: params argument given to the optimizer should be an iterable of Tensors, "
+            f"but got a single {type(candidate).__name__}; pass [tensor]"
+        )
+    if (
+        candidate is None
+        or isinstance(candidate, (str, bytes, numbers.Number, dict))
+        or callable(candidate)
+        or not hasattr(candidate, "__iter__")
+    ):
+        return None
+    params = list(candidate)
+    if not params:
+        raise ValueError(f"{owner}: optimizer got an empty parameter list")
+    for p in params:
+        if isinstance(p, dict):
+            raise TypeError(f"{owner}: parameter groups (dicts) are not supported; pass a flat list of Parameters")
+        if not isinstance(p, am.Tensor):
+            raise TypeError(f"{owner}: expected an iterable of Tensors/Parameters, got an element {type(p).__name__}")
+    return params
+
 
 class Optimizer:
-    """Base class. ``learning_rate`` may be a float or a schedule of the step count."""
+    """Keras 3's optimizer base. Subclasses define ``build_slots()`` (``add_optimizer_variables``)
+    and ``update_step(i, variable, gradient, learning_rate, scratch)`` on numpy arrays."""
 
-    name = "optimizer"
+    _default_name = "optimizer"
+
+    def __init_subclass__(cls, **kwargs):
+        """Wrap each subclass' ``__init__`` so a PyTorch-style parameter list may come first."""
+        super().__init_subclass__(**kwargs)
+        if "__init__" not in cls.__dict__:
+            return
+        init = cls.__dict__["__init__"]
+
+        @functools.wraps(init)
+        def __init__(self, *args, params=None, **kw):
+            if getattr(self, "_init_depth", 0) == 0 and params is None and args:
+                found = _as_param_list(args[0], cls.__name__)
+                if found is not None:
+                    params, args = found, args[1:]
+            elif params is not None:
+                params = _as_param_list(params, cls.__name__)
+                if params is None:
+                    raise TypeError(f"{cls.__name__}: params must be an iterable of Tensors")
+            self._init_depth = getattr(self, "_init_depth", 0) + 1
+            try:
+                init(self, *args, **kw)
+            finally:
+                self._init_depth -= 1
+            if params is not None:
+                self.build(params)
+
+        cls.__init__ = __init__
 
     def __init__(
         self,
-        params=None,
-        learning_rate=0.001,
+        learning_rate,
+        weight_decay=None,
         clipnorm=None,
         clipvalue=None,
         global_clipnorm=None,
-        weight_decay=None,
-        lr=None,
+        use_ema=False,
+        ema_momentum=0.99,
+        ema_overwrite_frequency=None,
+        loss_scale_factor=None,
+        gradient_accumulation_steps=None,
+        name=None,
+        **kwargs,
     ):
-        if isinstance(params, (int, float)):  # Keras' positional learning_rate
-            params, learning_rate = None, params
-        self.learning_rate = learning_rate if lr is None else lr
-        if not (callable(self.learning_rate) or float(self.learning_rate) > 0):
-            raise ValueError(f"{type(self).__name__}: learning_rate must be positive, got {self.learning_rate!r}")
-        self.clipnorm, self.clipvalue, self.global_clipnorm = clipnorm, clipvalue, global_clipnorm
-        self.weight_decay = weight_decay
-        self.iterations = 0
-        self._params: list = []
-        self._state: dict[int, dict] = {}
-        if params is not None:
-            self.add_params(params)
-
-    # ---- parameters -------------------------------------------------------------------------
-    def add_params(self, params) -> None:
-        for p in params:
-            if not isinstance(p, am.Tensor) or not p.requires_grad:
-                raise TypeError(
-                    f"{type(self).__name__}: parameters must be Tensors with requires_grad=True, got {type(p).__name__}"
+        if kwargs.pop("decay", None) is not None:
+            warnings.warn("Argument `decay` is no longer supported and will be ignored.", stacklevel=3)
+        if kwargs:
+            raise ValueError(f"Argument(s) not recognized: {kwargs}")
+        if gradient_accumulation_steps and not gradient_accumulation_steps >= 2:
+            raise ValueError(
+                "`gradient_accumulation_steps` must be an integer >= 2. "
+                f"Received: gradient_accumulation_steps={gradient_accumulation_steps}"
+            )
+        if use_ema:
+            if ema_momentum > 1 or ema_momentum < 0:
+                raise ValueError(f"`ema_momentum` must be in the range [0, 1]. Received: ema_momentum={ema_momentum}")
+            if ema_overwrite_frequency and (
+                not isinstance(ema_overwrite_frequency, int) or ema_overwrite_frequency < 1
+            ):
+                raise ValueError(
+                    "`ema_overwrite_frequency` must be an integer >= 1 or None. "
+                    f"Received: ema_overwrite_frequency={ema_overwrite_frequency}"
                 )
-            if id(p) not in self._state:
-                self._params.append(p)
-                self._state[id(p)] = {"scratch": np.empty_like(p.data)}
+        if sum(a is not None for a in (clipnorm, clipvalue, global_clipnorm)) > 1:
+            raise ValueError(
+                "Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. "
+                f"Received: clipnorm={clipnorm}, clipvalue={clipvalue}, global_clipnorm={global_clipnorm}"
+            )
+        for arg, value in (("weight_decay", weight_decay), ("loss_scale_factor", loss_scale_factor)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
+                raise ValueError(f"Argument `{arg}` must be a float or None. Received: {arg}={value!r}")
+        self.name = name if name is not None else unique_name(self._default_name)
+        self.weight_decay, self.clipnorm = weight_decay, clipnorm
+        self.clipvalue, self.global_clipnorm = clipvalue, global_clipnorm
+        self.use_ema, self.ema_momentum, self.ema_overwrite_frequency = use_ema, ema_momentum, ema_overwrite_frequency
+        self.loss_scale_factor = loss_scale_factor
+        self.gradient_accumulation_steps = gradient_accumulation_steps
+        self._learning_rate = _check_learning_rate(learning_rate)
+        self._iterations = 0
+        self.built = False
+        self._vars: list = []
+        self._index: dict[int, int] = {}
+        self._scratch: list[np.ndarray] = []
+        self._groups: list[tuple[tuple[str, ...], tuple[float, ...]]] = []
+        self._slots: dict[str, list[np.ndarray]] = {}
+        self._extra_variables: list[np.ndarray] = []
+        self._exclude_ids: set[int] = set()
+        self._exclude_pattern = None
 
-    def _slot(self, p, name, fill=0.0):
-        state = self._state[id(p)]
-        if name not in state:
-            state[name] = np.full_like(p.data, fill)
-        return state[name]
+    # ---- step count and learning rate --------------------------------------------------------
+    @property
+    def iterations(self) -> int:
+        """Applied steps (with gradient accumulation: calls // gradient_accumulation_steps)."""
+        if self.gradient_accumulation_steps:
+            return self._iterations // self.gradient_accumulation_steps
+        return self._iterations
+
+    @iterations.setter
+    def iterations(self, value) -> None:
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+            raise ValueError(f"iterations must be an int >= 0, got {value!r}")
+        self._iterations = int(value) * (self.gradient_accumulation_steps or 1)
+
+    @property
+    def learning_rate(self) -> float:
+        """The current rate: a schedule's value at the raw step count, a callable's ``()``, or the float."""
+        lr = self._learning_rate
+        if isinstance(lr, schedules_module.LearningRateSchedule):
+            return float(lr(self._iterations))
+        if callable(lr):
+            return float(lr())
+        return lr
+
+    @learning_rate.setter
+    def learning_rate(self, value) -> None:
+        value = _check_learning_rate(value)
+        if not callable(value) and isinstance(self._learning_rate, schedules_module.LearningRateSchedule):
+            raise TypeError(
+                "This optimizer was created with a `LearningRateSchedule` object as its `learning_rate` "
+                "constructor argument, hence its learning rate is not settable. If you need the learning rate "
+                "to be settable, you should instantiate the optimizer with a float `learning_rate` argument."
+            )
+        self._learning_rate = value
 
     @property
     def current_learning_rate(self) -> float:
-        lr = self.learning_rate
-        return float(lr(self.iterations)) if callable(lr) else float(lr)
+        """Alias of ``learning_rate`` (the value used by the next step)."""
+        return self.learning_rate
 
-    # ---- the step -----------------------------------------------------------------------------
-    def zero_grad(self) -> None:
-        for p in self._params:
-            p.grad = None
+    # ---- variables -----------------------------------------------------------------------------
+    def build(self, var_list) -> None:
+        """Create the slot variables for ``var_list`` (Keras: once; later calls do nothing)."""
+        if self.built:
+            return
+        var_list = list(var_list)
+        self._check_tensors(var_list)
+        self._add_vars(var_list)
+        if self.use_ema:
+            self.add_optimizer_variables("average")
+        if self.gradient_accumulation_steps:
+            self.add_optimizer_variables("gradient_accumulator")
+        self.build_slots()
+        self.built = True
+
+    def build_slots(self) -> None:
+        """Subclasses: create their slot variables with ``add_optimizer_variables``."""
+
+    def _check_tensors(self, var_list) -> None:
+        for p in var_list:
+            if not isinstance(p, am.Tensor) or p.dtype.kind != "f":
+                raise TypeError(
+                    f"{type(self).__name__}: variables must be float Tensors/Parameters, got "
+                    f"{type(p).__name__}{'' if not isinstance(p, am.Tensor) else ' of dtype ' + str(p.dtype)}"
+                )
+
+    def _add_vars(self, var_list) -> list[int]:
+        new = []
+        for p in var_list:
+            if id(p) in self._index:
+                continue
+            self._index[id(p)] = len(self._vars)
+            self._vars.append(p)
+            self._scratch.append(np.empty_like(p.data))
+            new.append(len(self._vars) - 1)
+        for names, fills in self._groups:  # an extension: every slot gets the new variables
+            for name, fill in zip(names, fills):
+                self._slots[name].extend(np.full_like(self._vars[i].data, fill) for i in new)
+        return new
+
+    def add_params(self, params) -> None:
+        """PyTorch style: track more parameters (builds on the first call)."""
+        params = list(params)
+        self._check_tensors(params)
+        if not self.built:
+            self.build(params)
+        else:
+            self._add_vars(params)
+
+    def add_optimizer_variables(self, names, initial_values=0.0) -> None:
+        """One slot per variable for each name (Keras' order: per variable, the names in turn)."""
+        names = (names,) if isinstance(names, str) else tuple(names)
+        fills = (initial_values,) * len(names) if isinstance(initial_values, numbers.Real) else tuple(initial_values)
+        self._groups.append((names, fills))
+        for name, fill in zip(names, fills):
+            self._slots[name] = [np.full_like(p.data, fill) for p in self._vars]
+
+    @property
+    def variables(self) -> list[np.ndarray]:
+        """Keras' order: iterations, learning_rate (unless a schedule/callable), then the slots
+        (EMA averages, gradient accumulators, the optimizer's own), per variable within each group."""
+        out = [np.array(self._iterations, dtype=np.int64)]
+        if not callable(self._learning_rate):
+            out.append(np.array(self._learning_rate, dtype=np.float64))  # float64: a resume is exact
+        for names, _ in self._groups:
+            for i in range(len(self._vars)):
+                out.extend(self._slots[name][i] for name in names)
+        return out + list(self._extra_variables)
+
+    def save_own_variables(self, store) -> None:
+        """Write ``variables`` into ``store`` under keys "0", "1", ... (copies)."""
+        for i, value in enumerate(self.variables):
+            store[str(i)] = np.array(value, copy=True)
+
+    def load_own_variables(self, store) -> None:
+        """Read ``variables`` back; a count mismatch warns and loads nothing (Keras); shapes are checked first."""
+        variables = self.variables
+        if len(store.keys()) != len(variables):
+            msg = (
+                f"Skipping variable loading for optimizer '{self.name}', because it has {len(variables)} "
+                f"variables whereas the saved optimizer has {len(store.keys())} variables. "
+            )
+            if not self.built:
+                msg += "This is likely because the optimizer has not been called/built yet."
+            warnings.warn(msg, stacklevel=2)
+            return
+        values = [np.asarray(store[str(i)]) for i in range(len(variables))]
+        for i, (variable, value) in enumerate(zip(variables, values)):
+            if variable.shape != value.shape:
+                raise ValueError(
+                    f"load_own_variables: optimizer variable {i} has shape {variable.shape}, "
+                    f"the stored value has shape {value.shape}"
+                )
+        self._iterations = int(values[0])
+        start = 1
+        if not callable(self._learning_rate):
+            self._learning_rate = float(values[1])
+            start = 2
+        for variable, value in zip(variables[start:], values[start:]):
+            np.copyto(variable, value, casting="unsafe")
+
+    def exclude_from_weight_decay(self, var_list=None, var_names=None) -> None:
+        """No weight decay for these variables, or for variables whose name matches one of ``var_names``."""
+        self._exclude_ids = {id(v) for v in var_list or []}
+        self._exclude_pattern = re.compile("|".join(set(var_names))) if var_names else None
+
+    def _use_weight_decay(self, variable) -> bool:
+        if id(variable) in self._exclude_ids:
+            return False
+        pattern = self._exclude_pattern
+        return not (pattern is not None and pattern.search(variable.name or "") is not None)
+
+    # ---- stepping ------------------------------------------------------------------------------
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """PyTorch style: clear every tracked parameter's ``.grad`` (or set it to zeros)."""
+        for p in self._vars:
+            if set_to_none or p.grad is None:
+                p.grad = None
+            else:
+                p.grad = am.Tensor(np.zeros_like(p.data))
 
     def step(self) -> None:
-        """Update every parameter that has a gradient, in place."""
-        lr = self.current_learning_rate
-        pairs = [(p, p.grad.data) for p in self._params if p.grad is not None and getattr(p, "trainable", True)]
-        if self.global_clipnorm is not None:
-            total = np.sqrt(sum(float(np.sum(np.square(g, dtype=np.float64))) for _, g in pairs))
-            if total > self.global_clipnorm:
-                pairs = [(p, g * (self.global_clipnorm / total)) for p, g in pairs]
-        for p, g in pairs:
-            if g.shape != p.shape:
+        """PyTorch style: one step from each trainable parameter's ``.grad`` (none: no-op)."""
+        pairs = [
+            (i, p, p.grad) for i, p in enumerate(self._vars) if p.grad is not None and getattr(p, "trainable", True)
+        ]
+        if pairs:
+            self._apply(pairs)
+
+    def apply_gradients(self, grads_and_vars) -> int:
+        """Keras style: ``[(gradient, variable), ...]``; returns ``iterations``."""
+        pairs = list(grads_and_vars)
+        if not pairs:
+            return self.iterations
+        for pair in pairs:
+            if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+                raise ValueError(f"apply_gradients: expected (gradient, variable) pairs, got {pair!r}")
+        grads, variables = zip(*pairs)
+        self.apply(list(grads), list(variables))
+        return self.iterations
+
+    def apply(self, grads, trainable_variables=None) -> None:
+        """Keras style: one step with ``grads`` for ``trainable_variables`` (default: the built list).
+        Builds on first use; a ``None`` gradient skips its variable (with Keras' warning)."""
+        grads = list(grads)
+        if len(grads) == 0:
+            return
+        if trainable_variables is None:
+            if not self.built:
                 raise ValueError(
-                    f"{type(self).__name__}: gradient of shape {g.shape} for parameter "
-                    f"{p.name or ''} of shape {p.shape}"
+                    "When passing `grads` without `variables`, the optimizer must already be built on a list "
+                    "of variables. Call `optimizer.build(trainable_variables)` first."
                 )
-            if self.clipnorm is not None:
-                norm = float(np.sqrt(np.sum(np.square(g, dtype=np.float64))))
-                if norm > self.clipnorm:
-                    g = g * (self.clipnorm / norm)
-            if self.clipvalue is not None:
-                g = np.clip(g, -self.clipvalue, self.clipvalue)
-            if g.dtype != p.dtype:
-                g = g.astype(p.dtype)
-            data = p.data
-            if self.weight_decay:
-                data -= data * (self.weight_decay * lr)
-            self.update(data, g, lr, self._state[id(p)]["scratch"], p)
-        self.iterations += 1
+            if len(grads) != len(self._vars):
+                raise ValueError(
+                    "When passing `grads` as a list of gradient tensors, the gradients must match "
+                    f"`optimizer.variables` one-to-one. Received a list of {len(grads)} gradients, but the "
+                    f"optimizer is tracking {len(self._vars)} trainable variables."
+                )
+            trainable_variables = self._vars
+        else:
+            trainable_variables = list(trainable_variables)
+            if len(trainable_variables) != len(grads):
+                raise ValueError(
+                    f"apply: got {len(grads)} gradients for {len(trainable_variables)} variables; "
+                    "they must match one-to-one"
+                )
+            if not self.built:
+                self.build(trainable_variables)
+            for v in trainable_variables:
+                if id(v) not in self._index:
+                    raise ValueError(
+                        f"Unknown variable: {v!r}. This optimizer can only be called for the variables it was "
+                        "originally built with. When working with a new set of variables, you should recreate "
+                        "a new optimizer instance."
+                    )
+        pairs, missing = [], []
+        for g, v in zip(grads, trainable_variables):
+            if g is None:
+                missing.append(v.name)
+            else:
+                pairs.append((self._index[id(v)], v, g))
+        if not pairs:
+            raise ValueError("No gradients provided for any variable.")
+        if missing:
+            warnings.warn(
+                f"Gradients do not exist for variables {missing} when minimizing the loss. "
+                "If using `model.compile()`, did you forget to provide a `loss` argument?",
+                stacklevel=2,
+            )
+        self._apply(pairs)
 
-    def apply_gradients(self, grads_and_vars) -> None:
-        """Keras-style: ``[(gradient, variable), ...]``."""
-        for g, v in grads_and_vars:
-            self.add_params([v])
-            v.grad = g if isinstance(g, am.Tensor) else am.tensor(g, dtype=v.dtype)
-        self.step()
+    def _check_gradients(self, pairs) -> list:
+        """(index, variable, gradient array in the variable's dtype) for each pair; raises before any write."""
+        checked = []
+        for i, v, g in pairs:
+            array = g.data if isinstance(g, am.Tensor) else np.asarray(g)
+            if array.dtype.kind not in "fiu":
+                raise TypeError(
+                    f"{type(self).__name__}: the gradient for variable {v.name or i} has dtype {array.dtype}; "
+                    f"expected a real number dtype (the variable's is {v.dtype})"
+                )
+            if array.shape != v.shape:
+                raise ValueError(
+                    f"{type(self).__name__}: gradient of shape {array.shape} for variable {v.name or i} "
+                    f"of shape {v.shape}"
+                )
+            if array.dtype != v.dtype:
+                array = array.astype(v.dtype)
+            checked.append((i, v, array))
+        return checked
 
-    def update(self, p: np.ndarray, g: np.ndarray, lr: float, tmp: np.ndarray, param) -> None:
+    def _apply(self, pairs) -> None:
+        checked = self._check_gradients(pairs)
+        lr = self.learning_rate
+        if not math.isfinite(lr):
+            raise ValueError(f"{type(self).__name__}: the learning rate is {lr} at step {self._iterations}")
+        indices = [i for i, _, _ in checked]
+        grads = [g for _, _, g in checked]
+        datas = [v.mutable_data() for _, v, _ in checked]  # copy-on-write; values unchanged
+        # -- from here on nothing can fail on checked inputs: the step is all-or-nothing --
+        if self.loss_scale_factor is not None:
+            grads = [g / self.loss_scale_factor for g in grads]
+        n = self.gradient_accumulation_steps
+        if n:
+            accumulators = [self._slots["gradient_accumulator"][i] for i in indices]
+            if (self._iterations + 1) % n == 0:
+                grads = [(g + acc) / n for g, acc in zip(grads, accumulators)]
+                self._update(indices, [v for _, v, _ in checked], datas, grads, lr)
+                for acc in accumulators:
+                    acc.fill(0)
+            else:
+                for g, acc in zip(grads, accumulators):
+                    acc += g
+        else:
+            self._update(indices, [v for _, v, _ in checked], datas, grads, lr)
+        if self.use_ema:
+            self._update_ema()
+        self._iterations += 1
+
+    def _update(self, indices, variables, datas, grads, lr) -> None:
+        grads = self._clip_gradients(grads)
+        if self.weight_decay is not None:
+            for v, data, i in zip(variables, datas, indices):
+                if self._use_weight_decay(v):
+                    tmp = self._scratch[i]
+                    np.multiply(data, self.weight_decay * lr, out=tmp)
+                    data -= tmp
+        self.before_update_step(lr)
+        for i, data, g in zip(indices, datas, grads):
+            self.update_step(i, data, g, lr, self._scratch[i])
+
+    def _clip_gradients(self, grads):
+        if self.clipnorm and self.clipnorm > 0:
+            out = []
+            for g in grads:
+                norm = math.sqrt(float(np.sum(np.square(g))))
+                out.append(g * self.clipnorm / max(norm, self.clipnorm))
+            return out
+        if self.global_clipnorm and self.global_clipnorm > 0:
+            norm = math.sqrt(sum(float(np.sum(np.square(g))) for g in grads))
+            if not math.isfinite(norm):  # Keras: a non-finite norm makes every gradient NaN
+                return [g * np.nan for g in grads]
+            scale = self.global_clipnorm * min(1.0 / norm if norm else math.inf, 1.0 / self.global_clipnorm)
+            return [g * scale for g in grads]
+        if self.clipvalue and self.clipvalue > 0:
+            return [np.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
+        return grads
+
+    def _update_ema(self) -> None:
+        momentum = self.ema_momentum if self.iterations != 0 else 0.0
+        averages = self._slots["average"]
+        for i, p in enumerate(self._vars):
+            if not getattr(p, "trainable", True):
+                continue
+            avg = averages[i]
+            avg *= momentum
+            np.multiply(p.data, 1 - momentum, out=self._scratch[i])
+            avg += self._scratch[i]
+        freq = self.ema_overwrite_frequency
+        if freq and (self.iterations + 1) % freq == 0:
+            self._overwrite_with_average(self._vars)
+
+    def _overwrite_with_average(self, var_list) -> None:
+        for p in var_list:
+            if id(p) not in self._index:
+                raise ValueError(
+                    f"finalize_variable_values: variable {p.name!r} is not tracked by this optimizer; "
+                    "check that the optimizer was called on your model"
+                )
+        for p in var_list:
+            if getattr(p, "trainable", True):
+                np.copyto(p.mutable_data(), self._slots["average"][self._index[id(p)]])
+
+    def finalize_variable_values(self, var_list) -> None:
+        """With ``use_ema``: overwrite the variables with their moving averages (Keras' ``fit`` calls
+        this at the end of training, before ``on_train_end``); else nothing."""
+        if self.use_ema and self.built:
+            self._overwrite_with_average(list(var_list))
+
+    def scale_loss(self, loss):
+        """``loss * loss_scale_factor`` (unchanged when no factor)."""
+        return loss if self.loss_scale_factor is None else loss * self.loss_scale_factor
+
+    def before_update_step(self, learning_rate: float) -> None:
+        """Subclasses: once per applied step, before the per-variable updates (Nadam's u product)."""
+
+    def update_step(self, i: int, variable: np.ndarray, gradient: np.ndarray, learning_rate: float, scratch):
+        """Subclasses: update ``variable`` (writable array of variable ``i``) in place."""
         raise NotImplementedError
 
+    # ---- config --------------------------------------------------------------------------------
     def get_config(self) -> dict:
-        lr = self.learning_rate
-        return {"name": self.name, "learning_rate": lr if not callable(lr) else type(lr).__name__}
+        """Keras' keys; a schedule's learning rate as its ``serialize`` dict."""
+        lr = self._learning_rate
+        if isinstance(lr, schedules_module.LearningRateSchedule):
+            lr = schedules_module.serialize(lr)
+        return {
+            "name": self.name,
+            "learning_rate": lr,
+            "weight_decay": self.weight_decay,
+            "clipnorm": self.clipnorm,
+            "global_clipnorm": self.global_clipnorm,
+            "clipvalue": self.clipvalue,
+            "use_ema": self.use_ema,
+            "ema_momentum": self.ema_momentum,
+            "ema_overwrite_frequency": self.ema_overwrite_frequency,
+            "loss_scale_factor": self.loss_scale_factor,
+            "gradient_accumulation_steps": self.gradient_accumulation_steps,
+        }
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """``cls(**config)``, a serialized schedule deserialized first."""
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = schedules_module.deserialize(config["learning_rate"], custom_objects)
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name!r} learning_rate={self.learning_rate:g}>"
 
 
-class SGD(Optimizer):
-    """v = momentum v - lr g;  p += v  (nesterov: p += momentum v - lr g);  momentum 0: p -= lr g"""
+def __getattr__(name):
+    """``_BY_NAME`` (used by older saving code): the registry in ``nn.optimizers``."""
+    if name == "_BY_NAME":
+        from . import _BY_NAME
 
-    name = "sgd"
-
-    def __init__(self, params=None, learning_rate=0.01, momentum=0.0, nesterov=False, **kwargs):
-        super().__init__(params, learning_rate, **kwargs)
-        if not 0 <= momentum <= 1:
-            raise ValueError(f"SGD: momentum must be in [0, 1], got {momentum}")
-        self.momentum, self.nesterov = momentum, nesterov
-
-    def update(self, p, g, lr, tmp, param):
-        np.multiply(g, lr, out=tmp)
-        if not self.momentum:
-            p -= tmp
-            return
-        v = self._slot(param, "momentum")
-        v *= self.momentum
-        v -= tmp
-        if self.nesterov:
-            p -= tmp
-            np.multiply(v, self.momentum, out=tmp)
-        else:
-            np.copyto(tmp, v)
-        p += tmp
-
-
-class Adagrad(Optimizer):
-    """a += g^2;  p -= lr g / sqrt(a + eps)"""
-
-    name = "adagrad"
-
-    def __init__(self, params=None, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, **kwargs):
-        super().__init__(params, learning_rate, **kwargs)
-        self.initial_accumulator_value, self.epsilon = initial_accumulator_value, epsilon
-
-    def update(self, p, g, lr, tmp, param):
-        a = self._slot(param, "accumulator", self.initial_accumulator_value)
-        np.multiply(g, g, out=tmp)
-        a += tmp
-        np.add(a, self.epsilon, out=tmp)
-        np.sqrt(tmp, out=tmp)
-        np.divide(g, tmp, out=tmp)
-        tmp *= lr
-        p -= tmp
-
-
-class RMSprop(Optimizer):
-    """v = rho v + (1 - rho) g^2;  p -= lr g / sqrt(v + eps)  (centered: v - mean_g^2; momentum)"""
-
-    name = "rmsprop"
-
-    def __init__(self, params=None, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False, **kwargs):
-        super().__init__(params, learning_rate, **kwargs)
-        self.rho, self.momentum, self.epsilon, self.centered = rho, momentum, epsilon, centered
-
-    def update(self, p, g, lr, tmp, param):
-        v = self._slot(param, "velocity")
-        np.multiply(g, g, out=tmp)
-        tmp *= 1 - self.rho
-        v *= self.rho
-        v += tmp
-        if self.centered:
-            mg = self._slot(param, "average_gradient")
-            mg *= self.rho
-            mg += (1 - self.rho) * g
-            np.multiply(mg, mg, out=tmp)
-            np.subtract(v, tmp, out=tmp)
-            tmp += self.epsilon
-        else:
-            np.add(v, self.epsilon, out=tmp)
-        np.sqrt(tmp, out=tmp)
-        np.divide(g, tmp, out=tmp)
-        tmp *= lr
-        if self.momentum:
-            m = self._slot(param, "momentum")
-            m *= self.momentum
-            m += tmp
-            p -= m
-        else:
-            p -= tmp
-
-
-class Adadelta(Optimizer):
-    """a = rho a + (1-rho) g^2;  d = -sqrt(s + eps) g / sqrt(a + eps);  s = rho s + (1-rho) d^2;  p += lr d"""
-
-    name = "adadelta"
-
-    def __init__(self, params=None, learning_rate=0.001, rho=0.95, epsilon=1e-7, **kwargs):
-        super().__init__(params, learning_rate, **kwargs)
-        self.rho, self.epsilon = rho, epsilon
-
-    def update(self, p, g, lr, tmp, param):
-        a = self._slot(param, "accumulated_grad")
-        s = self._slot(param, "accumulated_delta_var")
-        a *= self.rho
-        a += (1 - self.rho) * g * g
-        delta = -np.sqrt(s + self.epsilon) * g / np.sqrt(a + self.epsilon)
-        s *= self.rho
-        s += (1 - self.rho) * delta * delta
-        np.multiply(delta, lr, out=tmp)
-        p += tmp
-
-
-class Adam(Optimizer):
-    """m += (1-b1)(g - m);  v += (1-b2)(g^2 - v);  p -= lr sqrt(1-b2^t)/(1-b1^t) m / (sqrt(v) + eps)"""
-
-    name = "adam"
-
-    def __init__(
-        self, params=None, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False, **kwargs
-    ):
-        super().__init__(params, learning_rate, **kwargs)
-        self.beta_1, self.beta_2, self.epsilon, self.amsgrad = beta_1, beta_2, epsilon, amsgrad
-
-    def update(self, p, g, lr, tmp, param):
-        t = self.iterations + 1
-        m = self._slot(param, "momentum")
-        v = self._slot(param, "velocity")
-        np.subtract(g, m, out=tmp)
-        tmp *= 1 - self.beta_1
-        m += tmp
-        np.multiply(g, g, out=tmp)
-        tmp -= v
-        tmp *= 1 - self.beta_2
-        v += tmp
-        if self.amsgrad:
-            v_hat = self._slot(param, "velocity_hat")
-            np.maximum(v_hat, v, out=v_hat)
-            v = v_hat
-        alpha = lr * np.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
-        np.sqrt(v, out=tmp)
-        tmp += self.epsilon
-        np.divide(m, tmp, out=tmp)
-        tmp *= alpha
-        p -= tmp
-
-
-class AdamW(Adam):
-    """Adam with decoupled weight decay: p -= lr * weight_decay * p before the Adam step."""
-
-    name = "adamw"
-
-    def __init__(self, params=None, learning_rate=0.001, weight_decay=0.004, **kwargs):
-        super().__init__(params, learning_rate, weight_decay=weight_decay, **kwargs)
-
-
-_BY_NAME = {"sgd": SGD, "adagrad": Adagrad, "rmsprop": RMSprop, "adadelta": Adadelta, "adam": Adam, "adamw": AdamW}
-
-
-def get(identifier) -> Optimizer:
-    """An optimizer from a name ('sgd', 'adam', ...) with Keras defaults, or an instance."""
-    if isinstance(identifier, Optimizer):
-        return identifier
-    if isinstance(identifier, str) and identifier.lower() in _BY_NAME:
-        return _BY_NAME[identifier.lower()]()
-    raise ValueError(f"unknown optimizer {identifier!r}; expected one of {sorted(_BY_NAME)} or an Optimizer")
+        return _BY_NAME
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
