@@ -79,18 +79,14 @@ def construct(cls, config: dict, path, where: str):
     for key, value in config.items():
         if accepted is None or key in accepted:
             kwargs[key] = value
-        elif key in ALWAYS_DROPPED:
-            continue
-        elif key in HARMLESS and HARMLESS[key] == value:
-            continue
-        elif value is None:
+        elif key in ALWAYS_DROPPED or key in HARMLESS and HARMLESS[key] == value or value is None:
             continue
         else:
             raise file_error(path, where, f"{cls.__name__} does not support {key}={value!r}")
     if _own_from_config(cls):
         maker = cls.from_config
     else:
-        maker = lambda c: cls(**c)  # noqa: E731
+        maker = lambda c: cls(**c)
     try:
         return maker(kwargs)
     except (TypeError, ValueError, KeyError, AttributeError) as error:

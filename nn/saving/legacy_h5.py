@@ -149,7 +149,7 @@ def read_weights(group, model, path) -> list:
             f"the model has {len(model_layers)} layers with weights ({[layer.name for layer in model_layers]})",
         )
     pairs, total = [], 0
-    for (name, sub, weight_names), layer in zip(file_layers, model_layers):
+    for (_name, sub, weight_names), layer in zip(file_layers, model_layers):
         weights = adapters.layer_weights(layer)
         if len(weight_names) != len(weights):
             raise file_error(
@@ -190,7 +190,7 @@ def _read_optimizer(h5, model, path):
 def load_weights(model, filepath) -> None:
     """Weights from a Keras 2 layout file (weights-only or a whole model file)."""
     with h5_weights.open_h5(filepath, filepath, "weights") as h5:
-        group = h5["model_weights"] if "model_weights" in h5 else h5
+        group = h5.get("model_weights", h5)
         try:
             pairs = read_weights(group, model, filepath)
         except (OSError, KeyError) as error:
