@@ -43,6 +43,7 @@ HARMLESS = {
     "input_axes": None,
     "output_axes": None,
     "seed": None,
+    "data_format": "channels_last",
 }
 ALWAYS_DROPPED = ("name", "registered_name", "module", "shared_object_id", "dtype")
 

@@ -133,7 +133,7 @@ def _check_ints(config, path, where):
     while stack:
         item = stack.pop()
         if isinstance(item, dict):
-            stack.extend(item.values())
+            stack.extend(v for k, v in item.items() if k != "shared_object_id")
         elif isinstance(item, list):
             stack.extend(item)
         elif isinstance(item, int) and not isinstance(item, bool) and abs(item) > limits.MAX_CONFIG_INT:
