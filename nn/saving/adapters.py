@@ -426,6 +426,8 @@ def _loss_entry(loss):
     if isinstance(loss, (list, tuple)):
         return [_loss_entry(x) for x in loss]
     if isinstance(loss, dict):
+        if "class_name" in loss:  # already Keras' serialized form
+            return _jsonable(loss)
         return {k: _loss_entry(v) for k, v in loss.items()}
     if isinstance(loss, losses.Loss):
         config = {k: v for k, v in loss.get_config().items() if not k.startswith("_") and not callable(v)}
@@ -452,6 +454,8 @@ def _metric_entry(metric):
     if isinstance(metric, (list, tuple)):
         return [_metric_entry(m) for m in metric]
     if isinstance(metric, dict):
+        if "class_name" in metric:
+            return _jsonable(metric)
         return {k: _metric_entry(v) for k, v in metric.items()}
     from .. import metrics
 
@@ -465,6 +469,15 @@ def compile_config(model) -> dict | None:
     """Keras' ``compile_config`` of a compiled model, or None."""
     if getattr(model, "optimizer", None) is None:
         return None
+    getter = getattr(model, "get_compile_config", None)
+    given = getter() if callable(getter) else None
+    if isinstance(given, dict) and given.get("loss") is not None:  # Keras' API, when the model has it
+        config = dict(given)
+        config["optimizer"] = serialize_optimizer(model.optimizer)
+        config["loss"] = _loss_entry(config["loss"])
+        config["metrics"] = _metric_entry(config.get("metrics"))
+        config["weighted_metrics"] = _metric_entry(config.get("weighted_metrics"))
+        return _jsonable(config)
     raw_loss = getattr(model, "_compile_loss_argument", None)
     loss = raw_loss if raw_loss is not None else getattr(model, "loss", None)
     if loss is None:
@@ -517,7 +530,7 @@ def compile_from_config(model, config: dict, path) -> None:
     if loss is None:
         return
     kwargs = {"optimizer": optimizer, "loss": loss}
-    metrics = config.get("metrics")
+    metrics = _metric_names(config.get("metrics"))
     if metrics:
         kwargs["metrics"] = metrics
     params = inspect.signature(model.compile).parameters
@@ -527,7 +540,25 @@ def compile_from_config(model, config: dict, path) -> None:
     try:
         model.compile(**kwargs)
     except (TypeError, ValueError) as error:
-        raise file_error(path, "compile_config", f"model.compile refused it: {error}") from None
+        if "metrics" not in kwargs:
+            raise file_error(path, "compile_config", f"model.compile refused it: {error}") from None
+        import warnings
+
+        warnings.warn(f"{path}: compiled without the metrics {metrics} ({error})", stacklevel=3)
+        kwargs.pop("metrics")
+        kwargs.pop("weighted_metrics", None)
+        model.compile(**kwargs)
+
+
+def _metric_names(metrics):
+    """Keras' serialized metric objects become their names ('accuracy', 'mean_squared_error')."""
+    if isinstance(metrics, dict) and "class_name" in metrics:
+        name = (metrics.get("config") or {}).get("name")
+        return name if isinstance(name, str) else None
+    if isinstance(metrics, list):
+        out = [_metric_names(m) for m in metrics]
+        return [m for m in out if m is not None]
+    return metrics if isinstance(metrics, str) else None
 
 
 def _jsonable(value):
