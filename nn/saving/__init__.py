@@ -1,5 +1,221 @@
-"""Saving and loading models and weights (``nn.saving``, as ``keras.saving``)."""
+"""Saving and loading models and weights (``nn.saving``, as ``keras.saving``).
 
-from .npz_format import load_model, load_weights, save_model, save_weights
+Formats, chosen by the file name (or ``save_format=``):
 
-__all__ = ["load_model", "load_weights", "save_model", "save_weights"]
+- ``.keras``: Keras 3's zip (config.json + metadata.json + model.weights.h5); Keras 3 reads
+  nn's files and nn reads Keras' files for layers nn has. The main format.
+- ``.weights.h5``: Keras 3's weights layout (``save_weights`` / ``load_weights``).
+- ``.h5`` / ``.hdf5``: Keras 2's HDF5 layout (``model.save("m.h5")``, ``save_weights("w.h5")``).
+- no extension, or ``save_format="tf"``: a single HDF5 file in Keras 3's weights layout (for
+  ``save_weights``) or a ``.keras`` zip (for ``save``) at exactly that path. It round-trips
+  within nn; TensorFlow cannot read it (it is not a TensorFlow checkpoint).
+- ``.npz``: nn's own numpy archive (arrays + a JSON config), kept as an option.
+- ``export(..., format="onnx")``: an ONNX graph for onnxruntime (``pip install autograd_mini[export]``).
+
+Every write is atomic (``nn.saving.atomic``): a kill or a full disk leaves the old file whole.
+Every refused file raises ``ValueError`` naming the file and the fault, before the model changes.
+Loading reads data only (no pickle, nothing imported by name), within ``nn.saving.limits``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from . import limits
+from .errors import FileFormatError
+
+__all__ = [
+    "FileFormatError",
+    "export_model",
+    "limits",
+    "load_model",
+    "load_weights",
+    "save_model",
+    "save_weights",
+]
+
+_HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+
+
+def _kind(filepath, save_format, what: str) -> str:
+    name = os.fspath(filepath)
+    if not isinstance(name, str):
+        raise TypeError(f"{what}: filepath must be a str or os.PathLike, got {type(filepath).__name__}")
+    lower = name.lower()
+    if save_format is not None:
+        fmt = str(save_format).lower()
+        if fmt in ("tf", "tensorflow"):
+            return "tf"
+        if fmt in ("h5", "hdf5"):
+            return "weights.h5" if lower.endswith(".weights.h5") else "h5"
+        if fmt in ("keras", "npz"):
+            return fmt
+        raise ValueError(f"{what}: unknown save_format {save_format!r}; expected 'keras', 'h5', 'tf' or 'npz'")
+    if lower.endswith(".weights.h5"):
+        return "weights.h5"
+    suffix = Path(lower).suffix
+    if suffix == ".keras":
+        return "keras"
+    if suffix in (".h5", ".hdf5"):
+        return "h5"
+    if suffix == ".npz":
+        return "npz"
+    if suffix == "":
+        return "tf"
+    raise ValueError(
+        f"{what}: cannot tell the format of {name!r} from its extension; use .keras, .weights.h5, .h5, "
+        f".npz, a path without extension (nn's checkpoint), or save_format="
+    )
+
+
+def _may_write(filepath, overwrite: bool) -> bool:
+    """Keras' rule: overwrite=False asks on a terminal, and raises FileExistsError without one."""
+    if overwrite or not os.path.exists(filepath):
+        return True
+    if sys.stdin is not None and sys.stdin.isatty() and sys.stdout is not None and sys.stdout.isatty():
+        while True:
+            answer = input(f"[WARNING] {os.fspath(filepath)} already exists - overwrite? [y/n]").strip().lower()
+            if answer in ("y", "n"):
+                break
+        if answer == "n":
+            return False
+        print("[TIP] Next time specify overwrite=True!")
+        return True
+    raise FileExistsError(f"{os.fspath(filepath)} exists and overwrite=False (no terminal to ask)")
+
+
+def _require_built(model, what: str) -> None:
+    if not getattr(model, "built", False):
+        raise ValueError(f"{what}: the model is not built yet; give it an Input(shape) or call it on data first")
+
+
+def save_model(
+    model, filepath, overwrite: bool = True, zipped=None, save_format=None, include_optimizer=True, **kwargs
+):
+    """``model.save(filepath)``: the whole model (architecture, weights, compile config and
+    optimizer state) in the format the file name picks (see the module docstring)."""
+    if kwargs:
+        raise TypeError(f"save: unexpected arguments {sorted(kwargs)}")
+    kind = _kind(filepath, save_format, "save")
+    _require_built(model, "save")
+    if kind == "weights.h5":
+        raise ValueError(f"save: {os.fspath(filepath)!r} names a weights file; use save_weights, or a .keras name")
+    if not _may_write(filepath, overwrite):
+        return
+    if kind in ("keras", "tf"):
+        from . import keras_format
+
+        keras_format.save_model(model, filepath, include_optimizer)
+    elif kind == "h5":
+        from . import legacy_h5
+
+        legacy_h5.save_model(model, filepath, include_optimizer)
+    else:
+        from . import npz_format
+
+        npz_format.save_model(model, filepath)
+
+
+def save_weights(model, filepath, overwrite: bool = True, save_format=None, max_shard_size=None, **kwargs):
+    """``model.save_weights(filepath)``: the weights (and the optimizer's variables in the
+    Keras 3 layout) in the format the file name picks."""
+    if kwargs:
+        raise TypeError(f"save_weights: unexpected arguments {sorted(kwargs)}")
+    if max_shard_size is not None:
+        raise ValueError("save_weights: nn writes one file; max_shard_size is not supported")
+    kind = _kind(filepath, save_format, "save_weights")
+    _require_built(model, "save_weights")
+    if kind == "keras":
+        raise ValueError(f"save_weights: {os.fspath(filepath)!r} names a model file; use save, or a .weights.h5 name")
+    if not _may_write(filepath, overwrite):
+        return
+    if kind in ("weights.h5", "tf"):
+        from . import h5_weights
+
+        h5_weights.save_weights(model, filepath)
+    elif kind == "h5":
+        from . import legacy_h5
+
+        legacy_h5.save_weights(model, filepath)
+    else:
+        from . import npz_format
+
+        npz_format.save_weights(model, filepath)
+
+
+def _sniff(filepath, what: str) -> str:
+    path = os.fspath(filepath)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{what}: no file at {path}")
+    if os.path.isdir(path):
+        raise FileFormatError(f"{path}: is a folder (a TensorFlow SavedModel?); nn reads .keras, .h5 and .npz files")
+    with open(path, "rb") as handle:
+        head = handle.read(8)
+    if head.startswith(b"PK"):
+        return "zip"
+    if head == _HDF5_MAGIC:
+        return "hdf5"
+    if head.startswith(b"\x93NUMPY"):
+        raise FileFormatError(f"{path}: is a single .npy array, not a model or weights file")
+    raise FileFormatError(f"{path}: is not a model or weights file nn reads (neither a zip nor HDF5)")
+
+
+def load_weights(model, filepath, skip_mismatch: bool = False, **kwargs):
+    """``model.load_weights(filepath)``: weights from any format ``save_weights`` writes; the
+    model is left untouched when the file is refused."""
+    kwargs.pop("by_name", None)
+    if kwargs:
+        raise TypeError(f"load_weights: unexpected arguments {sorted(kwargs)}")
+    _require_built(model, "load_weights")
+    kind = _sniff(filepath, "load_weights")
+    if kind == "hdf5":
+        from . import h5_weights, legacy_h5
+
+        if legacy_h5.is_legacy(filepath):
+            legacy_h5.load_weights(model, filepath)
+        else:
+            h5_weights.load_weights(model, filepath, skip_mismatch)
+    elif Path(os.fspath(filepath)).suffix.lower() == ".keras":
+        from . import keras_format
+
+        keras_format.load_weights(model, filepath, skip_mismatch)
+    else:
+        from . import npz_format
+
+        npz_format.load_weights(model, filepath)
+
+
+def load_model(filepath, custom_objects=None, compile: bool = True, safe_mode: bool = True):
+    """``nn.models.load_model(filepath)``: a model from ``.keras`` (nn's or Keras 3's), ``.h5``
+    (Keras 2 layout), nn's checkpoint or ``.npz``. Only nn's own classes are rebuilt:
+    ``custom_objects`` must be empty; ``safe_mode`` is always on (nothing is executed)."""
+    if custom_objects:
+        raise ValueError(
+            f"load_model: nn rebuilds only its own classes and runs no code from files; "
+            f"custom_objects {sorted(custom_objects)} cannot be used"
+        )
+    kind = _sniff(filepath, "load_model")
+    if kind == "hdf5":
+        from . import legacy_h5
+
+        return legacy_h5.load_model(filepath, compile)
+    from . import keras_format
+
+    with keras_format.open_archive(filepath) as archive:
+        names = set(archive.namelist())
+    if keras_format.CONFIG in names:
+        return keras_format.load_model(filepath, compile)
+    from . import npz_format
+
+    return npz_format.load_model(filepath)
+
+
+def export_model(model, filepath, format: str = "onnx", verbose=None, input_signature=None, **kwargs):
+    """``model.export(filepath, format="onnx")``: an ONNX graph of the model's inference pass."""
+    if format != "onnx":
+        raise ValueError(f"export: nn exports format='onnx' only, got format={format!r}")
+    from . import onnx_export
+
+    return onnx_export.export_onnx(model, filepath, verbose=verbose, input_signature=input_signature, **kwargs)

@@ -1,147 +1,195 @@
-"""Saving and loading without pickle: a ``.npz`` of arrays plus a JSON config string.
+"""nn's own archive: a ``.npz`` of arrays plus a JSON config (``__meta__``), without pickle.
 
-Weights are keyed by position (``layers.0.kernel``), so a freshly built model with the same
-architecture loads them whatever its layers are named. Files are read with
-``allow_pickle=False``; a config only names known layer types, which are rebuilt from their
-arguments: nothing in a file is imported or executed.
+Weights are keyed by position (``layers.0.0``: layer 0's first weight), so a model with the
+same architecture loads them whatever its layers are named; the config is Keras' (as in
+``.keras`` files) with the compile config and the optimizer's variables (``optimizer.N``).
+
+Reading opens only the expected members and reads each ``.npy`` header first: its declared
+shape and dtype are checked against the model, the member's size and ``nn.saving.limits``
+before any array is allocated. ``allow_pickle=False`` throughout.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import zipfile
-from pathlib import Path
 
 import numpy as np
 
+from . import adapters, h5_weights, keras_config, limits
+from .atomic import atomic_write
+from .errors import file_error
+
 FORMAT = "autograd_mini.nn"
-VERSION = 1
+VERSION = 2
+META = "__meta__"
 
 
-def _weight_items(model):
-    for i, layer in enumerate(model.layers):
-        for name, param in layer.named_parameters():
-            yield f"layers.{i}.{name}", param
+def _weights(model) -> list[tuple[str, object]]:
+    return [
+        (f"layers.{i}.{j}", w)
+        for i, layer in enumerate(model.layers)
+        for j, w in enumerate(adapters.layer_weights(layer))
+    ]
 
 
 def _write(path, arrays: dict, meta: dict) -> None:
-    path = Path(path)
-    if path.parent and not path.parent.exists():
-        raise FileNotFoundError(f"save: folder {path.parent} does not exist")
     arrays = dict(arrays)
-    arrays["__meta__"] = np.array(json.dumps(meta))
-    with open(path, "wb") as f:  # a file object: numpy does not append '.npz' to the name
-        np.savez(f, **arrays)
-
-
-def _read(path, what: str):
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{what}: no file at {path}")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as error:
-        raise ValueError(f"{what}: {path} is not a readable {FORMAT} file (truncated or corrupt?): {error}") from None
-    if "__meta__" not in arrays:
-        raise ValueError(f"{what}: {path} has no {FORMAT} metadata; was it written by save_weights/save?")
-    try:
-        meta = json.loads(str(arrays.pop("__meta__")))
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{what}: the metadata in {path} is not valid JSON: {error}") from None
-    if meta.get("format") != FORMAT:
-        raise ValueError(f"{what}: {path} is not a {FORMAT} file (format {meta.get('format')!r})")
-    return arrays, meta
+    arrays[META] = np.array(json.dumps(meta))
+    with atomic_write(path, "wb") as handle:  # a file object: numpy does not append '.npz'
+        np.savez(handle, **arrays)
 
 
 def save_weights(model, path) -> None:
-    items = list(_weight_items(model))
-    meta = {"format": FORMAT, "version": VERSION, "kind": "weights", "names": {key: p.name for key, p in items}}
-    _write(path, {key: p.data for key, p in items}, meta)
-
-
-def _assign(model, arrays: dict, path, what: str) -> None:
-    items = list(_weight_items(model))
-    expected = {key for key, _ in items}
-    missing = sorted(expected - set(arrays))
-    extra = sorted(set(arrays) - expected)
-    if missing or extra:
-        raise ValueError(
-            f"{what}: {path} does not match the model's architecture: missing {missing or 'nothing'}, "
-            f"unexpected {extra or 'nothing'}"
-        )
-    for key, param in items:
-        array = arrays[key]
-        if array.shape != param.shape:
-            raise ValueError(
-                f"{what}: parameter {param.name} ({key}) has shape {param.shape} in the model but "
-                f"{array.shape} in {path}"
-            )
-    for key, param in items:
-        param.data = arrays[key].astype(param.dtype, copy=True)
-
-
-def load_weights(model, path) -> None:
-    arrays, _ = _read(path, "load_weights")
-    if not model.built:
-        raise ValueError("load_weights: build the model first (give Input(shape) or call it on data)")
-    _assign(model, arrays, path, "load_weights")
+    """Write the weights (by position) to a ``.npz``."""
+    meta = {"format": FORMAT, "version": VERSION, "kind": "weights"}
+    _write(path, {key: w.data for key, w in _weights(model)}, meta)
 
 
 def save_model(model, path) -> None:
-    if not model.built:
-        raise ValueError("save: the model is not built yet")
-    items = list(_weight_items(model))
+    """Write the model (Keras config, weights, optimizer variables, random state) to a ``.npz``."""
+    config = keras_config.model_config(model)
+    compiled = adapters.compile_config(model)
+    arrays = {key: w.data for key, w in _weights(model)}
+    if compiled is not None:
+        config["compile_config"] = compiled
+        variables = adapters.optimizer_variables(model.optimizer, adapters.model_trainable_weights(model))
+        arrays.update({f"optimizer.{i}": v for i, v in enumerate(variables)})
     meta = {
         "format": FORMAT,
         "version": VERSION,
         "kind": "model",
-        "config": model.get_config(),
-        "dtype": str(model.dtype),
-        "names": {key: p.name for key, p in items},
+        "config": config,
+        "nn_rng_state": adapters.get_rng_state(),
     }
-    if model.loss is not None and model.optimizer is not None:
-        meta["compile"] = {
-            "loss": model.loss.name,
-            "from_logits": getattr(model.loss, "from_logits", False),
-            "optimizer": model.optimizer.name,
-            "learning_rate": model.optimizer.current_learning_rate,
-            "metrics": [m for m in getattr(model, "_metric_names", []) if isinstance(m, str)],
-        }
-    _write(path, {key: p.data for key, p in items}, meta)
+    _write(path, arrays, meta)
+
+
+class _Archive:
+    """The zip of a ``.npz``, read member by member with every header checked first."""
+
+    def __init__(self, path):
+        self.path = path
+        try:
+            self.zip = zipfile.ZipFile(path, "r")
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
+            raise file_error(path, None, f"is not a readable .npz (truncated or corrupt?): {error}") from None
+        if len(self.zip.infolist()) > limits.MAX_ENTRIES:
+            raise file_error(path, None, f"holds more than {limits.MAX_ENTRIES} entries")
+        self.names = {name[:-4] for name in self.zip.namelist() if name.endswith(".npy")}
+
+    def close(self):
+        self.zip.close()
+
+    def header(self, key: str):
+        """(shape, dtype, member) of ``key.npy`` from its header alone."""
+        try:
+            info = self.zip.getinfo(f"{key}.npy")
+        except KeyError:
+            raise file_error(self.path, key, "is missing") from None
+        try:
+            with self.zip.open(info) as member:
+                version = np.lib.format.read_magic(member)
+                if version == (1, 0):
+                    shape, fortran, dtype = np.lib.format.read_array_header_1_0(member)
+                elif version in ((2, 0), (3, 0)):
+                    shape, fortran, dtype = np.lib.format.read_array_header_2_0(member)
+                else:
+                    raise ValueError(f"unknown .npy version {version}")
+                offset = member.tell()
+        except (ValueError, OSError, EOFError, zipfile.BadZipFile, SyntaxError) as error:
+            raise file_error(self.path, key, f"has no valid .npy header: {error}") from None
+        if dtype.hasobject:
+            raise file_error(self.path, key, f"holds Python objects (dtype {dtype}); nn never unpickles")
+        size = limits.check_array(self.path, key, shape, dtype)
+        if offset + size != info.file_size:
+            raise file_error(
+                self.path,
+                key,
+                f"declares {size:,} bytes of data ({shape}, {dtype}) but holds {info.file_size - offset:,}",
+            )
+        return tuple(shape), dtype, info
+
+    def read(self, key: str) -> np.ndarray:
+        """The array ``key`` (header checked first)."""
+        self.header(key)
+        try:
+            with self.zip.open(f"{key}.npy") as member:
+                return np.lib.format.read_array(io.BufferedReader(member), allow_pickle=False)
+        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
+            raise file_error(self.path, key, f"could not be read (truncated or corrupt?): {error}") from None
+
+    def meta(self) -> dict:
+        if META not in self.names:
+            raise file_error(self.path, None, f"has no {FORMAT} metadata; was it written by nn's save/save_weights?")
+        shape, dtype, info = self.header(META)
+        limits.check_text_size(self.path, META, info.file_size)
+        if dtype.kind != "U" or shape != ():
+            raise file_error(self.path, META, f"expected a JSON string, got {dtype} of shape {shape}")
+        try:
+            meta = json.loads(str(self.read(META)))
+        except (json.JSONDecodeError, RecursionError) as error:
+            raise file_error(self.path, META, f"is not valid JSON: {error}") from None
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+            raise file_error(self.path, META, f"is not a {FORMAT} file")
+        if meta.get("version") != VERSION:
+            raise file_error(self.path, META, f"has version {meta.get('version')!r}; this nn reads version {VERSION}")
+        return meta
+
+
+def _read_weights(archive: _Archive, model) -> list:
+    expected = _weights(model)
+    extra = sorted(n for n in archive.names if n.startswith("layers.") and n not in dict(expected))
+    if extra:
+        raise file_error(archive.path, None, f"holds weights {extra} that the model does not have")
+    for key, param in expected:
+        shape, dtype, _ = archive.header(key)
+        if shape != tuple(param.shape) or dtype.kind != "f":
+            raise file_error(
+                archive.path,
+                key,
+                f"weight {param.name} has shape {tuple(param.shape)} in the model, the file holds shape {shape} "
+                f"dtype {dtype}",
+            )
+    return [(param, archive.read(key).astype(param.dtype, copy=False)) for key, param in expected]
+
+
+def load_weights(model, path) -> None:
+    """Weights from a ``.npz`` written by ``save_weights`` or ``save`` (all checked, then assigned)."""
+    archive = _Archive(path)
+    try:
+        archive.meta()
+        pairs = _read_weights(archive, model)
+    finally:
+        archive.close()
+    h5_weights.assign_all(model, pairs)
 
 
 def load_model(path):
-    """Rebuild a model written by ``model.save(path)`` (known layer types only) with its weights."""
-    from .. import layers as layers_module
-    from ..losses import _BY_NAME as LOSSES
-    from ..models import Sequential
-    from ..optimizers.optimizer import _BY_NAME as OPTIMIZERS
-
-    arrays, meta = _read(path, "load_model")
-    if meta.get("kind") != "model":
-        raise ValueError(f"load_model: {path} holds only weights; build the model and call load_weights")
-    config = meta["config"]
-    model = Sequential(name=config.get("name"))
-    input_shape = config.get("input_shape")
-    if input_shape is not None:
-        model.add(layers_module.Input(tuple(input_shape), dtype=meta.get("dtype", "float32")))
-    for entry in config["layers"]:
-        cls = layers_module.core.LAYER_TYPES.get(entry.get("class_name"))
-        if cls is None:
-            raise ValueError(
-                f"load_model: unknown layer type {entry.get('class_name')!r} in {path}; "
-                f"known: {sorted(layers_module.core.LAYER_TYPES)}"
-            )
-        model.add(cls(**dict(entry.get("config", {}))))
-    if not model.built:
-        raise ValueError(f"load_model: {path} has no input shape; cannot build the model")
-    _assign(model, arrays, path, "load_model")
-    compiled = meta.get("compile")
-    if compiled and compiled["loss"] in LOSSES and compiled["optimizer"] in OPTIMIZERS:
-        loss = LOSSES[compiled["loss"]]
-        loss = loss(from_logits=compiled["from_logits"]) if "crossentropy" in compiled["loss"] else loss()
-        model.compile(
-            OPTIMIZERS[compiled["optimizer"]](learning_rate=compiled["learning_rate"]), loss, compiled.get("metrics")
-        )
+    """A model rebuilt from a ``.npz`` written by ``model.save`` (nn's layers only)."""
+    archive = _Archive(path)
+    try:
+        meta = archive.meta()
+        if meta.get("kind") != "model":
+            raise file_error(path, None, "holds only weights; build the model and call load_weights")
+        config = meta.get("config")
+        model = keras_config.model_from_config(config, path)
+        compiled = config.get("compile_config")
+        optimizer_arrays = None
+        if compiled:
+            adapters.compile_from_config(model, compiled, path)
+            trainable = adapters.model_trainable_weights(model)
+            shapes = adapters.expected_optimizer_shapes(model.optimizer, trainable)
+            keys = [f"optimizer.{i}" for i in range(len(shapes))]
+            if all(k in archive.names for k in keys) and [archive.header(k)[0] for k in keys] == [
+                tuple(s) for s in shapes
+            ]:
+                optimizer_arrays = [archive.read(k) for k in keys]
+        pairs = _read_weights(archive, model)
+    finally:
+        archive.close()
+    h5_weights.assign_all(model, pairs, optimizer_arrays)
+    if meta.get("nn_rng_state") is not None:
+        adapters.set_rng_state(meta["nn_rng_state"])
     return model

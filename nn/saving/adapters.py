@@ -1,0 +1,582 @@
+"""The one place where saving reads other parts of nn: layers, models, optimizers, random state.
+
+Each function prefers the Keras 3 API named in the project's contracts (``nn.layers.serialize``,
+``optimizer.save_own_variables``, ``nn.utils.get_rng_state``, ...) and falls back on what older
+nn objects offer (``LAYER_TYPES``, the optimizer's slot dictionary, ``rng().bit_generator.state``).
+Nothing here imports or calls anything named by a file: class names resolve only against nn's
+own registries.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+
+from .errors import file_error
+
+# Keras' defaults for arguments nn does not take: a file may carry them, any other value is refused.
+HARMLESS = {
+    "use_ema": False,
+    "ema_momentum": 0.99,
+    "ema_overwrite_frequency": None,
+    "loss_scale_factor": None,
+    "gradient_accumulation_steps": None,
+    "reduction": "sum_over_batch_size",
+    "quantization_config": None,
+    "kernel_constraint": None,
+    "bias_constraint": None,
+    "beta_constraint": None,
+    "gamma_constraint": None,
+    "activity_regularizer": None,
+    "lora_rank": None,
+    "lora_alpha": None,
+    "sparse": False,
+    "ragged": False,
+    "optional": False,
+    "noise_shape": None,
+    "trainable": True,
+    "synchronized": False,
+    "renorm": False,
+    "renorm_clipping": None,
+    "renorm_momentum": 0.99,
+    "input_axes": None,
+    "output_axes": None,
+    "seed": None,
+    "data_format": "channels_last",
+}
+ALWAYS_DROPPED = ("name", "registered_name", "module", "shared_object_id", "dtype")
+
+
+# ---- generic construction from a config -----------------------------------------------------------
+def accepted_arguments(cls) -> set[str] | None:
+    """The keyword arguments ``cls(...)`` accepts (following ``**kwargs`` up the class chain);
+    None when some ``**kwargs`` goes nowhere we can see (then everything is passed)."""
+    names: set[str] = set()
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None:
+            continue
+        try:
+            params = inspect.signature(init).parameters.values()
+        except (TypeError, ValueError):
+            return None
+        var_kw = False
+        for p in params:
+            if p.kind is p.VAR_KEYWORD:
+                var_kw = True
+            elif p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name != "self":
+                names.add(p.name)
+        if not var_kw:
+            return names
+    return names
+
+
+def construct(cls, config: dict, path, where: str):
+    """``cls(**config)`` with the arguments nn does not take removed when they hold Keras'
+    defaults; any other unknown argument, or a refusal by the constructor, is a ``ValueError``."""
+    accepted = accepted_arguments(cls)
+    kwargs = {}
+    for key, value in config.items():
+        if accepted is None or key in accepted:
+            kwargs[key] = value
+        elif key in ALWAYS_DROPPED or key in HARMLESS and HARMLESS[key] == value or value is None:
+            continue
+        else:
+            raise file_error(path, where, f"{cls.__name__} does not support {key}={value!r}")
+    if _own_from_config(cls):
+        maker = cls.from_config
+    else:
+        maker = lambda c: cls(**c)
+    try:
+        return maker(kwargs)
+    except (TypeError, ValueError, KeyError, AttributeError) as error:
+        raise file_error(path, where, f"{cls.__name__}({_short(kwargs)}) refused: {error}") from None
+
+
+def _own_from_config(cls) -> bool:
+    return any("from_config" in vars(k) for k in cls.__mro__[:-1] if k.__module__.startswith("nn."))
+
+
+def _short(config: dict) -> str:
+    text = ", ".join(f"{k}={v!r}" for k, v in config.items())
+    return text if len(text) < 300 else text[:300] + "..."
+
+
+# ---- layers -------------------------------------------------------------------------------------
+def layer_registry() -> dict:
+    """nn's own layer classes by Keras class name (``nn.layers.LAYER_TYPES``)."""
+    from .. import layers
+
+    registry = getattr(layers, "LAYER_TYPES", None) or getattr(layers.core, "LAYER_TYPES", {})
+    return dict(registry)
+
+
+def layer_class_name(layer) -> str:
+    """The Keras class name of ``layer``."""
+    return type(layer).__name__
+
+
+def layer_config(layer) -> dict:
+    """``layer.get_config()`` (Keras' config of a layer), with ``dtype`` and ``trainable`` filled in."""
+    config = dict(layer.get_config())
+    config.setdefault("name", layer.name)
+    config.setdefault("trainable", bool(getattr(layer, "trainable", True)))
+    if "dtype" not in config:
+        config["dtype"] = np.dtype(getattr(layer, "dtype", "float32")).name
+    return config
+
+
+def model_layers(model) -> list:
+    """The model's layers as Keras lists them for Sequential (no InputLayer)."""
+    from ..layers import InputLayer
+
+    return [layer for layer in model.layers if not isinstance(layer, InputLayer)]
+
+
+def layer_weights(layer) -> list:
+    """The layer's weights (``nn.Parameter``) in Keras' order (trainable and non-trainable)."""
+    weights = getattr(layer, "weights", None)
+    if weights is None:
+        weights = layer.parameters()
+    return list(weights)
+
+
+def model_trainable_weights(model) -> list:
+    """The model's trainable weights in Keras' order (the order of the optimizer's slots)."""
+    weights = getattr(model, "trainable_weights", None)
+    if weights is None:
+        weights = [w for layer in model_layers(model) for w in layer_weights(layer) if getattr(w, "trainable", True)]
+    return list(weights)
+
+
+def assign(param, array: np.ndarray) -> None:
+    """Write ``array`` into ``param`` in place (through ``mutable_data`` when the dtype matches)."""
+    mutable = getattr(param, "mutable_data", None)
+    if mutable is not None and param.shape == array.shape and param.dtype == array.dtype:
+        mutable()[...] = array
+    else:
+        param.data = np.array(array, dtype=array.dtype, copy=True)
+
+
+def model_dtype(model) -> str:
+    """The model's float dtype name ('float32', 'float64')."""
+    dtype = getattr(model, "dtype", None)
+    if dtype is None:
+        weights = [w for layer in model_layers(model) for w in layer_weights(layer)]
+        dtype = weights[0].dtype if weights else np.float32
+    if isinstance(dtype, dict):
+        dtype = dtype.get("config", {}).get("name", "float32")
+    return np.dtype(dtype).name
+
+
+def new_sequential(name, input_shape, dtype, layers):
+    """A Sequential of ``layers`` after ``Input(input_shape[1:], dtype)``, built."""
+    from ..layers import Input
+    from ..models import Sequential
+
+    model = Sequential(name=name) if name else Sequential()
+    if input_shape is not None:
+        model.add(Input(tuple(input_shape[1:]), dtype=dtype))
+    for layer in layers:
+        model.add(layer)
+    if not model.built and input_shape is not None:
+        model.build(tuple(input_shape))
+    return model
+
+
+# ---- optimizers ---------------------------------------------------------------------------------
+KERAS_OPTIMIZER_DEFAULTS = {
+    "weight_decay": None,
+    "clipnorm": None,
+    "global_clipnorm": None,
+    "clipvalue": None,
+    "use_ema": False,
+    "ema_momentum": 0.99,
+    "ema_overwrite_frequency": None,
+    "loss_scale_factor": None,
+    "gradient_accumulation_steps": None,
+}
+
+
+def optimizer_registry() -> dict:
+    """nn's optimizer classes by Keras class name."""
+    from .. import optimizers
+
+    base = optimizers.Optimizer
+    return {
+        name: obj
+        for name, obj in vars(optimizers).items()
+        if isinstance(obj, type) and issubclass(obj, base) and obj is not base
+    }
+
+
+def schedule_registry() -> dict:
+    """nn's learning-rate schedules by Keras class name."""
+    from ..optimizers import schedules
+
+    base = schedules.LearningRateSchedule
+    return {
+        name: obj
+        for name, obj in vars(schedules).items()
+        if isinstance(obj, type) and issubclass(obj, base) and obj is not base and not name.startswith("_")
+    }
+
+
+def _public_arguments(obj, skip=("params", "lr", "self")) -> dict:
+    names = accepted_arguments(type(obj)) or set()
+    return {n: getattr(obj, n) for n in sorted(names) if n not in skip and hasattr(obj, n)}
+
+
+def serialize_schedule(schedule) -> dict:
+    """Keras' form of a learning-rate schedule: ``{"module", "class_name", "config"}``."""
+    if type(schedule).__name__ not in schedule_registry():
+        raise ValueError(
+            f"save: the learning-rate schedule {schedule!r} is not one of nn's schedules "
+            f"({', '.join(sorted(schedule_registry()))}); a Python function cannot be saved"
+        )
+    config = schedule.get_config() if hasattr(schedule, "get_config") else _public_arguments(schedule)
+    config = {k: v for k, v in config.items() if not callable(v)}
+    config.setdefault("name", type(schedule).__name__)
+    return {
+        "module": "keras.optimizers.schedules",
+        "class_name": type(schedule).__name__,
+        "config": _jsonable(config),
+        "registered_name": None,
+    }
+
+
+def optimizer_schedule(optimizer):
+    """The schedule behind the optimizer's learning rate, or None for a constant rate."""
+    for attr in ("_learning_rate", "learning_rate"):
+        value = getattr(optimizer, attr, None)
+        if value is not None and callable(value) and not isinstance(value, (int, float)):
+            return value
+    return None
+
+
+def serialize_optimizer(optimizer) -> dict:
+    """Keras' form of an optimizer (class name, every hyperparameter, the schedule if any)."""
+    if type(optimizer).__name__ not in optimizer_registry():
+        raise ValueError(f"save: the optimizer {type(optimizer).__name__} is not one of nn's optimizers")
+    config = dict(optimizer.get_config()) if hasattr(optimizer, "get_config") else {}
+    for key, value in _public_arguments(optimizer).items():
+        config.setdefault(key, value)
+    for key, value in KERAS_OPTIMIZER_DEFAULTS.items():
+        config.setdefault(key, value)
+    config.setdefault("name", getattr(optimizer, "name", type(optimizer).__name__.lower()))
+    schedule = optimizer_schedule(optimizer)
+    if schedule is not None:
+        config["learning_rate"] = serialize_schedule(schedule)
+    elif not isinstance(config.get("learning_rate"), (int, float)):
+        config["learning_rate"] = float(getattr(optimizer, "learning_rate", 0.001))
+    return {
+        "module": "keras.optimizers",
+        "class_name": type(optimizer).__name__,
+        "config": _jsonable({k: v for k, v in config.items() if k not in ("params", "lr")}),
+        "registered_name": None,
+    }
+
+
+def deserialize_optimizer(entry, path, where="compile_config.optimizer"):
+    """An nn optimizer from Keras' form, or from a name ('adam')."""
+    from .. import optimizers
+
+    if isinstance(entry, str):
+        try:
+            return optimizers.get(entry)
+        except ValueError as error:
+            raise file_error(path, where, str(error)) from None
+    if not isinstance(entry, dict) or not isinstance(entry.get("class_name"), str):
+        raise file_error(path, where, f"expected an optimizer name or {{'class_name', 'config'}}, got {entry!r}")
+    registry = optimizer_registry()
+    cls = registry.get(entry["class_name"])
+    if cls is None:
+        raise file_error(path, where, f"unknown optimizer {entry['class_name']!r}; nn has {sorted(registry)}")
+    config = dict(entry.get("config") or {})
+    lr = config.get("learning_rate")
+    if isinstance(lr, dict):
+        sched_registry = schedule_registry()
+        sched_cls = sched_registry.get(lr.get("class_name"))
+        if sched_cls is None:
+            raise file_error(
+                path, where, f"unknown learning-rate schedule {lr.get('class_name')!r}; nn has {sorted(sched_registry)}"
+            )
+        config["learning_rate"] = construct(sched_cls, dict(lr.get("config") or {}), path, where + ".learning_rate")
+    return construct(cls, config, path, where)
+
+
+# Keras' optimizer variables after (iteration, learning_rate): groups of slot names, each group
+# interleaved per trainable variable (Adam: kernel_momentum, kernel_velocity, bias_momentum, ...).
+def _slot_groups(optimizer) -> list[tuple[list[str], float]]:
+    name = type(optimizer).__name__
+    if name == "SGD":
+        return [(["momentum"], 0.0)] if getattr(optimizer, "momentum", 0) else []
+    if name in ("Adam", "AdamW", "Nadam"):
+        groups = [(["momentum", "velocity"], 0.0)]
+        return groups + [(["velocity_hat"], 0.0)] if getattr(optimizer, "amsgrad", False) else groups
+    if name == "Adamax":
+        return [(["momentum", "norm"], 0.0)]
+    if name == "RMSprop":
+        groups = [(["velocity"], 0.0)]
+        if getattr(optimizer, "momentum", 0):
+            groups.append((["momentum"], 0.0))
+        if getattr(optimizer, "centered", False):
+            groups.append((["average_gradient"], 0.0))
+        return groups
+    if name == "Adagrad":
+        return [(["accumulator"], float(getattr(optimizer, "initial_accumulator_value", 0.1)))]
+    if name == "Adadelta":
+        return [(["accumulated_grad", "accumulated_delta_var"], 0.0)]
+    raise ValueError(f"save: nn does not know the variables of the optimizer {name}")
+
+
+def _has_own_variables(optimizer) -> bool:
+    return hasattr(optimizer, "save_own_variables") and hasattr(optimizer, "load_own_variables")
+
+
+def _ensure_built(optimizer, trainable) -> None:
+    if hasattr(optimizer, "build") and not getattr(optimizer, "built", False):
+        optimizer.build(trainable)
+    elif hasattr(optimizer, "add_params"):
+        optimizer.add_params(trainable)
+
+
+def optimizer_variables(optimizer, trainable) -> list[np.ndarray]:
+    """The optimizer's variables in Keras' order: iteration, learning rate (a constant rate
+    only), then the slots (``save_own_variables`` when the optimizer has it)."""
+    if _has_own_variables(optimizer):
+        _ensure_built(optimizer, trainable)
+        store: dict = {}
+        optimizer.save_own_variables(store)
+        return [np.asarray(store[str(i)]) for i in range(len(store))]
+    iterations = int(getattr(optimizer, "iterations", 0))
+    out = [np.array(iterations, dtype=np.int32 if iterations < 2**31 else np.int64)]
+    if optimizer_schedule(optimizer) is None:
+        out.append(np.array(float(optimizer.learning_rate), dtype=np.float32))
+    state = getattr(optimizer, "_state", {})
+    for names, fill in _slot_groups(optimizer):
+        for p in trainable:
+            slots = state.get(id(p), {})
+            for name in names:
+                value = slots.get(name)
+                out.append(np.full(p.shape, fill, dtype=p.dtype) if value is None else np.asarray(value))
+    return out
+
+
+def expected_optimizer_shapes(optimizer, trainable) -> list[tuple]:
+    """The shapes ``optimizer_variables`` gives for this optimizer and these weights."""
+    if _has_own_variables(optimizer):
+        return [np.shape(v) for v in optimizer_variables(optimizer, trainable)]
+    shapes = [()]
+    if optimizer_schedule(optimizer) is None:
+        shapes.append(())
+    for names, _ in _slot_groups(optimizer):
+        shapes += [tuple(p.shape) for p in trainable for _ in names]
+    return shapes
+
+
+def set_optimizer_variables(optimizer, trainable, arrays: list[np.ndarray]) -> None:
+    """Restore what ``optimizer_variables`` gave (shapes already checked by the caller)."""
+    if _has_own_variables(optimizer):
+        _ensure_built(optimizer, trainable)
+        optimizer.load_own_variables({str(i): a for i, a in enumerate(arrays)})
+        return
+    _ensure_built(optimizer, trainable)
+    optimizer.iterations = int(arrays[0])
+    i = 1 if optimizer_schedule(optimizer) is not None else 2
+    for names, _ in _slot_groups(optimizer):
+        for p in trainable:
+            slots = optimizer._state.setdefault(id(p), {"scratch": np.empty_like(p.data)})
+            for name in names:
+                slots[name] = np.array(arrays[i], dtype=p.dtype, copy=True)
+                i += 1
+
+
+# ---- random state -------------------------------------------------------------------------------
+def get_rng_state():
+    """The state of the generator behind fit's shuffling, dropout and initializers (JSON-able)."""
+    from .. import utils
+
+    if hasattr(utils, "get_rng_state"):
+        return utils.get_rng_state()
+    return {"bit_generator_state": utils.rng().bit_generator.state}
+
+
+def set_rng_state(state) -> None:
+    """Restore ``get_rng_state()``'s result."""
+    from .. import utils
+
+    if hasattr(utils, "set_rng_state") and not (isinstance(state, dict) and "bit_generator_state" in state):
+        utils.set_rng_state(state)
+        return
+    inner = state["bit_generator_state"]
+    generator = utils.rng()
+    if inner.get("bit_generator") != type(generator.bit_generator).__name__:
+        raise ValueError(f"random state of {inner.get('bit_generator')!r}, nn uses {type(generator.bit_generator)}")
+    generator.bit_generator.state = inner
+
+
+# ---- compile --------------------------------------------------------------------------------------
+def _loss_entry(loss):
+    from .. import losses
+
+    if loss is None or isinstance(loss, str):
+        return loss
+    if isinstance(loss, (list, tuple)):
+        return [_loss_entry(x) for x in loss]
+    if isinstance(loss, dict):
+        if "class_name" in loss:  # already Keras' serialized form
+            return _jsonable(loss)
+        return {k: _loss_entry(v) for k, v in loss.items()}
+    if isinstance(loss, losses.Loss):
+        config = {k: v for k, v in loss.get_config().items() if not k.startswith("_") and not callable(v)}
+        if type(loss).__name__ not in vars(losses):
+            raise ValueError(f"save: the loss {type(loss).__name__} is not one of nn's losses")
+        return {
+            "module": "keras.losses",
+            "class_name": type(loss).__name__,
+            "config": _jsonable(config),
+            "registered_name": None,
+        }
+    name = getattr(loss, "__name__", None)
+    if name and getattr(losses, name, None) is loss:
+        return name  # a built-in loss function: Keras saves its registered name
+    raise ValueError(
+        f"save: the loss {loss!r} is a Python function that nn cannot find again by name; "
+        f"use a name ('mse') or an nn.losses.Loss instance, or save_weights instead"
+    )
+
+
+def _metric_entry(metric):
+    if metric is None or isinstance(metric, str):
+        return metric
+    if isinstance(metric, (list, tuple)):
+        return [_metric_entry(m) for m in metric]
+    if isinstance(metric, dict):
+        if "class_name" in metric:
+            return _jsonable(metric)
+        return {k: _metric_entry(v) for k, v in metric.items()}
+    from .. import metrics
+
+    name = getattr(metric, "name", None) or getattr(metric, "__name__", None)
+    if isinstance(name, str) and getattr(metrics, name, None) is not None:
+        return name
+    raise ValueError(f"save: the metric {metric!r} is a Python object nn cannot find again by name; use its name")
+
+
+def compile_config(model) -> dict | None:
+    """Keras' ``compile_config`` of a compiled model, or None."""
+    if getattr(model, "optimizer", None) is None:
+        return None
+    getter = getattr(model, "get_compile_config", None)
+    given = getter() if callable(getter) else None
+    if isinstance(given, dict) and given.get("loss") is not None:  # Keras' API, when the model has it
+        config = dict(given)
+        config["optimizer"] = serialize_optimizer(model.optimizer)
+        config["loss"] = _loss_entry(config["loss"])
+        config["metrics"] = _metric_entry(config.get("metrics"))
+        config["weighted_metrics"] = _metric_entry(config.get("weighted_metrics"))
+        return _jsonable(config)
+    raw_loss = getattr(model, "_compile_loss_argument", None)
+    loss = raw_loss if raw_loss is not None else getattr(model, "loss", None)
+    if loss is None:
+        return None
+    metrics = getattr(model, "_metric_names", None)
+    if metrics is None:
+        metrics = getattr(model, "_compile_metrics_argument", None)
+    return {
+        "optimizer": serialize_optimizer(model.optimizer),
+        "loss": _loss_entry(loss),
+        "loss_weights": getattr(model, "loss_weights", None)
+        if not callable(getattr(model, "loss_weights", None))
+        else None,
+        "metrics": _metric_entry(list(metrics) if metrics else None),
+        "weighted_metrics": _metric_entry(getattr(model, "_weighted_metrics_argument", None)),
+        "run_eagerly": False,
+        "steps_per_execution": 1,
+        "jit_compile": False,
+    }
+
+
+def _deserialize_loss(entry, path):
+    from .. import losses
+
+    where = "compile_config.loss"
+    if entry is None or isinstance(entry, str):
+        try:
+            return losses.get(entry) if entry is not None else None
+        except ValueError as error:
+            raise file_error(path, where, str(error)) from None
+    if isinstance(entry, list):
+        return [_deserialize_loss(e, path) for e in entry]
+    if isinstance(entry, dict) and "class_name" not in entry:
+        return {k: _deserialize_loss(v, path) for k, v in entry.items()}
+    if not isinstance(entry, dict):
+        raise file_error(path, where, f"expected a loss name or {{'class_name', 'config'}}, got {entry!r}")
+    cls = vars(losses).get(entry["class_name"])
+    if not (isinstance(cls, type) and issubclass(cls, losses.Loss)):
+        raise file_error(path, where, f"unknown loss {entry['class_name']!r}")
+    config = {k: v for k, v in dict(entry.get("config") or {}).items() if k != "name"}
+    return construct(cls, config, path, where)
+
+
+def compile_from_config(model, config: dict, path) -> None:
+    """``model.compile(...)`` from Keras' ``compile_config`` (checked before compiling)."""
+    if not isinstance(config, dict):
+        raise file_error(path, "compile_config", f"expected a dict, got {type(config).__name__}")
+    optimizer = deserialize_optimizer(config.get("optimizer", "rmsprop"), path)
+    loss = _deserialize_loss(config.get("loss"), path)
+    if loss is None:
+        return
+    kwargs = {"optimizer": optimizer, "loss": loss}
+    metrics = _metric_names(config.get("metrics"))
+    if metrics:
+        kwargs["metrics"] = metrics
+    params = inspect.signature(model.compile).parameters
+    for key in ("loss_weights", "weighted_metrics"):
+        if config.get(key) is not None and key in params:
+            kwargs[key] = config[key]
+    try:
+        model.compile(**kwargs)
+    except (TypeError, ValueError) as error:
+        if "metrics" not in kwargs:
+            raise file_error(path, "compile_config", f"model.compile refused it: {error}") from None
+        import warnings
+
+        warnings.warn(f"{path}: compiled without the metrics {metrics} ({error})", stacklevel=3)
+        kwargs.pop("metrics")
+        kwargs.pop("weighted_metrics", None)
+        model.compile(**kwargs)
+
+
+def _metric_names(metrics):
+    """Keras' serialized metric objects become their names ('accuracy', 'mean_squared_error')."""
+    if isinstance(metrics, dict) and "class_name" in metrics:
+        name = (metrics.get("config") or {}).get("name")
+        return name if isinstance(name, str) else None
+    if isinstance(metrics, list):
+        out = [_metric_names(m) for m in metrics]
+        return [m for m in out if m is not None]
+    return metrics if isinstance(metrics, str) else None
+
+
+def _jsonable(value):
+    """Plain JSON types (numpy scalars become Python numbers, tuples lists)."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.dtype):
+        return value.name
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    get_config = getattr(value, "get_config", None)
+    if get_config is not None:
+        return {"class_name": type(value).__name__, "config": _jsonable(get_config())}
+    raise ValueError(f"save: cannot store {value!r} ({type(value).__name__}) in a config")
+
+
+jsonable = _jsonable

@@ -1,0 +1,207 @@
+"""Keras 3's weights layout in HDF5 (``model.weights.h5`` inside ``.keras``; ``x.weights.h5``).
+
+::
+
+    layers/<snake class name>[_<n>]/vars    attrs name=<layer name>; datasets "0", "1", ... (Keras' weight order)
+    optimizer/vars                          attrs name=<optimizer name>; "0" iteration, "1" learning rate, slots
+    vars                                    attrs name=<model name>
+
+Layer groups are named from the class name with a counter, in ``model.layers`` order, as
+Keras' ``saving_lib`` names them (``dense``, ``dense_1``, ...). Reading checks every
+dataset's declared shape and dtype against the model (and the limits) before reading any
+data, and returns the arrays; the caller assigns them only when everything matched.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from . import adapters, limits
+from .errors import file_error
+from .keras_config import snake_case
+
+
+def layer_paths(model) -> list[tuple[str, object]]:
+    """(group path, layer) for each layer, named as Keras' ``saving_lib`` names them."""
+    used: dict[str, int] = {}
+    out = []
+    for layer in model.layers:
+        name = snake_case(type(layer).__name__)
+        if name in used:
+            used[name] += 1
+            name = f"{name}_{used[name]}"
+        else:
+            used[name] = 0
+        out.append((f"layers/{name}", layer))
+    return out
+
+
+def _write_vars(group, name: str, arrays) -> None:
+    vars_group = group.create_group("vars")
+    vars_group.attrs["name"] = name
+    for i, array in enumerate(arrays):
+        vars_group.create_dataset(str(i), data=np.asarray(array))
+
+
+def write(h5, model, include_optimizer: bool = True) -> None:
+    """Write ``model``'s weights (and its optimizer's variables) into the open h5py file ``h5``."""
+    layers_group = h5.create_group("layers")
+    for path, layer in layer_paths(model):
+        group = layers_group.create_group(path.split("/", 1)[1])
+        _write_vars(group, layer.name, [w.data for w in adapters.layer_weights(layer)])
+    optimizer = getattr(model, "optimizer", None)
+    if include_optimizer and optimizer is not None:
+        trainable = adapters.model_trainable_weights(model)
+        group = h5.create_group("optimizer")
+        _write_vars(
+            group,
+            getattr(optimizer, "name", type(optimizer).__name__.lower()),
+            adapters.optimizer_variables(optimizer, trainable),
+        )
+    _write_vars(h5, getattr(model, "name", "model"), [])
+
+
+def _dataset(h5, key: str, path, what: str):
+    import h5py
+
+    item = h5.get(key)
+    if not isinstance(item, h5py.Dataset):
+        return None
+    if item.dtype.kind not in "fiub":
+        raise file_error(path, f"{what}: {key}", f"holds dtype {item.dtype}, expected numbers")
+    limits.check_array(path, f"{what}: {key}", item.shape, item.dtype)
+    return item
+
+
+def _vars_count(h5, key: str) -> int:
+    import h5py
+
+    group = h5.get(key)
+    if not isinstance(group, h5py.Group):
+        return 0
+    return sum(1 for name in group if name.isdigit())
+
+
+def read_layers(h5, model, path, what: str, skip_mismatch: bool = False) -> list[tuple[object, np.ndarray]]:
+    """[(parameter, array)] for every weight of ``model``; every shape checked, nothing assigned."""
+    import h5py
+
+    layers_group = h5.get("layers")
+    if not isinstance(layers_group, h5py.Group):
+        raise file_error(path, what, "has no 'layers' group: not a Keras 3 weights file")
+    expected = layer_paths(model)
+    expected_names = {p.split("/", 1)[1] for p, _ in expected}
+    extra = sorted(
+        name for name in layers_group if name not in expected_names and _vars_count(layers_group, f"{name}/vars")
+    )
+    if extra and not skip_mismatch:
+        raise file_error(path, what, f"holds weights for layers {extra} that the model does not have")
+    pairs = []
+    total = 0
+    for group_path, layer in expected:
+        weights = adapters.layer_weights(layer)
+        found = _vars_count(h5, f"{group_path}/vars")
+        if found != len(weights):
+            if skip_mismatch:
+                warnings.warn(
+                    f"{path}: skipping layer '{layer.name}': {found} weights in the file, {len(weights)} in the model",
+                    stacklevel=3,
+                )
+                continue
+            raise file_error(
+                path,
+                f"{what}: {group_path}",
+                f"holds {found} weights but layer '{layer.name}' ({type(layer).__name__}) has {len(weights)}",
+            )
+        layer_pairs = []
+        for i, param in enumerate(weights):
+            dataset = _dataset(h5, f"{group_path}/vars/{i}", path, what)
+            if dataset is None or tuple(dataset.shape) != tuple(param.shape) or dataset.dtype.kind != "f":
+                got = "nothing" if dataset is None else f"shape {dataset.shape} dtype {dataset.dtype}"
+                if skip_mismatch:
+                    warnings.warn(f"{path}: skipping layer '{layer.name}': {got}", stacklevel=3)
+                    layer_pairs = None
+                    break
+                raise file_error(
+                    path,
+                    f"{what}: {group_path}/vars/{i}",
+                    f"weight {getattr(param, 'name', i)} of layer '{layer.name}' has shape {tuple(param.shape)} "
+                    f"in the model, the file holds {got}",
+                )
+            total += dataset.size * dataset.dtype.itemsize
+            layer_pairs.append((param, dataset))
+        if layer_pairs:
+            pairs += layer_pairs
+    limits.check_total(path, total)
+    return [(param, _read(dataset, param.dtype, path, what)) for param, dataset in pairs]
+
+
+def _read(dataset, dtype, path, what):
+    try:
+        return np.asarray(dataset[()]).astype(dtype, copy=False)
+    except (OSError, ValueError, TypeError) as error:
+        raise file_error(
+            path, f"{what}: {dataset.name}", f"could not be read (truncated or corrupt?): {error}"
+        ) from None
+
+
+def read_optimizer(h5, model, path, what: str) -> list[np.ndarray] | None:
+    """The optimizer's variables when the file holds them and they fit the model's optimizer;
+    None (with a warning, as Keras does) when they do not fit."""
+    optimizer = getattr(model, "optimizer", None)
+    count = _vars_count(h5, "optimizer/vars")
+    if optimizer is None or count == 0:
+        return None
+    trainable = adapters.model_trainable_weights(model)
+    shapes = adapters.expected_optimizer_shapes(optimizer, trainable)
+    datasets = [_dataset(h5, f"optimizer/vars/{i}", path, what) for i in range(count)]
+    got = [None if d is None else tuple(d.shape) for d in datasets]
+    if got != [tuple(s) for s in shapes]:
+        warnings.warn(
+            f"{path}: the optimizer's variables in the file ({len(got)}) do not fit the model's optimizer "
+            f"({len(shapes)} variables); it starts fresh",
+            stacklevel=3,
+        )
+        return None
+    return [np.asarray(d[()]) for d in datasets]
+
+
+def assign_all(model, pairs, optimizer_arrays=None) -> None:
+    """Assign checked arrays (after every check passed)."""
+    for param, array in pairs:
+        adapters.assign(param, array)
+    if optimizer_arrays is not None:
+        adapters.set_optimizer_variables(model.optimizer, adapters.model_trainable_weights(model), optimizer_arrays)
+
+
+def open_h5(source, path, what: str):
+    """``h5py.File(source, "r")`` with a corrupt or foreign file turned into a ``ValueError``."""
+    import h5py
+
+    try:
+        return h5py.File(source, "r")
+    except (OSError, ValueError) as error:
+        raise file_error(path, what, f"is not a readable HDF5 file (truncated or corrupt?): {error}") from None
+
+
+def save_weights(model, filepath, include_optimizer: bool = True) -> None:
+    """Write Keras 3's ``.weights.h5`` file (atomically)."""
+    import h5py
+
+    from .atomic import atomic_path
+
+    with atomic_path(filepath) as tmp, h5py.File(tmp, "w") as h5:
+        write(h5, model, include_optimizer)
+
+
+def load_weights(model, filepath, skip_mismatch: bool = False) -> None:
+    """Read a Keras 3 ``.weights.h5`` file into ``model`` (all checked first)."""
+    with open_h5(filepath, filepath, "weights") as h5:
+        try:
+            pairs = read_layers(h5, model, filepath, "weights", skip_mismatch)
+            optimizer_arrays = read_optimizer(h5, model, filepath, "weights")
+        except (OSError, KeyError) as error:
+            raise file_error(filepath, "weights", f"could not be read (truncated or corrupt?): {error}") from None
+    assign_all(model, pairs, optimizer_arrays)

@@ -1,0 +1,250 @@
+"""A model's architecture as Keras 3's ``config.json`` (``{"module", "class_name", "config", ...}``) and back.
+
+Writing: each layer's ``get_config()`` with nn's plain values turned into Keras' serialized
+forms (initializers, regularizers). Reading: class names resolve only against nn's own layer
+registry; Keras' extra arguments are dropped when they hold Keras' defaults and refused
+otherwise; the weight sizes a config implies are checked against ``nn.saving.limits``
+before any layer is built.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+
+from . import adapters, limits
+from .errors import file_error
+
+
+def snake_case(name: str) -> str:
+    """Keras' ``to_snake_case`` ("BatchNormalization" -> "batch_normalization", "LeakyReLU" -> "leaky_re_lu")."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def _camel(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
+# ---- writing -------------------------------------------------------------------------------------
+def _keras_value(key: str, value, layer_name: str):
+    from .. import activations
+
+    if key.endswith("_regularizer") and isinstance(value, dict) and "class_name" not in value:
+        return {"module": "keras.regularizers", "class_name": "L1L2", "config": value, "registered_name": None}
+    if key.endswith("_initializer") and isinstance(value, str):
+        return {"module": "keras.initializers", "class_name": _camel(value), "config": {}, "registered_name": None}
+    if key == "activation" and isinstance(value, str):
+        try:
+            activations.get(value)
+        except ValueError:
+            raise ValueError(
+                f"save: layer '{layer_name}' uses the activation {value!r}, a Python function nn cannot find "
+                f"again by name; use one of nn's activation names, or save_weights"
+            ) from None
+    return value
+
+
+def serialize_layer(layer) -> dict:
+    """Keras' entry for one layer of ``config.json``."""
+    config = adapters.layer_config(layer)
+    config = {k: _keras_value(k, v, layer.name) for k, v in config.items()}
+    entry = {
+        "module": "keras.layers",
+        "class_name": adapters.layer_class_name(layer),
+        "config": adapters.jsonable(config),
+        "registered_name": None,
+    }
+    input_shape = getattr(layer, "input_shape", None)
+    if getattr(layer, "built", False) and input_shape is not None:
+        entry["build_config"] = {"input_shape": list(input_shape)}
+    return entry
+
+
+def is_sequential(model) -> bool:
+    from ..models import Sequential
+
+    return isinstance(model, Sequential)
+
+
+def model_config(model) -> dict:
+    """The whole ``config.json`` object of ``model`` (without ``compile_config``)."""
+    dtype = adapters.model_dtype(model)
+    if not is_sequential(model):
+        config = adapters.jsonable(model.get_config())
+        return {"module": "keras", "class_name": "Functional", "config": config, "registered_name": None}
+    input_shape = list(model.input_shape) if model.input_shape is not None else None
+    layers = []
+    if input_shape is not None:
+        layers.append(
+            {
+                "module": "keras.layers",
+                "class_name": "InputLayer",
+                "config": {"batch_shape": input_shape, "dtype": dtype, "sparse": False, "name": "input_layer"},
+                "registered_name": None,
+            }
+        )
+    layers += [serialize_layer(layer) for layer in adapters.model_layers(model)]
+    config = {"name": model.name, "trainable": True, "dtype": dtype, "layers": layers}
+    entry = {"module": "keras", "class_name": "Sequential", "config": config, "registered_name": None}
+    if input_shape is not None:
+        config["build_input_shape"] = input_shape
+        entry["build_config"] = {"input_shape": input_shape}
+    return entry
+
+
+# ---- reading -------------------------------------------------------------------------------------
+def _dtype_name(value, path, where) -> str:
+    if isinstance(value, dict):
+        value = (value.get("config") or {}).get("name", "float32")
+    try:
+        dtype = np.dtype(value if value is not None else "float32")
+    except TypeError:
+        raise file_error(path, where, f"unknown dtype {value!r}") from None
+    if dtype.kind != "f":
+        raise file_error(path, where, f"nn layers compute in float16/32/64, got dtype {dtype}")
+    return dtype.name
+
+
+def _nn_value(key, value, path, where):
+    from .. import initializers
+
+    if key == "dtype":
+        return _dtype_name(value, path, where)
+    if isinstance(value, dict) and "class_name" in value:
+        inner = dict(value.get("config") or {})
+        if key.endswith("_regularizer"):
+            return {"l1": float(inner.get("l1", 0.0)), "l2": float(inner.get("l2", 0.0))}
+        if key.endswith("_initializer"):
+            cls = vars(initializers).get(value["class_name"])
+            if not (isinstance(cls, type) and issubclass(cls, initializers.Initializer)):
+                raise file_error(path, where, f"unknown initializer {value['class_name']!r}")
+            return adapters.construct(cls, inner, path, f"{where}.{key}")
+        if key == "activation":
+            raise file_error(path, where, f"the activation {value!r} is not one of nn's activation names")
+        raise file_error(path, where, f"{key} holds a serialized object ({value['class_name']}) nn cannot rebuild")
+    return value
+
+
+def _check_ints(config, path, where):
+    stack = [config]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(v for k, v in item.items() if k != "shared_object_id")
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, int) and not isinstance(item, bool) and abs(item) > limits.MAX_CONFIG_INT:
+            raise file_error(path, where, f"holds the integer {item}, beyond nn.saving.limits.MAX_CONFIG_INT")
+
+
+def deserialize_layer(entry, path, where):
+    """An nn layer (not built) from Keras' entry for it."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("class_name"), str):
+        raise file_error(path, where, f"expected {{'class_name': ..., 'config': {{...}}}}, got {entry!r:.200}")
+    registry = adapters.layer_registry()
+    cls = registry.get(entry["class_name"])
+    if cls is None:
+        raise file_error(path, where, f"unknown layer type {entry['class_name']!r}; nn has {sorted(registry)}")
+    config = entry.get("config") or {}
+    if not isinstance(config, dict):
+        raise file_error(path, where, f"config must be a dict, got {type(config).__name__}")
+    _check_ints(config, path, where)
+    config = {k: _nn_value(k, v, path, where) for k, v in config.items()}
+    return adapters.construct(cls, config, path, where)
+
+
+def _batch_shape(value, path, where):
+    if not isinstance(value, list) or not value or any(d is not None and not isinstance(d, int) for d in value):
+        raise file_error(path, where, f"expected a batch shape like [null, 4], got {value!r:.200}")
+    if any(d is not None and not 0 <= d <= limits.MAX_CONFIG_INT for d in value[1:]) or None in value[1:]:
+        raise file_error(path, where, f"the input shape {value} must be known non-negative sizes after the batch axis")
+    return (None,) + tuple(value[1:])
+
+
+def _check_implied_sizes(layers, input_shape, dtype, path):
+    """Refuse a config whose weights would exceed the limits, before building anything."""
+    itemsize = np.dtype(dtype).itemsize
+    limits.check_array(path, "config.json: input shape", input_shape[1:], dtype)
+    shape = input_shape
+    total = 0
+    for i, layer in enumerate(layers):
+        features = math.prod(d for d in shape[1:] if d is not None) if len(shape) > 1 else 1
+        units = getattr(layer, "units", None)
+        implied = features * (int(units) if isinstance(units, (int, np.integer)) else 1) * itemsize
+        if implied > limits.MAX_ARRAY_BYTES:
+            raise file_error(
+                path,
+                f"config.json: layer {i} ({layer.name})",
+                f"implies a weight of {implied:,} bytes for inputs of shape {shape}, beyond "
+                f"nn.saving.limits.MAX_ARRAY_BYTES = {limits.MAX_ARRAY_BYTES:,}",
+            )
+        total += implied
+        try:
+            shape = tuple(layer.compute_output_shape(shape))
+        except (TypeError, ValueError, AttributeError) as error:
+            raise file_error(
+                path, f"config.json: layer {i} ({layer.name})", f"does not fit its input: {error}"
+            ) from None
+    limits.check_total(path, total)
+
+
+def model_from_config(config, path):
+    """A built nn model from ``config.json``'s object (Sequential, or Functional through
+    ``nn.models.Model.from_config`` when nn has it)."""
+    if not isinstance(config, dict) or not isinstance(config.get("class_name"), str):
+        raise file_error(path, "config.json", "expected an object with 'class_name' and 'config'")
+    inner = config.get("config")
+    if not isinstance(inner, dict):
+        raise file_error(path, "config.json", "'config' must be an object")
+    kind = config["class_name"]
+    if kind in ("Functional", "Model"):
+        from .. import models
+
+        model_cls = getattr(models, "Model", None)
+        if model_cls is None or not hasattr(model_cls, "from_config"):
+            raise file_error(path, "config.json", "a functional model, which this nn cannot rebuild")
+        _check_ints(inner, path, "config.json")
+        try:
+            return model_cls.from_config(inner)
+        except (TypeError, ValueError, KeyError, AttributeError) as error:
+            raise file_error(path, "config.json", f"the functional model could not be rebuilt: {error}") from None
+    if kind != "Sequential":
+        raise file_error(path, "config.json", f"unknown model type {kind!r}; nn loads Sequential and Functional")
+    entries = inner.get("layers")
+    if not isinstance(entries, list):
+        raise file_error(path, "config.json", "'layers' must be a list")
+    if len(entries) > limits.MAX_ENTRIES:
+        raise file_error(path, "config.json", f"has {len(entries)} layers, beyond nn.saving.limits.MAX_ENTRIES")
+    dtype = _dtype_name(inner.get("dtype"), path, "config.json: dtype")
+    input_shape = None
+    if inner.get("build_input_shape") is not None:
+        input_shape = _batch_shape(inner["build_input_shape"], path, "config.json: build_input_shape")
+    layers = []
+    for i, entry in enumerate(entries):
+        where = f"config.json: layer {i}"
+        if isinstance(entry, dict) and entry.get("class_name") == "InputLayer":
+            cfg = entry.get("config") or {}
+            shape = cfg.get("batch_shape", cfg.get("batch_input_shape"))
+            input_shape = _batch_shape(shape, path, where)
+            dtype = _dtype_name(cfg.get("dtype", dtype), path, where)
+            continue
+        cfg = entry.get("config") if isinstance(entry, dict) else None
+        if isinstance(cfg, dict) and ("batch_input_shape" in cfg or "batch_shape" in cfg):  # Keras 2's first layer
+            cfg = dict(cfg)
+            shape = cfg.pop("batch_input_shape", None) or cfg.pop("batch_shape", None)
+            if input_shape is None and not layers:
+                input_shape = _batch_shape(shape, path, where)
+            entry = {**entry, "config": cfg}
+        layers.append(deserialize_layer(entry, path, where))
+    if not layers:
+        raise file_error(path, "config.json", "the model has no layers")
+    if input_shape is None:
+        raise file_error(path, "config.json", "no input shape (no InputLayer and no build_input_shape)")
+    _check_implied_sizes(layers, input_shape, dtype, path)
+    try:
+        return adapters.new_sequential(inner.get("name"), input_shape, dtype, layers)
+    except (TypeError, ValueError) as error:
+        raise file_error(path, "config.json", f"the model could not be built: {error}") from None

@@ -1,0 +1,124 @@
+"""Keras 3 reads nn's files and nn reads Keras 3's, with the same predictions (skipped without keras)."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+import nn
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+pytest.importorskip("h5py")
+keras = pytest.importorskip("keras")
+
+X = np.random.default_rng(0).normal(size=(16, 6)).astype(np.float32)
+Y = np.random.default_rng(1).integers(0, 3, 16)
+
+
+def _nn_model():
+    L = nn.layers
+    layers = [
+        L.Dense(8, activation="relu", kernel_regularizer=nn.regularizers.l2(0.01)),
+        L.Dropout(0.2),
+        L.LeakyReLU(0.1),
+        L.Dense(8, activation="tanh"),
+        L.PReLU(),
+        L.Activation("sigmoid"),
+        L.Flatten(),
+        L.Dense(3),
+        L.Softmax(),
+    ]
+    for name in ("BatchNormalization", "LayerNormalization"):
+        if hasattr(L, name):
+            layers.insert(2, getattr(L, name)())
+    model = nn.Sequential([nn.Input((6,)), *layers])
+    model.compile(
+        optimizer=nn.optimizers.SGD(0.05, momentum=0.9, nesterov=True),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    model.fit(X, Y, epochs=2, batch_size=8, verbose=0)
+    return model
+
+
+def _predict(keras_model):
+    """Keras' inference pass, called eagerly (``predict`` would jit-compile, which is slow)."""
+    return np.asarray(keras_model(X, training=False))
+
+
+def _keras_model():
+    L = keras.layers
+    model = keras.Sequential(
+        [
+            keras.Input((6,)),
+            L.Dense(8, activation="relu"),
+            L.Dropout(0.3),
+            L.LeakyReLU(negative_slope=0.2),
+            L.Dense(8, activation="tanh", kernel_regularizer=keras.regularizers.l2(0.01)),
+            L.Activation("elu"),
+            L.PReLU(),
+            L.Flatten(),
+            L.Dense(3, activation="softmax"),
+        ]
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(0.01),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+        run_eagerly=True,  # no jit compilation: keeps the test fast
+    )
+    gen = np.random.default_rng(2)  # a trained state without training (fit would be slow to compile)
+    model.set_weights([gen.normal(size=w.shape).astype(w.dtype) * 0.5 for w in model.get_weights()])
+    model.optimizer.build(model.trainable_variables)
+    model.optimizer.iterations.assign(4)
+    for v in model.optimizer.variables[2:]:
+        v.assign(gen.uniform(size=v.shape).astype(v.dtype))
+    return model
+
+
+@pytest.mark.parametrize("name", ["m.keras", "m.h5"])
+def test_keras_loads_nn_models(tmp_path, name):
+    model = _nn_model()
+    model.save(tmp_path / name)
+    loaded = keras.saving.load_model(tmp_path / name)
+    np.testing.assert_allclose(_predict(loaded), model.predict(X), atol=1e-6)
+    assert type(loaded.optimizer).__name__ == "SGD"
+    assert loaded.optimizer.nesterov and int(loaded.optimizer.iterations.numpy()) == 4
+
+
+@pytest.mark.parametrize("name", ["w.weights.h5", "w.h5"])
+def test_keras_loads_nn_weights(tmp_path, name):
+    model = _nn_model()
+    model.save(tmp_path / "m.keras")
+    model.save_weights(tmp_path / name)
+    target = keras.saving.load_model(tmp_path / "m.keras", compile=False)
+    for w in target.weights:
+        w.assign(np.zeros(w.shape, w.dtype))
+    target.load_weights(tmp_path / name)
+    np.testing.assert_allclose(_predict(target), model.predict(X), atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["m.keras", "m.h5"])
+def test_nn_loads_keras_models(tmp_path, name):
+    model = _keras_model()
+    model.save(tmp_path / name)
+    loaded = nn.models.load_model(tmp_path / name)
+    np.testing.assert_allclose(loaded.predict(X), _predict(model), atol=1e-6)
+    opt = loaded.optimizer
+    assert type(opt) is nn.optimizers.Adam and opt.iterations == 4
+    keras_slots = [np.asarray(v) for v in model.optimizer.variables[2:]]
+    assert len(keras_slots) == 2 * len(loaded.parameters())
+    np.testing.assert_allclose(opt._state[id(loaded.parameters()[0])]["momentum"], keras_slots[0], atol=1e-7)
+
+
+def test_nn_loads_keras_weights(tmp_path):
+    model = _keras_model()
+    model.save_weights(tmp_path / "w.weights.h5")
+    model.save(tmp_path / "m.keras")
+    target = nn.models.load_model(tmp_path / "m.keras")
+    for p in target.parameters():
+        p.data = np.zeros_like(p.data)
+    target.load_weights(tmp_path / "w.weights.h5")
+    np.testing.assert_allclose(target.predict(X), _predict(model), atol=1e-6)
