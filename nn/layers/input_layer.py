@@ -97,3 +97,16 @@ def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None
     int), produced by a fresh ``InputLayer``; the start of a functional or Sequential model."""
     layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, batch_shape=batch_shape, name=name)
     return layer.output
+
+
+def _register() -> None:
+    """InputLayer joins the layer registry, so configs that list it (Keras 3's Sequential and
+    functional configs do) deserialize."""
+    from . import core
+
+    registry = getattr(core, "LAYER_TYPES", None)
+    if isinstance(registry, dict):
+        registry.setdefault("InputLayer", InputLayer)
+
+
+_register()

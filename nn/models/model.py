@@ -176,6 +176,8 @@ class Model(Module):
     ):
         """Choose the optimizer, the loss and the metrics (names, functions or objects, Keras'
         rules). ``run_eagerly``, ``steps_per_execution`` and ``jit_compile`` are stored."""
+        if metrics is None and isinstance(loss_weights, (list, tuple)) and any(isinstance(w, str) for w in loss_weights):
+            metrics, loss_weights = loss_weights, None  # nn's former positional order compile(optimizer, loss, metrics)
         for what, value in (("metrics", metrics), ("weighted_metrics", weighted_metrics)):
             if value is not None and not isinstance(value, (list, tuple, dict)):
                 raise ValueError(

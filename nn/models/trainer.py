@@ -177,8 +177,7 @@ def fit(
             raise ValueError("fit: `validation_split` is only supported for arrays, not generators or PyDatasets")
         x, y, sample_weight, validation_data = _split(model, x, y, sample_weight, validation_split)
     adapter = _adapter(model, x, y, sample_weight, batch_size, steps_per_epoch, shuffle, class_weight, what)
-    if isinstance(adapter, da.GeneratorAdapter) and steps_per_epoch is None:
-        pass  # one pass per epoch; an exhausted generator stops training with a warning
+    _check_loss_fits_output(model, what)
     val = None
     if validation_data is not None:
         val = _validation_adapter(model, validation_data, validation_batch_size or batch_size, validation_steps)
@@ -239,6 +238,17 @@ def fit(
         model.train(was_training)
         model._fit_state.pop("trainable", None)
     return history
+
+
+def _check_loss_fits_output(model, what) -> None:
+    """Categorical cross-entropy needs one output unit per class (at least 2)."""
+    name = getattr(model.loss, "name", None)
+    shape = getattr(model, "output_shape", None)
+    if name == "categorical_crossentropy" and isinstance(shape, tuple) and shape and shape[-1] == 1:
+        raise ValueError(
+            f"{what}: categorical_crossentropy needs one output unit per class (at least 2), but the model's "
+            f"output has 1 unit; use binary_crossentropy"
+        )
 
 
 def compile_seams_register(model) -> None:
