@@ -176,7 +176,7 @@ class Model(Module):
     ):
         """Choose the optimizer, the loss and the metrics (names, functions or objects, Keras'
         rules). ``run_eagerly``, ``steps_per_execution`` and ``jit_compile`` are stored."""
-        if metrics is None and isinstance(loss_weights, (list, tuple)) and any(isinstance(w, str) for w in loss_weights):
+        if metrics is None and isinstance(loss_weights, (list, tuple)) and all(isinstance(w, str) for w in loss_weights):
             metrics, loss_weights = loss_weights, None  # nn's former positional order compile(optimizer, loss, metrics)
         for what, value in (("metrics", metrics), ("weighted_metrics", weighted_metrics)):
             if value is not None and not isinstance(value, (list, tuple, dict)):
@@ -197,6 +197,7 @@ class Model(Module):
         self._loss_tracker = compile_seams.LossTracker()
         self.run_eagerly, self.steps_per_execution, self.jit_compile = run_eagerly, steps_per_execution, jit_compile
         self._compile_config = {"loss": loss, "loss_weights": loss_weights, "metrics": metrics}
+        self._metric_names = list(metrics) if isinstance(metrics, (list, tuple)) else []  # read by nn.saving today
         self.compiled = True
         if self.built:
             compile_seams.register_variables(self.optimizer, self.trainable_weights)
