@@ -72,7 +72,8 @@ class Sequential(Model):
         if self._input_layer is not None:
             return self._input_layer.batch_shape
         if self._layers:
-            shape = getattr(self._layers[0], "_sequential_input_shape", None)
+            declared = getattr(self._layers[0], "_input_shape_arg", None)  # Keras 3 keeps input_shape= here
+            shape = None if declared is None else (None,) + tuple(declared)
             if shape is None:
                 declared = getattr(self._layers[0], "input_shape", None)
                 shape = tuple(declared) if isinstance(declared, (tuple, list)) else None
