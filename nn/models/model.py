@@ -391,7 +391,12 @@ class Model(Module):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        """``cls(**config)`` for subclassed models (Keras' default)."""
+        """A functional config (layers, input_layers, output_layers) rebuilds the graph, as
+        Keras' ``Model.from_config`` does; otherwise ``cls(**config)`` (subclassed models)."""
+        if {"layers", "input_layers", "output_layers"} <= set(config):
+            from .serialization import functional_from_config
+
+            return functional_from_config(config, custom_objects)
         return cls(**config)
 
     def save(self, filepath, overwrite=True, **kwargs):

@@ -25,7 +25,10 @@ def deserialize_layer(entry: dict, custom_objects=None):
 
     name = entry.get("class_name")
     if custom_objects and name in custom_objects:
-        return custom_objects[name].from_config(entry.get("config", {}))
+        cls = custom_objects[name]
+        from_config = getattr(cls, "from_config", None)
+        config = dict(entry.get("config", {}))
+        return from_config(config) if from_config is not None else cls(**config)
     if name == "InputLayer":
         return InputLayer(**entry.get("config", {}))
     deserialize = getattr(layers, "deserialize", None)
