@@ -253,7 +253,7 @@ def test_a_stopping_callback_ends_fit_cleanly_on_nan():
     terminate = getattr(nn.callbacks, "TerminateOnNaN", None)
     if terminate is None:  # Keras' TerminateOnNaN: stop when the batch loss is NaN or Inf
 
-        class terminate(nn.callbacks.Callback):  # noqa: N801
+        class terminate(nn.callbacks.Callback):
             def on_train_batch_end(self, batch, logs=None):
                 if not math.isfinite(logs["loss"]):
                     self.model.stop_training = True

@@ -161,7 +161,7 @@ def test_keras_module_layout():
     from nn.models import Model, Sequential, load_model
 
     assert keras.Model is Model and keras.Sequential is Sequential and callable(load_model)
-    assert layers.Dense is Dense and optimizers.RMSprop and regularizers.l2
+    assert layers.Dense is Dense and optimizers.RMSprop and regularizers.l2 and models.Sequential is Sequential
     assert isinstance(keras.__version__, str)
     assert callable(keras.utils.plot_model) and issubclass(keras.utils.PyDataset, object)
     assert callable(keras.datasets.mnist.load_data) and callable(keras.datasets.iris.load_data)

@@ -92,7 +92,9 @@ class InputLayer(Layer):
         return {"batch_shape": list(self.batch_shape), "dtype": str(self.dtype), "name": self.name}
 
 
-def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, name=None, tensor=None, optional=False):  # noqa: N802
+def Input(
+    shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, name=None, tensor=None, optional=False
+):
     """``keras.Input``: a KerasTensor of shape ``(batch_size,) + shape`` (``shape`` a tuple, not an
     int), produced by a fresh ``InputLayer``; the start of a functional or Sequential model."""
     layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, batch_shape=batch_shape, name=name)

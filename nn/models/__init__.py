@@ -8,7 +8,7 @@ from .model import Model
 from .sequential import Sequential
 
 
-def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # noqa: A002 (Keras' name)
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """Load a model saved by ``model.save`` (``nn.saving.load_model``; arguments the saving
     build does not take are dropped)."""
     from .. import saving

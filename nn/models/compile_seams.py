@@ -47,7 +47,7 @@ def make_compile_loss(loss, loss_weights=None):
     try:
         from ..compile_utils import CompileLoss
     except ImportError:
-        CompileLoss = _FallbackCompileLoss  # noqa: N806
+        CompileLoss = _FallbackCompileLoss
     return CompileLoss(loss, loss_weights=loss_weights)
 
 

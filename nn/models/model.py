@@ -69,13 +69,17 @@ class Model(Module):
         layers = self.layers
         if index is not None:
             if not isinstance(index, (int, np.integer)) or not -len(layers) <= index < len(layers):
-                raise ValueError(f"get_layer: asked for the layer at index {index} but the model has {len(layers)} layers")
+                raise ValueError(
+                    f"get_layer: asked for the layer at index {index} but the model has {len(layers)} layers"
+                )
             return layers[index]
         if name is not None:
             for layer in layers:
                 if layer.name == name:
                     return layer
-            raise ValueError(f"get_layer: no such layer: {name!r}; existing layers are {[layer.name for layer in layers]}")
+            raise ValueError(
+                f"get_layer: no such layer: {name!r}; existing layers are {[layer.name for layer in layers]}"
+            )
         raise ValueError("get_layer: provide either a layer name or a layer index")
 
     @property
@@ -176,7 +180,11 @@ class Model(Module):
     ):
         """Choose the optimizer, the loss and the metrics (names, functions or objects, Keras'
         rules). ``run_eagerly``, ``steps_per_execution`` and ``jit_compile`` are stored."""
-        if metrics is None and isinstance(loss_weights, (list, tuple)) and all(isinstance(w, str) for w in loss_weights):
+        if (
+            metrics is None
+            and isinstance(loss_weights, (list, tuple))
+            and all(isinstance(w, str) for w in loss_weights)
+        ):
             metrics, loss_weights = loss_weights, None  # nn's former positional order compile(optimizer, loss, metrics)
         for what, value in (("metrics", metrics), ("weighted_metrics", weighted_metrics)):
             if value is not None and not isinstance(value, (list, tuple, dict)):
@@ -277,7 +285,7 @@ class Model(Module):
 
     @property
     def metrics_names(self) -> list[str]:
-        """"loss" then each compiled metric's name, in the order evaluate returns them."""
+        """ "loss" then each compiled metric's name, in the order evaluate returns them."""
         names = ["loss"]
         if self._compile_metrics is not None:
             names += list(self._compile_metrics.metrics_names)
@@ -417,7 +425,7 @@ class Model(Module):
 
         return _call_saving(saving.load_weights, self, filepath, skip_mismatch=skip_mismatch, **kwargs)
 
-    def export(self, filepath, format="onnx", **kwargs):  # noqa: A002 (Keras' argument name)
+    def export(self, filepath, format="onnx", **kwargs):
         """Export for inference (``nn.saving.export_model``)."""
         from .. import saving
 

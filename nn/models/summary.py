@@ -156,7 +156,13 @@ def print_summary(
             parts = []
             for lines, width, how in zip(wrapped, content, align):
                 text = lines[i] if i < len(lines) else ""
-                text = text.rjust(width) if how == "right" else text.center(width) if how == "center" else text.ljust(width)
+                text = (
+                    text.rjust(width)
+                    if how == "right"
+                    else text.center(width)
+                    if how == "center"
+                    else text.ljust(width)
+                )
                 parts.append(f" {text} ")
             out.append(left + bar.join(parts) + left)
         return out

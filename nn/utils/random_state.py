@@ -39,9 +39,7 @@ def set_rng_state(state: dict) -> None:
     """Restore a state from ``get_rng_state()`` (bit-identical continuation)."""
     global _generator
     if not isinstance(state, dict) or "bit_generator" not in state:
-        raise ValueError(
-            f"set_rng_state: expected a dict from nn.utils.get_rng_state(), got {type(state).__name__}"
-        )
+        raise ValueError(f"set_rng_state: expected a dict from nn.utils.get_rng_state(), got {type(state).__name__}")
     kind = state["bit_generator"]
     bit_generator_class = getattr(np.random, kind, None)
     if bit_generator_class is None:
