@@ -30,7 +30,7 @@ from . import (
 from .callbacks import EarlyStopping, History, LambdaCallback, LearningRateScheduler, ModelCheckpoint
 from .fused import dense
 from .layers import Activation, Dense, Dropout, Flatten, Input, InputLayer, Layer, LeakyReLU, PReLU, RReLU, Softmax
-from .models import Sequential, load_model
+from .models import Model, Sequential, load_model
 from .module import Module, Parameter
 from .plot import plot_history, plot_model
 
@@ -49,6 +49,7 @@ __all__ = [
     "Layer",
     "LeakyReLU",
     "LearningRateScheduler",
+    "Model",
     "ModelCheckpoint",
     "Module",
     "PReLU",

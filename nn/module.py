@@ -25,6 +25,15 @@ class Parameter(am.Tensor):
         return f"Parameter(name={self.name!r}, shape={self.shape}, dtype={self.dtype})"
 
 
+def _is_symbolic(x) -> bool:
+    """A KerasTensor, or a list/tuple/dict holding one."""
+    if getattr(type(x), "_is_keras_tensor", False):
+        return True
+    if isinstance(x, dict):
+        x = list(x.values())
+    return isinstance(x, (list, tuple)) and any(getattr(type(v), "_is_keras_tensor", False) for v in x)
+
+
 class Module:
     """Base class: holds Parameters and sub-Modules as attributes; call it on Tensors."""
 
@@ -35,6 +44,12 @@ class Module:
         raise NotImplementedError
 
     def __call__(self, *inputs, **kwargs):
+        """``forward(*inputs, **kwargs)``; on KerasTensors (the functional API) the call is
+        recorded by ``nn.models.functional.symbolic_call`` instead."""
+        if inputs and type(inputs[0]) is not am.Tensor and _is_symbolic(inputs[0]):
+            from .models.functional import symbolic_call
+
+            return symbolic_call(self, inputs, kwargs)
         return self.forward(*inputs, **kwargs)
 
     def _children(self):

@@ -49,7 +49,7 @@ def test_summary_totals(layers, total, capsys):
     model = nn.Sequential(layers)
     model.summary()
     assert f"Total params: {total}" in capsys.readouterr().out
-    assert all(not isinstance(layer, nn.Input) for layer in model.layers)
+    assert all(not isinstance(layer, nn.InputLayer) for layer in model.layers)
 
 
 def test_named_parameters_are_dotted_and_stable():
@@ -298,8 +298,9 @@ def test_fit_history_validation_split_and_continuation():
     history = model.fit(x, y, epochs=3, verbose=0, validation_split=0.25)
     assert set(history.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
     assert len(history.history["loss"]) == 3
-    model.fit(x, y, epochs=5, initial_epoch=3, verbose=0)
-    assert len(history.history["loss"]) == 5
+    again = model.fit(x, y, epochs=5, initial_epoch=3, verbose=0)  # Keras: a fresh History per fit
+    assert len(again.history["loss"]) == 2 and again.epoch == [3, 4] and model.history is again
+    assert len(history.history["loss"]) == 3
 
 
 def test_validation_split_takes_the_last_samples():
@@ -308,8 +309,8 @@ def test_validation_split_takes_the_last_samples():
     seen = []
     model = small_model()
     model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
-    original = model._evaluate_arrays
-    model._evaluate_arrays = lambda xv, yv, bs: (seen.append(xv.copy()), original(xv, yv, bs))[1]
+    original = model.test_step
+    model.test_step = lambda data: (seen.append(data[0].copy()), original(data))[1]
     model.fit(x, y, epochs=1, verbose=0, validation_split=0.2)
     np.testing.assert_array_equal(seen[0], x[8:])
 

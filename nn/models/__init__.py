@@ -1,6 +1,23 @@
-"""Models (``nn.models``, as ``keras.models``): ``Sequential`` and ``load_model``."""
+"""Models (``nn.models``, as ``keras.models``): ``Model`` (functional or subclassed),
+``Sequential``, ``load_model``."""
 
-from ..saving import load_model
+import inspect
+
+from .functional import Functional
+from .model import Model
 from .sequential import Sequential
 
-__all__ = ["Sequential", "load_model"]
+
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+    """Load a model saved by ``model.save`` (``nn.saving.load_model``; arguments the saving
+    build does not take are dropped)."""
+    from .. import saving
+
+    kwargs = {"custom_objects": custom_objects, "compile": compile, "safe_mode": safe_mode}
+    parameters = inspect.signature(saving.load_model).parameters
+    if not any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
+        kwargs = {k: v for k, v in kwargs.items() if k in parameters}
+    return saving.load_model(filepath, **kwargs)
+
+
+__all__ = ["Functional", "Model", "Sequential", "load_model"]

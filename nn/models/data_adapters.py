@@ -1,0 +1,287 @@
+"""Data for fit / evaluate / predict, as Keras takes it: numpy arrays (or Tensors, lists, nested
+lists; a list of arrays per input), a Python generator of batches, or a ``PyDataset``.
+
+``standardize_x`` applies the input rules in one place: numeric data cast to the input's
+dtype, a rank-1 x becomes (n, 1), a list holding one array for a one-input model is that
+array, and the per-sample shape is checked against the model's input.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import warnings
+
+import numpy as np
+
+import autograd_mini as am
+
+from ..utils import PyDataset, rng
+from .model import pack_x_y_sample_weight, unpack_x_y_sample_weight
+
+
+def is_generator(x) -> bool:
+    """A Python generator or iterator of batches."""
+    return inspect.isgenerator(x) or (hasattr(x, "__next__") and hasattr(x, "__iter__"))
+
+
+def is_py_dataset(x) -> bool:
+    """A ``PyDataset`` (or any object with ``__getitem__`` and ``__len__`` producing batches that is
+    not array-like)."""
+    return isinstance(x, PyDataset)
+
+
+def _array(value, what: str, name: str) -> np.ndarray:
+    if isinstance(value, am.Tensor):
+        return value.data
+    if isinstance(value, np.ndarray):
+        return value
+    try:
+        array = np.asarray(value)
+    except ValueError as error:
+        raise ValueError(f"{what}: {name} must be array-like (ragged nested lists are not): {error}") from None
+    if array.dtype == object:
+        raise ValueError(f"{what}: {name} must be numeric, got Python objects of types {type(value).__name__}")
+    return array
+
+
+def _numeric(array: np.ndarray, what: str, name: str) -> None:
+    if array.dtype.kind not in "fiub":
+        raise ValueError(f"{what}: {name} must be numeric, got dtype {array.dtype}")
+
+
+def standardize_x(model, x, what: str):
+    """x as the model takes it: one array, or a list of arrays (one per input)."""
+    specs = model.input_specs()
+    n_inputs = len(specs) if specs else 1
+    if isinstance(x, dict):
+        names = [getattr(t, "name", None) for t in getattr(model, "_inputs", [])]
+        x = [x[n] for n in names] if names and all(n in x for n in names) else list(x.values())
+    elif isinstance(x, (list, tuple)) and n_inputs == 1:
+        if len(x) == 1 and (isinstance(x[0], (np.ndarray, am.Tensor, list, tuple))):
+            x = x[0]
+        x = [x]
+    elif isinstance(x, (list, tuple)):
+        if len(x) != n_inputs:
+            raise ValueError(f"{what}: the model has {n_inputs} inputs, got a list of {len(x)} arrays")
+        x = list(x)
+    else:
+        if n_inputs != 1:
+            raise ValueError(f"{what}: the model has {n_inputs} inputs; give a list of {n_inputs} arrays")
+        x = [x]
+    out = []
+    for i, value in enumerate(x):
+        name = "x" if n_inputs == 1 else f"x[{i}]"
+        array = _array(value, what, name)
+        _numeric(array, what, name)
+        shape, dtype = specs[i] if specs else (None, model.dtype)
+        if array.ndim == 0:
+            raise ValueError(f"{what}: {name} must have a batch axis, got a scalar")
+        if array.ndim == 1 and (shape is None or len(shape) == 2):
+            array = array[:, None]
+        if array.dtype != dtype:
+            array = array.astype(dtype)
+        if array.dtype.kind == "f" and not np.isfinite(array).all():
+            raise ValueError(f"{what}: {name} contains NaN or Inf ({int(np.sum(~np.isfinite(array)))} values)")
+        if shape is not None and not _compatible(array.shape[1:], shape[1:]):
+            expected = ", ".join("None" if d is None else str(d) for d in shape[1:])
+            raise ValueError(
+                f"{what}: the model expects inputs of shape (batch, {expected}) but {name} has shape {array.shape}"
+            )
+        out.append(array)
+    return out[0] if n_inputs == 1 else out
+
+
+def _compatible(got, expected) -> bool:
+    return len(got) == len(expected) and all(e is None or g == e for g, e in zip(got, expected))
+
+
+def standardize_y(model, y, what: str):
+    """Targets as arrays: floats in the model's dtype, integer labels kept as integers."""
+    if y is None:
+        return None
+    if isinstance(y, dict):
+        return {k: standardize_y(model, v, what) for k, v in y.items()}
+    if isinstance(y, (list, tuple)) and y and all(isinstance(v, (np.ndarray, am.Tensor)) for v in y):
+        outputs = getattr(model, "_outputs", None)
+        if outputs is not None and len(outputs) == len(y) > 1:
+            return [standardize_y(model, v, what) for v in y]
+    array = _array(y, what, "y")
+    _numeric(array, what, "y")
+    if array.dtype.kind == "f":
+        if array.dtype != model.dtype:
+            array = array.astype(model.dtype)
+        if not np.isfinite(array).all():
+            raise ValueError(f"{what}: y contains NaN or Inf ({int(np.sum(~np.isfinite(array)))} values)")
+    elif array.dtype.kind == "b":
+        array = array.astype(model.dtype)
+    return array
+
+
+def _flat(value) -> list:
+    if value is None:
+        return []
+    if isinstance(value, dict):
+        return list(value.values())
+    if isinstance(value, list):
+        return value
+    return [value]
+
+
+def num_samples(x, y, sample_weight, what: str) -> int:
+    """The common first dimension; a clear error when they differ or there is no data."""
+    sizes = {"x": {len(a) for a in _flat(x)}, "y": {len(a) for a in _flat(y)}}
+    sizes["sample_weight"] = {len(a) for a in _flat(sample_weight)}
+    if len(sizes["x"]) > 1:
+        raise ValueError(f"{what}: the input arrays have different lengths: {sorted(sizes['x'])}")
+    n = sizes["x"].pop()
+    for name in ("y", "sample_weight"):
+        for m in sizes[name]:
+            if m != n:
+                raise ValueError(f"{what}: x and {name} have different lengths: x has {n} samples, {name} has {m}")
+    if n == 0:
+        raise ValueError(f"{what}: x has 0 samples; there is nothing to {what.split()[0]} on")
+    return n
+
+
+def class_weight_to_sample_weight(y, class_weight) -> np.ndarray:
+    """Keras' rule: each sample weighs ``class_weight[label]`` (label = argmax of a one-hot y)."""
+    if not isinstance(class_weight, dict):
+        raise ValueError(f"class_weight must be a dict class -> weight, got {type(class_weight).__name__}")
+    if isinstance(y, (list, dict)):
+        raise ValueError("class_weight is only supported for models with a single output")
+    labels = np.argmax(y, axis=-1) if y.ndim > 1 and y.shape[-1] > 1 else np.round(y.reshape(len(y))).astype(int)
+    missing = sorted(set(np.unique(labels).tolist()) - set(int(k) for k in class_weight))
+    if missing:
+        raise ValueError(f"class_weight: no weight for classes {missing}; got weights for {sorted(class_weight)}")
+    table = {int(k): float(v) for k, v in class_weight.items()}
+    return np.array([table[int(label)] for label in labels], dtype=np.float32)
+
+
+def _take(value, index):
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return [v[index] for v in value]
+    if isinstance(value, dict):
+        return {k: v[index] for k, v in value.items()}
+    return value[index]
+
+
+class ArrayAdapter:
+    """Batches of arrays; ``shuffle`` draws a fresh permutation each epoch from ``nn.utils.rng()``."""
+
+    def __init__(self, x, y=None, sample_weight=None, batch_size=32, shuffle=False, n=None):
+        self.x, self.y, self.sample_weight = x, y, sample_weight
+        self.n = n
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.num_batches = math.ceil(n / batch_size)
+
+    def epoch_batches(self):
+        """The batches of one pass over the data."""
+        x, y, sw, size = self.x, self.y, self.sample_weight, self.batch_size
+        order = rng().permutation(self.n) if self.shuffle else None
+        single = not isinstance(x, (list, dict)) and not isinstance(y, (list, dict))
+        for step in range(self.num_batches):
+            index = slice(step * size, (step + 1) * size)
+            if order is not None:
+                index = order[index]
+            if single and sw is None:
+                yield (x[index],) if y is None else (x[index], y[index])
+            else:
+                yield pack_x_y_sample_weight(_take(x, index), _take(y, index), _take(sw, index))
+
+    def on_epoch_end(self):
+        """Nothing to do for arrays."""
+
+
+class GeneratorAdapter:
+    """Batches from a Python generator; every batch's x goes through ``standardize_x``."""
+
+    def __init__(self, generator, model, what):
+        self.generator, self.model, self.what = generator, model, what
+        self.num_batches = None
+        self.exhausted = False
+
+    def epoch_batches(self):
+        """Batches until the generator stops (an unbounded one needs steps)."""
+        for batch in self.generator:
+            yield standardize_batch(self.model, batch, self.what)
+        self.exhausted = True
+
+    def on_epoch_end(self):
+        """Nothing to do for generators."""
+
+
+class PyDatasetAdapter:
+    """Batches by index from a ``PyDataset``; ``shuffle`` shuffles the batch order each epoch."""
+
+    def __init__(self, dataset, model, shuffle, what):
+        self.dataset, self.model, self.shuffle, self.what = dataset, model, shuffle, what
+        self.num_batches = len(dataset)
+        if self.num_batches == 0:
+            raise ValueError(f"{what}: the PyDataset has 0 batches")
+
+    def epoch_batches(self):
+        """One pass over the dataset's batches."""
+        indices = rng().permutation(self.num_batches) if self.shuffle else range(self.num_batches)
+        for i in indices:
+            yield standardize_batch(self.model, self.dataset[int(i)], self.what)
+
+    def on_epoch_end(self):
+        """The dataset's own ``on_epoch_end``."""
+        self.dataset.on_epoch_end()
+
+
+def standardize_batch(model, batch, what):
+    """One batch from a generator or PyDataset, standardized like arrays."""
+    x, y, sw = unpack_x_y_sample_weight(batch)
+    model._ensure_built(standardize_x(model, x, what))
+    x = standardize_x(model, x, what)
+    y = standardize_y(model, y, what)
+    return pack_x_y_sample_weight(x, y, sw)
+
+
+class EpochIterator:
+    """Keras' epoch iterator: ``steps`` batches per epoch when given (continuing through the data,
+    restarting it when used up), else one pass. A generator that runs out warns and stops."""
+
+    def __init__(self, adapter, steps=None):
+        self.adapter, self.steps = adapter, steps
+        self.num_batches = steps if steps is not None else adapter.num_batches
+        self._stream = None
+        self.ran_out = False
+
+    def __iter__(self):
+        if self.steps is None:
+            count = 0
+            for batch in self.adapter.epoch_batches():
+                count += 1
+                yield batch
+            if count == 0:
+                self._out_of_data()
+            self.adapter.on_epoch_end()
+            return
+        for _ in range(self.steps):
+            if self._stream is None:
+                self._stream = iter(self.adapter.epoch_batches())
+            try:
+                batch = next(self._stream)
+            except StopIteration:
+                self._stream = None
+                if isinstance(self.adapter, GeneratorAdapter):
+                    self._out_of_data()
+                    return
+                self.adapter.on_epoch_end()
+                self._stream = iter(self.adapter.epoch_batches())
+                batch = next(self._stream)
+            yield batch
+
+    def _out_of_data(self):
+        self.ran_out = True
+        warnings.warn(
+            "Your input ran out of data; interrupting training. Make sure that your dataset or generator can "
+            "generate at least `steps_per_epoch * epochs` batches.",
+            stacklevel=4,
+        )
