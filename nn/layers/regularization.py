@@ -88,7 +88,7 @@ class GaussianNoise(_Random):
 
     def __init__(self, stddev, seed=None, **kwargs):
         super().__init__(seed=seed, **kwargs)
-        if not 0 <= stddev:
+        if not stddev >= 0:
             raise ValueError(f"GaussianNoise: stddev must be >= 0, got {stddev!r}")
         self.stddev = float(stddev)
 
