@@ -315,7 +315,11 @@ def deserialize(config):
             f"initializers.deserialize: unknown initializer {config['class_name']!r}; "
             f"expected one of {sorted(c.__name__ for c in _CLASSES)}"
         )
-    return cls.from_config(dict(config.get("config") or {}))
+    inner = dict(config.get("config") or {})
+    for key in ("input_axes", "output_axes"):  # Keras 3.1x: fan axes of einsum kernels; nn's are (in, out)
+        if inner.get(key, "given") is None:
+            del inner[key]
+    return cls.from_config(inner)
 
 
 def get(identifier):

@@ -39,7 +39,9 @@ class _Merge(Layer):
     def build(self, input_shape):
         """Check the input shapes (a list of at least two)."""
         if not isinstance(input_shape, list) or len(input_shape) < 2:
-            raise ValueError(f"{type(self).__name__} '{self.name}' must be built on a list of at least 2 shapes")
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}' must be called on a list of at least 2 inputs, got a single input of shape {input_shape}"
+            )
         _broadcast_shapes(input_shape)
 
     def compute_output_shape(self, input_shape):

@@ -257,18 +257,24 @@ class Normalization(Layer):
         self.mean = self.variance = None
 
     def build(self, input_shape):
-        """mean and variance weights of the kept axes' shape (1 elsewhere)."""
+        """Given mean and variance: constants (no weights, as Keras); else non-trainable weights
+        'mean' and 'variance' of the kept axes' shape, set by ``adapt``."""
         ndim = len(input_shape)
         keep = [] if self.axis is None else _axes(self.axis, ndim, f"Normalization '{self.name}'")
         self._reduce = tuple(a for a in range(ndim) if a not in keep)
-        shape = tuple(input_shape[a] if a in keep else 1 for a in range(ndim))
+        self._broadcast = tuple(input_shape[a] if a in keep else 1 for a in range(ndim))
+        shape = tuple(input_shape[a] for a in keep)
         if None in shape:
             raise ValueError(f"Normalization '{self.name}': axis {self.axis} of {input_shape} must be known")
-        self.add_weight("mean", shape, "zeros", trainable=False)
-        self.add_weight("variance", shape, "ones", trainable=False)
-        if self.input_mean is not None:
-            self.mean.mutable_data()[...] = np.broadcast_to(self.input_mean, shape)
-            self.variance.mutable_data()[...] = np.broadcast_to(self.input_variance, shape)
+        if self.input_mean is None:
+            self.add_weight("mean", shape, "zeros", trainable=False)
+            self.add_weight("variance", shape, "ones", trainable=False)
+            self._adapted = False
+        else:
+            self._constants = (
+                np.broadcast_to(self.input_mean, self._broadcast),
+                np.broadcast_to(self.input_variance, self._broadcast),
+            )
 
     def adapt(self, data, batch_size=None, steps=None):
         """Set mean and variance to the data's (over every axis but ``axis``)."""
@@ -277,15 +283,20 @@ class Normalization(Layer):
             array = array[:, None]
         if not self.built:
             self.build_for((None,) + array.shape[1:])
-        self.mean.mutable_data()[...] = array.mean(axis=self._reduce, keepdims=True)
-        self.variance.mutable_data()[...] = array.var(axis=self._reduce, keepdims=True)
+        if self.input_mean is not None:
+            raise ValueError(f"Normalization '{self.name}': adapt() is for layers made without mean and variance")
+        self.mean.mutable_data()[...] = array.mean(axis=self._reduce).reshape(self.mean.shape)
+        self.variance.mutable_data()[...] = array.var(axis=self._reduce).reshape(self.variance.shape)
+        self._adapted = True
 
     def call(self, inputs, training=None):
         """The normalized (or, with invert, de-normalized) inputs."""
-        if self.mean is None:
-            raise ValueError(f"Normalization '{self.name}': call adapt(data) or give mean and variance first")
-        std = np.maximum(np.sqrt(self.variance.data), self._EPSILON).astype(inputs.dtype)
-        mean = self.mean.data.astype(inputs.dtype)
+        if self.input_mean is not None:
+            mean, variance = self._constants
+        else:
+            mean, variance = self.mean.data.reshape(self._broadcast), self.variance.data.reshape(self._broadcast)
+        std = np.maximum(np.sqrt(variance), self._EPSILON).astype(inputs.dtype)
+        mean = mean.astype(inputs.dtype)
         if self.invert:
             return inputs * std + mean
         return (inputs - mean) / std

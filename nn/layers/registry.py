@@ -38,6 +38,8 @@ def deserialize(config: dict, custom_objects=None):
     if cls is None:
         raise ValueError(f"layers.deserialize: unknown layer class {name!r}; known: {sorted(LAYER_TYPES)}")
     inner = dict(config.get("config") or {})
+    if not inner.get("renorm", False):
+        inner.pop("renorm_momentum", None)  # only read by Keras' batch renormalization
     for key in _IGNORED_WHEN_OFF:
         if key in inner and not inner[key]:
             del inner[key]
