@@ -311,7 +311,7 @@ def test_rrelu_slopes():
     x = -np.ones((100, 100), np.float32)
     np.testing.assert_allclose(layer(x).data, -(1 / 8 + 1 / 3) / 2, rtol=1e-6)
     slopes = -layer(x, training=True).data
-    assert 1 / 8 <= slopes.min() and slopes.max() <= 1 / 3 and slopes.std() > 0.05
+    assert slopes.min() >= 1 / 8 and slopes.max() <= 1 / 3 and slopes.std() > 0.05
 
 
 def test_dense_softmax_output_carries_logits_and_hidden_relu_is_one_node():
