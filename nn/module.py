@@ -12,14 +12,23 @@ import autograd_mini as am
 class Parameter(am.Tensor):
     """A leaf Tensor that a Module trains (``requires_grad=True``; ``trainable`` flag)."""
 
-    __slots__ = ("trainable",)
+    __slots__ = ("trainable", "regularizer", "constraint")
 
-    def __init__(self, data, name: str | None = None, trainable: bool = True):
+    def __init__(self, data, name: str | None = None, trainable: bool = True, regularizer=None, constraint=None):
         array = np.asarray(data)
         if array.dtype.kind != "f":
             array = array.astype(np.float32)
         super().__init__(np.array(array, copy=True), requires_grad=True, name=name)
         self.trainable = trainable
+        #: Keras' variable.regularizer: a callable weight -> scalar penalty (``Layer.losses``)
+        self.regularizer = regularizer
+        #: Keras' variable.constraint: a callable array -> array applied after each optimizer step
+        self.constraint = constraint
+
+    @property
+    def path(self) -> str:
+        """Keras' variable path: 'dense/kernel' for the Parameter named 'dense.kernel'."""
+        return (self.name or "").replace(".", "/")
 
     def __repr__(self) -> str:
         return f"Parameter(name={self.name!r}, shape={self.shape}, dtype={self.dtype})"

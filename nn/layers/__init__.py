@@ -1,19 +1,61 @@
-"""Layers with Keras names, arguments and defaults (``nn.layers``, as ``keras.layers``)."""
+"""Layers with Keras 3's names, arguments and defaults (``nn.layers``, as ``keras.layers``)."""
 
-from .core import Activation, Dense, Dropout, Flatten, Layer, LeakyReLU, PReLU, RReLU, Softmax
+from . import core
+from .activation_layers import ELU, LeakyReLU, PReLU, ReLU, RReLU, Softmax
+from .core import Activation, Dense, Embedding, Identity, Lambda
 from .input_layer import Input, InputLayer, KerasTensor
+from .layer import Layer
+from .merging import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
+from .normalization import BatchNormalization, LayerNormalization, Normalization, Rescaling, UnitNormalization
+from .registry import LAYER_TYPES, deserialize, serialize
+from .regularization import ActivityRegularization, AlphaDropout, Dropout, GaussianDropout, GaussianNoise
+from .reshaping import Flatten, Reshape
+
+# nn.saving looks the classes up as nn.layers.core.LAYER_TYPES (kept for it; prefer nn.layers.LAYER_TYPES)
+core.LAYER_TYPES = LAYER_TYPES
+for _cls in LAYER_TYPES.values():
+    if not hasattr(core, _cls.__name__):
+        setattr(core, _cls.__name__, _cls)
+del _cls
 
 __all__ = [
+    "ELU",
+    "LAYER_TYPES",
     "Activation",
+    "ActivityRegularization",
+    "Add",
+    "AlphaDropout",
+    "Average",
+    "BatchNormalization",
+    "Concatenate",
     "Dense",
+    "Dot",
     "Dropout",
+    "Embedding",
     "Flatten",
+    "GaussianDropout",
+    "GaussianNoise",
+    "Identity",
     "Input",
     "InputLayer",
     "KerasTensor",
+    "Lambda",
     "Layer",
+    "LayerNormalization",
     "LeakyReLU",
+    "Maximum",
+    "Minimum",
+    "Multiply",
+    "Normalization",
     "PReLU",
     "RReLU",
+    "ReLU",
+    "Rescaling",
+    "Reshape",
     "Softmax",
+    "Subtract",
+    "UnitNormalization",
+    "core",
+    "deserialize",
+    "serialize",
 ]
