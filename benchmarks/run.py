@@ -1,7 +1,7 @@
-"""Benchmarks in one process, printed as ratios: autograd_mini against PyTorch CPU, hand-written
-numpy and micrograd (each comparison is skipped when its package is missing).
+"""Benchmarks in one process, printed as ratios: autograd_mini against PyTorch CPU, ``jax.jit``,
+hand-written numpy and micrograd (each comparison is skipped when its package is missing).
 
-    pip install -e ".[bench]"          # torch==2.13.0 (CPU) and micrograd==0.1.0
+    pip install -e ".[bench]"          # torch==2.13.0 (CPU), jax and micrograd==0.1.0
     python benchmarks/run.py           # all
     python benchmarks/run.py ops value scaling mnist batch1 memory
 
@@ -212,6 +212,12 @@ def bench_mnist(epochs=1):
     torch = optional("torch")
     if torch:
         contenders["torch"] = lambda: torch_epoch(torch, x, y)
+    jax = optional("jax")
+    if jax:
+        from jax_reference import mnist_epoch
+
+        contenders["jax.jit"], compile_seconds = mnist_epoch(jax, x, one_hot)
+        print(f"  (jax.jit: first-step trace and compile {compile_seconds:.2f} s, both batch signatures)")
     results = race(contenders, rounds=3, settle=0.5)
     _print(results, "autograd_mini fit", "s/epoch")
     return results
@@ -249,6 +255,13 @@ def bench_batch1(n=2000, epochs=2):
                     opt.step()
 
         contenders["torch loop"] = torch_loop
+    jax = optional("jax")
+    if jax:
+        sys.path.insert(0, str(ROOT / "benchmarks"))
+        from jax_reference import batch1_loop
+
+        contenders["jax.jit loop"], compile_seconds = batch1_loop(jax, x, y, epochs)
+        print(f"  (jax.jit: first-step trace and compile {compile_seconds * 1e3:.0f} ms)")
     results = race(contenders, rounds=3, scale=1e6 / steps)
     _print(results, "autograd_mini fit", "us/step")
     return results
