@@ -63,6 +63,7 @@ from .ops import (
 from .value import Value
 from .engine import topological_order, unbroadcast
 from .functional import grad, gradients, hessian, jacobian, value_and_grad
+from .capture import CaptureError, compile, replayable
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 __version__ = "0.1.0"

@@ -186,6 +186,8 @@ class Function:
             ctx._trace = _user_frame()
             ctx.check_finite(out, "forward")
         if True not in needs or not st.grad:
+            if st.tracer is not None:
+                return _traced(cls, args, options, needs, _result(out, None))
             return _result(out, None)
         # parents: the inputs, aligned with needs_input_grad; edges: those that need a gradient
         ctx.parents = args
@@ -212,6 +214,8 @@ class Function:
         t._requires_grad = out.dtype.kind == "f"
         t.name = None
         t._retains_grad = False
+        if st.tracer is not None:
+            return _traced(cls, args, options, needs, t)
         return t
 
     def run_backward(self, grad, create_graph: bool, output):
@@ -266,6 +270,12 @@ class Function:
                 f"detect_anomaly: op '{self.name}' produced a non-finite {what} in {phase} "
                 f"(input shapes {shapes}){self.where()}"
             )
+
+
+def _traced(cls, args, options, needs, result):
+    """Tell the am.compile trace being recorded about this op (autograd_mini.capture)."""
+    state.tracer.on_forward(cls, args, options, needs, result)
+    return result
 
 
 def _user_frame() -> str:
