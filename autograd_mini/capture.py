@@ -152,8 +152,9 @@ class _Tracer:
                 return ("s", slot)
             if isinstance(item, _Traced):
                 raise CaptureError(
-                    f"am.compile: op '{op_name}' input {index} is an array computed from traced values with "
-                    f"raw numpy; the schedule cannot replay it. Use the library's ops (or @am.replayable)"
+                    f"am.compile: op '{op_name}' input {index} is an array computed from traced values outside the "
+                    f"op set (raw numpy or a comparison); the schedule cannot replay it. Use the library's ops "
+                    f"(or @am.replayable)"
                 )
         return ("c", item)
 
