@@ -114,6 +114,9 @@ def backward(
     gradient formula as soon as all its consumers have sent their gradients to it.
     """
     roots = list(roots)
+    if state.tracer is not None:  # am.compile records this backward's schedule, then it runs eagerly
+        grad_roots = list(grad_roots)
+        state.tracer.on_backward(roots, grad_roots, retain_graph, create_graph, inputs)
     grads = {}
     for root, g in zip(roots, grad_roots):
         grads[root] = grads[root] + g if root in grads else g

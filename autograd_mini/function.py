@@ -171,6 +171,8 @@ class Function:
             ctx._trace = _user_frame()
             ctx.check_finite(out, "forward")
         if True not in needs or not st.grad:
+            if st.tracer is not None:
+                return _traced(cls, args, options, needs, _result(out, None))
             return _result(out, None)
         kind = out.dtype.kind
         if kind != "f" and kind in "cO":
@@ -205,6 +207,8 @@ class Function:
         t._requires_grad = kind == "f"
         t.name = None
         t._retains_grad = False
+        if st.tracer is not None:
+            return _traced(cls, args, options, needs, t)
         return t
 
     def run_backward(self, grad, create_graph: bool, output):
@@ -334,6 +338,12 @@ def _distinct_arrays(args, arrays: list):
                 sources = tuple(arrays)
             arrays[i] = array.view()
     return sources
+
+
+def _traced(cls, args, options, needs, result):
+    """Tell the am.compile trace being recorded about this op (autograd_mini.capture)."""
+    state.tracer.on_forward(cls, args, options, needs, result)
+    return result
 
 
 def _user_frame() -> str:

@@ -19,6 +19,7 @@ class _State(threading.local):
     grad = True
     anomaly = False
     scope = None
+    tracer = None  # the am.compile trace being recorded (autograd_mini.capture), else None
 
 
 state = _State()

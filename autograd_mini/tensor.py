@@ -528,7 +528,7 @@ def _compare(ufunc, a, b) -> Tensor:
     a = a.data if isinstance(a, Tensor) else a
     b = b.data if isinstance(b, Tensor) else b
     with np.errstate(invalid="ignore"):
-        return Tensor._wrap(np.asarray(ufunc(a, b)))
+        return Tensor._wrap(np.asanyarray(ufunc(a, b)))  # asanyarray: am.compile sees traced comparisons
 
 
 def tensor(data, requires_grad: bool = False, dtype=None, name: str | None = None) -> Tensor:

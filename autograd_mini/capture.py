@@ -1,0 +1,435 @@
+"""``am.compile``: capture a training step once, replay its array operations afterwards.
+
+    step = am.compile(lambda x, y: train_step(x, y))
+    loss = step(x_batch, y_batch)      # the first call per signature traces (runs eagerly)
+    loss = step(x_batch, y_batch)      # later calls replay the recorded schedule
+
+Like ``jax.jit``, the first call with a new *signature* (the shapes and dtypes of the array
+arguments, the values of the other arguments) runs the function eagerly and records what it
+did: every op (``Function.forward`` on plain arrays), every ``backward()`` (the engine's own
+order, with its unbroadcasting, casting and accumulation), and every call of a function
+marked ``@am.replayable`` (optimizer steps, random draws: Python that must run again on each
+call). Later calls with the same signature replay that flat schedule on the new arrays: no
+Tensor objects, no graph bookkeeping, no read-only protection and no topological sort, so a
+replayed step produces the same numbers as the eager step, bit for bit, with less Python.
+
+What is captured, and what is refused (``CaptureError``), as ``jax.jit`` documents it:
+- Python code and numpy calls on values that are not traced run once, at trace time, and
+  their results become constants (``np.random`` inside the function is a constant, as in jax):
+  draw random numbers in a ``@am.replayable`` function, or with ops.
+- Data-dependent Python on traced values (``if loss > 0``, ``float(t)``, ``t.item()``) is
+  refused, and so is a traced value turned into a constant through raw numpy
+  (``np.exp(t.data)`` fed back into an op): use the library's ops.
+- Tensors that are not arguments (a model's parameters) are read by reference on every call,
+  so optimizer updates between calls are seen. A Tensor computed *outside* the function and
+  used inside must be passed as an argument. ``backward(create_graph=True)``,
+  ``am.gradients(..., inputs=...)`` and ``retain_grad()`` inside are refused.
+- A leaf whose ``.grad`` was None when the trace ran backward (the usual ``zero_grad();
+  loss.backward()``) gets a fresh ``.grad`` on every replay; otherwise gradients accumulate.
+- Parameters whose shape or dtype changed since the trace make the next call trace again.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+import numpy as np
+
+from .engine import _tensor_edges, count_consumers, unbroadcast
+from .grad_mode import state
+from .tensor import Tensor
+
+__all__ = ["CaptureError", "CompiledFunction", "compile", "replayable"]
+
+
+class CaptureError(RuntimeError):
+    """The function does something a captured step cannot replay; the message says what."""
+
+
+class _Traced(np.ndarray):
+    """The arrays of traced Tensors: turning one into a Python value while tracing raises, so
+    data-dependent Python is refused instead of being baked into the schedule."""
+
+    def _refuse(self, what):
+        if state.tracer is not None:
+            raise CaptureError(
+                f"am.compile: {what} of a traced value while tracing: data-dependent Python cannot be "
+                f"captured (compute it with ops, or outside the compiled function)"
+            )
+
+    def __bool__(self):
+        self._refuse("bool()")
+        return bool(self.view(np.ndarray))
+
+    def __float__(self):
+        self._refuse("float()")
+        return float(self.view(np.ndarray))
+
+    def __int__(self):
+        self._refuse("int()")
+        return int(self.view(np.ndarray))
+
+    def __index__(self):
+        self._refuse("use as an index")
+        return self.view(np.ndarray).__index__()
+
+    def item(self, *args):
+        self._refuse(".item()")
+        return self.view(np.ndarray).item(*args)
+
+    def tolist(self):
+        self._refuse(".tolist()")
+        return self.view(np.ndarray).tolist()
+
+
+def _plain(array):
+    return array.view(np.ndarray) if isinstance(array, _Traced) else array
+
+
+def replayable(fn: Callable) -> Callable:
+    """Mark ``fn`` as Python that a captured step runs again on every replay (an optimizer
+    step, a random draw). Outside ``am.compile`` it is a plain call. Its Tensor arguments and
+    array results are tracked, so ops that use its results read the new ones on replay."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        tracer = state.tracer
+        if tracer is None:
+            return fn(*args, **kwargs)
+        return tracer.on_effect(fn, args, kwargs)
+
+    wrapper.__am_replayable__ = True
+    return wrapper
+
+
+# ---- the trace ---------------------------------------------------------------------------------------
+class _Tracer:
+    """Records one eager run as a flat program over numbered slots."""
+
+    def __init__(self):
+        self.slot_of: dict[int, int] = {}  # id(Tensor or ndarray) -> slot
+        self.keep: list = []  # what the ids refer to stays alive during the trace
+        self.leaves: list[Tensor] = []  # leaf Tensors read by reference (slot = index into leaf_slots)
+        self.leaf_slot: dict[int, int] = {}
+        self.program: list = []
+        self.nslots = 0
+
+    def new_slot(self, obj) -> int:
+        slot = self.nslots
+        self.nslots += 1
+        self.slot_of[id(obj)] = slot
+        self.keep.append(obj)
+        return slot
+
+    def ref(self, item, op_name: str, index: int):
+        """How replay finds input ``index`` of an op: ('s', slot) a traced value, ('l', slot) a
+        leaf read by reference, or ('c', constant)."""
+        if isinstance(item, Tensor):
+            slot = self.leaf_slot.get(id(item))
+            if slot is not None:
+                return ("l", slot)
+            slot = self.slot_of.get(id(item))
+            if slot is not None:
+                return ("s", slot)
+            if isinstance(item.data, _Traced):
+                raise CaptureError(
+                    f"am.compile: op '{op_name}' input {index} was computed from traced values outside the op "
+                    f"set (a comparison or raw numpy): it cannot be replayed; use ops such as am.where"
+                )
+            if item._ctx is not None:
+                raise CaptureError(
+                    f"am.compile: op '{op_name}' input {index} is a Tensor computed outside the compiled "
+                    f"function (by '{item._ctx.name}'): pass it as an argument"
+                )
+            slot = self.new_slot(item)
+            self.leaf_slot[id(item)] = slot
+            self.leaves.append((item, slot, item.data.shape, item.data.dtype))
+            return ("l", slot)
+        if isinstance(item, np.ndarray):
+            slot = self.slot_of.get(id(item))
+            if slot is not None:
+                return ("s", slot)
+            if isinstance(item, _Traced):
+                raise CaptureError(
+                    f"am.compile: op '{op_name}' input {index} is an array computed from traced values outside the "
+                    f"op set (raw numpy or a comparison); the schedule cannot replay it. Use the library's ops "
+                    f"(or @am.replayable)"
+                )
+        return ("c", item)
+
+    def slot_for(self, tensor, op_name: str) -> int:
+        kind, slot = self.ref(tensor, op_name, 0)
+        return slot
+
+    # -- hooks called by Function.apply and the engine ---------------------------------------------------
+    def on_forward(self, cls, args, options, needs, result: Tensor) -> None:
+        refs = tuple(self.ref(a, cls.name, i) for i, a in enumerate(args))
+        slot = self.new_slot(result)
+        if type(result.data) is np.ndarray:
+            result.data = result.data.view(_Traced)
+        self.program.append(("f", cls, refs, options, needs, slot))
+
+    def on_backward(self, roots, grad_roots, retain_graph, create_graph, inputs) -> None:
+        if create_graph or inputs is not None:
+            raise CaptureError("am.compile: backward(create_graph=True) and gradients with inputs= cannot be captured")
+        seeds = []
+        for root, g in zip(roots, grad_roots):
+            if id(root) not in self.slot_of:
+                raise CaptureError("am.compile: backward() of a Tensor computed outside the compiled function")
+            is_ones = isinstance(g, np.ndarray) and g.shape == root.shape and bool(np.all(_plain(g) == 1))
+            seeds.append((self.slot_of[id(root)], ("ones", g.shape, g.dtype) if is_ones else self.ref(g, "seed", 0)))
+        # the engine's own order (engine.backward): count consumers, then a ready stack
+        consumers, inputs_of = count_consumers(list(roots), _tensor_edges)
+        grads = {root: True for root in roots}
+        ready = [root for root in consumers if consumers[root] == 0 and root in grads]
+        schedule = []
+        while ready:
+            node = ready.pop()
+            for parent in inputs_of[node]:
+                left = consumers[parent] - 1
+                consumers[parent] = left
+                if left == 0:
+                    ready.append(parent)
+            if node not in grads:
+                continue
+            ctx = node._ctx
+            if ctx is None:
+                if node._requires_grad:
+                    schedule.append(("leaf", self.slot_for(node, "backward"), node, node.grad is None))
+                continue
+            if node._retains_grad:
+                raise CaptureError("am.compile: retain_grad() inside a compiled function cannot be captured")
+            parents = []
+            for parent, need in zip(ctx.parents, ctx.needs_input_grad):
+                if need:
+                    parents.append((self.slot_for(parent, ctx.name), parent.data.shape, parent.data.dtype))
+                    grads[parent] = True
+                else:
+                    parents.append(None)
+            schedule.append(("op", self.slot_of[id(node)], parents))
+        self.program.append(("b", seeds, schedule, retain_graph))
+
+    def on_effect(self, fn, args, kwargs):
+        arg_refs = [
+            self.ref(a, getattr(fn, "__name__", "effect"), i) if _trackable(a) else ("c", a) for i, a in enumerate(args)
+        ]
+        kw_refs = {k: self.ref(v, k, 0) if _trackable(v) else ("c", v) for k, v in kwargs.items()}
+        state.tracer = None  # the effect itself runs untraced, on plain values
+        try:
+            result = fn(*[_untraced(a) for a in args], **{k: _untraced(v) for k, v in kwargs.items()})
+        finally:
+            state.tracer = self
+        out_slots = None
+        if isinstance(result, (np.ndarray, Tensor)):
+            out_slots = self.new_slot(result)
+        self.program.append(("e", fn, arg_refs, kw_refs, out_slots))
+        for leaf, *_ in self.leaves:  # an effect may have rebound a parameter's array
+            leaf.data = _plain(leaf.data)
+        return result
+
+
+def _trackable(value) -> bool:
+    return isinstance(value, (Tensor, np.ndarray))
+
+
+def _untraced(value):
+    if isinstance(value, Tensor) and isinstance(value.data, _Traced):
+        return Tensor._wrap(value.data.view(np.ndarray), value._ctx)
+    return _plain(value) if isinstance(value, np.ndarray) else value
+
+
+# ---- replay ------------------------------------------------------------------------------------------
+def _replay(program, slots: list) -> None:
+    ctxs = {}
+    for instruction in program:
+        kind = instruction[0]
+        if kind == "f":
+            _, cls, refs, options, needs, slot = instruction
+            arrays = [slots[r[1]] if r[0] == "s" else (slots[r[1]].data if r[0] == "l" else r[1]) for r in refs]
+            ctx = cls.__new__(cls)
+            ctx.needs_input_grad = needs
+            ctx.saved = ()
+            out = cls.forward(ctx, *arrays, **options)
+            if type(out) is not np.ndarray:
+                scalar, out = out, np.asarray(out)
+                if ctx.saved:
+                    ctx.saved = tuple(out if item is scalar else item for item in ctx.saved)
+            slots[slot] = out
+            ctxs[slot] = ctx
+        elif kind == "b":
+            _replay_backward(instruction, slots, ctxs)
+        else:
+            _, fn, arg_refs, kw_refs, out_slot = instruction
+            args = [_resolve(r, slots) for r in arg_refs]
+            kwargs = {k: _resolve(r, slots) for k, r in kw_refs.items()}
+            result = fn(*args, **kwargs)
+            if out_slot is not None:
+                slots[out_slot] = result.data if isinstance(result, Tensor) else result
+
+
+def _resolve(ref, slots):
+    if ref[0] == "c":
+        return ref[1]
+    value = slots[ref[1]]
+    return Tensor._wrap(value) if ref[0] == "s" else value  # a leaf slot holds the leaf Tensor itself
+
+
+def _replay_backward(instruction, slots, ctxs) -> None:
+    _, seeds, schedule, _retain = instruction
+    grads = {}
+    for slot, seed in seeds:
+        if seed[0] == "ones":
+            g = np.ones(seed[1], seed[2])
+        else:
+            g = seed[1] if seed[0] == "c" else slots[seed[1]] if seed[0] == "s" else slots[seed[1]].data
+        grads[slot] = grads[slot] + g if slot in grads else g
+    for entry in schedule:
+        if entry[0] == "leaf":
+            _, slot, leaf, fresh = entry
+            g = grads.pop(slot, None)
+            if g is None:
+                continue
+            if fresh or leaf.grad is None:
+                leaf.grad = Tensor._wrap(g.copy() if not g.flags.writeable or g.base is not None else g)
+            else:
+                leaf.grad = Tensor._wrap(leaf.grad.data + g)
+            continue
+        _, slot, parents = entry
+        g = grads.pop(slot, None)
+        if g is None:
+            continue
+        ctx = ctxs[slot]
+        parent_grads = type(ctx).backward(ctx, g)
+        if type(parent_grads) is not tuple:
+            parent_grads = (parent_grads,)
+        for parent, pg in zip(parents, parent_grads):
+            if parent is None or pg is None:
+                continue
+            pslot, shape, dtype = parent
+            if pg.shape != shape:
+                pg = unbroadcast(pg, shape)
+            if pg.dtype != dtype:
+                pg = pg.astype(dtype)
+            grads[pslot] = grads[pslot] + pg if pslot in grads else pg
+
+
+# ---- the public wrapper ------------------------------------------------------------------------------------
+def _signature(args, kwargs) -> tuple:
+    def key(value):
+        if isinstance(value, Tensor):
+            return ("T", value.data.shape, value.data.dtype.str, value._requires_grad)
+        if isinstance(value, np.ndarray):
+            return ("A", value.shape, value.dtype.str)
+        try:
+            hash(value)
+        except TypeError:
+            return ("id", id(value))
+        return ("v", type(value), value)
+
+    return tuple(key(a) for a in args) + tuple((k, key(v)) for k, v in sorted(kwargs.items()))
+
+
+class CompiledFunction:
+    """A function captured per input signature; call it like the original (see the module doc)."""
+
+    def __init__(self, fn: Callable):
+        functools.update_wrapper(self, fn)
+        self.fn = fn
+        self.cache: dict[tuple, tuple] = {}
+        self.traces = 0  # how many signatures were traced (a retrace counts again)
+
+    def __call__(self, *args, **kwargs):
+        if state.tracer is not None:  # nested: the outer trace records the inner ops
+            return self.fn(*args, **kwargs)
+        signature = _signature(args, kwargs)
+        entry = self.cache.get(signature)
+        if entry is not None and all(
+            leaf.data.shape == shape and leaf.data.dtype == dtype for leaf, _, shape, dtype in entry[0].leaves
+        ):
+            return self._run(entry, args, kwargs)
+        return self._trace(signature, args, kwargs)
+
+    def _trace(self, signature, args, kwargs):
+        tracer = _Tracer()
+        arg_slots, traced_args = [], []
+        for value in args:
+            if isinstance(value, (Tensor, np.ndarray)):
+                data = value.data if isinstance(value, Tensor) else value
+                t = Tensor._wrap(np.asarray(data).view(_Traced))
+                if isinstance(value, Tensor) and value._requires_grad:
+                    t._requires_grad = True
+                arg_slots.append(tracer.new_slot(t))
+                traced_args.append(t)
+            else:
+                arg_slots.append(None)
+                traced_args.append(value)
+        previous = state.tracer
+        state.tracer = tracer
+        try:
+            result = self.fn(*traced_args, **kwargs)
+        finally:
+            state.tracer = previous
+            for leaf, *_ in tracer.leaves:
+                leaf.data = _plain(leaf.data)
+                if leaf.grad is not None:
+                    leaf.grad.data = _plain(leaf.grad.data)
+        self.cache[signature] = (tracer, arg_slots, _output_spec(result, tracer))
+        self.traces += 1
+        return _sanitize(result)
+
+    def _run(self, entry, args, kwargs):
+        tracer, arg_slots, out_spec = entry
+        slots = [None] * tracer.nslots
+        for value, slot in zip(args, arg_slots):
+            if slot is not None:
+                slots[slot] = value.data if isinstance(value, Tensor) else value
+        for leaf, slot, _, _ in tracer.leaves:
+            slots[slot] = leaf  # read by reference: ops see the leaf's current array
+        _replay(tracer.program, slots)
+        return _from_spec(out_spec, slots)
+
+
+def _output_spec(result, tracer):
+    if isinstance(result, Tensor):
+        slot = tracer.slot_of.get(id(result))
+        if slot is None or id(result) in tracer.leaf_slot:
+            return ("c", result)
+        return ("T", slot)
+    if isinstance(result, (tuple, list)):
+        return (type(result), [_output_spec(r, tracer) for r in result])
+    if isinstance(result, dict):
+        return (dict, {k: _output_spec(v, tracer) for k, v in result.items()})
+    if isinstance(result, _Traced):
+        raise CaptureError("am.compile: the function returns an array computed with raw numpy from traced values")
+    return ("c", result)
+
+
+def _from_spec(spec, slots):
+    kind = spec[0]
+    if kind == "T":
+        return Tensor._wrap(slots[spec[1]])
+    if kind == "c":
+        return spec[1]
+    if kind is dict:
+        return {k: _from_spec(v, slots) for k, v in spec[1].items()}
+    return kind(_from_spec(s, slots) for s in spec[1])
+
+
+def _sanitize(result):
+    """The trace's eager result with plain arrays (no traced subclass leaks to the caller)."""
+    if isinstance(result, Tensor):
+        return Tensor._wrap(_plain(result.data))
+    if isinstance(result, (tuple, list)):
+        return type(result)(_sanitize(r) for r in result)
+    if isinstance(result, dict):
+        return {k: _sanitize(v) for k, v in result.items()}
+    return result
+
+
+def compile(fn: Callable | None = None):
+    """Capture ``fn`` per input signature and replay it (see the module docstring); usable as
+    ``am.compile(fn)`` or as a decorator ``@am.compile``."""
+    if fn is None:
+        return compile
+    return CompiledFunction(fn)

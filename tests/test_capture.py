@@ -1,0 +1,143 @@
+"""am.compile: a replayed step equals the eager step bit for bit; what cannot be captured is refused."""
+
+import numpy as np
+import pytest
+
+import autograd_mini as am
+
+
+def make_problem(seed=0, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    w = am.tensor(rng.standard_normal((3, 4)).astype(dtype), requires_grad=True)
+    b = am.tensor(np.zeros(4, dtype), requires_grad=True)
+    xs = [rng.standard_normal((5, 3)).astype(dtype) for _ in range(6)]
+    ys = [rng.standard_normal((5, 4)).astype(dtype) for _ in range(6)]
+    return w, b, xs, ys
+
+
+def make_step(w, b, lr=0.1):
+    @am.replayable
+    def sgd():
+        for p in (w, b):
+            data = p.mutable_data()
+            data -= lr * p.grad.data
+
+    def step(x, y):
+        w.grad = b.grad = None
+        out = am.tanh(x @ w + b)
+        loss = ((out - y) ** 2).mean() + am.softmax(out).max() * 0.01
+        loss.backward()
+        sgd()
+        return loss, out
+
+    return step
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_replay_equals_eager_bit_for_bit(dtype):
+    w, b, xs, ys = make_problem(dtype=dtype)
+    step = make_step(w, b)
+    eager = [step(am.tensor(x), am.tensor(y)) for x, y in zip(xs, ys)]
+    w_eager, b_eager = w.data.copy(), b.data.copy()
+
+    w2, b2, _, _ = make_problem(dtype=dtype)
+    compiled = am.compile(make_step(w2, b2))
+    replayed = [compiled(x, y) for x, y in zip(xs, ys)]
+    assert compiled.traces == 1
+    for (le, oe), (lc, oc) in zip(eager, replayed):
+        assert lc.dtype == dtype and np.array_equal(le.data, lc.data) and np.array_equal(oe.data, oc.data)
+    assert np.array_equal(w_eager, w2.data) and np.array_equal(b_eager, b2.data)
+    assert np.array_equal(w.grad.data, w2.grad.data)
+
+
+def test_a_new_signature_traces_again_and_both_replay():
+    w, b, xs, ys = make_problem()
+    compiled = am.compile(make_step(w, b))
+    compiled(xs[0], ys[0])
+    compiled(xs[1][:2], ys[1][:2])  # the last partial batch: a second signature
+    compiled(xs[2], ys[2])
+    compiled(xs[3][:2], ys[3][:2])
+    assert compiled.traces == 2
+
+
+def test_parameters_are_read_by_reference_between_calls():
+    w = am.tensor(np.ones((2, 2)), requires_grad=True)
+    compiled = am.compile(lambda x: (x @ w).sum())
+    assert compiled(np.ones((1, 2))).item() == 4.0
+    with am.no_grad():
+        w.mutable_data()[...] = 2.0
+    assert compiled(np.ones((1, 2))).item() == 8.0
+
+
+def test_random_draws_in_a_replayable_function_are_redrawn():
+    rng = np.random.default_rng(0)
+
+    @am.replayable
+    def mask(shape):
+        return (rng.random(shape) > 0.5).astype(np.float64)
+
+    compiled = am.compile(lambda x: x * mask(x.shape))
+    draws = {tuple(compiled(np.ones(16)).data) for _ in range(5)}
+    assert len(draws) > 1
+
+
+def test_data_dependent_python_is_refused():
+    w = am.tensor(np.ones(3), requires_grad=True)
+
+    def step(x):
+        loss = (x * w).sum()
+        if loss > 0:  # a Python branch on a traced value
+            loss = loss * 2
+        return loss
+
+    with pytest.raises(am.CaptureError, match="data-dependent"):
+        am.compile(step)(np.ones(3))
+
+
+def test_raw_numpy_on_traced_values_is_refused():
+    def step(x):
+        return am.exp(am.tensor(1.0)) * np.exp(x.data)  # np.exp outside the op set
+
+    with pytest.raises(am.CaptureError, match="outside the op set"):
+        am.compile(step)(np.ones(3))
+
+
+def test_a_tensor_computed_outside_must_be_an_argument():
+    w = am.tensor(np.ones(3), requires_grad=True)
+    outside = w * 2
+
+    with pytest.raises(am.CaptureError, match="outside the compiled function"):
+        am.compile(lambda x: (x * outside).sum())(np.ones(3))
+
+
+def test_create_graph_is_refused():
+    w = am.tensor(np.ones(3), requires_grad=True)
+
+    def step(x):
+        (x * w * w).sum().backward(create_graph=True)
+
+    with pytest.raises(am.CaptureError, match="create_graph"):
+        am.compile(step)(np.ones(3))
+
+
+def test_a_parameter_that_changes_shape_retraces():
+    w = am.tensor(np.ones(3), requires_grad=True)
+    compiled = am.compile(lambda x: (x * w).sum())
+    compiled(np.ones(3))
+    w.data = np.ones(1)
+    assert compiled(np.ones(3)).item() == 3.0
+    assert compiled.traces == 2
+
+
+def test_a_comparison_fed_into_an_op_is_refused():
+    def step(x):
+        return am.where(x > 0, x, x * 0.1).sum()
+
+    with pytest.raises(am.CaptureError, match="outside the op set"):
+        am.compile(step)(np.ones(3))
+
+
+def test_outside_a_trace_a_replayable_function_is_a_plain_call():
+    calls = []
+    fn = am.replayable(lambda v: calls.append(v) or v)
+    assert fn(3) == 3 and calls == [3]
