@@ -120,6 +120,9 @@ class _Tracer:
         self.nslots += 1
         self.slot_of[id(obj)] = slot
         self.keep.append(obj)
+        if isinstance(obj, Tensor):  # its array, used raw (``t.data``), is the same slot
+            self.slot_of[id(obj.data)] = slot
+            self.keep.append(obj.data)
         return slot
 
     def ref(self, item, op_name: str, index: int):
@@ -165,9 +168,9 @@ class _Tracer:
     # -- hooks called by Function.apply and the engine ---------------------------------------------------
     def on_forward(self, cls, args, options, needs, result: Tensor) -> None:
         refs = tuple(self.ref(a, cls.name, i) for i, a in enumerate(args))
-        slot = self.new_slot(result)
         if type(result.data) is np.ndarray:
             result.data = result.data.view(_Traced)
+        slot = self.new_slot(result)
         self.program.append(("f", cls, refs, options, needs, slot))
 
     def on_backward(self, roots, grad_roots, retain_graph, create_graph, inputs) -> None:
@@ -331,13 +334,21 @@ def _signature(args, kwargs) -> tuple:
 
 
 class CompiledFunction:
-    """A function captured per input signature; call it like the original (see the module doc)."""
+    """A function captured per input signature; call it like the original (see the module doc).
 
-    def __init__(self, fn: Callable):
+    With ``validate=True`` (the default) a signature is traced on its first *two* calls and the
+    two recordings must agree: an array constant that differs between them was computed from
+    the inputs outside the op set (numpy on the data, a random draw outside ``@am.replayable``)
+    and would be frozen by a replay, so it raises ``CaptureError`` naming the op instead.
+    """
+
+    def __init__(self, fn: Callable, validate: bool = True):
         functools.update_wrapper(self, fn)
         self.fn = fn
+        self.validate = validate
         self.cache: dict[tuple, tuple] = {}
-        self.traces = 0  # how many signatures were traced (a retrace counts again)
+        self.pending: dict[tuple, tuple] = {}  # signature -> first recording, awaiting its check
+        self.traces = 0  # how many times a signature was traced (validation traces count)
 
     def __call__(self, *args, **kwargs):
         if state.tracer is not None:  # nested: the outer trace records the inner ops
@@ -374,8 +385,15 @@ class CompiledFunction:
                 leaf.data = _plain(leaf.data)
                 if leaf.grad is not None:
                     leaf.grad.data = _plain(leaf.grad.data)
-        self.cache[signature] = (tracer, arg_slots, _output_spec(result, tracer))
+        entry = (tracer, arg_slots, _output_spec(result, tracer))
         self.traces += 1
+        first = self.pending.pop(signature, None)
+        if self.validate and first is None:
+            self.pending[signature] = entry
+        else:
+            if first is not None:
+                _same_recording(first[0].program, tracer.program, getattr(self.fn, "__name__", "function"))
+            self.cache[signature] = entry
         return _sanitize(result)
 
     def _run(self, entry, args, kwargs):
@@ -388,6 +406,57 @@ class CompiledFunction:
             slots[slot] = leaf  # read by reference: ops see the leaf's current array
         _replay(tracer.program, slots)
         return _from_spec(out_spec, slots)
+
+
+def _same_recording(first: list, second: list, name: str) -> None:
+    """Raise CaptureError where two traces of one signature recorded different work."""
+    if len(first) != len(second) or any(a[0] != b[0] for a, b in zip(first, second)):
+        raise CaptureError(
+            f"am.compile: {name} did different work on two calls with the same input signature "
+            f"({len(first)} and {len(second)} recorded steps): Python control flow on the data cannot be captured"
+        )
+    for step, (a, b) in enumerate(zip(first, second)):
+        if a[0] == "f":
+            where = f"op '{a[1].name}' (step {step})"
+            same = a[1] is b[1] and a[4] == b[4] and _same_values(a[3], b[3])
+            pairs = zip(a[2], b[2])
+        elif a[0] == "e":
+            where = f"replayable call {getattr(a[1], '__name__', a[1])!r} (step {step})"
+            same = a[1] == b[1] and a[3].keys() == b[3].keys()
+            pairs = list(zip(a[2], b[2])) + [(a[3][k], b[3][k]) for k in a[3]]
+        else:
+            where, same, pairs = f"backward (step {step})", _same_values(a[1:], b[1:]), ()
+        if not same:
+            raise CaptureError(f"am.compile: {where} differs between two calls with the same input signature")
+        for index, (ra, rb) in enumerate(pairs):
+            if ra[0] != rb[0] or (ra[0] != "c" and ra[1] != rb[1]) or (ra[0] == "c" and not _same_values(ra[1], rb[1])):
+                raise CaptureError(
+                    f"am.compile: {where} input {index} changed between two calls with the same input signature: "
+                    f"it was computed from the inputs outside the op set (numpy on the data, or a random draw "
+                    f"outside @am.replayable), so a replay would freeze it. Use ops, or compute it in an "
+                    f"@am.replayable function"
+                )
+
+
+def _same_values(a, b) -> bool:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return (
+            isinstance(a, np.ndarray)
+            and isinstance(b, np.ndarray)
+            and a.shape == b.shape
+            and a.dtype == b.dtype
+            and bool(np.array_equal(a.view(np.ndarray), b.view(np.ndarray), equal_nan=True))
+        )
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        return len(a) == len(b) and all(_same_values(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same_values(a[k], b[k]) for k in a)
+    if isinstance(a, Tensor) or isinstance(b, Tensor):
+        return a is b
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return a is b
 
 
 def _output_spec(result, tracer):
@@ -427,9 +496,10 @@ def _sanitize(result):
     return result
 
 
-def compile(fn: Callable | None = None):
+def compile(fn: Callable | None = None, *, validate: bool = True):
     """Capture ``fn`` per input signature and replay it (see the module docstring); usable as
-    ``am.compile(fn)`` or as a decorator ``@am.compile``."""
+    ``am.compile(fn)``, ``@am.compile`` or ``@am.compile(validate=False)`` (trust one trace per
+    signature instead of checking two). The name is jax's and torch's."""
     if fn is None:
-        return compile
-    return CompiledFunction(fn)
+        return functools.partial(compile, validate=validate)
+    return CompiledFunction(fn, validate=validate)
