@@ -223,9 +223,12 @@ class _Tracer:
             result = fn(*[_untraced(a) for a in args], **{k: _untraced(v) for k, v in kwargs.items()})
         finally:
             state.tracer = self
-        out_slots = None
         if isinstance(result, (np.ndarray, Tensor)):
             out_slots = self.new_slot(result)
+        elif isinstance(result, tuple):  # several results: each array gets a slot
+            out_slots = tuple(self.new_slot(r) if isinstance(r, (np.ndarray, Tensor)) else None for r in result)
+        else:
+            out_slots = None
         self.program.append(("e", fn, arg_refs, kw_refs, out_slots))
         for leaf, *_ in self.leaves:  # an effect may have rebound a parameter's array
             leaf.data = _plain(leaf.data)
@@ -267,7 +270,11 @@ def _replay(program, slots: list) -> None:
             args = [_resolve(r, slots) for r in arg_refs]
             kwargs = {k: _resolve(r, slots) for k, r in kw_refs.items()}
             result = fn(*args, **kwargs)
-            if out_slot is not None:
+            if type(out_slot) is tuple:
+                for slot, item in zip(out_slot, result):
+                    if slot is not None:
+                        slots[slot] = item.data if isinstance(item, Tensor) else item
+            elif out_slot is not None:
                 slots[out_slot] = result.data if isinstance(result, Tensor) else result
 
 

@@ -160,3 +160,18 @@ def test_raw_data_of_an_argument_is_the_argument():
     compiled = am.compile(lambda x, y: am.tensor(2.0) * y.data - x)  # y.data: the argument's own array
     for i in range(4):
         assert compiled(np.zeros(2), np.full(2, float(i))).data.tolist() == [2.0 * i, 2.0 * i]
+
+
+def test_a_replayable_function_with_several_results():
+    @am.replayable
+    def targets(labels):
+        one_hot = np.zeros((len(labels), 3))
+        one_hot[np.arange(len(labels)), labels] = 1
+        return one_hot, labels > 0
+
+    w = am.tensor(np.ones((3, 3)), requires_grad=True)
+    compiled = am.compile(lambda x, labels: ((x @ w) * targets(labels.data)[0]).sum())
+    eager = lambda x, labels: float(((am.tensor(x) @ w) * targets(labels)[0]).sum())
+    for labels in ([0, 1], [2, 2], [1, 0], [2, 1]):
+        x = np.arange(6.0).reshape(2, 3)
+        assert float(compiled(x, np.array(labels))) == eager(x, np.array(labels))
