@@ -228,6 +228,7 @@ def build(root, *, precision=4, show_data=True, show_grad=True, names=None, expa
             if expand_fused and fused is None and hasattr(type(ctx), "composite"):
                 sub = expand(obj, grads, alias, keep)
                 if sub._ctx is not None:
+                    scope = scope or ctx.name  # an unscoped fused op gets a box of its own
                     for s in collect_tensors(sub):
                         if s._ctx is not None:
                             fused_of[id(s)] = ctx.name
