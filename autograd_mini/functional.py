@@ -28,11 +28,14 @@ def gradients(outputs, inputs, grad_outputs=None, *, retain_graph=None, create_g
     reached). An input listed twice gets its gradient in both places. ``retain_graph``
     defaults to ``create_graph``.
 
+    ```pycon
     >>> import autograd_mini as am
     >>> x = am.tensor([1.0, 2.0], requires_grad=True)
     >>> gx, gx_again = am.gradients((x * x).sum(), [x, x])
     >>> gx.data, gx_again.data
     (array([2., 4.]), array([2., 4.]))
+
+    ```
     """
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
@@ -120,10 +123,13 @@ def _argnums(argnums):
 def value_and_grad(f, argnums=0):
     """``f`` -> function returning ``(f(*args), df/dargs[argnums])``; ``f`` must return a scalar.
 
+    ```pycon
     >>> import autograd_mini as am
     >>> value, g = am.value_and_grad(lambda x: (x**2).sum())(am.tensor([1.0, 3.0]))
     >>> value.item(), g.data
     (10.0, array([2., 6.]))
+
+    ```
     """
     nums, single = _argnums(argnums)
 
@@ -151,9 +157,12 @@ def value_and_grad(f, argnums=0):
 def grad(f, argnums=0):
     """``f`` -> function returning df/dargs[argnums] (a Tensor, or a tuple for several argnums).
 
+    ```pycon
     >>> import autograd_mini as am
     >>> am.grad(lambda a, b: (a * b).sum(), argnums=(0, 1))(am.tensor([1.0, 2.0]), am.tensor([3.0, 4.0]))
     (tensor([3., 4.]), tensor([1., 2.]))
+
+    ```
     """
     vg = value_and_grad(f, argnums)
 
@@ -168,10 +177,13 @@ def jacobian(f, argnums=0):
 
     One backward pass per output element (reverse mode).
 
+    ```pycon
     >>> import autograd_mini as am
     >>> am.jacobian(lambda x: x * x)(am.tensor([1.0, 2.0])).data
     array([[2., 0.],
            [0., 4.]])
+
+    ```
     """
     nums, single = _argnums(argnums)
 
@@ -210,10 +222,13 @@ def hessian(f, argnums=0):
 
     The Jacobian of the gradient; for a product with one vector, ``hvp`` is cheaper.
 
+    ```pycon
     >>> import autograd_mini as am
     >>> am.hessian(lambda x: (x**3).sum())(am.tensor([1.0, 2.0])).data
     array([[ 6.,  0.],
            [ 0., 12.]])
+
+    ```
     """
     return jacobian(grad(f, argnums), argnums)
 
@@ -293,10 +308,13 @@ def vjp(f, *primals):
     ``vjp_fn`` takes one cotangent per output (a single array when ``f`` returns one Tensor,
     else a tuple) and returns a tuple with one gradient per primal. It can be called many times.
 
+    ```pycon
     >>> import autograd_mini as am
     >>> out, vjp_fn = am.vjp(lambda x: x * x, am.tensor([1.0, 2.0]))
     >>> vjp_fn(am.tensor([1.0, 10.0]))[0].data
     array([ 2., 40.])
+
+    ```
     """
     nested = _nested()
     args = _prepare(primals, range(len(primals)), nested)
@@ -321,10 +339,13 @@ def jvp(f, primals, tangents):
     ``primals`` and ``tangents`` are tuples of the same length and shapes. The result is exact
     (no finite differences): the vjp ``u -> J^T u`` is linear, and its own vjp is ``J``.
 
+    ```pycon
     >>> import autograd_mini as am
     >>> out, t_out = am.jvp(lambda x: x ** 3, (am.tensor([1.0, 2.0]),), (am.tensor([1.0, 0.5]),))
     >>> t_out.data
     array([3., 6.])
+
+    ```
     """
     primals = _tuple_of("jvp", "primals", primals)
     tangents = _tuple_of("jvp", "tangents", tangents)
@@ -348,9 +369,12 @@ def hvp(f, x, v):
     once more along ``v``. ``x`` and ``v`` are Tensors (or tuples of them, for a function of
     several arguments, giving a tuple).
 
+    ```pycon
     >>> import autograd_mini as am
     >>> am.hvp(lambda x: (x ** 3).sum(), am.tensor([1.0, 2.0]), am.tensor([1.0, 1.0])).data
     array([ 6., 12.])
+
+    ```
     """
     single = not isinstance(x, (tuple, list))
     xs = (x,) if single else tuple(x)

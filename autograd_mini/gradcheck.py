@@ -94,9 +94,12 @@ def gradcheck(
     ``raise_exception`` a mismatch raises ``GradcheckError`` naming the mode, the input or
     output, the element and both values, and for small inputs the full Jacobians.
 
+    ```pycon
     >>> import autograd_mini as am
     >>> am.gradcheck(lambda x: (x * x).sin(), (am.tensor([0.5, 1.5]),), modes=("rev", "fwd"), order=2)
     True
+
+    ```
     """
     if not isinstance(inputs, (tuple, list)):
         inputs = (inputs,)
@@ -133,9 +136,12 @@ def gradgradcheck(
     ``create_graph=True``, so both its input and its ``v`` derivatives are compared.
     ``grad_outputs`` fixes ``v`` (one array per output; default: random, seeded).
 
+    ```pycon
     >>> import autograd_mini as am
     >>> am.gradgradcheck(lambda x: x.tanh(), (am.tensor([0.1, -0.7]),))
     True
+
+    ```
     """
     if not isinstance(inputs, (tuple, list)):
         inputs = (inputs,)

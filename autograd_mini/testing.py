@@ -2,6 +2,7 @@
 
 A complete property test of your own function, second order included:
 
+```pycon
 >>> from hypothesis import given
 >>> import autograd_mini as am
 >>> from autograd_mini.testing import arrays, assert_grads_match, grad_settings, shapes
@@ -12,6 +13,8 @@ A complete property test of your own function, second order included:
 ... def test_softsign(x):
 ...     assert_grads_match(softsign, am.tensor(x), order=2, modes=("rev", "fwd"))
 >>> test_softsign()
+
+```
 
 Elements are drawn in an op's domain (``low``/``high``) and kept at least ``gap`` away from
 the points in ``avoid`` (kinks such as 0 for relu and abs), far more than the
@@ -129,8 +132,11 @@ def assert_grads_match(
     float64 in each of ``modes`` (``"rev"``, ``"fwd"``), and that ``f`` does not modify its
     inputs. Raises ``GradcheckError`` (an ``AssertionError``) with the report of ``gradcheck``.
 
+    ```pycon
     >>> import autograd_mini as am
     >>> assert_grads_match(lambda x: x.tanh(), am.tensor([0.5, -1.0]), order=2)
+
+    ```
     """
     before = [np.array(getattr(x, "data", x), copy=True) for x in inputs]
     gradcheck(f, inputs, eps=eps, atol=atol, rtol=rtol, seed=seed, modes=modes, order=order)
@@ -166,11 +172,14 @@ def check_grad(
     ``gradcheck`` (full Jacobians for small inputs); like it, a mismatch raises
     ``GradcheckError``, an ``AssertionError``, so it shrinks under Hypothesis.
 
+    ```pycon
     >>> import numpy as np
     >>> check_grad(lambda a, b: np.sum(a * b), lambda a, b: (b, a), np.ones((2, 3)), np.arange(6.0).reshape(2, 3))
     True
     >>> check_grad(np.sin, lambda x, g: g * np.cos(x), np.linspace(0.0, 1.0, 5))
     True
+
+    ```
     """
     if not arrays:
         raise ValueError("check_grad: no arrays given: call check_grad(f, grad_f, *arrays)")

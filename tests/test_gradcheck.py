@@ -146,10 +146,6 @@ def test_the_torch_style_signature_still_works():
     assert am.gradcheck(func=lambda x: x.exp(), inputs=leaf([0.2]), eps=1e-6, atol=1e-5, rtol=1e-3)
 
 
-def test_matches_jax_check_grads_on_a_smooth_function():
-    jax = pytest.importorskip("jax")
-    from jax.test_util import check_grads
-
-    with jax.enable_x64(True):
-        check_grads(lambda x: jax.numpy.tanh(x) * x**2, (np.array([0.3, -1.1]),), order=2, modes=("fwd", "rev"))
+def test_check_grads_style_call_on_a_smooth_function():
+    # jax.test_util.check_grads(f, (x,), order=2, modes=("fwd", "rev")) in autograd_mini's words
     assert am.gradcheck(lambda x: x.tanh() * x**2, (leaf([0.3, -1.1]),), modes=("fwd", "rev"), order=2)
