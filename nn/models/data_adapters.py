@@ -237,8 +237,11 @@ class PyDatasetAdapter:
 def standardize_batch(model, batch, what):
     """One batch from a generator or PyDataset, standardized like arrays."""
     x, y, sw = unpack_x_y_sample_weight(batch)
-    model._ensure_built(standardize_x(model, x, what))
-    x = standardize_x(model, x, what)
+    xs = standardize_x(model, x, what)
+    if not model.built:
+        model._ensure_built(xs)
+        xs = standardize_x(model, x, what)
+    x = xs
     y = standardize_y(model, y, what)
     return pack_x_y_sample_weight(x, y, sw)
 

@@ -53,8 +53,9 @@ def _adapter(model, x, y, sample_weight, batch_size, steps, shuffle, class_weigh
         return da.GeneratorAdapter(x, model, what)
     batch_size = _positive_int(batch_size, "batch_size", what, allow_none=True)
     xs = da.standardize_x(model, x, what)
-    model._ensure_built(_head(xs))
-    xs = da.standardize_x(model, x, what)
+    if not model.built:  # build from the data, then standardize against the now-known input
+        model._ensure_built(_head(xs))
+        xs = da.standardize_x(model, x, what)
     ys = da.standardize_y(model, y, what)
     sw = None
     if sample_weight is not None:
