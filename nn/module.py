@@ -50,6 +50,7 @@ class Module:
         self.training = True
 
     def forward(self, *inputs):
+        """The computation on Tensors (subclasses write it)."""
         raise NotImplementedError
 
     def __call__(self, *inputs, **kwargs):
@@ -89,9 +90,11 @@ class Module:
         return iter(out)
 
     def parameters(self) -> list[Parameter]:
+        """Every Parameter of this module and its sub-modules, each once, in a stable order."""
         return [p for _, p in self.named_parameters()]
 
     def modules(self) -> list[Module]:
+        """This module and all its sub-modules (depth first, iterative)."""
         found, stack = [], [self]
         while stack:
             m = stack.pop()
@@ -105,9 +108,11 @@ class Module:
             p.grad = None
 
     def train(self, mode: bool = True) -> Module:
+        """Set ``training`` on this module and every sub-module (PyTorch style)."""
         for m in self.modules():
             m.training = mode
         return self
 
     def eval(self) -> Module:
+        """``train(False)``."""
         return self.train(False)

@@ -75,6 +75,7 @@ EARLY_STOPPING = [
     {"patience": 2, "min_delta": 0.005},
     {"patience": 3, "restore_best_weights": True},
     {"patience": 1, "baseline": 0.95},
+    {"patience": 2, "baseline": 0.5},  # improvements that miss the baseline do not reset the wait
     {"patience": 1, "start_from_epoch": 4, "restore_best_weights": True},
     {"patience": 2, "mode": "max", "restore_best_weights": True},
     {"patience": 20, "restore_best_weights": True},  # runs to the end: the best weights still come back

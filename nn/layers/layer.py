@@ -19,6 +19,7 @@ from .. import initializers as initializers_module
 from .. import regularizers as regularizers_module
 from ..module import Module, Parameter
 from ..utils import snake_case, unique_name
+from .input_layer import KerasTensor
 
 _FLOAT_DTYPES = ("float16", "float32", "float64")
 
@@ -39,8 +40,6 @@ def standardize_dtype(dtype, where: str) -> np.dtype:
 
 
 def _is_symbolic(value) -> bool:
-    from .input_layer import KerasTensor
-
     stack = [value]
     while stack:
         item = stack.pop()
@@ -57,6 +56,9 @@ def _first_shape(inputs) -> tuple:
     if isinstance(inputs, (list, tuple)):
         return [tuple(t.shape) for t in inputs]
     return tuple(inputs.shape)
+
+
+_CONCRETE = (am.Tensor, np.ndarray)
 
 
 class Layer(Module):
@@ -174,7 +176,8 @@ class Layer(Module):
 
     def __call__(self, *args, **kwargs):
         """Run the layer: build on first call, then ``call`` in ``am.name_scope(self.name)``."""
-        if _is_symbolic(args) or _is_symbolic(kwargs):
+        first = args[0] if args else None
+        if type(first) not in _CONCRETE and (_is_symbolic(args) or _is_symbolic(kwargs)):
             try:
                 from ..models.functional import symbolic_call
             except ImportError as error:
