@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..utils import unique_name
-from .core import Layer
+from .keras_tensor import KerasTensor
+from .layer import Layer
 
 
 def standardize_shape(shape, what: str = "shape") -> tuple:
@@ -30,27 +31,6 @@ def standardize_shape(shape, what: str = "shape") -> tuple:
         else:
             raise ValueError(f"{what}: dimensions must be non-negative ints or None, got {tuple(shape)!r}")
     return tuple(out)
-
-
-class KerasTensor:
-    """A symbolic tensor: ``shape`` (batch axis first, None when unknown), ``dtype``, ``name``, and
-    ``_keras_history`` = (layer, node_index, tensor_index) of the call that produced it."""
-
-    _is_keras_tensor = True
-
-    def __init__(self, shape, dtype="float32", name: str | None = None):
-        self.shape = tuple(shape)
-        self.dtype = np.dtype(dtype)
-        self.name = name
-        self._keras_history = None
-
-    @property
-    def ndim(self) -> int:
-        """The rank, batch axis included."""
-        return len(self.shape)
-
-    def __repr__(self) -> str:
-        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
 
 
 class InputLayer(Layer):

@@ -19,7 +19,7 @@ from .. import initializers as initializers_module
 from .. import regularizers as regularizers_module
 from ..module import Module, Parameter
 from ..utils import snake_case, unique_name
-from .input_layer import KerasTensor
+from .keras_tensor import KerasTensor
 
 _FLOAT_DTYPES = ("float16", "float32", "float64")
 

@@ -8,6 +8,8 @@ import math
 
 import numpy as np
 
+import autograd_mini as am
+
 from .. import regularizers
 from ..utils import rng
 from .layer import Layer
@@ -68,19 +70,25 @@ class Dropout(_Random):
                     f"got inputs of shape {inputs.shape}"
                 )
             shape = tuple(s if n is None else n for n, s in zip(self.noise_shape, inputs.shape))
-        generator = self._rng()
-        if self._threshold16 is not None:
-            keep = generator.integers(0, 65536, size=shape, dtype=np.uint16) >= self._threshold16
-        else:
-            keep = generator.random(shape, dtype=np.float32 if inputs.dtype == np.float32 else np.float64) >= self.rate
-        mask = keep.astype(inputs.dtype)
-        mask *= 1.0 / (1.0 - self.rate)
-        return inputs * mask
+        return inputs * _dropout_mask(self, shape, inputs.dtype)
 
     def get_config(self):
         """Keras 3's Dropout config."""
         noise_shape = None if self.noise_shape is None else list(self.noise_shape)
         return {**super().get_config(), "rate": self.rate, "seed": self.seed, "noise_shape": noise_shape}
+
+
+@am.replayable  # a captured training step (jit_compile) draws a new mask on every replay
+def _dropout_mask(layer, shape, dtype) -> np.ndarray:
+    """keep / (1 - rate): Bernoulli(1 - rate) keeps, from the layer's generator."""
+    generator = layer._rng()
+    if layer._threshold16 is not None:
+        keep = generator.integers(0, 65536, size=shape, dtype=np.uint16) >= layer._threshold16
+    else:
+        keep = generator.random(shape, dtype=np.float32 if dtype == np.float32 else np.float64) >= layer.rate
+    mask = keep.astype(dtype)
+    mask *= 1.0 / (1.0 - layer.rate)
+    return mask
 
 
 class GaussianNoise(_Random):

@@ -70,6 +70,7 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     return -(categorical_log_probs(y_pred, from_logits, axis) * y_true).sum(axis=axis)
 
 
+@am.replayable  # recomputed from the labels on every replay of a captured step (jit_compile)
 def sparse_targets(y_true, y_pred_shape, dtype, ignore_class=None, axis=-1):
     """(one-hot targets shaped like y_pred, valid mask or None) from integer labels, after
     Keras' squeeze of a trailing 1; labels equal to ``ignore_class`` get an all-zero row."""

@@ -56,6 +56,7 @@ def to_pred(y_pred, dtype=None) -> am.Tensor:
     return y_pred
 
 
+@am.replayable  # a captured step (jit_compile) converts each batch's targets again on replay
 def to_array(y, dtype=None) -> np.ndarray:
     """``y`` (Tensor, array, list) as a constant numpy array, in ``dtype`` when given."""
     data = y.data if isinstance(y, am.Tensor) else np.asarray(y)

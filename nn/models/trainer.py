@@ -16,6 +16,7 @@ import numpy as np
 
 import autograd_mini as am
 
+from . import captured_step
 from . import data_adapters as da
 from .model import pack_x_y_sample_weight, unpack_x_y_sample_weight
 
@@ -208,6 +209,10 @@ def fit(
             progress = _progress(f"Epoch {epoch + 1}/{epochs}", steps or 0, verbose)
             step_logs = {}
             train_step = model.train_step
+            if captured_step.wants_capture(model):  # compile(jit_compile=...): replay the step's array work
+                train_step = model._captured_train_step = captured_step.CapturedTrainStep(
+                    model, model._fit_state["trainable"]
+                )
             for step, batch in enumerate(iterator):
                 cbs.call("on_train_batch_begin", step, None)
                 step_logs = train_step(batch)

@@ -1,0 +1,67 @@
+"""compile(jit_compile=...): the captured training step gives the eager step's numbers bit for bit."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import nn
+
+
+def iris_like(n=150, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, 4)).astype(np.float32)
+    y = (x[:, 0] + x[:, 1] > 0).astype(np.int64) + (x[:, 2] > 0.5)
+    return x, y
+
+
+def train(jit, loss="sparse_categorical_crossentropy", optimizer="rmsprop", epochs=3, batch_size=16):
+    x, y = iris_like()
+    if loss in ("categorical_crossentropy", "mse"):
+        y = nn.utils.to_categorical(y, 3)
+    nn.utils.set_random_seed(7)
+    model = nn.Sequential(
+        [
+            nn.Input((4,)),
+            nn.layers.Dense(16, activation="relu"),
+            nn.layers.Dropout(0.2),
+            nn.layers.Dense(3, activation="softmax"),
+        ]
+    )
+    model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"], jit_compile=jit)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a fallback to eager would warn
+        history = model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0, validation_split=0.2)
+    return model, history
+
+
+@pytest.mark.parametrize(
+    "loss, optimizer",
+    [("sparse_categorical_crossentropy", "rmsprop"), ("categorical_crossentropy", "adam"), ("mse", "sgd")],
+)
+def test_captured_fit_equals_eager_fit_bit_for_bit(loss, optimizer):
+    eager, h_eager = train(False, loss, optimizer)
+    captured, h_captured = train(True, loss, optimizer)
+    step = captured._captured_train_step
+    assert step.compiled.traces >= 2 and not step.eager  # captured (120 samples: a full and a partial batch)
+    for a, b in zip(eager.get_weights(), captured.get_weights()):
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+    assert h_eager.history == h_captured.history
+
+
+def test_auto_captures_the_default_train_step():
+    model, _ = train("auto")
+    assert not model._captured_train_step.eager
+
+
+def test_run_eagerly_and_a_custom_train_step_are_not_captured():
+    x, y = iris_like()
+
+    class Custom(nn.Sequential):
+        def train_step(self, data):
+            return super().train_step(data)
+
+    model = Custom([nn.Input((4,)), nn.layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", jit_compile=True)
+    model.fit(x, y, epochs=1, verbose=0)
+    assert getattr(model, "_captured_train_step", None) is None
