@@ -203,6 +203,9 @@ def fit(
     try:
         model.train(True)
         cbs.call("on_train_begin", None)
+        # BackupAndRestore sets model._initial_epoch in on_train_begin (Keras' rule): resume there
+        initial_epoch = getattr(model, "_initial_epoch", None) or initial_epoch
+        model._initial_epoch = None
         for epoch in range(initial_epoch, epochs):
             model.reset_metrics()
             cbs.call("on_epoch_begin", epoch, None)
@@ -239,6 +242,9 @@ def fit(
             logs = epoch_logs
             if model.stop_training or iterator.ran_out:
                 break
+        finalize = getattr(model.optimizer, "finalize_variable_values", None)
+        if finalize is not None:  # use_ema: the averaged weights go into the model (Keras)
+            finalize(model.trainable_weights)
         cbs.call("on_train_end", logs)
     finally:
         model.train(was_training)
