@@ -16,6 +16,7 @@ matplotlib only when called.
 from . import (
     activations,
     callbacks,
+    constraints,
     datasets,
     initializers,
     layers,

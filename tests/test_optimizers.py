@@ -405,3 +405,11 @@ def test_fit_with_every_optimizer_name():
             warnings.simplefilter("error")
             history = model.fit(x, y, epochs=2, batch_size=64, verbose=0)
         assert np.isfinite(history.history["loss"]).all(), cls.__name__
+
+
+def test_constraints_apply_after_each_update_as_in_keras():
+    layer = nn.layers.Dense(3, input_dim=2, kernel_constraint=nn.constraints.NonNeg())
+    opt = nn.optimizers.SGD(1.0)
+    layer(np.ones((4, 2), np.float32), training=True).sum().backward()
+    opt.apply_gradients([(p.grad, p) for p in layer.trainable_weights])
+    assert layer.kernel.data.min() >= 0 and layer.bias.data.max() < 0  # the unconstrained bias moved below 0

@@ -451,6 +451,10 @@ class Optimizer:
                     acc += g
         else:
             self._update(indices, [v for _, v, _ in checked], datas, grads, lr)
+        for _, v, _ in checked:  # Keras applies each variable's constraint after its update
+            constraint = getattr(v, "constraint", None)
+            if constraint is not None:
+                np.copyto(v.mutable_data(), np.asarray(constraint(v.data), dtype=v.dtype))
         if self.use_ema:
             self._update_ema()
         self._iterations += 1
