@@ -3,7 +3,7 @@ hand-written numpy and micrograd (each comparison is skipped when its package is
 
     pip install -e ".[bench]"          # torch==2.13.0 (CPU), jax and micrograd==0.1.0
     python benchmarks/run.py           # all
-    python benchmarks/run.py ops value scaling mnist batch1 memory
+    python benchmarks/run.py ops value scaling mnist batch1 lecture40k memory
 
 Speed goals live here, never in timed unit tests.
 """
@@ -193,20 +193,29 @@ def bench_mnist(epochs=1):
     (x, y), _ = nn.datasets.mnist.load_data(data)
     x = x.reshape(-1, 784).astype(np.float32) / 255
     one_hot = np.eye(10, dtype=np.float32)[y]
-    nn.utils.set_random_seed(0)
-    model = nn.Sequential(
-        [
-            nn.Input((784,)),
-            nn.Dense(512, activation="relu"),
-            nn.Dropout(0.2),
-            nn.Dense(512, activation="relu"),
-            nn.Dropout(0.2),
-            nn.Dense(10, activation="softmax"),
-        ]
-    )
-    model.compile(optimizer="rmsprop", loss="categorical_crossentropy")
+
+    def seed_model(jit):
+        nn.utils.set_random_seed(0)
+        model = nn.Sequential(
+            [
+                nn.Input((784,)),
+                nn.Dense(512, activation="relu"),
+                nn.Dropout(0.2),
+                nn.Dense(512, activation="relu"),
+                nn.Dropout(0.2),
+                nn.Dense(10, activation="softmax"),
+            ]
+        )
+        model.compile(optimizer="rmsprop", loss="categorical_crossentropy", jit_compile=jit)
+        return model
+
+    eager, captured = seed_model(False), seed_model(True)
+    start = time.perf_counter()
+    captured.fit(x[:384], one_hot[:384], batch_size=128, epochs=2, verbose=0)  # trace + validate + replay
+    print(f"  (jit_compile: first steps, traced twice and checked, {time.perf_counter() - start:.2f} s)")
     contenders = {
-        "autograd_mini fit": lambda: model.fit(x, one_hot, batch_size=128, epochs=epochs, verbose=0),
+        "autograd_mini fit": lambda: eager.fit(x, one_hot, batch_size=128, epochs=epochs, verbose=0),
+        "autograd_mini jit_compile": lambda: captured.fit(x, one_hot, batch_size=128, epochs=epochs, verbose=0),
         "numpy by hand": lambda: numpy_epoch(x, one_hot),
     }
     torch = optional("torch")
@@ -231,11 +240,22 @@ def bench_batch1(n=2000, epochs=2):
     rng = np.random.default_rng(0)
     x = rng.uniform(-4, 4, (n, 1)).astype(np.float32)
     y = (x - 0.5) ** 2
-    nn.utils.set_random_seed(0)
-    model = nn.Sequential([nn.Input((1,)), nn.Dense(10, activation="sigmoid"), nn.Dense(1)])
-    model.compile(optimizer=nn.optimizers.SGD(learning_rate=0.008), loss="mse")
+
+    def lecture_model(jit):
+        nn.utils.set_random_seed(0)
+        model = nn.Sequential([nn.Input((1,)), nn.Dense(10, activation="sigmoid"), nn.Dense(1)])
+        model.compile(optimizer=nn.optimizers.SGD(learning_rate=0.008), loss="mse", jit_compile=jit)
+        return model
+
+    eager, captured = lecture_model(False), lecture_model(True)
+    start = time.perf_counter()
+    captured.fit(x[:3], y[:3], batch_size=1, epochs=1, verbose=0)
+    print(f"  (jit_compile: first steps, traced twice and checked, {(time.perf_counter() - start) * 1e3:.0f} ms)")
     steps = n * epochs
-    contenders = {"autograd_mini fit": lambda: model.fit(x, y, batch_size=1, epochs=epochs, verbose=0)}
+    contenders = {
+        "autograd_mini fit": lambda: eager.fit(x, y, batch_size=1, epochs=epochs, verbose=0),
+        "autograd_mini jit_compile": lambda: captured.fit(x, y, batch_size=1, epochs=epochs, verbose=0),
+    }
     torch = optional("torch")
     if torch:
         torch.manual_seed(0)
@@ -264,6 +284,36 @@ def bench_batch1(n=2000, epochs=2):
         print(f"  (jax.jit: first-step trace and compile {compile_seconds * 1e3:.0f} ms)")
     results = race(contenders, rounds=3, scale=1e6 / steps)
     _print(results, "autograd_mini fit", "us/step")
+    return results
+
+
+# ---- the Swedish lecture's full run: 40,000 batch-1 steps ----------------------------------------------------
+def bench_lecture40k(n=800, epochs=50):
+    print("\nthe lecture's full run: 1-10(sigmoid)-1, SGD lr 0.008, batch 1, 800 samples x 50 epochs (s, wall time)")
+    import nn
+
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-4, 4, (n, 1)).astype(np.float32)
+    y = (x - 0.5) ** 2
+    results = {}
+    for name, jit in (("autograd_mini fit", False), ("autograd_mini jit_compile", True)):
+        nn.utils.set_random_seed(0)
+        model = nn.Sequential([nn.Input((1,)), nn.Dense(10, activation="sigmoid"), nn.Dense(1)])
+        model.compile(optimizer=nn.optimizers.SGD(learning_rate=0.008), loss="mse", jit_compile=jit)
+        gc.collect()
+        start = time.perf_counter()
+        model.fit(x, y, batch_size=1, epochs=epochs, verbose=0)
+        results[name] = time.perf_counter() - start
+    jax = optional("jax")
+    if jax:
+        sys.path.insert(0, str(ROOT / "benchmarks"))
+        from jax_reference import batch1_loop
+
+        start = time.perf_counter()
+        run, _ = batch1_loop(jax, x, y, epochs)
+        run()
+        results["jax.jit loop (with compile)"] = time.perf_counter() - start
+    _print(results, "autograd_mini jit_compile", "s")
     return results
 
 
@@ -299,6 +349,7 @@ SECTIONS = {
     "scaling": bench_scaling,
     "mnist": bench_mnist,
     "batch1": bench_batch1,
+    "lecture40k": bench_lecture40k,
     "memory": bench_memory,
 }
 

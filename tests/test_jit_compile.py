@@ -65,3 +65,19 @@ def test_run_eagerly_and_a_custom_train_step_are_not_captured():
     model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", jit_compile=True)
     model.fit(x, y, epochs=1, verbose=0)
     assert getattr(model, "_captured_train_step", None) is None
+
+
+def test_auto_leaves_a_user_loss_eager_and_true_captures_it():
+    x, y = iris_like()
+    calls = []
+
+    def counting_mse(y_true, y_pred):  # Python with a side effect: a replay would not run it
+        calls.append(1)
+        return nn.losses.mean_squared_error(y_true, y_pred)
+
+    for jit, expected_calls in (("auto", 10), (True, 2)):  # True: traced twice, then replayed
+        calls.clear()
+        model = nn.Sequential([nn.Input((4,)), nn.layers.Dense(3)])
+        model.compile(optimizer="sgd", loss=counting_mse, jit_compile=jit)
+        model.fit(x[:100], nn.utils.to_categorical(y[:100], 3), batch_size=10, epochs=1, verbose=0)
+        assert len(calls) == expected_calls

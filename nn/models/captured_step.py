@@ -38,13 +38,36 @@ def _update_if_finite(optimizer, params, loss) -> None:
 
 
 def wants_capture(model) -> bool:
-    """Whether ``fit`` should try the captured step for this model (the "auto" rule)."""
+    """Whether ``fit`` should try the captured step for this model.
+
+    ``jit_compile=True``: whenever the default ``train_step`` runs. ``"auto"``: only when every
+    piece is nn's own (layers, loss, the model class's ``call``), because a replay runs none of
+    the user's Python: a custom loss or layer with side effects would silently run once, at
+    trace time (jax's rule), so "auto" leaves user code eager."""
     mode = getattr(model, "jit_compile", "auto")
     if mode is False or getattr(model, "run_eagerly", False):
         return False
     from .model import Model
 
-    return type(model).train_step is Model.train_step
+    if type(model).train_step is not Model.train_step:
+        return False
+    if mode is True:
+        return True
+    return _ours(type(model)) and all(_ours(type(layer)) for layer in model.layers) and _ours_loss(model.loss)
+
+
+def _ours(cls) -> bool:
+    return cls.__module__.split(".")[0] == "nn"
+
+
+def _ours_loss(loss) -> bool:
+    if isinstance(loss, (list, tuple)):
+        return all(_ours_loss(item) for item in loss)
+    if isinstance(loss, dict):
+        return all(_ours_loss(item) for item in loss.values())
+    if isinstance(loss, str):
+        return True
+    return _ours(loss if isinstance(loss, type) else type(loss)) or getattr(loss, "__module__", "").startswith("nn.")
 
 
 class CapturedTrainStep:

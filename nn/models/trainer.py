@@ -78,6 +78,9 @@ def _head(xs):
     return xs[:1] if not isinstance(xs, list) else [a[:1] for a in xs]
 
 
+_KERAS_ALIASES = {"on_train_batch_begin": "on_batch_begin", "on_train_batch_end": "on_batch_end"}
+
+
 class CallbackList:
     """Keras' hooks dispatched to each callback that defines them (base-class no-ops skipped)."""
 
@@ -108,7 +111,9 @@ class CallbackList:
                 if method is None:
                     continue
                 if hook not in vars(cb) and getattr(type(cb), hook, None) is base and base is not None:
-                    continue
+                    alias = _KERAS_ALIASES.get(hook)  # Keras' on_train_batch_* call on_batch_*
+                    if alias is None or getattr(type(cb), alias, None) is getattr(self._base, alias, None):
+                        continue
                 methods.append(method)
             self._hooks[hook] = methods
         return methods
