@@ -149,8 +149,8 @@ def test_config_faults_name_the_layer(tmp_path):
     cases = {
         "no_units": (lambda c: _dense_config(c, 1).pop("units"), "layer 2.*units"),
         "unknown_class": (
-            lambda c: c["config"]["layers"][1].update(class_name="Lambda"),
-            "unknown layer type 'Lambda'",
+            lambda c: c["config"]["layers"][1].update(class_name="Conv2D"),
+            "unknown layer type 'Conv2D'",
         ),
         "bad_json_type": (lambda c: c["config"].update(layers="oops"), "'layers' must be a list"),
         "unknown_model": (lambda c: c.update(class_name="os.system"), "unknown model type"),
@@ -159,7 +159,7 @@ def test_config_faults_name_the_layer(tmp_path):
             "unknown optimizer 'Evil'",
         ),
         "unsupported_arg": (
-            lambda c: _dense_config(c, 0).update(kernel_constraint={"class_name": "NonNeg"}),
+            lambda c: _dense_config(c, 0).update(kernel_constraint={"class_name": "Evil"}),
             "kernel_constraint",
         ),
     }

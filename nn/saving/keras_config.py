@@ -115,8 +115,14 @@ def _nn_value(key, value, path, where):
         return _dtype_name(value, path, where)
     if isinstance(value, dict) and "class_name" in value:
         inner = dict(value.get("config") or {})
-        if key.endswith("_regularizer"):
-            return {"l1": float(inner.get("l1", 0.0)), "l2": float(inner.get("l2", 0.0))}
+        if key.endswith(("_regularizer", "_constraint")):
+            from .. import constraints, regularizers
+
+            module = regularizers if key.endswith("_regularizer") else constraints
+            try:  # resolves only nn's own classes; nothing else is looked up by name
+                return getattr(module, "deserialize", module.get)(value)
+            except (ValueError, TypeError, KeyError) as error:
+                raise file_error(path, where, f"{key}: {error}") from None
         if key.endswith("_initializer"):
             cls = vars(initializers).get(value["class_name"])
             if not (isinstance(cls, type) and issubclass(cls, initializers.Initializer)):
