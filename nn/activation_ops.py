@@ -66,13 +66,12 @@ class Sparsemax(am.Function):
         out = np.moveaxis(np.maximum(moved - tau, 0), -1, axis).astype(a.dtype, copy=False)
         mask = (out > 0).astype(a.dtype)
         ctx.axis = axis
-        ctx.save_for_backward(mask)
+        ctx.mask = mask  # not an input or the output: a constant of the gradient (piecewise linear)
         return np.ascontiguousarray(out)
 
     @staticmethod
     def backward(ctx, g):
-        (mask,) = ctx.saved_tensors
-        mask = dual.raw(mask)
+        mask = ctx.mask
         total = (g * mask).sum(axis=ctx.axis, keepdims=True)
         count = mask.sum(axis=ctx.axis, keepdims=True)
         return (g - total / count) * mask

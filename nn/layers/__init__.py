@@ -11,6 +11,7 @@ from .registry import LAYER_TYPES, deserialize, serialize
 from .regularization import ActivityRegularization, AlphaDropout, Dropout, GaussianDropout, GaussianNoise
 from .reshaping import Flatten, Reshape
 
+LAYER_TYPES.setdefault("InputLayer", InputLayer)  # functional configs list their InputLayers (Keras 3)
 # nn.saving looks the classes up as nn.layers.core.LAYER_TYPES (kept for it; prefer nn.layers.LAYER_TYPES)
 core.LAYER_TYPES = LAYER_TYPES
 for _cls in LAYER_TYPES.values():

@@ -13,9 +13,11 @@ def serialize_layer(layer) -> dict:
     from .. import layers
 
     serialize = getattr(layers, "serialize", None)
-    if serialize is not None:
+    if serialize is not None and layers.LAYER_TYPES.get(type(layer).__name__) is type(layer):
         return serialize(layer)
-    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+    # a user's layer (Keras 3 serializes it too; rebuilding it needs custom_objects)
+    name = type(layer).__name__
+    return {"module": type(layer).__module__, "class_name": name, "config": layer.get_config(), "registered_name": name}
 
 
 def deserialize_layer(entry: dict, custom_objects=None):
