@@ -128,3 +128,15 @@ def test_plot_history_inline_and_to_file(tmp_path):
     assert isinstance(path, PlotFile) and path._repr_png_()[:4] == b"\x89PNG"
     with pytest.raises(ValueError, match="loss"):
         plot_history({"acc": np.ones(2)})
+
+
+def test_functional_model_draws_its_branches():
+    inputs = nn.Input((4,), name="features")
+    a = nn.layers.Dense(3, name="left")(inputs)
+    b = nn.layers.Dense(3, name="right")(inputs)
+    out = nn.layers.Dense(2, name="head")(nn.layers.Concatenate(name="join")([a, b]))
+    model = nn.Model(inputs, out)
+    edges = {(src.name, dst.name) for src, dst in model._graph_edges()}
+    assert edges == {("features", "left"), ("features", "right"), ("left", "join"), ("right", "join"), ("join", "head")}
+    source = nn.plot.model_to_dot(model, show_layer_names=True).source
+    assert source.count("->") == 5

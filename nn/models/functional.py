@@ -140,6 +140,19 @@ class Functional(Model):
         """Every layer of the graph, InputLayers first, then in call order (Keras' list)."""
         return list(self._operations)
 
+    def _graph_edges(self) -> list:
+        """(source layer, destination layer) for every tensor passed between two layers of the
+        graph, in call order (what ``plot_model`` draws)."""
+        edges, seen = [], set()
+        for node in self._nodes:
+            for t in node.inputs:
+                source = t._keras_history[0]
+                key = (id(source), id(node.layer))
+                if key not in seen:
+                    seen.add(key)
+                    edges.append((source, node.layer))
+        return edges
+
     @property
     def inputs(self):
         """The input KerasTensors."""
