@@ -68,3 +68,30 @@ def test_unknown_layer_and_format_are_named(tmp_path):
     assert not (tmp_path / "m.onnx").exists()
     with pytest.raises(ValueError, match="onnx"):
         nn.saving.export_model(model, tmp_path / "m.tflite", format="tflite")
+
+
+def test_functional_model_with_merges_matches_onnxruntime(tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    inputs = nn.Input((5,), name="features")
+    other = nn.Input((5,), name="other")
+    a = nn.layers.Dense(4, activation="relu")(inputs)
+    b = nn.layers.Dense(4, activation="tanh")(other)
+    merged = [
+        nn.layers.Add()([a, b]),
+        nn.layers.Subtract()([a, b]),
+        nn.layers.Multiply()([a, b]),
+        nn.layers.Average()([a, b]),
+        nn.layers.Maximum()([a, b]),
+        nn.layers.Minimum()([a, b]),
+    ]
+    joined = nn.layers.Concatenate()([nn.layers.Dropout(0.5)(m) for m in merged])
+    out = nn.layers.Dense(3, activation="softmax")(joined)
+    model = nn.Model([inputs, other], [out, a])
+    x1, x2 = (np.random.default_rng(i).standard_normal((7, 5)).astype(np.float32) for i in (0, 1))
+    path = tmp_path / "f.onnx"
+    model.export(path, format="onnx")
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    got = session.run(None, {"input_0": x1, "input_1": x2})
+    expected = model.predict([x1, x2], verbose=0)
+    for g, e in zip(got, expected):
+        np.testing.assert_allclose(g, e, atol=1e-5)

@@ -1,4 +1,4 @@
-"""``model.export("m.onnx", format="onnx")``: the inference pass of a Sequential model as an ONNX graph.
+"""``model.export("m.onnx", format="onnx")``: the inference pass of a Sequential or functional model as an ONNX graph.
 
 Built with ``onnx.helper`` (opset 17), one small converter per layer type below; Dropout is
 the identity, as in inference. The graph's input is named ``input`` (batch axis dynamic),
@@ -152,6 +152,55 @@ CONVERTERS = {
 }
 """Layer class name -> converter(graph, layer, prefix)."""
 
+# merging layers of functional models: ONNX op over all inputs, pairwise where ONNX is binary
+_MERGE_OPS = {"Add": "Sum", "Maximum": "Max", "Minimum": "Min", "Average": "Mean", "Multiply": "Mul", "Subtract": "Sub"}
+
+
+def _merge(g: _Graph, layer, names: list[str]) -> None:
+    kind = type(layer).__name__
+    if kind == "Concatenate":
+        g.op("Concat", names, axis=int(layer.get_config().get("axis", -1)))
+        return
+    op = _MERGE_OPS[kind]
+    if op in ("Mul", "Sub"):  # binary in ONNX
+        g.x = names[0]
+        for name in names[1:]:
+            g.op(op, [g.x, name])
+    else:
+        g.op(op, names)
+
+
+def _functional_nodes(g: _Graph, model, elem, helper):
+    """Emit a functional model's layer calls in order; returns the graph's input/output infos."""
+    names = {}
+    inputs = []
+    for i, t in enumerate(model.inputs):
+        name = "input" if len(model.inputs) == 1 else f"input_{i}"
+        names[id(t)] = name
+        inputs.append(helper.make_tensor_value_info(name, elem, ["batch"] + [int(d) for d in t.shape[1:]]))
+    for i, node in enumerate(model._nodes):
+        layer, kind = node.layer, type(node.layer).__name__
+        sources = [names[id(t)] for t in node.inputs]
+        if kind in _MERGE_OPS or kind == "Concatenate":
+            _merge(g, layer, sources)
+        else:
+            if len(sources) != 1:
+                raise ValueError(
+                    f"export: layer '{layer.name}' ({kind}) takes {len(sources)} inputs; ONNX export expects 1"
+                )
+            g.x = sources[0]
+            CONVERTERS[kind](g, layer, f"{i}.{layer.name}")
+            if g.x == sources[0]:  # an identity (Dropout): keep a node so each output has its own name
+                g.op("Identity", [g.x])
+        for t in node.flat_outputs:
+            names[id(t)] = g.x
+    outputs = []
+    for i, t in enumerate(model.outputs):
+        name = "output" if len(model.outputs) == 1 else f"output_{i}"
+        g.nodes.append(helper.make_node("Identity", [names[id(t)]], [name], name=f"out_{i}"))
+        outputs.append(helper.make_tensor_value_info(name, elem, ["batch"] + [d for d in t.shape[1:]]))
+    return inputs, outputs
+
 
 def to_onnx(model, opset_version: int = OPSET):
     """The ``onnx.ModelProto`` of ``model``'s inference pass (a Sequential of layers with converters)."""
@@ -162,21 +211,28 @@ def to_onnx(model, opset_version: int = OPSET):
         raise ImportError("export: format='onnx' needs the onnx package: pip install autograd_mini[export]") from None
     from .keras_config import is_sequential
 
-    if not is_sequential(model):
-        raise ValueError(f"export: nn exports Sequential models to ONNX; got {type(model).__name__}")
-    if not getattr(model, "built", False) or model.input_shape is None:
-        raise ValueError("export: the model is not built; give it an Input(shape) first")
-    layers = adapters.model_layers(model)
-    unknown = [f"{layer.name} ({type(layer).__name__})" for layer in layers if type(layer).__name__ not in CONVERTERS]
-    if unknown:
+    functional = not is_sequential(model) and hasattr(model, "_nodes")
+    if not is_sequential(model) and not functional:
         raise ValueError(
-            f"export: no ONNX converter for layer(s) {', '.join(unknown)}; nn converts {sorted(CONVERTERS)}"
+            f"export: nn exports Sequential and functional models to ONNX; got {type(model).__name__} "
+            f"(a subclassed model's call() is Python, not a graph)"
         )
+    if not functional and (not getattr(model, "built", False) or model.input_shape is None):
+        raise ValueError("export: the model is not built; give it an Input(shape) first")
+    layers = [layer for layer in adapters.model_layers(model) if type(layer).__name__ != "InputLayer"]
+    known = set(CONVERTERS) | set(_MERGE_OPS) | {"Concatenate"}
+    unknown = [f"{layer.name} ({type(layer).__name__})" for layer in layers if type(layer).__name__ not in known]
+    if unknown:
+        raise ValueError(f"export: no ONNX converter for layer(s) {', '.join(unknown)}; nn converts {sorted(known)}")
     dtype = np.dtype(adapters.model_dtype(model))
     elem = {np.dtype(np.float32): TensorProto.FLOAT, np.dtype(np.float64): TensorProto.DOUBLE}.get(dtype)
     if elem is None:
         raise ValueError(f"export: ONNX export supports float32 and float64 models, got {dtype}")
     g = _Graph(helper, numpy_helper, dtype)
+    if functional:
+        inputs, outputs = _functional_nodes(g, model, elem, helper)
+        graph = helper.make_graph(g.nodes, getattr(model, "name", "model"), inputs, outputs, initializer=g.initializers)
+        return _finish(onnx, helper, graph, opset_version)
     for i, layer in enumerate(layers):
         CONVERTERS[type(layer).__name__](g, layer, f"{i}.{layer.name}")
     g.op("Identity", [g.x])
@@ -190,6 +246,10 @@ def to_onnx(model, opset_version: int = OPSET):
         [helper.make_tensor_value_info("output", elem, output_shape)],
         initializer=g.initializers,
     )
+    return _finish(onnx, helper, graph, opset_version)
+
+
+def _finish(onnx, helper, graph, opset_version):
     proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset_version)], producer_name="nn")
     proto.ir_version = min(proto.ir_version, 8)
     onnx.checker.check_model(proto)
