@@ -62,6 +62,7 @@ class Tensor:
     # ---- gradient bookkeeping ----------------------------------------------------------------
     @property
     def requires_grad(self) -> bool:
+        """Whether backward computes a gradient for this tensor (settable on float leaves only)."""
         return self._requires_grad
 
     @requires_grad.setter
@@ -76,11 +77,13 @@ class Tensor:
         self._requires_grad = bool(value)
 
     def requires_grad_(self, value: bool = True) -> Tensor:
+        """Set ``requires_grad`` to ``value`` in place (PyTorch's ``requires_grad_``); returns self."""
         self.requires_grad = value
         return self
 
     @property
     def is_leaf(self) -> bool:
+        """True when no op produced this tensor (``grad_fn`` is None)."""
         return self._ctx is None
 
     @property
@@ -149,31 +152,39 @@ class Tensor:
     # ---- array-like views ----------------------------------------------------------------------
     @property
     def shape(self) -> tuple:
+        """The array's dimensions, a tuple of ints (``ndarray.shape``)."""
         return self.data.shape
 
     @property
     def dtype(self):
+        """The numpy dtype of the data (``ndarray.dtype``)."""
         return self.data.dtype
 
     @property
     def ndim(self) -> int:
+        """The number of dimensions (``ndarray.ndim``)."""
         return self.data.ndim
 
     @property
     def size(self) -> int:
+        """The number of elements (``ndarray.size``)."""
         return self.data.size
 
     @property
     def T(self) -> Tensor:
+        """The tensor with its axes reversed (d/dx: the gradient transposed back); see am.transpose."""
         return _ops.transpose(self)
 
     def item(self):
+        """The single element as a Python number (``ndarray.item``); no gradient."""
         return self.data.item()
 
     def numpy(self) -> np.ndarray:
+        """The ndarray behind this tensor (``.data``, shared, not a copy); no gradient."""
         return self.data
 
     def tolist(self):
+        """The data as nested Python lists of numbers (``ndarray.tolist``); no gradient."""
         return self.data.tolist()
 
     def __array__(self, dtype=None, copy=None):
@@ -427,87 +438,115 @@ class Tensor:
 
     # ---- methods ---------------------------------------------------------------------------------
     def exp(self):
+        """Elementwise e**x (d/dx = e**x); see am.exp."""
         return _ops.exp(self)
 
     def log(self):
+        """Elementwise natural log (d/dx = 1/x); see am.log."""
         return _ops.log(self)
 
     def sqrt(self):
+        """Elementwise square root (d/dx = 1 / (2 sqrt(x))); see am.sqrt."""
         return _ops.sqrt(self)
 
     def abs(self):
+        """Elementwise |x| (d/dx = sign(x), 0 at 0); see am.abs."""
         return _ops.abs(self)
 
     def sin(self):
+        """Elementwise sine (d/dx = cos(x)); see am.sin."""
         return _ops.sin(self)
 
     def cos(self):
+        """Elementwise cosine (d/dx = -sin(x)); see am.cos."""
         return _ops.cos(self)
 
     def tanh(self):
+        """Elementwise tanh (d/dx = 1 - tanh(x)**2); see am.tanh."""
         return _ops.tanh(self)
 
     def sigmoid(self):
+        """Elementwise 1 / (1 + e**-x) (d/dx = s (1 - s)); see am.sigmoid."""
         return _ops.sigmoid(self)
 
     def relu(self):
+        """Elementwise max(x, 0) (d/dx = [x > 0], 0 at 0); see am.relu."""
         return _ops.relu(self)
 
     def softplus(self):
+        """Elementwise log(1 + e**x) (d/dx = sigmoid(x)); see am.softplus."""
         return _ops.softplus(self)
 
     def square(self):
+        """Elementwise x * x (d/dx = 2x)."""
         return _ops.mul(self, self)
 
     def clip(self, a_min=None, a_max=None):
+        """Values limited to [a_min, a_max] (d/dx = 1 where a_min <= x <= a_max, else 0); see am.clip."""
         return _ops.clip(self, a_min, a_max)
 
     def sum(self, axis=None, keepdims=False):
+        """Sum over ``axis`` (None: all) (d/dx = 1, spread over the summed axes); see am.sum."""
         return _ops.sum(self, axis, keepdims)
 
     def mean(self, axis=None, keepdims=False):
+        """Mean over ``axis`` (None: all) (d/dx = 1/n, n the elements averaged); see am.mean."""
         return _ops.mean(self, axis, keepdims)
 
     def max(self, axis=None, keepdims=False):
+        """Maximum over ``axis`` (None: all) (d/dx = [x == max] / number of ties); see am.max."""
         return _ops.max(self, axis, keepdims)
 
     def min(self, axis=None, keepdims=False):
+        """Minimum over ``axis`` (None: all) (d/dx = [x == min] / number of ties); see am.min."""
         return _ops.min(self, axis, keepdims)
 
     def logsumexp(self, axis=-1, keepdims=False):
+        """log(sum(e**x)) over ``axis``, computed stably (d/dx = softmax(x)); see am.logsumexp."""
         return _ops.logsumexp(self, axis, keepdims)
 
     def softmax(self, axis=-1):
+        """e**x / sum(e**x) along ``axis`` (dL/dx = s * (g - sum(g s))); see am.softmax."""
         return _ops.softmax(self, axis)
 
     def log_softmax(self, axis=-1):
+        """x - logsumexp(x) along ``axis`` (dL/dx = g - softmax(x) sum(g)); see am.log_softmax."""
         return _ops.log_softmax(self, axis)
 
     def swapaxes(self, a, b):
+        """The tensor with axes ``a`` and ``b`` exchanged (the gradient is swapped back); see am.swapaxes."""
         return _ops.swapaxes(self, a, b)
 
     def expand_dims(self, axis):
+        """The tensor with a length-1 axis inserted at ``axis`` (the gradient is squeezed back); see am.expand_dims."""
         return _ops.expand_dims(self, axis)
 
     def squeeze(self, axis=None):
+        """Remove length-1 axes (all, or those in ``axis``); the gradient is reshaped back; see am.squeeze."""
         return _ops.squeeze(self, axis)
 
     def flatten(self):
+        """The tensor reshaped to 1-d (the gradient is reshaped back); see am.reshape."""
         return _ops.reshape(self, (-1,))
 
     def broadcast_to(self, shape):
+        """The tensor broadcast to ``shape`` (the gradient is summed over the broadcast axes); see am.broadcast_to."""
         return _ops.broadcast_to(self, shape)
 
     def astype(self, dtype):
+        """The tensor converted to ``dtype`` (d/dx = 1, the gradient cast back); see am.cast."""
         return _ops.cast(self, dtype)
 
     def matmul(self, other):
+        """self @ other, numpy rules (dL/dself = g @ other.T, dL/dother = self.T @ g); see am.matmul."""
         return _ops.matmul(self, other)
 
     def reshape(self, *shape):
+        """New shape, as a tuple or as ints, one may be -1 (the gradient is reshaped back); see am.reshape."""
         return _ops.reshape(self, shape[0] if len(shape) == 1 and not isinstance(shape[0], numbers.Integral) else shape)
 
     def transpose(self, *axes):
+        """Permute the axes (reverse them when none given); the gradient is permuted back; see am.transpose."""
         if len(axes) == 1 and (axes[0] is None or not isinstance(axes[0], numbers.Integral)):
             axes = axes[0]
         return _ops.transpose(self, axes or None)
@@ -517,6 +556,7 @@ class Tensor:
         return Tensor._wrap(np.asarray(self.data.argmax(axis=axis)))
 
     def argmin(self, axis=None):
+        """Index of the smallest element (an integer tensor, no gradient)."""
         return Tensor._wrap(np.asarray(self.data.argmin(axis=axis)))
 
 
@@ -550,14 +590,17 @@ def as_tensor(data, dtype=None) -> Tensor:
 
 
 def zeros(shape, dtype=np.float64, requires_grad=False) -> Tensor:
+    """A new leaf Tensor of ``shape`` filled with 0 (float64 by default)."""
     return Tensor(np.zeros(shape, dtype=dtype), requires_grad=requires_grad)
 
 
 def ones(shape, dtype=np.float64, requires_grad=False) -> Tensor:
+    """A new leaf Tensor of ``shape`` filled with 1 (float64 by default)."""
     return Tensor(np.ones(shape, dtype=dtype), requires_grad=requires_grad)
 
 
 def randn(*shape, dtype=np.float64, requires_grad=False, rng=None) -> Tensor:
+    """A new leaf Tensor of ``shape`` of standard normal draws from ``rng`` (default: a fresh Generator)."""
     rng = np.random.default_rng() if rng is None else rng
     return Tensor(rng.standard_normal(shape).astype(dtype, copy=False), requires_grad=requires_grad)
 

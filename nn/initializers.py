@@ -62,6 +62,7 @@ class _Seeded(Initializer):
         return utils.rng() if self.seed is None else np.random.default_rng(self.seed)
 
     def get_config(self) -> dict:
+        """Keras 3 config of a seeded initializer: ``{"seed": seed}``."""
         return {"seed": self.seed}
 
 
@@ -99,6 +100,7 @@ class Constant(Initializer):
         return np.full(shape, self.value, _dtype(dtype))
 
     def get_config(self):
+        """Keras 3 config of ``Constant``: ``{"value": value}``."""
         return {"value": self.value}
 
 
@@ -113,6 +115,7 @@ class RandomNormal(_Seeded):
         return (self.mean + self.stddev * self._rng().standard_normal(shape)).astype(_dtype(dtype))
 
     def get_config(self):
+        """Keras 3 config: ``{"seed": seed, "mean": mean, "stddev": stddev}``."""
         return {"seed": self.seed, "mean": self.mean, "stddev": self.stddev}
 
 
@@ -127,6 +130,7 @@ class TruncatedNormal(_Seeded):
         return _truncated_normal(self._rng(), shape, self.mean, self.stddev, dtype)
 
     def get_config(self):
+        """Keras 3 config: ``{"seed": seed, "mean": mean, "stddev": stddev}``."""
         return {"seed": self.seed, "mean": self.mean, "stddev": self.stddev}
 
 
@@ -141,6 +145,7 @@ class RandomUniform(_Seeded):
         return self._rng().uniform(self.minval, self.maxval, shape).astype(_dtype(dtype))
 
     def get_config(self):
+        """Keras 3 config of ``RandomUniform``: ``{"seed": seed, "minval": minval, "maxval": maxval}``."""
         return {"seed": self.seed, "minval": self.minval, "maxval": self.maxval}
 
 
@@ -180,6 +185,7 @@ class VarianceScaling(_Seeded):
         return generator.uniform(-limit, limit, shape).astype(_dtype(dtype))
 
     def get_config(self):
+        """Keras 3 config of ``VarianceScaling``: ``{"seed", "scale", "mode", "distribution"}``."""
         return {"seed": self.seed, "scale": self.scale, "mode": self.mode, "distribution": self.distribution}
 
 
@@ -188,6 +194,7 @@ def _preset(class_name, scale, mode, distribution, doc):
         VarianceScaling.__init__(self, scale=scale, mode=mode, distribution=distribution, seed=seed)
 
     def get_config(self):
+        """Keras 3 config of a preset (Glorot, He, Lecun): ``{"seed": seed}`` only."""
         return {"seed": self.seed}
 
     return type(class_name, (VarianceScaling,), {"__init__": __init__, "get_config": get_config, "__doc__": doc})
@@ -230,6 +237,7 @@ class Orthogonal(_Seeded):
         return (self.gain * q.reshape(shape)).astype(_dtype(dtype))
 
     def get_config(self):
+        """Keras 3 config of ``Orthogonal``: ``{"seed": seed, "gain": gain}``."""
         return {"seed": self.seed, "gain": self.gain}
 
 
@@ -246,6 +254,7 @@ class Identity(Initializer):
         return (self.gain * np.eye(*shape)).astype(_dtype(dtype))
 
     def get_config(self):
+        """Keras 3 config of ``Identity``: ``{"gain": gain}``."""
         return {"gain": self.gain}
 
 

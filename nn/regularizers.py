@@ -48,6 +48,7 @@ class L1(Regularizer):
         return self.l1 * am.abs(x).sum()
 
     def get_config(self):
+        """Keras 3 config of ``L1``: ``{"l1": l1}``."""
         return {"l1": self.l1}
 
 
@@ -61,6 +62,7 @@ class L2(Regularizer):
         return self.l2 * (x * x).sum()
 
     def get_config(self):
+        """Keras 3 config of ``L2``: ``{"l2": l2}``."""
         return {"l2": self.l2}
 
 
@@ -81,6 +83,7 @@ class L1L2(Regularizer):
         return penalty
 
     def get_config(self):
+        """Keras 3 config of ``L1L2``: ``{"l1": l1, "l2": l2}``."""
         return {"l1": self.l1, "l2": self.l2}
 
 
@@ -109,6 +112,7 @@ class OrthogonalRegularizer(Regularizer):
         return self.factor * 0.5 * am.abs(off_diagonal).sum() / pairs
 
     def get_config(self):
+        """Keras 3 config of ``OrthogonalRegularizer``: ``{"factor": factor, "mode": mode}``."""
         return {"factor": self.factor, "mode": self.mode}
 
 
