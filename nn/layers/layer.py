@@ -373,19 +373,26 @@ class Layer(Module):
     def losses(self) -> list:
         """Activity and ``add_loss`` losses of the last call, then the weight regularization
         penalties of the trainable weights (Keras 3's order)."""
+        subs = self._sublayers()  # one scan of the attributes: this runs on every training step
         out = list(self._losses)
-        for layer in self._sublayers():
+        for layer in subs:
             if isinstance(layer, Layer):
                 out += layer._losses
-        return out + self.regularization_losses()
+        return out + self._weight_penalties(subs)
 
     def regularization_losses(self) -> list:
         """The penalties ``regularizer(weight)`` of the trainable weights."""
-        out = []
-        for p in self.trainable_weights:
-            regularizer = getattr(p, "regularizer", None)
-            if regularizer is not None:
-                out.append(regularizer(p))
+        return self._weight_penalties(self._sublayers())
+
+    def _weight_penalties(self, subs) -> list:
+        """``regularization_losses`` given the sublayers: own weights (trainable first, as
+        ``trainable_weights`` orders them), then each sublayer's."""
+        if not self._trainable:
+            return []
+        out = [p.regularizer(p) for p in self._weights if p.trainable and getattr(p, "regularizer", None) is not None]
+        for layer in subs:
+            if isinstance(layer, Layer):
+                out += layer.regularization_losses()
         return out
 
     def __repr__(self) -> str:
