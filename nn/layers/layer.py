@@ -276,6 +276,8 @@ class Layer(Module):
         return [p for p in own if p.trainable] + [p for p in own if not p.trainable]
 
     def _sublayers(self) -> list:
+        if type(self).__dict__.get("_LEAF", False):  # nn's own layers hold none: no scan on every step
+            return []
         return [v for _, v in Module._children(self) if isinstance(v, Module)]
 
     @property

@@ -12,6 +12,11 @@ LAYER_TYPES: dict[str, type] = {
     if isinstance(cls, type) and issubclass(cls, Layer) and not cls.__name__.startswith("_") and cls is not Layer
 }
 LAYER_TYPES["Layer"] = Layer
+# nn's own layer classes (not subclasses of them, which may hold sublayers) have no sublayers
+for _cls in LAYER_TYPES.values():
+    if _cls is not Layer:
+        _cls._LEAF = True
+del _cls
 
 # Keras config keys nn accepts and ignores when they hold their "off" value
 _IGNORED_WHEN_OFF = ("quantization_config", "lora_rank", "lora_alpha", "renorm", "renorm_clipping", "build_config")
