@@ -69,7 +69,11 @@ def main(argv=None) -> Path:
     _section("5. iris, Keras-style Sequential 4-8-4-3 with SGD(0.1)")
     model, history, _ = iris_sequential(epochs=100)
     written.append(nn.plot_history(history, out / "iris_sequential_history.png"))
-    written.append(nn.plot_model(model, out / "iris_model.svg"))
+    written.append(
+        nn.plot_model(
+            model, out / "iris_model.svg", show_shapes=True, show_layer_names=True, show_layer_activations=True
+        )
+    )
     (x_train, y_train), _ = nn.datasets.iris.load_data()
     loss = nn.losses.SparseCategoricalCrossentropy()(
         y_train[:8], model((x_train[:8] - x_train.mean(0)) / x_train.std(0))
