@@ -142,7 +142,8 @@ class EpochProgress:
             return
         elapsed = time.perf_counter() - self.start
         line = (
-            f"{self.title} - {self._count(self.steps)} - {elapsed:.0f}s - "
-            f"{format_time(elapsed / max(self.steps, 1))} - {format_logs(logs)}"
+            f"{self.title} - {self._count(self.steps)} - {elapsed:.0f}s - {format_time(elapsed / max(self.steps, 1))}"
         )
+        if logs:  # predict has none: no dangling separator
+            line += f" - {format_logs(logs)}"
         print(line, file=self.stream, flush=True)
