@@ -1,9 +1,7 @@
 """The one place where saving reads other parts of nn: layers, models, optimizers, random state.
 
-Each function prefers the Keras 3 API named in the project's contracts (``nn.layers.serialize``,
-``optimizer.save_own_variables``, ``nn.utils.get_rng_state``, ...) and falls back on what older
-nn objects offer (``LAYER_TYPES``, the optimizer's slot dictionary, ``rng().bit_generator.state``).
-Nothing here imports or calls anything named by a file: class names resolve only against nn's
+Each function uses the Keras 3 API of those parts (``nn.layers.serialize``,
+``optimizer.save_own_variables``, ``nn.utils.get_rng_state``, ...). Nothing here imports or calls anything named by a file: class names resolve only against nn's
 own registries.
 """
 
@@ -306,91 +304,29 @@ def deserialize_optimizer(entry, path, where="compile_config.optimizer"):
     return construct(cls, config, path, where)
 
 
-# Keras' optimizer variables after (iteration, learning_rate): groups of slot names, each group
-# interleaved per trainable variable (Adam: kernel_momentum, kernel_velocity, bias_momentum, ...).
-def _slot_groups(optimizer) -> list[tuple[list[str], float]]:
-    name = type(optimizer).__name__
-    if name == "SGD":
-        return [(["momentum"], 0.0)] if getattr(optimizer, "momentum", 0) else []
-    if name in ("Adam", "AdamW", "Nadam"):
-        groups = [(["momentum", "velocity"], 0.0)]
-        return groups + [(["velocity_hat"], 0.0)] if getattr(optimizer, "amsgrad", False) else groups
-    if name == "Adamax":
-        return [(["momentum", "norm"], 0.0)]
-    if name == "RMSprop":
-        groups = [(["velocity"], 0.0)]
-        if getattr(optimizer, "momentum", 0):
-            groups.append((["momentum"], 0.0))
-        if getattr(optimizer, "centered", False):
-            groups.append((["average_gradient"], 0.0))
-        return groups
-    if name == "Adagrad":
-        return [(["accumulator"], float(getattr(optimizer, "initial_accumulator_value", 0.1)))]
-    if name == "Adadelta":
-        return [(["accumulated_grad", "accumulated_delta_var"], 0.0)]
-    raise ValueError(f"save: nn does not know the variables of the optimizer {name}")
-
-
-def _has_own_variables(optimizer) -> bool:
-    return hasattr(optimizer, "save_own_variables") and hasattr(optimizer, "load_own_variables")
-
-
 def _ensure_built(optimizer, trainable) -> None:
-    if hasattr(optimizer, "build") and not getattr(optimizer, "built", False):
+    if not getattr(optimizer, "built", False):
         optimizer.build(trainable)
-    elif hasattr(optimizer, "add_params"):
-        optimizer.add_params(trainable)
 
 
 def optimizer_variables(optimizer, trainable) -> list[np.ndarray]:
-    """The optimizer's variables in Keras' order: iteration, learning rate (a constant rate
-    only), then the slots (``save_own_variables`` when the optimizer has it)."""
-    if _has_own_variables(optimizer):
-        _ensure_built(optimizer, trainable)
-        store: dict = {}
-        optimizer.save_own_variables(store)
-        return [np.asarray(store[str(i)]) for i in range(len(store))]
-    iterations = int(getattr(optimizer, "iterations", 0))
-    out = [np.array(iterations, dtype=np.int32 if iterations < 2**31 else np.int64)]
-    if optimizer_schedule(optimizer) is None:
-        out.append(np.array(float(optimizer.learning_rate), dtype=np.float32))
-    state = getattr(optimizer, "_state", {})
-    for names, fill in _slot_groups(optimizer):
-        for p in trainable:
-            slots = state.get(id(p), {})
-            for name in names:
-                value = slots.get(name)
-                out.append(np.full(p.shape, fill, dtype=p.dtype) if value is None else np.asarray(value))
-    return out
+    """The optimizer's variables in Keras' order (``save_own_variables``): iteration, learning
+    rate (a constant rate only), then the slots."""
+    _ensure_built(optimizer, trainable)
+    store: dict = {}
+    optimizer.save_own_variables(store)
+    return [np.asarray(store[str(i)]) for i in range(len(store))]
 
 
 def expected_optimizer_shapes(optimizer, trainable) -> list[tuple]:
     """The shapes ``optimizer_variables`` gives for this optimizer and these weights."""
-    if _has_own_variables(optimizer):
-        return [np.shape(v) for v in optimizer_variables(optimizer, trainable)]
-    shapes = [()]
-    if optimizer_schedule(optimizer) is None:
-        shapes.append(())
-    for names, _ in _slot_groups(optimizer):
-        shapes += [tuple(p.shape) for p in trainable for _ in names]
-    return shapes
+    return [np.shape(v) for v in optimizer_variables(optimizer, trainable)]
 
 
 def set_optimizer_variables(optimizer, trainable, arrays: list[np.ndarray]) -> None:
     """Restore what ``optimizer_variables`` gave (shapes already checked by the caller)."""
-    if _has_own_variables(optimizer):
-        _ensure_built(optimizer, trainable)
-        optimizer.load_own_variables({str(i): a for i, a in enumerate(arrays)})
-        return
     _ensure_built(optimizer, trainable)
-    optimizer.iterations = int(arrays[0])
-    i = 1 if optimizer_schedule(optimizer) is not None else 2
-    for names, _ in _slot_groups(optimizer):
-        for p in trainable:
-            slots = optimizer._state.setdefault(id(p), {"scratch": np.empty_like(p.data)})
-            for name in names:
-                slots[name] = np.array(arrays[i], dtype=p.dtype, copy=True)
-                i += 1
+    optimizer.load_own_variables({str(i): a for i, a in enumerate(arrays)})
 
 
 # ---- random state -------------------------------------------------------------------------------
@@ -398,23 +334,14 @@ def get_rng_state():
     """The state of the generator behind fit's shuffling, dropout and initializers (JSON-able)."""
     from .. import utils
 
-    if hasattr(utils, "get_rng_state"):
-        return utils.get_rng_state()
-    return {"bit_generator_state": utils.rng().bit_generator.state}
+    return utils.get_rng_state()
 
 
 def set_rng_state(state) -> None:
     """Restore ``get_rng_state()``'s result."""
     from .. import utils
 
-    if hasattr(utils, "set_rng_state") and not (isinstance(state, dict) and "bit_generator_state" in state):
-        utils.set_rng_state(state)
-        return
-    inner = state["bit_generator_state"]
-    generator = utils.rng()
-    if inner.get("bit_generator") != type(generator.bit_generator).__name__:
-        raise ValueError(f"random state of {inner.get('bit_generator')!r}, nn uses {type(generator.bit_generator)}")
-    generator.bit_generator.state = inner
+    utils.set_rng_state(state)
 
 
 # ---- compile --------------------------------------------------------------------------------------
