@@ -32,6 +32,7 @@ What is captured, and what is refused (``CaptureError``), as ``jax.jit`` documen
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -114,12 +115,16 @@ class _Tracer:
         self.leaf_slot: dict[int, int] = {}
         self.program: list = []
         self.nslots = 0
+        self.meta: dict[int, tuple] = {}  # slot -> (shape, dtype) seen at trace time (for lowering)
 
     def new_slot(self, obj) -> int:
         slot = self.nslots
         self.nslots += 1
         self.slot_of[id(obj)] = slot
         self.keep.append(obj)
+        data = obj.data if isinstance(obj, Tensor) else obj
+        if isinstance(data, np.ndarray):
+            self.meta[slot] = (data.shape, data.dtype)
         if isinstance(obj, Tensor):  # its array, used raw (``t.data``), is the same slot
             self.slot_of[id(obj.data)] = slot
             self.keep.append(obj.data)
@@ -266,16 +271,21 @@ def _replay(program, slots: list) -> None:
         elif kind == "b":
             _replay_backward(instruction, slots, ctxs)
         else:
-            _, fn, arg_refs, kw_refs, out_slot = instruction
-            args = [_resolve(r, slots) for r in arg_refs]
-            kwargs = {k: _resolve(r, slots) for k, r in kw_refs.items()}
-            result = fn(*args, **kwargs)
-            if type(out_slot) is tuple:
-                for slot, item in zip(out_slot, result):
-                    if slot is not None:
-                        slots[slot] = item.data if isinstance(item, Tensor) else item
-            elif out_slot is not None:
-                slots[out_slot] = result.data if isinstance(result, Tensor) else result
+            _run_effect(instruction, slots)
+
+
+def _run_effect(instruction, slots: list) -> None:
+    """Run a recorded ``@am.replayable`` call on the current slot values."""
+    _, fn, arg_refs, kw_refs, out_slot = instruction
+    args = [_resolve(r, slots) for r in arg_refs]
+    kwargs = {k: _resolve(r, slots) for k, r in kw_refs.items()}
+    result = fn(*args, **kwargs)
+    if type(out_slot) is tuple:
+        for slot, item in zip(out_slot, result):
+            if slot is not None:
+                slots[slot] = item.data if isinstance(item, Tensor) else item
+    elif out_slot is not None:
+        slots[out_slot] = result.data if isinstance(result, Tensor) else result
 
 
 def _resolve(ref, slots):
@@ -340,6 +350,29 @@ def _signature(args, kwargs) -> tuple:
     return tuple(key(a) for a in args) + tuple((k, key(v)) for k, v in sorted(kwargs.items()))
 
 
+class _Entry:
+    """One captured signature: its recording, and the loop kernel once it is compiled."""
+
+    __slots__ = ("tracer", "arg_slots", "out_spec", "kernel", "replays", "replay_seconds", "not_lowered")
+
+    def __init__(self, tracer, arg_slots, out_spec):
+        self.tracer, self.arg_slots, self.out_spec = tracer, arg_slots, out_spec
+        self.kernel = None
+        self.replays = 0
+        self.replay_seconds = 0.0
+        self.not_lowered = None  # why no kernel (None: not tried yet)
+
+
+class settings:
+    """Module-wide defaults of ``am.compile``.
+
+    ``lower_after_seconds``: a signature is compiled into numba loop kernels once its numpy
+    replays have taken this long in total (a tiered JIT: short runs never pay for compiling,
+    long ones stop paying for Python). 0 compiles on the first replay; ``None`` never."""
+
+    lower_after_seconds: float | None = 0.3
+
+
 class CompiledFunction:
     """A function captured per input signature; call it like the original (see the module doc).
 
@@ -347,14 +380,21 @@ class CompiledFunction:
     two recordings must agree: an array constant that differs between them was computed from
     the inputs outside the op set (numpy on the data, a random draw outside ``@am.replayable``)
     and would be frozen by a replay, so it raises ``CaptureError`` naming the op instead.
+
+    ``exact=True`` keeps the numpy replay, bit for bit the eager numbers, for good; otherwise
+    (with numba installed) a signature replayed long enough is compiled into loop kernels
+    (``settings.lower_after_seconds``), whose sums and ``exp``/``log`` may round differently
+    in the last bits. ``lower_after`` overrides the module setting for this function.
     """
 
-    def __init__(self, fn: Callable, validate: bool = True):
+    def __init__(self, fn: Callable, validate: bool = True, exact: bool = False, lower_after: float | None = -1.0):
         functools.update_wrapper(self, fn)
         self.fn = fn
         self.validate = validate
-        self.cache: dict[tuple, tuple] = {}
-        self.pending: dict[tuple, tuple] = {}  # signature -> first recording, awaiting its check
+        self.exact = exact
+        self.lower_after = lower_after
+        self.cache: dict[tuple, _Entry] = {}
+        self.pending: dict[tuple, _Entry] = {}  # signature -> first recording, awaiting its check
         self.traces = 0  # how many times a signature was traced (validation traces count)
 
     def __call__(self, *args, **kwargs):
@@ -363,10 +403,25 @@ class CompiledFunction:
         signature = _signature(args, kwargs)
         entry = self.cache.get(signature)
         if entry is not None and all(
-            leaf.data.shape == shape and leaf.data.dtype == dtype for leaf, _, shape, dtype in entry[0].leaves
+            leaf.data.shape == shape and leaf.data.dtype == dtype for leaf, _, shape, dtype in entry.tracer.leaves
         ):
-            return self._run(entry, args, kwargs)
+            return self._run(entry, args)
         return self._trace(signature, args, kwargs)
+
+    def stats(self) -> list[dict]:
+        """Per captured signature: replays, numpy replay time, whether a kernel runs (with its
+        compile time) or why not."""
+        return [
+            {
+                "signature": signature,
+                "replays": entry.replays,
+                "replay_seconds": entry.replay_seconds,
+                "kernel": entry.kernel is not None,
+                "compile_seconds": entry.kernel.compile_seconds if entry.kernel is not None else None,
+                "not_lowered": entry.not_lowered,
+            }
+            for signature, entry in self.cache.items()
+        ]
 
     def _trace(self, signature, args, kwargs):
         tracer = _Tracer()
@@ -392,27 +447,49 @@ class CompiledFunction:
                 leaf.data = _plain(leaf.data)
                 if leaf.grad is not None:
                     leaf.grad.data = _plain(leaf.grad.data)
-        entry = (tracer, arg_slots, _output_spec(result, tracer))
+        entry = _Entry(tracer, arg_slots, _output_spec(result, tracer))
         self.traces += 1
         first = self.pending.pop(signature, None)
         if self.validate and first is None:
             self.pending[signature] = entry
         else:
             if first is not None:
-                _same_recording(first[0].program, tracer.program, getattr(self.fn, "__name__", "function"))
+                _same_recording(first.tracer.program, tracer.program, getattr(self.fn, "__name__", "function"))
             self.cache[signature] = entry
         return _sanitize(result)
 
-    def _run(self, entry, args, kwargs):
-        tracer, arg_slots, out_spec = entry
+    def _run(self, entry: _Entry, args):
+        tracer = entry.tracer
         slots = [None] * tracer.nslots
-        for value, slot in zip(args, arg_slots):
+        for value, slot in zip(args, entry.arg_slots):
             if slot is not None:
                 slots[slot] = value.data if isinstance(value, Tensor) else value
         for leaf, slot, _, _ in tracer.leaves:
             slots[slot] = leaf  # read by reference: ops see the leaf's current array
-        _replay(tracer.program, slots)
-        return _from_spec(out_spec, slots)
+        kernel = entry.kernel
+        if kernel is None or not kernel.run(slots):
+            start = time.perf_counter()
+            _replay(tracer.program, slots)
+            entry.replays += 1
+            entry.replay_seconds += time.perf_counter() - start
+            if entry.not_lowered is None and not self.exact:
+                threshold = settings.lower_after_seconds if self.lower_after == -1.0 else self.lower_after
+                if threshold is not None and entry.replay_seconds >= threshold:
+                    self._lower(entry)
+        return _from_spec(entry.out_spec, slots)
+
+    def _lower(self, entry: _Entry) -> None:
+        """Compile the entry's loop kernel; anything that cannot be lowered keeps the replay."""
+        from .lowering import NotLowerable
+        from .lowering.kernel import compile_program
+
+        try:
+            entry.kernel = compile_program(entry.tracer, entry.out_spec)
+            entry.not_lowered = ""
+        except NotLowerable as reason:
+            entry.not_lowered = str(reason)
+        except Exception as error:  # a numba failure must never break a step: keep the replay
+            entry.not_lowered = f"numba could not compile the step: {type(error).__name__}: {error}"
 
 
 def _same_recording(first: list, second: list, name: str) -> None:
@@ -503,10 +580,12 @@ def _sanitize(result):
     return result
 
 
-def compile(fn: Callable | None = None, *, validate: bool = True):
+def compile(fn: Callable | None = None, *, validate: bool = True, exact: bool = False, lower_after=-1.0):
     """Capture ``fn`` per input signature and replay it (see the module docstring); usable as
     ``am.compile(fn)``, ``@am.compile`` or ``@am.compile(validate=False)`` (trust one trace per
-    signature instead of checking two). The name is jax's and torch's."""
+    signature instead of checking two). ``exact=True`` never compiles loop kernels (the replay
+    is bit for bit the eager step); ``lower_after`` (seconds of replay before compiling, 0 at
+    once, None never) overrides ``settings.lower_after_seconds``. The name is jax's and torch's."""
     if fn is None:
-        return functools.partial(compile, validate=validate)
-    return CompiledFunction(fn, validate=validate)
+        return functools.partial(compile, validate=validate, exact=exact, lower_after=lower_after)
+    return CompiledFunction(fn, validate=validate, exact=exact, lower_after=lower_after)

@@ -21,6 +21,7 @@ from . import (
     initializers,
     layers,
     losses,
+    lowering_rules,
     metrics,
     models,
     optimizers,

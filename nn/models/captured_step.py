@@ -26,7 +26,9 @@ import warnings
 import numpy as np
 
 import autograd_mini as am
+import autograd_mini.lowering
 
+from .. import lowering_rules  # noqa: F401  (nn's ops get their loop forms)
 from .data_adapters import unpack_x_y_sample_weight
 
 
@@ -35,6 +37,78 @@ def _update_if_finite(optimizer, params, loss) -> None:
     """The optimizer step, skipped when the loss is not finite (the weights keep the last good step)."""
     if math.isfinite(float(loss.data)):
         optimizer.step()
+
+
+def _lower_update(L, args, kwargs, step) -> None:
+    """The loop form of ``_update_if_finite``: when the loss is finite, each variable's fused
+    optimizer kernel (``Optimizer.fused_update``) runs inside the compiled step, and the step
+    count advances afterwards. Only for plain optimizers: clipping, EMA, weight decay, gradient
+    accumulation, loss scaling, constraints or a ``before_update_step`` keep the Python step."""
+    from ..optimizers.optimizer import Optimizer
+
+    optimizer, params, loss = args
+    fused = getattr(optimizer, "fused_update", None)
+    if (
+        fused is None
+        or type(optimizer).before_update_step is not Optimizer.before_update_step
+        or optimizer.clipnorm
+        or optimizer.clipvalue
+        or optimizer.global_clipnorm
+        or optimizer.use_ema
+        or optimizer.gradient_accumulation_steps
+        or optimizer.loss_scale_factor is not None
+        or optimizer.weight_decay is not None
+        or not optimizer.built
+        or {id(v) for v in optimizer._vars} != {id(p) for p in params}
+        or any(getattr(p, "constraint", None) is not None or not getattr(p, "trainable", True) for p in params)
+        or not isinstance(loss, am.lowering.Var)
+    ):
+        raise am.lowering.NotLowerable("an optimizer step that needs its Python form")
+    indices = [optimizer._index[id(p)] for p in params]
+    lr = optimizer.learning_rate
+    plans = [fused(i, lr) for i in indices]
+    if any(plan is None for plan in plans):
+        raise am.lowering.NotLowerable("an optimizer without a fused kernel for these variables")
+    kernels = [plan[0] for plan in plans]
+    grads = [step.leaf_grad(p) for p in params]
+    datas = [step.write(p) for p in params]
+
+    def runtime():
+        rate = optimizer.learning_rate
+        if not math.isfinite(rate):
+            return None  # the numpy replay raises the eager error
+        values = []
+        for i, kernel in zip(indices, kernels):
+            plan = fused(i, rate)
+            if plan is None or plan[0] is not kernel:
+                return None
+            for array in plan[1]:
+                if not array.flags.c_contiguous:
+                    return None
+                values.append(array.reshape(-1))
+            values.extend(plan[2])
+        return tuple(values)
+
+    name = step.runtime(runtime)
+    flag = L.alloc((1,), np.float64, fill=0)
+    L.line(f"if math.isfinite({loss.at('0')}):")
+    position = 0
+    for k, (plan, grad, data) in enumerate(zip(plans, grads, datas)):
+        key = f"optimizer_kernel_{k}"
+        L.globals[key] = plan[0]
+        extra = [f"{name}[{position + j}]" for j in range(len(plan[1]) + len(plan[2]))]
+        position += len(extra)
+        L.line(f"{key}({', '.join([data.name, L.buffer(grad), *extra])})", 1)
+    L.line(f"{flag.name} = 1.0", 1)
+    step.after(lambda value: _count_step(optimizer, value), flag)
+
+
+def _count_step(optimizer, flag) -> None:
+    if flag[0]:
+        optimizer._iterations += 1
+
+
+am.lowering.register_effect(_update_if_finite, _lower_update)
 
 
 def wants_capture(model) -> bool:

@@ -1,0 +1,216 @@
+"""Captured steps compiled into numba loop kernels (``autograd_mini.lowering``): every op's loop
+form against the numpy replay of the same step, whole training runs against eager ones, and
+the switches (exact mode, no numba, the tiering threshold)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from nn_op_table import NN_OPS
+from op_table import OPS
+
+import autograd_mini as am
+import nn
+from autograd_mini.lowering import RULES, NotLowerable
+from autograd_mini.lowering.kernel import plan_program
+from autograd_mini.numba_support import use_numba
+
+pytest.importorskip("numba")
+
+ROWS = OPS + NN_OPS
+# the documented limits of the loop forms: a rule may refuse these, nothing else
+LIMITS = ("only 2-d", "another axis", "array exponent", "is large", "constant", "not 2-d", "0-d", "its exponent")
+
+
+def _step_over(cases):
+    """A step computing every case's op on its own leaves, weighted, summed, differentiated."""
+
+    def step(*weights):
+        loss = None
+        outs = []
+        for (op, leaves, kwargs), w in zip(cases, weights):
+            out = op.fn(*leaves, **kwargs)
+            outs.append(out)
+            term = (out * w).sum()
+            loss = term if loss is None else loss + term
+        for _, leaves, _ in cases:
+            for leaf in leaves:
+                leaf.grad = None
+        loss.backward()
+        return outs
+
+    return step
+
+
+def _recorded(step, weights):
+    compiled = am.compile(step, exact=True)
+    compiled(*weights)
+    compiled(*weights)
+    return next(iter(compiled.cache.values()))
+
+
+def _lowerable(op, args, kwargs, rng):
+    """(leaves, weight) when this drawn case has a loop form, else None; a rule may only refuse
+    for a documented limit."""
+    leaves = [am.tensor(a, requires_grad=True) for a in args]
+    out = op.fn(*leaves, **kwargs)
+    if not isinstance(out, am.Tensor) or out.dtype.kind != "f":
+        return None
+    weight = rng.standard_normal(out.shape)
+    try:
+        entry = _recorded(_step_over([(op, leaves, kwargs)]), [weight])
+    except am.CaptureError:
+        return None  # an op that needs the data in Python (where's mask): not captured at all
+    classes = {instruction[1] for instruction in entry.tracer.program if instruction[0] == "f"}
+    if not classes <= set(RULES):
+        return None  # an op without a loop form: the replay serves it
+    try:
+        plan_program(entry.tracer)
+    except NotLowerable as reason:
+        assert any(limit in str(reason) for limit in LIMITS), f"{op.name}: {reason}"
+        return None
+    return leaves, weight
+
+
+@settings(max_examples=2, deadline=None)  # each example compiles one large kernel (~20 s)
+@given(data=st.data())
+def test_loop_kernels_match_the_numpy_replay_for_every_op(data):
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**31)))
+    cases, weights = [], []
+    for op in ROWS:
+        args, kwargs = op.draw(data)
+        found = _lowerable(op, args, kwargs, rng)
+        if found is not None:
+            cases.append((op, found[0], kwargs))
+            weights.append(found[1])
+    assert len(cases) >= 15, [op.name for op, _, _ in cases]
+    step = am.compile(_step_over(cases), lower_after=0)
+    step(*weights)
+    step(*weights)  # two traces (checked), then a numpy replay that compiles the kernel
+    replayed = [out.data.copy() for out in step(*weights)]
+    replayed_grads = [leaf.grad.data.copy() for _, leaves, _ in cases for leaf in leaves]
+    (stats,) = step.stats()
+    assert stats["kernel"], stats["not_lowered"]
+    kernel = step(*weights)
+    grads = [leaf.grad.data for _, leaves, _ in cases for leaf in leaves]
+    for (op, _, _), a, b in zip(cases, kernel, replayed):
+        np.testing.assert_allclose(a.data, b, rtol=1e-10, atol=1e-12, err_msg=op.name)
+    for a, b in zip(grads, replayed_grads):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def _train(jit, layers, optimizer, loss, x, y, batch_size, epochs, lower_after=0):
+    am.capture.settings.lower_after_seconds = lower_after
+    try:
+        nn.utils.set_random_seed(0)
+        model = nn.Sequential(layers())
+        model.compile(optimizer=optimizer(), loss=loss, jit_compile=jit)
+        history = model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0)
+    finally:
+        am.capture.settings.lower_after_seconds = None
+    return model, history.history["loss"]
+
+
+def _lecture_layers():
+    return [nn.Input((1,)), nn.Dense(10, activation="sigmoid"), nn.Dense(1)]
+
+
+def _classifier_layers():
+    return [
+        nn.Input((6,)),
+        nn.Dense(16, activation="relu"),
+        nn.Dropout(0.25),
+        nn.Dense(8, activation="tanh"),
+        nn.Dense(3, activation="softmax"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "layers, optimizer, loss",
+    [
+        (_lecture_layers, lambda: nn.optimizers.SGD(learning_rate=0.008), "mse"),
+        (_classifier_layers, lambda: nn.optimizers.Adam(), "categorical_crossentropy"),
+    ],
+    ids=["lecture-sgd", "classifier-adam"],
+)
+def test_training_with_kernels_matches_eager_training(layers, optimizer, loss):
+    rng = np.random.default_rng(1)
+    if layers is _lecture_layers:
+        x = rng.uniform(-4, 4, (60, 1)).astype(np.float32)
+        y, batch = (x - 0.5) ** 2, 1
+    else:
+        x = rng.normal(size=(96, 6)).astype(np.float32)  # whole batches: one signature to compile
+        y, batch = np.eye(3, dtype=np.float32)[rng.integers(0, 3, 96)], 16
+    eager, eager_losses = _train(False, layers, optimizer, loss, x, y, batch, 3)
+    captured, losses = _train(True, layers, optimizer, loss, x, y, batch, 3)
+    stats = captured._captured_train_step.compiled.stats()
+    assert any(s["kernel"] for s in stats), stats
+    np.testing.assert_allclose(losses, eager_losses, rtol=1e-5)
+    for a, b in zip(captured.get_weights(), eager.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+    assert captured.optimizer.iterations == eager.optimizer.iterations
+
+
+def test_exact_mode_and_no_numba_keep_the_bit_exact_replay():
+    rng = np.random.default_rng(2)
+    x = rng.uniform(-4, 4, (40, 1)).astype(np.float32)
+    y = (x - 0.5) ** 2
+    eager, eager_losses = _train(False, _lecture_layers, lambda: nn.optimizers.SGD(0.008), "mse", x, y, 1, 2)
+    with use_numba(False):
+        captured, losses = _train(True, _lecture_layers, lambda: nn.optimizers.SGD(0.008), "mse", x, y, 1, 2)
+    stats = captured._captured_train_step.compiled.stats()
+    assert not any(s["kernel"] for s in stats)
+    assert all("numba is not available" in s["not_lowered"] for s in stats)
+    assert losses == eager_losses
+    for a, b in zip(captured.get_weights(), eager.get_weights()):
+        assert np.array_equal(a, b)
+
+    w = am.tensor(np.ones(3), requires_grad=True)
+
+    def step(v):
+        loss = (w * v).sum()
+        w.grad = None
+        loss.backward()
+        return loss
+
+    exact = am.compile(step, exact=True, lower_after=0)
+    for _ in range(4):
+        exact(np.arange(3.0))
+    assert exact.stats()[0]["not_lowered"] is None and not exact.stats()[0]["kernel"]
+
+
+def test_tiering_compiles_only_after_enough_replay_time():
+    w = am.tensor(np.ones(3), requires_grad=True)
+
+    def step(v):
+        loss = am.tanh(w * v).sum()
+        w.grad = None
+        loss.backward()
+        return loss
+
+    never = am.compile(step, lower_after=None)
+    later = am.compile(step, lower_after=3600.0)
+    now = am.compile(step, lower_after=0)
+    for f in (never, later, now):
+        for _ in range(4):
+            f(np.arange(3.0))
+    assert [f.stats()[0]["kernel"] for f in (never, later, now)] == [False, False, True]
+    assert now.stats()[0]["compile_seconds"] > 0
+    np.testing.assert_allclose(now(np.arange(3.0)).data, never(np.arange(3.0)).data, rtol=1e-12)
+
+
+def test_a_step_without_a_loop_form_keeps_the_replay_and_says_why():
+    w = am.tensor(np.ones(3), requires_grad=True)
+
+    def step(v):
+        loss = am.sin(w * v).sum()  # sin has no loop form
+        w.grad = None
+        loss.backward()
+        return loss
+
+    f = am.compile(step, lower_after=0)
+    results = [f(np.arange(3.0)).data for _ in range(4)]
+    assert f.stats()[0]["not_lowered"] == "op 'sin' has no loop form"
+    assert all(r == results[0] for r in results)
