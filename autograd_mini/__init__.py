@@ -24,6 +24,7 @@ from .gradient_tape import GradientTape
 from .engine import topological_order, unbroadcast
 from .functional import grad, gradients, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 from .capture import CaptureError, compile, replayable
+from .numba_support import use_numba
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from . import numpy_dispatch  # numpy's dispatch protocols on Tensor: np.exp(t) is a graph op
 

@@ -336,41 +336,63 @@ def _replay_backward(instruction, slots, ctxs) -> None:
 
 # ---- the public wrapper ------------------------------------------------------------------------------------
 def _signature(args, kwargs) -> tuple:
-    def key(value):
-        if isinstance(value, Tensor):
-            return ("T", value.data.shape, value.data.dtype.str, value._requires_grad)
-        if isinstance(value, np.ndarray):
-            return ("A", value.shape, value.dtype.str)
-        try:
-            hash(value)
-        except TypeError:
-            return ("id", id(value))
-        return ("v", type(value), value)
+    """What a trace depends on: arrays' shapes and dtypes (and a Tensor's requires_grad), the
+    other arguments' values (or identities, when unhashable)."""
+    key = []
+    for value in args:
+        kind = type(value)
+        if kind is np.ndarray:
+            key.append((value.shape, value.dtype))
+        elif kind is Tensor or isinstance(value, Tensor):
+            key.append(("T", value.data.shape, value.data.dtype, value._requires_grad))
+        elif value is None:
+            key.append(None)
+        else:
+            key.append(_key(value))
+    if kwargs:
+        key.extend((k, _key(v)) for k, v in sorted(kwargs.items()))
+    return tuple(key)
 
-    return tuple(key(a) for a in args) + tuple((k, key(v)) for k, v in sorted(kwargs.items()))
+
+def _key(value):
+    if isinstance(value, Tensor):
+        return ("T", value.data.shape, value.data.dtype, value._requires_grad)
+    if isinstance(value, np.ndarray):
+        return (value.shape, value.dtype)
+    try:
+        hash(value)
+    except TypeError:
+        return ("id", id(value))
+    return ("v", type(value), value)
 
 
 class _Entry:
     """One captured signature: its recording, and the loop kernel once it is compiled."""
 
-    __slots__ = ("tracer", "arg_slots", "out_spec", "kernel", "replays", "replay_seconds", "not_lowered")
+    __slots__ = (
+        "tracer",
+        "arg_slots",
+        "out_spec",
+        "kernel",
+        "replays",
+        "replay_seconds",
+        "not_lowered",
+        "template",
+        "leaf_checks",
+        "output",
+    )
 
     def __init__(self, tracer, arg_slots, out_spec):
         self.tracer, self.arg_slots, self.out_spec = tracer, arg_slots, out_spec
+        self.template = [None] * tracer.nslots  # the slot list with every leaf in place
+        for leaf, slot, _, _ in tracer.leaves:
+            self.template[slot] = leaf  # read by reference: ops see the leaf's current array
+        self.leaf_checks = [(leaf, shape, dtype) for leaf, _, shape, dtype in tracer.leaves]
+        self.output = _output_builder(out_spec)
         self.kernel = None
         self.replays = 0
         self.replay_seconds = 0.0
         self.not_lowered = None  # why no kernel (None: not tried yet)
-
-
-class settings:
-    """Module-wide defaults of ``am.compile``.
-
-    ``lower_after_seconds``: a signature is compiled into numba loop kernels once its numpy
-    replays have taken this long in total (a tiered JIT: short runs never pay for compiling,
-    long ones stop paying for Python). 0 compiles on the first replay; ``None`` never."""
-
-    lower_after_seconds: float | None = 0.3
 
 
 class CompiledFunction:
@@ -381,18 +403,23 @@ class CompiledFunction:
     the inputs outside the op set (numpy on the data, a random draw outside ``@am.replayable``)
     and would be frozen by a replay, so it raises ``CaptureError`` naming the op instead.
 
-    ``exact=True`` keeps the numpy replay, bit for bit the eager numbers, for good; otherwise
-    (with numba installed) a signature replayed long enough is compiled into loop kernels
-    (``settings.lower_after_seconds``), whose sums and ``exp``/``log`` may round differently
-    in the last bits. ``lower_after`` overrides the module setting for this function.
+    ``kernels=False`` (the default) replays the recorded numpy operations: bit for bit the eager
+    numbers. ``kernels=True`` compiles each signature, once it is checked, into numba loop
+    kernels (``autograd_mini.lowering``): the whole forward, backward and plain optimizer
+    step in one call, where sums and ``exp``/``log``/``tanh`` may round differently in the
+    last bits; without numba, or where the step has no loop form (``stats()`` says why), the
+    replay runs. ``state=(save, restore)`` makes the traces leave no trace: the state is saved
+    before the first trace of a signature and restored after each, and the call then runs the
+    kernel, so every step of a run, the first ones included, computes the same way (a run is
+    repeatable bit for bit, also when resumed in a new process).
     """
 
-    def __init__(self, fn: Callable, validate: bool = True, exact: bool = False, lower_after: float | None = -1.0):
+    def __init__(self, fn: Callable, validate: bool = True, kernels: bool = False, state=None):
         functools.update_wrapper(self, fn)
         self.fn = fn
         self.validate = validate
-        self.exact = exact
-        self.lower_after = lower_after
+        self.kernels = kernels
+        self.state = state
         self.cache: dict[tuple, _Entry] = {}
         self.pending: dict[tuple, _Entry] = {}  # signature -> first recording, awaiting its check
         self.traces = 0  # how many times a signature was traced (validation traces count)
@@ -402,11 +429,31 @@ class CompiledFunction:
             return self.fn(*args, **kwargs)
         signature = _signature(args, kwargs)
         entry = self.cache.get(signature)
-        if entry is not None and all(
-            leaf.data.shape == shape and leaf.data.dtype == dtype for leaf, _, shape, dtype in entry.tracer.leaves
-        ):
-            return self._run(entry, args)
+        if entry is not None:
+            for leaf, shape, dtype in entry.leaf_checks:
+                data = leaf.data
+                if data.shape != shape or data.dtype != dtype:
+                    break  # a parameter changed shape or dtype: trace again
+            else:
+                return self._run(entry, args)
+        if self.state is not None and self.kernels:
+            return self._trace_and_restore(signature, args, kwargs)
         return self._trace(signature, args, kwargs)
+
+    def _trace_and_restore(self, signature, args, kwargs):
+        """Trace (and check) with the state restored after each trace, then run the kernel."""
+        save, restore = self.state
+        snapshot = save()
+        try:
+            self._trace(signature, args, kwargs)
+            if signature not in self.cache:  # the checking trace
+                restore(snapshot)
+                self._trace(signature, args, kwargs)
+        finally:
+            restore(snapshot)
+        entry = self.cache[signature]
+        self._lower(entry)
+        return self._run(entry, args)
 
     def stats(self) -> list[dict]:
         """Per captured signature: replays, numpy replay time, whether a kernel runs (with its
@@ -459,27 +506,25 @@ class CompiledFunction:
         return _sanitize(result)
 
     def _run(self, entry: _Entry, args):
-        tracer = entry.tracer
-        slots = [None] * tracer.nslots
+        slots = entry.template.copy()
         for value, slot in zip(args, entry.arg_slots):
             if slot is not None:
                 slots[slot] = value.data if isinstance(value, Tensor) else value
-        for leaf, slot, _, _ in tracer.leaves:
-            slots[slot] = leaf  # read by reference: ops see the leaf's current array
         kernel = entry.kernel
         if kernel is None or not kernel.run(slots):
+            tracer = entry.tracer
             start = time.perf_counter()
             _replay(tracer.program, slots)
             entry.replays += 1
             entry.replay_seconds += time.perf_counter() - start
-            if entry.not_lowered is None and not self.exact:
-                threshold = settings.lower_after_seconds if self.lower_after == -1.0 else self.lower_after
-                if threshold is not None and entry.replay_seconds >= threshold:
-                    self._lower(entry)
-        return _from_spec(entry.out_spec, slots)
+            if entry.not_lowered is None and self.kernels:
+                self._lower(entry)  # the next call runs the kernel
+        return entry.output(slots)
 
     def _lower(self, entry: _Entry) -> None:
         """Compile the entry's loop kernel; anything that cannot be lowered keeps the replay."""
+        if entry.not_lowered is not None:
+            return
         from .lowering import NotLowerable
         from .lowering.kernel import compile_program
 
@@ -558,6 +603,21 @@ def _output_spec(result, tracer):
     return ("c", result)
 
 
+def _output_builder(spec):
+    """A function slots -> the call's result, shaped like the traced result (fast for a Tensor or
+    a flat tuple/list of Tensors and constants, the usual step results)."""
+    wrap = Tensor._wrap
+    if spec[0] == "T":
+        slot = spec[1]
+        return lambda slots: wrap(slots[slot])
+    if spec[0] in (tuple, list) and all(item[0] in ("T", "c") for item in spec[1]):
+        kind, items = spec[0], spec[1]
+        if all(item[0] == "T" for item in items):
+            indices = [item[1] for item in items]
+            return lambda slots: kind([wrap(slots[i]) for i in indices])
+    return functools.partial(_from_spec, spec)
+
+
 def _from_spec(spec, slots):
     kind = spec[0]
     if kind == "T":
@@ -580,12 +640,12 @@ def _sanitize(result):
     return result
 
 
-def compile(fn: Callable | None = None, *, validate: bool = True, exact: bool = False, lower_after=-1.0):
+def compile(fn: Callable | None = None, *, validate: bool = True, kernels: bool = False, state=None):
     """Capture ``fn`` per input signature and replay it (see the module docstring); usable as
     ``am.compile(fn)``, ``@am.compile`` or ``@am.compile(validate=False)`` (trust one trace per
-    signature instead of checking two). ``exact=True`` never compiles loop kernels (the replay
-    is bit for bit the eager step); ``lower_after`` (seconds of replay before compiling, 0 at
-    once, None never) overrides ``settings.lower_after_seconds``. The name is jax's and torch's."""
+    signature instead of checking two). ``kernels=True`` compiles checked signatures into numba
+    loop kernels; ``state=(save, restore)`` restores what the traces changed (see
+    ``CompiledFunction``). The name is jax's and torch's."""
     if fn is None:
-        return functools.partial(compile, validate=validate, exact=exact, lower_after=lower_after)
-    return CompiledFunction(fn, validate=validate, exact=exact, lower_after=lower_after)
+        return functools.partial(compile, validate=validate, kernels=kernels, state=state)
+    return CompiledFunction(fn, validate=validate, kernels=kernels, state=state)

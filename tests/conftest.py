@@ -21,16 +21,3 @@ def mnist_dir():
     if not (path / "train-images-idx3-ubyte.gz").exists():
         pytest.skip(f"MNIST IDX files not found in {path}")
     return path
-
-
-@pytest.fixture(autouse=True)
-def _no_tiered_kernels():
-    """Tests decide themselves when a captured step compiles loop kernels (test_lowering.py):
-    elsewhere the numpy replay runs, bit for bit the eager numbers, and no test pays numba's
-    compile time by accident."""
-    import autograd_mini.capture as capture
-
-    previous = capture.settings.lower_after_seconds
-    capture.settings.lower_after_seconds = None
-    yield
-    capture.settings.lower_after_seconds = previous

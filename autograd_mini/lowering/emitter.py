@@ -277,6 +277,14 @@ class Emitter:
         if m * n * k > self.max_matmul_work:
             raise NotLowerable(f"matmul of {m}x{k} by {k}x{n} is large: BLAS does it faster")
         out_dtype = np.dtype(dtype) if dtype is not None else result_dtype(a, b)
+        if m * n * k > 64 and a.dtype == b.dtype == out_dtype:  # one call to a compiled helper
+            out = Var(self.fresh(), (m, n), out_dtype)
+            self.line(f"{out.name} = np.empty({m * n}, {dtype_name(out_dtype)})")
+            self.globals["mm_"] = "matmul"
+            self.line(
+                f"mm_({self.buffer(a)}, {self.buffer(b)}, {out.name}, {m}, {k}, {n}, {transpose_a}, {transpose_b})"
+            )
+            return out
         out = self.alloc((m, n), out_dtype)
         f = dtype_name(out_dtype)
         names, depth = self._loops((m, n))

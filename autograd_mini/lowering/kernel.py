@@ -309,6 +309,7 @@ class _Driver:
 
     def __init__(self):
         self.lines = ["def run(slots):"]
+        self.prologue: list[str] = []  # runs before any block: a refusal (False) leaves nothing half done
         self.namespace = {"np": np, "Tensor": Tensor, "_wrap": Tensor._wrap, "_contiguous": np.ascontiguousarray}
         self.count = 0
         self.read: set = set()  # leaf slots whose array a local of ``run`` already holds
@@ -334,19 +335,24 @@ class _Driver:
         namespace["b1"] = np.bool_
         namespace.update(L.constants)
         namespace.update(L.globals)
-        key = (source, tuple((k, v.dtype.str, v.tobytes()) for k, v in L.constants.items()))
-        key += tuple((k, id(v)) for k, v in L.globals.items())
-        fn = _COMPILED.get(key)
+        if "mm_" in L.globals:
+            from .helpers import matmul_helper
+
+            namespace["mm_"] = matmul_helper(numba)
+        cache_key = (source, tuple((k, v.dtype.str, v.tobytes()) for k, v in L.constants.items()))
+        cache_key += tuple((k, id(v)) for k, v in L.globals.items())
+        fn = _COMPILED.get(cache_key)
         if fn is None:  # the same loops (another model of the same architecture) compile once per process
             exec(compile(source, f"<am.compile {name}>", "exec"), namespace)  # our own generated loops
             fn = numba.njit(namespace[name], error_model="numpy", cache=False)
-        w = self.lines.append
+        w, first = self.lines.append, self.prologue.append
         samples = []
         for name_, getter in block.runtime:
             key = self.name(getter, "runtime")
-            w(f"    {name_} = {key}()")
-            w(f"    if {name_} is None:")
-            w("        return False")
+            name_ = f"{name_}_{block.index}"
+            first(f"    {name_} = {key}()")
+            first(f"    if {name_} is None:")
+            first("        return False")
             samples.append(getter())
         args = []
         for slot, param in block.params:
@@ -356,9 +362,9 @@ class _Driver:
                 self.read.add(slot)
                 leaf = self.name(leaf_of[slot], "leaf")
                 if slot in block.written:
-                    w(f"    {param} = {leaf}.mutable_data()")
-                    w(f"    if not {param}.flags.c_contiguous:")
-                    w("        return False")
+                    first(f"    {param} = {leaf}.mutable_data()")
+                    first(f"    if not {param}.flags.c_contiguous:")
+                    first("        return False")
                 else:
                     w(f"    {param} = {leaf}.data")
                     w(f"    if not {param}.flags.c_contiguous:")
@@ -369,7 +375,8 @@ class _Driver:
                 w(f"        {param} = _contiguous({param})")
             args.append(np.zeros(block.vars[slot].shape, block.vars[slot].dtype))
         call = self.name(fn, "block")
-        w(f"    out = {call}({', '.join(params)})")
+        call_args = [p for _, p in block.params] + [f"{r}_{block.index}" for r, _ in block.runtime]
+        w(f"    out = {call}({', '.join(call_args)})")
         k = 0
         for slot in exported:
             w(f"    slots[{slot}] = out[{k}]")
@@ -386,7 +393,7 @@ class _Driver:
             w(f"    {key}(out[{k}])")
             k += 1
         fn.compile(tuple(numba.typeof(a) for a in args + samples))
-        _COMPILED[key] = fn
+        _COMPILED[cache_key] = fn
         return source
 
     def effect(self, instruction) -> None:
@@ -398,7 +405,7 @@ class _Driver:
 
     @property
     def source(self) -> str:
-        return "\n".join(self.lines + ["    return True", ""])
+        return "\n".join(self.lines[:1] + self.prologue + self.lines[1:] + ["    return True", ""])
 
     def build(self):
         exec(compile(self.source, "<am.compile driver>", "exec"), self.namespace)  # our own generated Python

@@ -29,6 +29,7 @@ import autograd_mini as am
 import autograd_mini.lowering
 
 from .. import lowering_rules  # noqa: F401  (nn's ops get their loop forms)
+from ..utils import get_rng_state, set_rng_state
 from .data_adapters import unpack_x_y_sample_weight
 
 
@@ -91,14 +92,15 @@ def _lower_update(L, args, kwargs, step) -> None:
 
     name = step.runtime(runtime)
     flag = L.alloc((1,), np.float64, fill=0)
+    grad_buffers = [L.buffer(grad) for grad in grads]  # (before the branch: a scalar gradient gets a buffer)
     L.line(f"if math.isfinite({loss.at('0')}):")
     position = 0
-    for k, (plan, grad, data) in enumerate(zip(plans, grads, datas)):
+    for k, (plan, grad, data) in enumerate(zip(plans, grad_buffers, datas)):
         key = f"optimizer_kernel_{k}"
         L.globals[key] = plan[0]
         extra = [f"{name}[{position + j}]" for j in range(len(plan[1]) + len(plan[2]))]
         position += len(extra)
-        L.line(f"{key}({', '.join([data.name, L.buffer(grad), *extra])})", 1)
+        L.line(f"{key}({', '.join([data.name, grad, *extra])})", 1)
     L.line(f"{flag.name} = 1.0", 1)
     step.after(lambda value: _count_step(optimizer, value), flag)
 
@@ -151,8 +153,40 @@ class CapturedTrainStep:
         self.model = model
         self.params = params
         self.strict = getattr(model, "jit_compile", "auto") is True
-        self.compiled = am.compile(self._core)
+        # True: compiled loop kernels from the first batch on (the traces are undone, see _save);
+        # "auto": the numpy replay, bit for bit the eager step
+        self.compiled = am.compile(self._core, kernels=self.strict, state=(self._save, self._restore))
         self.eager = False
+
+    def _save(self):
+        """What a traced step changes: every weight, the optimizer's variables and step count,
+        the random generators (nn's and seeded layers' own)."""
+        model = self.model
+        store: dict = {}
+        optimizer = model.optimizer
+        if getattr(optimizer, "built", False):
+            optimizer.save_own_variables(store)
+        generators = [
+            (layer, layer._generator.bit_generator.state)
+            for layer in model.layers
+            if getattr(layer, "_generator", None) is not None
+        ]
+        weights = [(w, w.data, w.data.copy()) for w in model.weights]
+        return weights, store, getattr(optimizer, "_iterations", None), get_rng_state(), generators
+
+    def _restore(self, snapshot) -> None:
+        weights, store, iterations, rng_state, generators = snapshot
+        for w, array, copy in weights:
+            w.data = array  # the original array object (read-only views of it stay valid)...
+            np.copyto(w.mutable_data(), copy)  # ...holding the saved values again
+        optimizer = self.model.optimizer
+        if store:
+            optimizer.load_own_variables(store)
+        if iterations is not None:
+            optimizer._iterations = iterations
+        set_rng_state(rng_state)
+        for layer, state in generators:
+            layer._generator.bit_generator.state = state
 
     def _core(self, x, y, sample_weight):
         model = self.model
