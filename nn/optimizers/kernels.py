@@ -181,13 +181,20 @@ def lion(p, g, m, beta_1, one_minus_beta_1, lr, beta_2, one_minus_beta_2):
 
 
 def ftrl(p, g, n, z, shrinkage, power, lr, neg_l1, l1, two_l2):
-    """FTRL-Proximal, as ``Ftrl.update_step`` (numpy's clip rule, power with ``**``)."""
+    """FTRL-Proximal, as ``Ftrl.update_step`` (numpy's clip rule). ``power`` is 0.5, 1 or 2 only:
+    numpy's ``np.power(array, scalar)`` computes those as sqrt, copy and square (its fast path);
+    any other exponent goes to a pow whose rounding depends on numpy's build, so it has no kernel."""
     for k in range(p.size):
         gk, pk, nk = g[k], p[k], n[k]
         grad_to_use = gk + shrinkage * pk
         new_n = nk + gk * gk
-        new_n_power = new_n**power
-        z[k] = z[k] + (grad_to_use - ((new_n_power - nk**power) / lr) * pk)
+        if power == 0.5:
+            new_n_power, n_power = math.sqrt(new_n), math.sqrt(nk)
+        elif power == 2:
+            new_n_power, n_power = new_n * new_n, nk * nk
+        else:
+            new_n_power, n_power = new_n, nk
+        z[k] = z[k] + (grad_to_use - ((new_n_power - n_power) / lr) * pk)
         zk = z[k]
         quadratic = new_n_power / lr + two_l2
         c = zk  # np.clip's rule: z itself unless strictly outside [-l1, l1] (so +-0 and NaN stay)
