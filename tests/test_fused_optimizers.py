@@ -199,6 +199,11 @@ def test_as_operand_rounds_like_numpy():
             expected = (np.ones(1, dtype) * value)[0]
             got = fused.as_operand(value, dtype)
             assert type(got) is dtype.type and same_bits(got, expected), (value, dtype)
+    for zero in (0.0, -0.0, 0.0):  # equal as dict keys, not as bits: never memoized
+        assert same_bits(fused.as_operand(zero, np.dtype(np.float32)), np.float32(zero))
+    for k in range(1100):  # a schedule's rates: the memo stays bounded, the values right
+        assert same_bits(fused.as_operand(0.001 + k * 1e-9, np.dtype(np.float32)), np.float32(0.001 + k * 1e-9))
+    assert 0 < len(fused._memo["f"]) <= 1024
     with pytest.raises(fused._NotExact):
         fused.as_operand(np.float64(0.1), np.dtype(np.float32))
     with pytest.raises(fused._NotExact):

@@ -20,6 +20,7 @@ import numpy as np
 from autograd_mini.numba_support import get_numba
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+_memo: dict = {"f": {}, "d": {}}  # dtype char -> {Python float: its numpy scalar of that dtype}
 
 
 class _NotExact(Exception):
@@ -29,6 +30,16 @@ class _NotExact(Exception):
 def as_operand(value, dtype: np.dtype):
     """``value`` as a numpy scalar of ``dtype``, rounded exactly as numpy rounds it when it meets an
     array of ``dtype`` in ``array * value`` (raises ``_NotExact`` when numpy would promote instead)."""
+    if type(value) is float:  # the common case first; a numpy scalar costs ~0.5 us: memoized
+        if value == 0.0:  # 0.0 == -0.0 as dict keys: not memoized
+            return dtype.type(value)
+        memo = _memo[dtype.char]
+        found = memo.get(value)
+        if found is None:
+            if len(memo) >= 1024:  # a schedule makes a new rate each step: keep the memo small
+                memo.clear()
+            found = memo[value] = dtype.type(value)
+        return found
     if isinstance(value, np.generic):  # before float: np.float64 is a float subclass
         if value.dtype.kind not in "biuf" or np.result_type(value, dtype) != dtype:
             raise _NotExact(value)
@@ -43,13 +54,20 @@ def _owner(cls, attribute: str):
     return next((c for c in cls.__mro__ if attribute in c.__dict__), None)
 
 
+_own_rule: dict = {}  # optimizer class -> whether its update_step is the one its _fused_rule mirrors
+_modules: dict = {}  # "kernels": the kernels module once imported (it imports numba)
+
+
 def fused_update(optimizer, i: int, data: np.ndarray, lr):
     """``(kernel, slot_arrays, scalars)`` updating ``data`` (variable ``i``'s array) exactly as
     ``optimizer.update_step`` would at this step, or None when no kernel applies."""
     if get_numba() is None:
         return None
     cls = type(optimizer)
-    if _owner(cls, "_fused_rule") is not _owner(cls, "update_step"):  # a subclass' own rule
+    own = _own_rule.get(cls)
+    if own is None:
+        own = _own_rule[cls] = _owner(cls, "_fused_rule") is _owner(cls, "update_step")
+    if not own:  # a subclass' own update_step: its rule is not the kernel's
         return None
     dtype = data.dtype
     if dtype not in _FLOATS or not data.flags.c_contiguous or not data.flags.writeable:
@@ -65,8 +83,11 @@ def fused_update(optimizer, i: int, data: np.ndarray, lr):
         scalars = tuple(as_operand(s, dtype) for s in scalars)
     except _NotExact:
         return None
-    from . import kernels  # numba is imported here, on the first fused update
+    kernels = _modules.get("kernels")
+    if kernels is None:
+        from . import kernels  # numba is imported here, on the first fused update
 
+        _modules["kernels"] = kernels
     kernel = kernels.kernel(name, dtype)
     if kernel is None:
         return None

@@ -282,6 +282,9 @@ def _compile(numba, rule, dtype):
 def kernel(name: str, dtype):
     """The compiled kernel ``name`` (one of ``KERNEL_NAMES``) for ``dtype`` (float32 or float64),
     or None when numba is unavailable or turned off. Compiled once per process and dtype."""
+    found = _compiled.get((name, getattr(dtype, "char", None)))
+    if found and get_numba() is not None:  # the common case: compiled, numba on
+        return found
     if name not in _RULES:
         raise ValueError(f"kernel: unknown kernel {name!r}; expected one of {sorted(_RULES)}")
     dtype = np.dtype(dtype)
