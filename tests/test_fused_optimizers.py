@@ -4,6 +4,7 @@ non-contiguous arrays, promoting scalars, subclass rules, failing compilation or
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -13,10 +14,11 @@ import numpy as np
 import pytest
 
 import nn
+from autograd_mini import numba_support
 from autograd_mini.numba_support import get_numba, use_numba
+from nn.optimizers import fused, kernels
 
-numba = pytest.importorskip("numba")
-from nn.optimizers import fused, kernels  # noqa: E402  (after the skip: kernels needs numba to be useful)
+needs_numba = pytest.mark.skipif(importlib.util.find_spec("numba") is None, reason="numba is not installed")
 
 O = nn.optimizers
 SHAPES = [(), (1,), (7,), (3, 5), (1027,), (33, 31)]  # 0-d, odd sizes, some long enough for SIMD in numpy
@@ -93,6 +95,7 @@ def assert_identical(run_a, run_b):
         assert np.array_equal(a, b) and same_bits(a, b), f"optimizer variable {i}"
 
 
+@needs_numba
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize(("cls_name", "kwargs", "kernel_name"), CONFIGS)
 def test_fused_update_is_bit_identical_to_numpy(cls_name, kwargs, kernel_name, dtype):
@@ -112,6 +115,7 @@ def test_fused_update_is_bit_identical_to_numpy(cls_name, kwargs, kernel_name, d
     assert not np.array_equal(params[-1].data, train(cls_name, kwargs, dtype, use=True, steps=0)[1][-1].data)
 
 
+@needs_numba
 @pytest.mark.parametrize(
     ("cls_name", "kwargs"),
     [
@@ -126,6 +130,7 @@ def test_base_class_features_keep_working_with_fused_updates(cls_name, kwargs):
     assert_identical(train(cls_name, kwargs, np.float32, use=True), train(cls_name, kwargs, np.float32, use=False))
 
 
+@needs_numba
 def test_the_documented_calling_convention():
     """``kernel(p.reshape(-1), g.reshape(-1), *[a.reshape(-1) for a in arrays], *scalars)`` after
     ``before_update_step`` equals ``update_step`` on copies (Nadam: scalars after the u product)."""
@@ -152,6 +157,7 @@ def test_the_documented_calling_convention():
         assert same_bits(slots[0], expected_slots[name][0]), name
 
 
+@needs_numba
 def test_non_contiguous_parameters_fall_back_to_numpy():
     rng = np.random.default_rng(1)
     base = rng.normal(size=(6, 5)).astype(np.float32)
@@ -176,6 +182,7 @@ def test_non_contiguous_parameters_fall_back_to_numpy():
     assert not np.array_equal(results[True][0], fresh.data)
 
 
+@needs_numba
 def test_promoting_scalars_fall_back_and_weak_numpy_scalars_fuse():
     strong = {"rho": np.float64(0.9)}  # numpy would compute v * rho in float64: no kernel
     opt, _ = train("RMSprop", strong, np.float32, use=True, steps=1)
@@ -210,6 +217,7 @@ def test_as_operand_rounds_like_numpy():
         fused.as_operand("0.1", np.dtype(np.float32))
 
 
+@needs_numba
 def test_ftrl_with_a_general_exponent_keeps_numpy():
     kwargs = {"learning_rate_power": -0.7}  # numpy's pow (libm or SIMD, by build): no kernel
     opt, _ = train("Ftrl", kwargs, np.float32, use=True, steps=1)
@@ -218,6 +226,7 @@ def test_ftrl_with_a_general_exponent_keeps_numpy():
     assert_identical(train("Ftrl", kwargs, np.float32, use=True), train("Ftrl", kwargs, np.float32, use=False))
 
 
+@needs_numba
 def test_no_kernel_for_lamb_or_a_subclass_rule():
     class MyAdam(O.Adam):
         def update_step(self, i, p, g, lr, tmp):
@@ -234,6 +243,7 @@ def test_no_kernel_for_lamb_or_a_subclass_rule():
     np.testing.assert_array_equal(p.data, np.full(3, 0.5, np.float32))
 
 
+@needs_numba
 def test_bad_input_raises_clear_errors():
     opt = O.Adam()
     opt.build([nn.Parameter(np.ones(2, np.float32))])
@@ -258,6 +268,7 @@ def test_bad_input_raises_clear_errors():
         assert q.dtype == dtype and np.array_equal(q.data, np.full(3, 0.5))
 
 
+@needs_numba
 def test_import_nn_does_not_import_numba_or_the_kernels():
     code = (
         "import sys, numpy as np, nn\n"
@@ -279,6 +290,7 @@ def test_import_nn_does_not_import_numba_or_the_kernels():
     assert off == ["False", "False", "False", "False"]
 
 
+@needs_numba
 def test_a_cache_that_cannot_be_written_compiles_without_it():
     class NoCacheNumba:
         """numba whose ``njit(cache=True)`` fails as with no writable cache directory."""
@@ -291,6 +303,7 @@ def test_a_cache_that_cannot_be_written_compiles_without_it():
                 raise RuntimeError("cannot cache function 'sgd': no locator available")
             return numba.njit(cache=False, **kwargs)
 
+    numba = pytest.importorskip("numba")
     with pytest.warns(RuntimeWarning, match="without the on-disk cache"):
         kernel = kernels._compile(NoCacheNumba(), kernels.sgd, np.float32)
     p = np.ones(3, np.float32)
@@ -298,6 +311,7 @@ def test_a_cache_that_cannot_be_written_compiles_without_it():
     assert same_bits(p, np.full(3, 0.75, np.float32))
 
 
+@needs_numba
 def test_a_failing_compilation_falls_back_to_numpy(monkeypatch):
     def broken(numba_module, rule, dtype):
         raise RuntimeError("LLVM exploded")
@@ -329,6 +343,7 @@ def _seed_model(jit):
     return model
 
 
+@needs_numba
 @pytest.mark.parametrize("jit", [False, True])
 def test_seed_model_trains_to_identical_weights_with_and_without_numba(jit):
     rng = np.random.default_rng(0)
@@ -346,3 +361,16 @@ def test_seed_model_trains_to_identical_weights_with_and_without_numba(jit):
     for a, b, start in zip(weights[True], weights[False], before):
         assert same_bits(a, b)
         assert not np.array_equal(a, start)
+
+
+def test_without_numba_every_optimizer_runs_on_numpy(monkeypatch):
+    """numba not installed (simulated): no kernel, no import attempt, the numpy rules train."""
+    monkeypatch.setitem(numba_support._state, "checked", True)
+    monkeypatch.setitem(numba_support._state, "module", None)
+    monkeypatch.setitem(numba_support._state, "enabled", True)
+    assert get_numba() is None and kernels.kernel("adam", np.float32) is None
+    for cls_name, kwargs, _ in CONFIGS[::3]:
+        opt, params = train(cls_name, kwargs, np.float32, use=True, shapes=[(3, 2)], steps=2)
+        assert opt.fused_update(0, opt.learning_rate) is None
+        start = train(cls_name, kwargs, np.float32, use=True, shapes=[(3, 2)], steps=0)[1][0].data
+        assert not np.array_equal(params[0].data, start)
