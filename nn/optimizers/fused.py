@@ -67,7 +67,7 @@ def fused_update(optimizer, i: int, data: np.ndarray, lr):
     own = _own_rule.get(cls)
     if own is None:
         own = _own_rule[cls] = _owner(cls, "_fused_rule") is _owner(cls, "update_step")
-    if not own:  # a subclass' own update_step: its rule is not the kernel's
+    if not own or "update_step" in optimizer.__dict__:  # a subclass' (or instance's) own rule
         return None
     dtype = data.dtype
     if dtype not in _FLOATS or not data.flags.c_contiguous or not data.flags.writeable:
