@@ -124,10 +124,38 @@ def test_fused_update_is_bit_identical_to_numpy(cls_name, kwargs, kernel_name, d
         ("SGD", {"momentum": 0.9, "clipvalue": 0.3, "gradient_accumulation_steps": 2, "weight_decay": 0.01}),
         ("Adam", {"learning_rate": O.schedules.ExponentialDecay(0.01, 2, 0.5)}),
         ("Lion", {"weight_decay": 0.1, "use_ema": True}),
+        ("AdamW", {"learning_rate": 0.3, "weight_decay": 0.7, "use_ema": True, "ema_momentum": 0.3}),
     ],
 )
-def test_base_class_features_keep_working_with_fused_updates(cls_name, kwargs):
-    assert_identical(train(cls_name, kwargs, np.float32, use=True), train(cls_name, kwargs, np.float32, use=False))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_base_class_features_keep_working_with_fused_updates(cls_name, kwargs, dtype):
+    """Weight decay and the EMA have kernels of their own; clipping, scaling, accumulation stay numpy."""
+    assert_identical(train(cls_name, kwargs, dtype, use=True), train(cls_name, kwargs, dtype, use=False))
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_weight_decay_and_ema_kernels_match_numpy(dtype):
+    rng = np.random.default_rng(5)
+    for shape in SHAPES:
+        data = rng.normal(size=shape).astype(dtype)
+        average = rng.normal(size=shape).astype(dtype)
+        expected, expected_average = data.copy(), average.copy()
+        expected -= expected * (0.3 * 0.7)  # numpy's order: p * (wd * lr), then p - that
+        if data.size > 100:  # the test can tell the order: two roundings differ somewhere
+            assert not same_bits(data - data * 0.3 * 0.7, expected)
+        expected_average *= 0.99
+        expected_average += data * (1 - 0.99)
+        with use_numba(True):
+            assert fused.ema(average, data, 0.99, 1 - 0.99)
+            assert fused.weight_decay(data, 0.3 * 0.7)
+        assert same_bits(data, expected) and same_bits(average, expected_average), shape
+    with use_numba(True):
+        assert not fused.weight_decay(np.ones((3, 2), dtype).T, 0.1)  # not C-contiguous: the caller's numpy
+        assert not fused.weight_decay(np.ones(3, dtype), np.float128(0.1))  # promoting: numpy
+        assert not fused.ema(np.ones(3, dtype), np.ones(3, np.float16), 0.9, 0.1)
+    with use_numba(False):
+        assert not fused.weight_decay(np.ones(3, dtype), 0.1)
 
 
 @needs_numba

@@ -83,15 +83,58 @@ def fused_update(optimizer, i: int, data: np.ndarray, lr):
         scalars = tuple(as_operand(s, dtype) for s in scalars)
     except _NotExact:
         return None
+    kernel = _kernel(name, dtype)
+    if kernel is None:
+        return None
+    return kernel, tuple(arrays), scalars
+
+
+def _kernel(name: str, dtype: np.dtype):
+    """``kernels.kernel(name, dtype)``, importing the kernels module (and numba) on first use."""
     kernels = _modules.get("kernels")
     if kernels is None:
         from . import kernels  # numba is imported here, on the first fused update
 
         _modules["kernels"] = kernels
-    kernel = kernels.kernel(name, dtype)
+    return kernels.kernel(name, dtype)
+
+
+def _writable(array: np.ndarray) -> bool:
+    """A float32/float64 C-contiguous writable array (a kernel writes it through ``reshape(-1)``)."""
+    flags = array.flags
+    return array.dtype in _FLOATS and flags.c_contiguous and flags.writeable
+
+
+def weight_decay(data: np.ndarray, scale) -> bool:
+    """``data -= data * scale`` in one compiled pass, exactly as numpy's two; False (nothing done)
+    when no kernel applies (numba off, dtype, layout, a promoting scalar)."""
+    if get_numba() is None or not _writable(data):
+        return False
+    try:
+        scale = as_operand(scale, data.dtype)
+    except _NotExact:
+        return False
+    kernel = _kernel("weight_decay", data.dtype)
     if kernel is None:
-        return None
-    return kernel, tuple(arrays), scalars
+        return False
+    kernel(data.reshape(-1), scale)
+    return True
+
+
+def ema(average: np.ndarray, data: np.ndarray, momentum, one_minus_momentum) -> bool:
+    """``average = average * momentum + data * one_minus_momentum`` in one compiled pass, exactly
+    as numpy's three; False (nothing done) when no kernel applies."""
+    if get_numba() is None or not _writable(average) or data.dtype != average.dtype or data.shape != average.shape:
+        return False
+    try:
+        scalars = (as_operand(momentum, average.dtype), as_operand(one_minus_momentum, average.dtype))
+    except _NotExact:
+        return False
+    kernel = _kernel("ema", average.dtype)
+    if kernel is None:
+        return False
+    kernel(average.reshape(-1), data.reshape(-1), *scalars)
+    return True
 
 
 def run(fused, data: np.ndarray, gradient: np.ndarray) -> None:

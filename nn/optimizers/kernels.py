@@ -206,9 +206,25 @@ def ftrl(p, g, n, z, shrinkage, power, lr, neg_l1, l1, two_l2):
         n[k] = new_n
 
 
+# ---- the base class' own passes ---------------------------------------------------------------
+def weight_decay(p, scale):
+    """Decoupled weight decay (``Optimizer._update``): ``p -= p * scale``, scale = weight_decay * lr."""
+    for k in range(p.size):
+        pk = p[k]
+        p[k] = pk - pk * scale
+
+
+def ema(average, p, momentum, one_minus_momentum):
+    """The weights' moving average (``use_ema``): ``average = average * momentum + p * (1 - momentum)``."""
+    for k in range(average.size):
+        average[k] = average[k] * momentum + p[k] * one_minus_momentum
+
+
 _RULES = {
     f.__name__: f
     for f in (
+        weight_decay,
+        ema,
         sgd,
         sgd_momentum,
         sgd_nesterov,
@@ -231,13 +247,22 @@ _lock = threading.Lock()
 
 
 def _signature(numba, rule, dtype):
-    """``void(array, ..., scalar, ...)``: the arguments before the first scalar are 1-D C arrays."""
+    """``void(arrays..., scalars...)``: 1-D C arrays, written ("w") or read only ("r", a writable
+    array converts to it), as ``_arrays(name)`` says; then scalars of ``dtype``."""
     scalar = numba.from_dtype(np.dtype(dtype))
-    array = numba.types.Array(scalar, 1, "C")
-    gradient = numba.types.Array(scalar, 1, "C", readonly=True)  # a writable gradient converts to it
-    n_slots = _SLOT_COUNTS[rule.__name__]
-    n_scalars = rule.__code__.co_argcount - 2 - n_slots
-    return numba.types.void(array, gradient, *([array] * n_slots), *([scalar] * n_scalars))
+    kinds = {"w": numba.types.Array(scalar, 1, "C"), "r": numba.types.Array(scalar, 1, "C", readonly=True)}
+    arrays = _arrays(rule.__name__)
+    n_scalars = rule.__code__.co_argcount - len(arrays)
+    return numba.types.void(*[kinds[c] for c in arrays], *([scalar] * n_scalars))
+
+
+def _arrays(name: str) -> str:
+    """The array arguments of kernel ``name``: "w" written in place, "r" read only."""
+    if name == "weight_decay":
+        return "w"
+    if name == "ema":
+        return "wr"
+    return "wr" + "w" * _SLOT_COUNTS[name]
 
 
 _SLOT_COUNTS = {
@@ -314,7 +339,7 @@ def kernel(name: str, dtype):
 
 
 def slot_count(name: str) -> int:
-    """How many slot arrays kernel ``name`` takes after ``p`` and ``g``."""
+    """How many slot arrays the update kernel ``name`` takes after ``p`` and ``g``."""
     return _SLOT_COUNTS[name]
 
 

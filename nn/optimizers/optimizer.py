@@ -464,7 +464,7 @@ class Optimizer:
         grads = self._clip_gradients(grads)
         if self.weight_decay is not None:
             for v, data, i in zip(variables, datas, indices):
-                if self._use_weight_decay(v):
+                if self._use_weight_decay(v) and not fused_module.weight_decay(data, self.weight_decay * lr):
                     tmp = self._scratch[i]
                     np.multiply(data, self.weight_decay * lr, out=tmp)
                     data -= tmp
@@ -500,6 +500,8 @@ class Optimizer:
             if not getattr(p, "trainable", True):
                 continue
             avg = averages[i]
+            if fused_module.ema(avg, p.data, momentum, 1 - momentum):
+                continue
             avg *= momentum
             np.multiply(p.data, 1 - momentum, out=self._scratch[i])
             avg += self._scratch[i]
