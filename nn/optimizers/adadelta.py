@@ -57,7 +57,7 @@ class Adadelta(Optimizer):
         np.multiply(g, g, out=tmp)
         tmp *= 1 - self.rho
         a += tmp
-        delta = np.add(s, self.epsilon)
+        delta = np.add(s, self.epsilon, out=np.empty_like(s))  # an array also when 0-d
         np.sqrt(delta, out=delta)
         delta *= g
         np.add(a, self.epsilon, out=tmp)
@@ -70,6 +70,11 @@ class Adadelta(Optimizer):
         s += tmp
         delta *= lr
         p += delta
+
+    def _fused_rule(self, i, lr):
+        """Kernel adadelta."""
+        arrays = (self._slots["accumulated_grad"][i], self._slots["accumulated_delta_var"][i])
+        return "adadelta", arrays, (self.rho, 1 - self.rho, self.epsilon, lr)
 
     def get_config(self):
         """Base config plus rho, epsilon."""

@@ -60,6 +60,10 @@ class Adagrad(Optimizer):
         tmp *= lr
         p -= tmp
 
+    def _fused_rule(self, i, lr):
+        """Kernel adagrad."""
+        return "adagrad", (self._slots["accumulator"][i],), (self.epsilon, lr)
+
     def get_config(self):
         """Base config plus initial_accumulator_value, epsilon."""
         return {

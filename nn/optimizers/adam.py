@@ -79,6 +79,16 @@ class Adam(Optimizer):
         tmp *= alpha
         p -= tmp
 
+    def _fused_rule(self, i, lr):
+        """Kernel adam / adam_amsgrad; ``alpha`` (the bias-corrected rate of this step) as ``update_step``'s."""
+        t = self.iterations + 1
+        arrays = [self._slots["momentum"][i], self._slots["velocity"][i]]
+        if self.amsgrad:
+            arrays.append(self._slots["velocity_hat"][i])
+        alpha = lr * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
+        scalars = (1 - self.beta_1, 1 - self.beta_2, self.epsilon, alpha)
+        return ("adam_amsgrad" if self.amsgrad else "adam"), arrays, scalars
+
     def get_config(self):
         """Base config plus beta_1, beta_2, epsilon, amsgrad."""
         return {

@@ -67,6 +67,12 @@ class Adamax(Optimizer):
         tmp *= lr
         p -= tmp
 
+    def _fused_rule(self, i, lr):
+        """Kernel adamax; the bias correction ``1 - b1^t`` of this step."""
+        t = self.iterations + 1
+        arrays = (self._slots["momentum"][i], self._slots["norm"][i])
+        return "adamax", arrays, (1 - self.beta_1, self.beta_2, self.epsilon, 1 - self.beta_1**t, lr)
+
     def get_config(self):
         """Base config plus beta_1, beta_2, epsilon."""
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}

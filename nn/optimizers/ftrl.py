@@ -91,6 +91,17 @@ class Ftrl(Optimizer):
         np.copyto(p, tmp)
         np.copyto(n, new_n)
 
+    def _fused_rule(self, i, lr):
+        """Kernel ftrl (the scalars as ``update_step`` computes them) for the exponents 0.5, 1 and 2
+        (``learning_rate_power`` -0.5, -1, -2), which numpy's power computes exactly; others: None."""
+        if -self.learning_rate_power not in (0.5, 1.0, 2.0):
+            return None
+        l1 = self.l1_regularization_strength
+        l2 = self.l2_regularization_strength + self.beta / (2.0 * lr)
+        arrays = (self._slots["accumulator"][i], self._slots["linear"][i])
+        scalars = (2 * self.l2_shrinkage_regularization_strength, -self.learning_rate_power, lr, -l1, l1, 2 * l2)
+        return "ftrl", arrays, scalars
+
     def get_config(self):
         """Base config plus the FTRL arguments."""
         return {

@@ -66,6 +66,11 @@ class Lion(Optimizer):
         np.multiply(g, 1.0 - self.beta_2, out=tmp)
         m += tmp
 
+    def _fused_rule(self, i, lr):
+        """Kernel lion."""
+        scalars = (self.beta_1, 1.0 - self.beta_1, lr, self.beta_2, 1.0 - self.beta_2)
+        return "lion", (self._slots["momentum"][i],), scalars
+
     def get_config(self):
         """Base config plus beta_1, beta_2."""
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2}

@@ -85,6 +85,25 @@ class Nadam(Optimizer):
         tmp *= lr
         p -= tmp
 
+    def _fused_rule(self, i, lr):
+        """Kernel nadam; the momentum-schedule factors of this step (after ``before_update_step``)."""
+        t = self.iterations + 1
+        u_t = self.beta_1 * (1.0 - 0.5 * 0.96**t)
+        u_t_1 = self.beta_1 * (1.0 - 0.5 * 0.96 ** (t + 1))
+        u_product_t = float(self._u_product)
+        u_product_t_1 = u_product_t * u_t_1
+        arrays = (self._slots["momentum"][i], self._slots["velocity"][i])
+        scalars = (
+            1 - self.beta_1,
+            1 - self.beta_2,
+            u_t_1 / (1 - u_product_t_1),
+            (1 - u_t) / (1 - u_product_t),
+            1 / (1 - self.beta_2**t),
+            self.epsilon,
+            lr,
+        )
+        return "nadam", arrays, scalars
+
     def get_config(self):
         """Base config plus beta_1, beta_2, epsilon."""
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}

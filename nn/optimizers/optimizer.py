@@ -36,6 +36,7 @@ import numpy as np
 import autograd_mini as am
 
 from ..utils import unique_name
+from . import fused as fused_module
 from . import schedules as schedules_module
 
 _LR_ERROR = (
@@ -463,13 +464,17 @@ class Optimizer:
         grads = self._clip_gradients(grads)
         if self.weight_decay is not None:
             for v, data, i in zip(variables, datas, indices):
-                if self._use_weight_decay(v):
+                if self._use_weight_decay(v) and not fused_module.weight_decay(data, self.weight_decay * lr):
                     tmp = self._scratch[i]
                     np.multiply(data, self.weight_decay * lr, out=tmp)
                     data -= tmp
         self.before_update_step(lr)
         for i, data, g in zip(indices, datas, grads):
-            self.update_step(i, data, g, lr, self._scratch[i])
+            fused = fused_module.fused_update(self, i, data, lr) if g.dtype == data.dtype else None
+            if fused is None:
+                self.update_step(i, data, g, lr, self._scratch[i])
+            else:
+                fused_module.run(fused, data, g)
 
     def _clip_gradients(self, grads):
         if self.clipnorm and self.clipnorm > 0:
@@ -495,6 +500,8 @@ class Optimizer:
             if not getattr(p, "trainable", True):
                 continue
             avg = averages[i]
+            if fused_module.ema(avg, p.data, momentum, 1 - momentum):
+                continue
             avg *= momentum
             np.multiply(p.data, 1 - momentum, out=self._scratch[i])
             avg += self._scratch[i]
@@ -527,8 +534,35 @@ class Optimizer:
         """Subclasses: once per applied step, before the per-variable updates (Nadam's u product)."""
 
     def update_step(self, i: int, variable: np.ndarray, gradient: np.ndarray, learning_rate: float, scratch):
-        """Subclasses: update ``variable`` (writable array of variable ``i``) in place."""
+        """Subclasses: update ``variable`` (writable array of variable ``i``) in place. The numpy
+        reference rule: ``fused_update``'s kernels compute bit-for-bit the same."""
         raise NotImplementedError
+
+    def fused_update(self, i: int, lr) -> tuple | None:
+        """The compiled (numba) update of variable ``i`` at this step: ``(kernel, arrays, scalars)``,
+        or None when none applies (numba missing or off, dtype not float32/float64, the variable's
+        array or a slot not C-contiguous and writable, a scalar numpy would not round to the
+        variable's dtype, a rule without a kernel (Lamb) or a subclass' own ``update_step``).
+
+        Call it after ``before_update_step(lr)`` of the same step and after weight decay, with the
+        ``lr`` that ``update_step`` would get (the learning rate), where ``update_step`` would run:
+
+            p = variable.mutable_data()            # C-contiguous, checked by fused_update
+            kernel(p.reshape(-1), g.reshape(-1), *[a.reshape(-1) for a in arrays], *scalars)
+
+        ``g`` is the gradient array in ``p``'s dtype and shape (any layout, read only). ``arrays``
+        are the variable's slots (same shape and dtype as ``p``), updated in place with ``p``;
+        ``scalars`` are numpy scalars of ``p``'s dtype (bias corrections etc. of this step
+        included), so the result equals ``update_step(i, p, g, lr, scratch)`` bit for bit.
+        The kernel accepts exactly these types (it raises TypeError on others)."""
+        if isinstance(i, bool) or not isinstance(i, numbers.Integral) or not 0 <= i < len(self._vars):
+            raise IndexError(f"fused_update: variable index must be an int in [0, {len(self._vars)}), got {i!r}")
+        return fused_module.fused_update(self, int(i), self._vars[i].data, lr)
+
+    def _fused_rule(self, i: int, lr):
+        """Subclasses with a kernel: ``(kernel_name, slot_arrays, scalars)`` for variable ``i``, the
+        scalars as ``update_step`` computes them (see ``nn.optimizers.kernels``); None: no kernel."""
+        return None
 
     # ---- config --------------------------------------------------------------------------------
     def get_config(self) -> dict:

@@ -85,6 +85,19 @@ class RMSprop(Optimizer):
         else:
             p -= tmp
 
+    def _fused_rule(self, i, lr):
+        """Kernel rmsprop[_centered][_momentum], slots in build order, the scalars of ``update_step``."""
+        arrays = [self._slots["velocity"][i]]
+        name = "rmsprop_centered" if self.centered else "rmsprop"
+        if self.momentum > 0:
+            arrays.append(self._slots["momentum"][i])
+        if self.centered:
+            arrays.append(self._slots["average_gradient"][i])
+        scalars = (self.rho, 1 - self.rho, self.epsilon, lr)
+        if self.momentum > 0:
+            return name + "_momentum", arrays, (*scalars, self.momentum)
+        return name, arrays, scalars
+
     def get_config(self):
         """Base config plus rho, momentum, epsilon, centered."""
         return {

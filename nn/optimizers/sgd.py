@@ -71,6 +71,13 @@ class SGD(Optimizer):
         else:
             p += m
 
+    def _fused_rule(self, i, lr):
+        """Kernel sgd / sgd_momentum / sgd_nesterov with the scalars of ``update_step``."""
+        if self.momentum == 0:
+            return "sgd", (), (lr,)
+        name = "sgd_nesterov" if self.nesterov else "sgd_momentum"
+        return name, (self._slots["momentum"][i],), (lr, self.momentum)
+
     def get_config(self):
         """Base config plus momentum, nesterov."""
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
