@@ -346,14 +346,6 @@ class _Driver:
             exec(compile(source, f"<am.compile {name}>", "exec"), namespace)  # our own generated loops
             fn = numba.njit(namespace[name], error_model="numpy", cache=False)
         w, first = self.lines.append, self.prologue.append
-        samples = []
-        for name_, getter in block.runtime:
-            key = self.name(getter, "runtime")
-            name_ = f"{name_}_{block.index}"
-            first(f"    {name_} = {key}()")
-            first(f"    if {name_} is None:")
-            first("        return False")
-            samples.append(getter())
         args = []
         for slot, param in block.params:
             if slot in leaf_of and slot in self.read and slot not in block.written:
@@ -374,6 +366,19 @@ class _Driver:
                 w(f"    if not {param}.flags.c_contiguous:")
                 w(f"        {param} = _contiguous({param})")
             args.append(np.zeros(block.vars[slot].shape, block.vars[slot].dtype))
+        for slot in block.written:  # (before the runtime values: an optimizer asks for writable arrays)
+            leaf_of[slot].mutable_data()
+        samples = []
+        for name_, getter in block.runtime:  # after the leaves are made writable (prologue order)
+            key = self.name(getter, "runtime")
+            name_ = f"{name_}_{block.index}"
+            first(f"    {name_} = {key}()")
+            first(f"    if {name_} is None:")
+            first("        return False")
+            sample = getter()
+            if sample is None:
+                raise NotLowerable("the optimizer gave no fused update for this step")
+            samples.append(sample)
         call = self.name(fn, "block")
         call_args = [p for _, p in block.params] + [f"{r}_{block.index}" for r, _ in block.runtime]
         w(f"    out = {call}({', '.join(call_args)})")

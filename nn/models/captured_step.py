@@ -45,6 +45,8 @@ def _lower_update(L, args, kwargs, step) -> None:
     optimizer kernel (``Optimizer.fused_update``) runs inside the compiled step, and the step
     count advances afterwards. Only for plain optimizers: clipping, EMA, weight decay, gradient
     accumulation, loss scaling, constraints or a ``before_update_step`` keep the Python step."""
+    from ..optimizers.fused import _NotExact as NotExact
+    from ..optimizers.fused import as_operand
     from ..optimizers.optimizer import Optimizer
 
     optimizer, params, loss = args
@@ -74,20 +76,27 @@ def _lower_update(L, args, kwargs, step) -> None:
     grads = [step.leaf_grad(p) for p in params]
     datas = [step.write(p) for p in params]
 
-    def runtime():
+    rule, names = optimizer._fused_rule, [optimizer._fused_rule(i, lr)[0] for i in indices]
+    dtypes = [p.data.dtype for p in params]
+
+    def runtime():  # each step: the rules' slot arrays and scalars (fused_update's checks, kept lean)
         rate = optimizer.learning_rate
         if not math.isfinite(rate):
             return None  # the numpy replay raises the eager error
         values = []
-        for i, kernel in zip(indices, kernels):
-            plan = fused(i, rate)
-            if plan is None or plan[0] is not kernel:
-                return None
-            for array in plan[1]:
-                if not array.flags.c_contiguous:
+        try:
+            for i, name, dtype in zip(indices, names, dtypes):
+                found = rule(i, rate)
+                if found is None or found[0] != name:
                     return None
-                values.append(array.reshape(-1))
-            values.extend(plan[2])
+                for array in found[1]:
+                    flags = array.flags
+                    if not (flags.c_contiguous and flags.writeable) or array.dtype != dtype:
+                        return None
+                    values.append(array.reshape(-1))
+                values.extend(as_operand(value, dtype) for value in found[2])
+        except NotExact:
+            return None
         return tuple(values)
 
     name = step.runtime(runtime)
