@@ -72,7 +72,6 @@ def _lower_update(L, args, kwargs, step) -> None:
     plans = [fused(i, lr) for i in indices]
     if any(plan is None for plan in plans):
         raise am.lowering.NotLowerable("an optimizer without a fused kernel for these variables")
-    kernels = [plan[0] for plan in plans]
     grads = [step.leaf_grad(p) for p in params]
     datas = [step.write(p) for p in params]
 
