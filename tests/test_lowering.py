@@ -20,7 +20,17 @@ pytest.importorskip("numba")
 
 ROWS = OPS + NN_OPS
 # the documented limits of the loop forms: a rule may refuse these, nothing else
-LIMITS = ("only 2-d", "another axis", "array exponent", "is large", "constant", "not 2-d", "0-d", "its exponent")
+LIMITS = (
+    "only 2-d",
+    "with axes",
+    "another axis",
+    "array exponent",
+    "is large",
+    "constant",
+    "not 2-d",
+    "0-d",
+    "its exponent",
+)
 
 
 def _step_over(cases):

@@ -152,6 +152,24 @@ def _leaky_backward(L, g, ins, out, options, needs):
 
 
 register(activation.LeakyRelu, _leaky, _leaky_backward)
+register(
+    activation.Softplus,
+    _unary("math.log1p(math.exp(-abs({0}))) + " + _RELU),
+    lambda L, g, ins, out, o, needs: (L.map("{0} * " + _SIGMOID.replace("{0}", "{1}"), g, ins[0]),),
+)
+
+
+def _elu(L, ins, options):
+    alpha = float(options.get("alpha", 1.0))
+    return L.map(f"({{0}} if {{0}} > 0 else {{f}}({alpha!r}) * math.expm1(min({{0}}, {{f}}(0.0))))", ins[0])
+
+
+def _elu_backward(L, g, ins, out, options, needs):
+    alpha = float(options.get("alpha", 1.0))
+    return (L.map(f"({{0}} if {{1}} > 0 else {{0}} * ({{2}} + {{f}}({alpha!r})))", g, ins[0], out),)
+
+
+register(activation.Elu, _elu, _elu_backward)
 
 
 def _last_axis(x: Var, axis) -> None:
@@ -259,6 +277,33 @@ def _reshape(L, ins, options):
     return L.reshape(x, target)
 
 
+def _where(L, ins, options):
+    condition, a, b = ins
+    if isinstance(condition, Var) or not isinstance(condition, np.ndarray):
+        raise NotLowerable("where with a condition that is not a constant array")
+    return L.map("{1} if {0} else {2}", np.asarray(condition, dtype=bool), a, b)
+
+
+def _where_backward(L, g, ins, out, options, needs):
+    condition = np.asarray(ins[0], dtype=bool)
+    return (
+        None,
+        _need(needs, 1, lambda: L.map("{1} if {0} else {f}(0.0)", condition, g)),
+        _need(needs, 2, lambda: L.map("{f}(0.0) if {0} else {1}", condition, g)),
+    )
+
+
+register(elementwise.Where, _where, _where_backward)
+
+
+def _transpose(L, ins, options):
+    axes = options.get("axes")
+    if axes is not None and tuple(axes) != (1, 0):
+        raise NotLowerable("transpose with axes (only the 2-d transpose has a loop form)")
+    return L.transpose(ins[0])
+
+
+register(shape.Transpose, _transpose, lambda L, g, ins, out, o, needs: (L.transpose(g),))
 register(shape.Reshape, _reshape, lambda L, g, ins, out, o, needs: (L.reshape(g, ins[0].shape),))
 register(
     shape.BroadcastTo,

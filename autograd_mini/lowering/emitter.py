@@ -236,6 +236,20 @@ class Emitter:
             raise NotLowerable(f"reshape of {x.shape} to {shape}")
         return Var(x.name, shape, x.dtype, x.scalar)
 
+    def transpose(self, x: Var) -> Var:
+        """The 2-d transpose, materialised."""
+        if len(x.shape) != 2:
+            raise NotLowerable(f"transpose of a {len(x.shape)}-d array (only 2-d has a loop form)")
+        m, n = x.shape
+        out = self.alloc((n, m), x.dtype)
+        if out.scalar:
+            self.line(f"{out.name} = {x.at('0')}")
+            return out
+        names, depth = self._loops((n, m))
+        j, i = (name or "0" for name in names)
+        self.line(f"{out.name}[{_sum_terms((j, m), (i, 1))}] = {x.at(_sum_terms((i, n), (j, 1)))}", depth)
+        return out
+
     # -- reductions ---------------------------------------------------------------------------------------
     def reduce_sum(self, x: Var, axes, keepdims: bool = False, dtype=None) -> Var:
         """sum over ``axes`` (accumulated in order, in the output dtype)."""
