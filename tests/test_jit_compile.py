@@ -82,3 +82,32 @@ def test_auto_leaves_a_user_loss_eager_and_true_captures_it():
         model.compile(optimizer="sgd", loss=counting_mse, jit_compile=jit)
         model.fit(x[:100], nn.utils.to_categorical(y[:100], 3), batch_size=10, epochs=1, verbose=0)
         assert len(calls) == expected_calls
+
+
+@pytest.mark.parametrize("noise", ["GaussianNoise", "GaussianDropout", "AlphaDropout"])
+def test_batchnorm_statistics_and_noise_layers_replay_bit_for_bit(noise):
+    """The moving statistics move and the noise is drawn again on every replayed step (they are
+    @am.replayable), so "auto" still equals eager; kernels (True) stay within float32 rounding."""
+    x, y = iris_like(96)
+    runs = {}
+    for jit in (False, "auto", True):
+        nn.utils.set_random_seed(3)
+        model = nn.Sequential(
+            [
+                nn.Input((4,)),
+                nn.layers.Dense(8, kernel_regularizer=nn.regularizers.L2(0.01)),
+                nn.layers.BatchNormalization(),
+                nn.layers.Activation("relu"),
+                getattr(nn.layers, noise)(0.2),
+                nn.layers.Dense(3, activation="softmax"),
+            ]
+        )
+        model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", jit_compile=jit)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # a fallback to eager would warn
+            model.fit(x, y, epochs=2, batch_size=16, verbose=0)
+        runs[jit] = model
+    for a, b, c in zip(*(runs[j].get_weights() for j in (False, "auto", True))):
+        assert np.array_equal(a, b)
+        np.testing.assert_allclose(c, a, rtol=1e-4, atol=1e-5)
+    assert any(s["kernel"] for s in runs[True]._captured_train_step.compiled.stats())

@@ -94,7 +94,6 @@ class _Builder:
         self.forward_of: dict[int, tuple] = {}  # op slot -> (cls, refs, options, needs)
         self.leaves_seen: set = set()
         self.after_effect: set = set()
-        self.in_backward = False
 
     # -- values --------------------------------------------------------------------------------------
     def open(self) -> _Block:
@@ -107,36 +106,36 @@ class _Builder:
     def close(self) -> None:
         self.block = None
 
-    def var(self, slot: int) -> Var:
+    def var(self, slot: int, fresh: bool = False) -> Var:
+        """The block's Var for ``slot``. A leaf read by an earlier block is the array that block read
+        (what the eager graph saved); ``fresh``: the leaf's array now (a forward op after a Python
+        effect, which may have updated it, reads the new one, as eager code would)."""
         block = self.open()
-        var = block.vars.get(slot)
+        key = ("fresh", slot) if fresh else slot
+        var = block.vars.get(key)
         if var is not None:
             return var
-        if slot in self.leaf_of:
-            # a later block sees the array an earlier one read (the eager graph saved that one); a
-            # new forward op after a Python effect (which may have updated it) must see the new one
-            if slot in self.after_effect and not self.in_backward:
-                raise NotLowerable("a parameter read by a forward op after a Python effect")
+        if slot in self.leaf_of and not fresh:
             self.leaves_seen.add(slot)
         if slot not in self.meta:
             raise NotLowerable("a value that is not an array")
         shape, dtype = self.meta[slot]
-        name = f"a{slot}"
+        name = f"n{slot}" if fresh else f"a{slot}"
         block.params.append((slot, name))
         self.reads[block.index].add(slot)
-        var = Var(f"x{slot}", shape, dtype)
+        var = Var(f"y{slot}" if fresh else f"x{slot}", shape, dtype)
         dtype_name(dtype)
         block.L.line(f"{var.name} = {name}.reshape({max(var.size, 1)})")
-        block.vars[slot] = var
+        block.vars[key] = var
         return var
 
-    def value(self, ref):
+    def value(self, ref, fresh_leaves=frozenset()):
         kind, item = ref
         if kind == "c":
             if isinstance(item, Tensor):
                 item = item.data
             return item
-        return self.var(item)
+        return self.var(item, fresh=item in fresh_leaves)
 
     def leaf_var(self, leaf: Tensor) -> Var:
         """The block's Var for a leaf Tensor's array (NotLowerable for a Tensor that is no leaf of the step)."""
@@ -186,9 +185,10 @@ class _Builder:
             rule = RULES.get(cls)
             if rule is None:
                 raise NotLowerable(f"op '{cls.name}' has no loop form")
-            ins = [self.value(r) for r in refs]
+            fresh = {r[1] for r in refs if r[0] == "l" and r[1] in self.after_effect}
+            ins = [self.value(r, fresh) for r in refs]
             self.define(slot, rule.forward(self.open().L, ins, options))
-            self.forward_of[slot] = (cls, refs, options, needs)
+            self.forward_of[slot] = (cls, refs, options, needs, fresh)
         elif kind == "b":
             self.backward(instruction)
         else:
@@ -219,13 +219,6 @@ class _Builder:
         self.after_effect |= self.leaves_seen
 
     def backward(self, instruction) -> None:
-        self.in_backward = True
-        try:
-            self._backward(instruction)
-        finally:
-            self.in_backward = False
-
-    def _backward(self, instruction) -> None:
         _, seeds, schedule, _retain = instruction
         L = self.open().L
         grads: dict[int, Var] = {}
@@ -246,11 +239,11 @@ class _Builder:
             g = grads.pop(slot, None)
             if g is None:
                 continue
-            cls, refs, options, needs = self.forward_of[slot]
+            cls, refs, options, needs, fresh = self.forward_of[slot]
             rule = RULES[cls]
             if rule.backward is None:
                 raise NotLowerable(f"op '{cls.name}' has no loop form for its gradient")
-            ins = [self.value(r) for r in refs]
+            ins = [self.value(r, fresh) for r in refs]  # the arrays the forward read
             parent_grads = rule.backward(L, g, ins, self.var(slot), options, needs)
             for parent, pg in zip(parents, parent_grads):
                 if parent is None or pg is None:
@@ -348,7 +341,11 @@ class _Driver:
         w, first = self.lines.append, self.prologue.append
         args = []
         for slot, param in block.params:
-            if slot in leaf_of and slot in self.read and slot not in block.written:
+            if param.startswith("n"):  # the leaf's array now (after a Python effect)
+                w(f"    {param} = {self.name(leaf_of[slot], 'leaf')}.data")
+                w(f"    if not {param}.flags.c_contiguous:")
+                w(f"        {param} = _contiguous({param})")
+            elif slot in leaf_of and slot in self.read and slot not in block.written:
                 pass  # the array an earlier block read (as the eager graph saved it)
             elif slot in leaf_of:
                 self.read.add(slot)
@@ -365,7 +362,8 @@ class _Driver:
                 w(f"    {param} = slots[{slot}]")
                 w(f"    if not {param}.flags.c_contiguous:")
                 w(f"        {param} = _contiguous({param})")
-            args.append(np.zeros(block.vars[slot].shape, block.vars[slot].dtype))
+            var = block.vars[("fresh", slot) if param.startswith("n") else slot]
+            args.append(np.zeros(var.shape, var.dtype))
         for slot in block.written:  # (before the runtime values: an optimizer asks for writable arrays)
             leaf_of[slot].mutable_data()
         samples = []

@@ -98,7 +98,7 @@ class BatchNormalization(Layer):
             mean = inputs.mean(axis=self._reduce, keepdims=True)
             centered = inputs - mean
             variance = (centered * centered).mean(axis=self._reduce, keepdims=True)
-            self._update_moving(mean.data, variance.data)
+            _update_moving(self, mean, variance)
             out = centered / am.sqrt(variance + self.epsilon)
         else:
             mean = self.moving_mean.reshape(self._broadcast)
@@ -109,13 +109,6 @@ class BatchNormalization(Layer):
         if self.center:
             out = out + self.beta.reshape(self._broadcast)
         return out
-
-    def _update_moving(self, mean, variance):
-        m = self.momentum
-        for param, batch in ((self.moving_mean, mean), (self.moving_variance, variance)):
-            data = param.mutable_data()
-            data *= m
-            data += (1.0 - m) * batch.reshape(data.shape).astype(data.dtype)
 
     def get_config(self):
         """Keras 3's BatchNormalization config."""
@@ -328,3 +321,14 @@ class Rescaling(Layer):
     def get_config(self):
         """Keras 3's config: scale, offset."""
         return {**super().get_config(), "scale": self.scale, "offset": self.offset}
+
+
+@am.replayable  # a captured training step (jit_compile) moves the statistics again on every replay
+def _update_moving(layer, mean, variance) -> None:
+    """moving = moving * momentum + batch * (1 - momentum), in place (copy-on-write)."""
+    m = layer.momentum
+    for param, batch in ((layer.moving_mean, mean), (layer.moving_variance, variance)):
+        batch = batch.data if isinstance(batch, am.Tensor) else np.asarray(batch)
+        data = param.mutable_data()
+        data *= m
+        data += (1.0 - m) * batch.reshape(data.shape).astype(data.dtype)

@@ -91,6 +91,23 @@ def _dropout_mask(layer, shape, dtype) -> np.ndarray:
     return mask
 
 
+@am.replayable  # a captured training step (jit_compile) draws new noise on every replay
+def _normal_noise(layer, stddev, offset, shape, dtype) -> np.ndarray:
+    """offset + stddev * Normal(0, 1) of ``shape`` in ``dtype``, from the layer's generator."""
+    noise = stddev * layer._rng().standard_normal(shape)
+    if offset:
+        noise = offset + noise
+    return noise.astype(dtype)
+
+
+@am.replayable  # a captured training step (jit_compile) draws new masks on every replay
+def _alpha_masks(layer, shape, dtype, alpha_p) -> tuple:
+    """(kept as 0/1, alpha' where dropped) of ``shape`` for AlphaDropout, from the layer's generator."""
+    keep = layer._rng().random(shape) >= layer.rate
+    kept = keep.astype(dtype)
+    return kept, (alpha_p * (1.0 - kept)).astype(dtype)
+
+
 class GaussianNoise(_Random):
     """Keras' GaussianNoise: inputs + Normal(0, stddev) in training."""
 
@@ -104,7 +121,7 @@ class GaussianNoise(_Random):
         """inputs + noise in training, else inputs."""
         if not training or self.stddev == 0:
             return inputs
-        return inputs + (self.stddev * self._rng().standard_normal(inputs.shape)).astype(inputs.dtype)
+        return inputs + _normal_noise(self, self.stddev, 0.0, inputs.shape, inputs.dtype)
 
     def get_config(self):
         """Keras 3's GaussianNoise config."""
@@ -123,7 +140,7 @@ class GaussianDropout(_Random):
         if not training or self.rate == 0:
             return inputs
         stddev = math.sqrt(self.rate / (1.0 - self.rate))
-        return inputs * (1.0 + stddev * self._rng().standard_normal(inputs.shape)).astype(inputs.dtype)
+        return inputs * _normal_noise(self, stddev, 1.0, inputs.shape, inputs.dtype)
 
     def get_config(self):
         """Keras 3's GaussianDropout config."""
@@ -148,11 +165,10 @@ class AlphaDropout(_Random):
         if self.noise_shape is not None:
             shape = tuple(s if n is None else n for n, s in zip(self.noise_shape, inputs.shape))
         alpha_p = -_SELU_ALPHA * _SELU_SCALE
-        keep = self._rng().random(shape) >= self.rate
+        kept, dropped = _alpha_masks(self, shape, inputs.dtype, alpha_p)
         a = ((1 - self.rate) * (1 + self.rate * alpha_p**2)) ** -0.5
         b = -a * alpha_p * self.rate
-        kept = keep.astype(inputs.dtype)
-        return (inputs * kept + (alpha_p * (1.0 - kept)).astype(inputs.dtype)) * a + b
+        return (inputs * kept + dropped) * a + b
 
     def get_config(self):
         """Keras 3's AlphaDropout config."""
