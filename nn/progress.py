@@ -109,11 +109,12 @@ class EpochProgress:
         text = " ".join(parts)
         return text + (" - " + format_logs(logs) if logs else "")
 
-    def update(self, logs: dict) -> None:
-        """One more step done; ``logs`` are the running averages so far."""
-        self.seen += 1
+    def update(self, logs: dict, steps: int = 1) -> None:
+        """``steps`` more steps done (one execution of ``steps_per_execution`` batches);
+        ``logs`` are the running averages so far."""
+        self.seen += steps
         if self.mode == "notebook" and self.bar is not None:
-            self.bar.update(1)
+            self.bar.update(steps)
             self.bar.set_postfix_str(format_logs(logs), refresh=False)
             return
         if self.mode != "live":
