@@ -5,7 +5,8 @@ With ``compile(jit_compile=...)`` capturing, ``fit`` uses ``model._captured_trai
 signature is traced once per model (twice, counting the check), not once per epoch. It is
 replaced when what its traces baked in may have changed: ``compile()`` ran again (a new
 optimizer, loss, metrics or ``jit_compile``), or the trainable variables are another list
-(other variables, a layer's ``trainable`` flag flipped, a layer added). Like ``jax.jit``,
+(other variables, a layer added) or a layer's ``trainable`` flag was flipped (it
+clears its weights' ``requires_grad``, which the trace's backward baked in). Like ``jax.jit``,
 other Python-level changes after a trace (a layer attribute set by hand) are not seen; call
 ``compile()`` again to retrace.
 """
@@ -21,9 +22,15 @@ def train_step_for(model, params):
     if not captured_step.wants_capture(model):
         return model.train_step
     key = (model._compile_config, model.optimizer, model.jit_compile, model._loss_tracker, *params)
+    frozen = tuple(not p.requires_grad for p in params)  # a layer's trainable=False clears requires_grad
     step = getattr(model, "_captured_train_step", None)
     cached = model._fit_state.get("captured_key")
-    if step is None or cached is None or len(cached) != len(key) or any(a is not b for a, b in zip(cached, key)):
+    if step is None or cached is None or not _same(cached[0], key) or cached[1] != frozen:
         step = model._captured_train_step = captured_step.CapturedTrainStep(model, params)
-        model._fit_state["captured_key"] = key  # _fit_state is a dict: Module never walks it for weights
+        model._fit_state["captured_key"] = (key, frozen)  # a dict: Module never walks it for weights
     return step
+
+
+def _same(a: tuple, b: tuple) -> bool:
+    """The same objects, in order (``is``: Tensors compare elementwise with ``==``)."""
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b))
