@@ -206,16 +206,19 @@ class ArrayAdapter:
 
 
 def _slices(x, y, sw, size):
-    """Batches of ``size`` rows (the last one shorter) as basic slices."""
+    """Batches of ``size`` rows (the last one shorter) as views: one array's full batches come
+    from iterating it reshaped to (batches, size, ...), which costs half of slicing each."""
     n = len(_flat(x)[0])
     if not isinstance(x, (list, dict)) and not isinstance(y, (list, dict)) and sw is None:
-        if y is None:
-            for start in range(0, n, size):
-                yield (x[start : start + size],)
-        else:
-            for start in range(0, n, size):
-                stop = start + size
-                yield (x[start:stop], y[start:stop])
+        full = n - n % size
+        if full:
+            xs = x[:full].reshape(full // size, size, *x.shape[1:])  # splitting an axis: always a view
+            if y is None:
+                yield from zip(xs)
+            else:
+                yield from zip(xs, y[:full].reshape(full // size, size, *y.shape[1:]))
+        if full < n:
+            yield (x[full:],) if y is None else (x[full:], y[full:])
         return
     for start in range(0, n, size):
         index = slice(start, start + size)
