@@ -1,7 +1,8 @@
 """Training progress, as Keras 3's ``Progbar`` shows it.
 
-``EpochProgress(title, steps, verbose, stream=None)`` with ``.update(logs)`` per step and
-``.close(logs)`` at the end of an epoch (``logs`` then includes the ``val_*`` values):
+``EpochProgress(title, steps, verbose, stream=None)`` with ``.update(logs, steps=1)`` per step
+(or per execution of ``steps`` batches) and ``.close(logs)`` at the end of an epoch (``logs``
+then includes the ``val_*`` values):
 
 - ``verbose=0``: silent.
 - ``verbose=1`` in Jupyter: a notebook bar (``tqdm.notebook`` when ipywidgets is installed,
