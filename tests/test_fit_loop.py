@@ -269,6 +269,25 @@ def test_steps_per_epoch_runs_exactly_that_many_batches_per_epoch():
         assert np.array_equal(a, b)
 
 
+def test_captured_steps_per_execution_trains_as_the_eager_per_batch_loop():
+    x, y = data()
+    captured = classifier(jit=True, spe=4)
+    eager = classifier(jit=False, spe=1)
+    out = io.StringIO()
+    for model in (captured, eager):
+        nn.utils.set_random_seed(4)  # the same shuffles and Dropout masks
+        model.fit(x, y, batch_size=16, epochs=2, verbose=0, validation_split=0.25)
+    assert captured._captured_train_step.compiled.traces == 4 and not captured._captured_train_step.eager
+    for a, b in zip(captured.get_weights(), eager.get_weights()):
+        assert np.array_equal(a, b)
+    assert captured.history.history == eager.history.history
+    progress = nn.progress.EpochProgress("Epoch 1/1", 6, 2, stream=out)
+    progress.update({}, 4)
+    progress.update({"loss": 1.0}, 2)
+    progress.close({"loss": 1.0})
+    assert out.getvalue().startswith("Epoch 1/1 - 6/6 - ")
+
+
 @pytest.mark.parametrize("bad", [0, -2, 1.5, True, "3", None])
 def test_steps_per_execution_must_be_a_positive_int(bad):
     model = classifier(jit=False)
