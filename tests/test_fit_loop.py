@@ -132,11 +132,13 @@ def test_shuffled_batches_are_the_per_batch_gathers_and_the_same_random_stream(g
 
 
 def test_gather_rows_is_a_multiple_of_the_batch_size():
-    x = np.zeros((100_000, 784), np.float32)
-    adapter = da.ArrayAdapter(x, np.zeros(100_000, np.int64), batch_size=128, shuffle=True, n=100_000)
-    assert adapter.gather_rows % 128 == 0 and 128 <= adapter.gather_rows * 788 * 4 <= 2 * da.GATHER_BYTES
-    small = da.ArrayAdapter(x[:10], None, batch_size=1, shuffle=True, n=10)
-    assert small.gather_rows >= 10  # small data: one gather per epoch
+    x = np.zeros((60_000, 784), np.float32)
+    mnist = da.ArrayAdapter(x, np.zeros((60_000, 10), np.float32), batch_size=128, shuffle=True, n=60_000)
+    assert mnist.gather_rows == 128  # a batch is larger than GATHER_BYTES: one gather per batch
+    small = da.ArrayAdapter(x[:, :4], np.zeros(60_000), batch_size=32, shuffle=True, n=60_000)
+    assert small.gather_rows % 32 == 0 and small.gather_rows * 24 <= da.GATHER_BYTES < (small.gather_rows + 32) * 24
+    lecture = da.ArrayAdapter(x[:800, :1], x[:800, :1], batch_size=1, shuffle=True, n=800)
+    assert lecture.gather_rows >= 800  # small data: one gather per epoch
 
 
 # ---- callback dispatch -------------------------------------------------------------------------------------

@@ -168,16 +168,17 @@ def _take(value, index):
     return value[index]
 
 
-GATHER_BYTES = 4 << 20  # a shuffled epoch gathers about this much data at a time, then slices it
+GATHER_BYTES = 256 << 10  # a shuffled epoch gathers up to this much data at a time, then slices it
 
 
 class ArrayAdapter:
     """Batches of arrays; ``shuffle`` draws a fresh permutation each epoch from ``nn.utils.rng()``.
 
-    A shuffled epoch gathers the rows of several batches with one fancy index (about
-    ``GATHER_BYTES`` of data: the whole epoch for small data, a few MiB at a time for large)
-    and hands out basic slices of that copy: the same batches in the same order as a gather
-    per batch, with one permutation drawn per epoch, at the epoch's first batch."""
+    A shuffled epoch gathers the rows of as many whole batches as fit in ``GATHER_BYTES`` with
+    one fancy index (the whole epoch for small data; one batch at a time when a batch is larger)
+    and hands out views of that copy: the same batches in the same order as a gather per batch,
+    with one permutation drawn per epoch, at the epoch's first batch. Small batches save the
+    per-batch gather's fixed cost; large ones gain nothing from a bigger copy."""
 
     def __init__(self, x, y=None, sample_weight=None, batch_size=32, shuffle=False, n=None):
         self.x, self.y, self.sample_weight = x, y, sample_weight
