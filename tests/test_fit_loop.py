@@ -29,7 +29,7 @@ def data(n=120, features=4, seed=0):
     return x, y
 
 
-def classifier(jit=True, dropout=0.2, spe=1):
+def classifier(jit="auto", dropout=0.2, spe=1):
     nn.utils.set_random_seed(3)
     model = nn.Sequential(
         [
@@ -72,7 +72,7 @@ def test_captured_step_is_replaced_by_compile_and_by_other_trainable_variables()
     model = classifier()
     model.fit(x, y, batch_size=40, epochs=1, verbose=0)
     first = model._captured_train_step
-    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", jit_compile=True)
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
     model.fit(x, y, batch_size=40, epochs=1, verbose=0)
     second = model._captured_train_step
     assert second is not first and second.compiled.traces == 2
@@ -273,7 +273,7 @@ def test_steps_per_epoch_runs_exactly_that_many_batches_per_epoch():
 
 def test_captured_steps_per_execution_trains_as_the_eager_per_batch_loop():
     x, y = data()
-    captured = classifier(jit=True, spe=4)
+    captured = classifier(jit="auto", spe=4)
     eager = classifier(jit=False, spe=1)
     out = io.StringIO()
     for model in (captured, eager):
