@@ -1,7 +1,8 @@
 """Training progress, as Keras 3's ``Progbar`` shows it.
 
-``EpochProgress(title, steps, verbose, stream=None)`` with ``.update(logs)`` per step and
-``.close(logs)`` at the end of an epoch (``logs`` then includes the ``val_*`` values):
+``EpochProgress(title, steps, verbose, stream=None)`` with ``.update(logs, steps=1)`` per step
+(or per execution of ``steps`` batches) and ``.close(logs)`` at the end of an epoch (``logs``
+then includes the ``val_*`` values):
 
 - ``verbose=0``: silent.
 - ``verbose=1`` in Jupyter: a notebook bar (``tqdm.notebook`` when ipywidgets is installed,
@@ -109,11 +110,12 @@ class EpochProgress:
         text = " ".join(parts)
         return text + (" - " + format_logs(logs) if logs else "")
 
-    def update(self, logs: dict) -> None:
-        """One more step done; ``logs`` are the running averages so far."""
-        self.seen += 1
+    def update(self, logs: dict, steps: int = 1) -> None:
+        """``steps`` more steps done (one execution of ``steps_per_execution`` batches);
+        ``logs`` are the running averages so far."""
+        self.seen += steps
         if self.mode == "notebook" and self.bar is not None:
-            self.bar.update(1)
+            self.bar.update(steps)
             self.bar.set_postfix_str(format_logs(logs), refresh=False)
             return
         if self.mode != "live":

@@ -158,6 +158,9 @@ def test_sample_weight_and_class_weight():
     weighted = model.evaluate(x, y, sample_weight=w, batch_size=len(y), verbose=0)
     assert weighted == pytest.approx(float((per_sample * w).sum() / len(y)), rel=1e-5)
     weights = {0: 1.0, 1: 2.0, 2: 0.5}
+    # eager: the subject is class_weight == sample_weight; the captured step's eager fallback is
+    # tested in test_fit_loop.py (it once applied the batch of the failed check twice)
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", jit_compile=False)
     start = model.get_weights()
     model.fit(x, y, class_weight=weights, epochs=1, shuffle=False, verbose=0)
     by_class = model.get_weights()

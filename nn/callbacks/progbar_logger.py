@@ -34,10 +34,12 @@ class ProgbarLogger(Callback):
         self.progress = EpochProgress(f"Epoch {epoch + 1}/{self.epochs}", self.target or 0, self.verbose, self.stream)
 
     def on_train_batch_end(self, batch, logs=None):
-        """Advance the bar."""
-        self.seen = batch + 1
+        """Advance the bar to batch ``batch + 1`` (with ``steps_per_execution`` > 1 the hook runs
+        once per execution, ``batch`` its last index; the bar stops at ``steps``)."""
+        seen = batch + 1 if not self.target else min(batch + 1, self.target)
+        done, self.seen = seen - self.seen, seen
         if self.progress is not None:
-            self.progress.update(dict(logs or {}))
+            self.progress.update(dict(logs or {}), done)
 
     def on_epoch_end(self, epoch, logs=None):
         """Close the bar with the epoch's logs."""

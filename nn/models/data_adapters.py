@@ -168,8 +168,17 @@ def _take(value, index):
     return value[index]
 
 
+GATHER_BYTES = 256 << 10  # a shuffled epoch gathers up to this much data at a time, then slices it
+
+
 class ArrayAdapter:
-    """Batches of arrays; ``shuffle`` draws a fresh permutation each epoch from ``nn.utils.rng()``."""
+    """Batches of arrays; ``shuffle`` draws a fresh permutation each epoch from ``nn.utils.rng()``.
+
+    A shuffled epoch gathers the rows of as many whole batches as fit in ``GATHER_BYTES`` with
+    one fancy index (the whole epoch for small data; one batch at a time when a batch is larger)
+    and hands out views of that copy: the same batches in the same order as a gather per batch,
+    with one permutation drawn per epoch, at the epoch's first batch. Small batches save the
+    per-batch gather's fixed cost; large ones gain nothing from a bigger copy."""
 
     def __init__(self, x, y=None, sample_weight=None, batch_size=32, shuffle=False, n=None):
         self.x, self.y, self.sample_weight = x, y, sample_weight
@@ -177,23 +186,44 @@ class ArrayAdapter:
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.num_batches = math.ceil(n / batch_size)
+        row_bytes = sum(a.nbytes // max(len(a), 1) for a in _flat(x) + _flat(y) + _flat(sample_weight))
+        per_gather = GATHER_BYTES // max(row_bytes, 1) // batch_size * batch_size
+        self.gather_rows = max(per_gather, batch_size)  # a multiple of batch_size: batches never straddle
 
     def epoch_batches(self):
         """The batches of one pass over the data."""
-        x, y, sw, size = self.x, self.y, self.sample_weight, self.batch_size
-        order = rng().permutation(self.n) if self.shuffle else None
-        single = not isinstance(x, (list, dict)) and not isinstance(y, (list, dict))
-        for step in range(self.num_batches):
-            index = slice(step * size, (step + 1) * size)
-            if order is not None:
-                index = order[index]
-            if single and sw is None:
-                yield (x[index],) if y is None else (x[index], y[index])
-            else:
-                yield pack_x_y_sample_weight(_take(x, index), _take(y, index), _take(sw, index))
+        x, y, sw, size, n = self.x, self.y, self.sample_weight, self.batch_size, self.n
+        if not self.shuffle:
+            yield from _slices(x, y, sw, size)
+            return
+        order = rng().permutation(n)
+        step = self.gather_rows
+        for start in range(0, n, step):
+            rows = order[start : start + step]
+            yield from _slices(_take(x, rows), _take(y, rows), _take(sw, rows), size)
 
     def on_epoch_end(self):
         """Nothing to do for arrays."""
+
+
+def _slices(x, y, sw, size):
+    """Batches of ``size`` rows (the last one shorter) as views: one array's full batches come
+    from iterating it reshaped to (batches, size, ...), which costs half of slicing each."""
+    n = len(_flat(x)[0])
+    if not isinstance(x, (list, dict)) and not isinstance(y, (list, dict)) and sw is None:
+        full = n - n % size
+        if full:
+            xs = x[:full].reshape(full // size, size, *x.shape[1:])  # splitting an axis: always a view
+            if y is None:
+                yield from zip(xs)
+            else:
+                yield from zip(xs, y[:full].reshape(full // size, size, *y.shape[1:]))
+        if full < n:
+            yield (x[full:],) if y is None else (x[full:], y[full:])
+        return
+    for start in range(0, n, size):
+        index = slice(start, start + size)
+        yield pack_x_y_sample_weight(_take(x, index), _take(y, index), _take(sw, index))
 
 
 class GeneratorAdapter:
@@ -258,11 +288,12 @@ class EpochIterator:
 
     def __iter__(self):
         if self.steps is None:
-            count = 0
-            for batch in self.adapter.epoch_batches():
-                count += 1
-                yield batch
-            if count == 0:
+            batches = self.adapter.epoch_batches()
+            for first in batches:  # no per-batch bookkeeping: the rest is delegated
+                yield first
+                yield from batches
+                break
+            else:
                 self._out_of_data()
             self.adapter.on_epoch_end()
             return

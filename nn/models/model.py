@@ -179,7 +179,8 @@ class Model(Module):
         auto_scale_loss=True,
     ):
         """Choose the optimizer, the loss and the metrics (names, functions or objects, Keras'
-        rules). ``run_eagerly``, ``steps_per_execution`` and ``jit_compile`` are stored."""
+        rules). ``run_eagerly`` and ``jit_compile`` are stored; ``steps_per_execution`` batches run per
+        execution of the loops (callbacks' batch hooks and the progress bar once per execution)."""
         if (
             metrics is None
             and isinstance(loss_weights, (list, tuple))
@@ -192,7 +193,11 @@ class Model(Module):
                     f"compile: expected `{what}` to be a list, tuple, or dict, got {what}={value!r} "
                     f"of type {type(value).__name__} (write {what}=[{value!r}])"
                 )
-        if not isinstance(steps_per_execution, (int, np.integer)) or steps_per_execution < 1:
+        if (
+            isinstance(steps_per_execution, bool)
+            or not isinstance(steps_per_execution, (int, np.integer))
+            or steps_per_execution < 1
+        ):
             raise ValueError(f"compile: steps_per_execution must be a positive int, got {steps_per_execution!r}")
         from .. import optimizers
 

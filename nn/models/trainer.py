@@ -16,8 +16,8 @@ import numpy as np
 
 import autograd_mini as am
 
-from . import captured_step
 from . import data_adapters as da
+from . import execution, step_cache
 from .model import pack_x_y_sample_weight, unpack_x_y_sample_weight
 
 
@@ -28,6 +28,10 @@ def _positive_int(value, name: str, what: str, allow_none: bool = False):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{what}: `{name}` must be a positive integer, got {name}={value!r}")
     return int(value)
+
+
+def _steps_per_execution(model, what: str) -> int:
+    return _positive_int(getattr(model, "steps_per_execution", 1), "steps_per_execution", what)
 
 
 def _verbose(verbose, what: str) -> int:
@@ -123,17 +127,14 @@ class CallbackList:
         for method in self._methods(hook):
             method(*args)
 
+    def hooks(self, hook) -> list:
+        """The bound ``hook`` methods to call (callbacks that leave it as the base class's no-op
+        are skipped, as Keras skips them for async dispatch): the loops fetch a batch hook's
+        list once per loop and call it per execution; an empty list costs nothing."""
+        return self._methods(hook)
 
-def _float_logs(logs) -> dict:
-    out = {}
-    for key, value in (logs or {}).items():
-        if isinstance(value, am.Tensor):
-            value = value.data
-        try:
-            out[key] = float(value)
-        except (TypeError, ValueError):
-            out[key] = value
-    return out
+
+_float_logs = execution.float_logs
 
 
 def _progress(title, steps, verbose):
@@ -165,6 +166,7 @@ def fit(
     """Keras 3's ``Model.fit`` (see ``Model.fit``)."""
     what = "fit"
     model._assert_compiled(what)
+    spe = _steps_per_execution(model, what)
     epochs = _positive_int(epochs, "epochs", what)
     verbose = _verbose(verbose, what)
     steps_per_epoch = _positive_int(steps_per_epoch, "steps_per_epoch", what, allow_none=True)
@@ -211,31 +213,18 @@ def fit(
         # BackupAndRestore sets model._initial_epoch in on_train_begin (Keras' rule): resume there
         initial_epoch = getattr(model, "_initial_epoch", None) or initial_epoch
         model._initial_epoch = None
+        train_step = step_cache.train_step_for(model, model._fit_state["trainable"])
         for epoch in range(initial_epoch, epochs):
             model.reset_metrics()
             cbs.call("on_epoch_begin", epoch, None)
             progress = _progress(f"Epoch {epoch + 1}/{epochs}", steps or 0, verbose)
-            step_logs = {}
-            train_step = model.train_step
-            if captured_step.wants_capture(model):  # compile(jit_compile=...): replay the step's array work
-                train_step = model._captured_train_step = captured_step.CapturedTrainStep(
-                    model, model._fit_state["trainable"]
+            step_logs, bad_step = execution.train_epoch(model, train_step, iterator, spe, cbs, progress)
+            if bad_step is not None:
+                raise FloatingPointError(
+                    f"fit: the loss became {float(step_logs['loss'])} at epoch {epoch + 1}, step {bad_step}; the "
+                    f"weights are those of the last finite step (learning rate too high? add "
+                    f"nn.callbacks.TerminateOnNaN() to stop quietly, or am.detect_anomaly() to find the op)"
                 )
-            for step, batch in enumerate(iterator):
-                cbs.call("on_train_batch_begin", step, None)
-                step_logs = train_step(batch)
-                loss = step_logs.get("loss") if isinstance(step_logs, dict) else None
-                bad = loss is not None and not math.isfinite(float(loss.data if isinstance(loss, am.Tensor) else loss))
-                progress.update(step_logs)
-                cbs.call("on_train_batch_end", step, step_logs)
-                if bad and not model.stop_training:
-                    raise FloatingPointError(
-                        f"fit: the loss became {float(loss)} at epoch {epoch + 1}, step {step + 1}; the weights are "
-                        f"those of the last finite step (learning rate too high? add "
-                        f"nn.callbacks.TerminateOnNaN() to stop quietly, or am.detect_anomaly() to find the op)"
-                    )
-                if model.stop_training:
-                    break
             if iterator.ran_out and not step_logs:
                 break
             epoch_logs = _float_logs(step_logs)
@@ -313,19 +302,14 @@ def _validation_adapter(model, validation_data, batch_size, steps):
 
 # ---- evaluate / predict ----------------------------------------------------------------------------------------
 def _run_test(model, iterator, cbs, verbose) -> dict:
+    spe = _steps_per_execution(model, "evaluate")
     was_training = model.training
     model.reset_metrics()
-    logs = {}
     try:
         model.train(False)
         cbs.call("on_test_begin", None)
         progress = _progress("Evaluate", iterator.num_batches or 0, verbose)
-        for step, batch in enumerate(iterator):
-            cbs.call("on_test_batch_begin", step, None)
-            logs = model.test_step(batch)
-            progress.update(logs)
-            cbs.call("on_test_batch_end", step, logs)
-        logs = _float_logs(logs)
+        logs = _float_logs(execution.test_epoch(model, iterator, spe, cbs, progress))
         if verbose:
             progress.close(logs)
         cbs.call("on_test_end", logs)
@@ -351,6 +335,7 @@ def evaluate(
     if kwargs:
         raise TypeError(f"evaluate: unexpected arguments {sorted(kwargs)}")
     model._assert_compiled(what)
+    _steps_per_execution(model, what)
     verbose = _verbose(verbose, what)
     steps = _positive_int(steps, "steps", what, allow_none=True)
     adapter = _adapter(model, x, y, sample_weight, batch_size, steps, False, None, what)
@@ -369,6 +354,7 @@ def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=Non
     """Keras 3's ``Model.predict``: outputs as numpy, concatenated over batches."""
     what = "predict"
     _require_layers(model, what)
+    spe = _steps_per_execution(model, what)
     verbose = _verbose(verbose, what)
     steps = _positive_int(steps, "steps", what, allow_none=True)
     if da.is_generator(x) or da.is_py_dataset(x):
@@ -380,18 +366,11 @@ def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=Non
     iterator = da.EpochIterator(adapter, steps)
     cbs = CallbackList(callbacks or [], model, {"verbose": verbose, "epochs": 1, "steps": iterator.num_batches})
     was_training = model.training
-    outputs = []
     try:
         model.train(False)
         cbs.call("on_predict_begin", None)
         progress = _progress("Predict", iterator.num_batches or 0, verbose)
-        for step, batch in enumerate(iterator):
-            cbs.call("on_predict_batch_begin", step, None)
-            out = model.predict_step(batch)
-            out = _to_numpy(out)
-            outputs.append(out)
-            progress.update({})
-            cbs.call("on_predict_batch_end", step, {"outputs": out})
+        outputs = execution.predict_batches(model, iterator, spe, cbs, progress, _to_numpy, _concat)
         if verbose:
             progress.close({})
         cbs.call("on_predict_end", None)
