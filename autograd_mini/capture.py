@@ -438,20 +438,28 @@ class CompiledFunction:
                 return self._run(entry, args)
         if self.state is not None and self.kernels:
             return self._trace_and_restore(signature, args, kwargs)
+        if self.state is not None:  # a refused trace leaves nothing applied (the caller may run it eagerly)
+            save, restore = self.state
+            snapshot = save()
+            try:
+                return self._trace(signature, args, kwargs)
+            except CaptureError:
+                restore(snapshot)
+                raise
         return self._trace(signature, args, kwargs)
 
     def _trace_and_restore(self, signature, args, kwargs):
-        """Trace (and check) with the state restored after each trace, then run the kernel."""
+        """Trace with the state restored afterwards, then run the step through the kernel. The first
+        call of a signature runs its own recording; the second, on another batch, records again
+        and checks the two agree (so a constant computed from the data is caught, as without
+        ``state``) before its kernel runs."""
         save, restore = self.state
         snapshot = save()
         try:
             self._trace(signature, args, kwargs)
-            if signature not in self.cache:  # the checking trace
-                restore(snapshot)
-                self._trace(signature, args, kwargs)
         finally:
-            restore(snapshot)
-        entry = self.cache[signature]
+            restore(snapshot)  # (also when a trace is refused: nothing of it stays applied)
+        entry = self.cache.get(signature) or self.pending[signature]
         self._lower(entry)
         return self._run(entry, args)
 
