@@ -208,3 +208,19 @@ def test_a_step_without_a_loop_form_keeps_the_replay_and_says_why():
     results = [f(np.arange(3.0)).data for _ in range(4)]
     assert f.stats()[0]["not_lowered"] == "op 'sin' has no loop form"
     assert all(r == results[0] for r in results)
+
+
+def test_kernels_check_the_recording_on_a_second_batch():
+    """jit_compile=True undoes each trace, but the check still records a second, different batch:
+    a constant computed from the data with raw numpy is refused, not frozen into the kernel, and
+    the refused batch leaves nothing applied."""
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(20, 4)).astype(np.float32)
+    y = rng.integers(0, 3, 20)
+    weights = np.linspace(0.5, 2.0, 20)  # the weighted targets are computed with numpy (not capturable)
+    nn.utils.set_random_seed(0)
+    model = nn.Sequential([nn.Input((4,)), nn.layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", jit_compile=True)
+    with pytest.raises(am.CaptureError, match="changed between two calls"):
+        model.fit(x, y, sample_weight=weights, batch_size=5, epochs=1, shuffle=False, verbose=0)
+    assert model.optimizer.iterations == 1  # the first batch ran (its own recording); the second was undone
