@@ -111,3 +111,22 @@ def test_batchnorm_statistics_and_noise_layers_replay_bit_for_bit(noise):
         assert np.array_equal(a, b)
         np.testing.assert_allclose(c, a, rtol=1e-4, atol=1e-5)
     assert any(s["kernel"] for s in runs[True]._captured_train_step.compiled.stats())
+
+
+def test_sample_and_class_weights_are_captured_bit_for_bit():
+    """The weighted targets and Keras' divisor are recomputed per batch (@am.replayable)."""
+    x, y = iris_like(96)
+    sample_weight = np.linspace(0.5, 2.0, 96)
+    runs = {}
+    for jit in (False, "auto"):
+        nn.utils.set_random_seed(5)
+        model = nn.Sequential([nn.Input((4,)), nn.layers.Dense(3, activation="softmax")])
+        model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", jit_compile=jit)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # a fallback to eager would warn
+            model.fit(x, y, sample_weight=sample_weight, epochs=2, batch_size=16, verbose=0)
+            model.fit(x, y, class_weight={0: 1.0, 1: 2.0, 2: 0.5}, epochs=1, batch_size=16, verbose=0)
+        runs[jit] = model
+    assert runs["auto"]._captured_train_step.compiled.stats()
+    for a, b in zip(runs[False].get_weights(), runs["auto"].get_weights()):
+        assert np.array_equal(a, b)

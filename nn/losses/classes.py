@@ -14,6 +14,8 @@ import math
 
 import numpy as np
 
+import autograd_mini as am
+
 from ..fused_cross_entropy import softmax_cross_entropy
 from . import crossentropy as ce
 from . import functions as fn
@@ -173,18 +175,31 @@ def _fused_softmax_ce(logits, targets, sample_weight, mask, reduction):
     values_shape = logits.shape[:-1]
     if reduction in (None, "none") or not values_shape or 0 in logits.shape:
         return None
-    plan = row_weights(values_shape, sample_weight, mask, reduction, logits.dtype)
-    if plan is None:
+    n = float(math.prod(values_shape))
+    if sample_weight is None and mask is None:  # Keras' default: no extra node on the fast path
+        _, divisor = row_weights(values_shape, None, None, reduction, logits.dtype)
+        loss = softmax_cross_entropy(logits, targets)  # sum(ce) / n
+        return loss if divisor == n else loss * np.asarray(_factor(n, divisor), dtype=logits.dtype)
+    probe = None if sample_weight is None else np.empty(np.shape(sample_weight))  # shapes decide the path
+    if row_weights(values_shape, probe, None, reduction, logits.dtype) is None:
         return None
-    weights, divisor = plan
+    weighted, factor = _weighted_targets(targets, sample_weight, mask, reduction, values_shape, logits.dtype)
+    return softmax_cross_entropy(logits, weighted) * factor  # sum(w ce) / n * (n / divisor)
+
+
+def _factor(n: float, divisor) -> float:
+    return n if divisor is None else (n / divisor if divisor else 0.0)
+
+
+@am.replayable  # a captured step (jit_compile) weighs each batch's targets again on replay
+def _weighted_targets(targets, sample_weight, mask, reduction, values_shape, dtype) -> tuple:
+    """(targets * row weights, n / divisor as a 0-d array): the weights and Keras' divisor come
+    from the batch's sample weights and mask, so they are recomputed on every replay."""
+    weights, divisor = row_weights(values_shape, sample_weight, mask, reduction, dtype)
+    targets = targets.data if isinstance(targets, am.Tensor) else np.asarray(targets)
     if weights is not None:
         targets = targets * weights[..., None]
-    loss = softmax_cross_entropy(logits, targets)  # sum(w ce) / n
-    n = float(math.prod(values_shape))
-    if divisor == n:  # Keras' default: no extra node on the fast path
-        return loss
-    factor = n if divisor is None else (n / divisor if divisor else 0.0)
-    return loss * np.asarray(factor, dtype=logits.dtype)
+    return targets, np.asarray(_factor(float(math.prod(values_shape)), divisor), dtype=dtype)
 
 
 class CategoricalCrossentropy(LossFunctionWrapper):
