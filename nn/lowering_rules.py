@@ -10,6 +10,7 @@ from autograd_mini.lowering.core_rules import softmax_parts
 
 from .fused import DenseFunction
 from .fused_cross_entropy import SoftmaxCrossEntropy
+from .losses.functions import _within as huber_within
 from .losses.loss import to_array
 
 _ACTIVATIONS = {
@@ -92,6 +93,15 @@ def _to_array(L, args, kwargs, step=None):
     return y if dtype is None else L.cast(y, dtype)
 
 
+def _within(L, args, kwargs, step=None):
+    """``_within(abs_error, delta)`` (Huber's branch): |e| <= delta as a boolean buffer."""
+    abs_error, delta = args
+    if not isinstance(abs_error, Var):
+        raise NotLowerable("huber's comparison on a constant")
+    return L.map("{0} <= {1}", abs_error, float(delta), dtype=np.bool_)
+
+
 register(DenseFunction, _dense_forward, _dense_backward)
 register(SoftmaxCrossEntropy, _cross_entropy_forward, _cross_entropy_backward)
 register_effect(to_array, _to_array)
+register_effect(huber_within, _within)

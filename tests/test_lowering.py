@@ -137,8 +137,9 @@ def _classifier_layers():
     [
         (_lecture_layers, lambda: nn.optimizers.SGD(learning_rate=0.008), "mse"),
         (_classifier_layers, lambda: nn.optimizers.Adam(), "categorical_crossentropy"),
+        (_classifier_layers, lambda: nn.optimizers.RMSprop(), "huber"),
     ],
-    ids=["lecture-sgd", "classifier-adam"],
+    ids=["lecture-sgd", "classifier-adam", "classifier-rmsprop-huber"],
 )
 def test_training_with_kernels_matches_eager_training(layers, optimizer, loss):
     rng = np.random.default_rng(1)

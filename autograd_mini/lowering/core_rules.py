@@ -279,13 +279,15 @@ def _reshape(L, ins, options):
 
 def _where(L, ins, options):
     condition, a, b = ins
-    if isinstance(condition, Var) or not isinstance(condition, np.ndarray):
-        raise NotLowerable("where with a condition that is not a constant array")
-    return L.map("{1} if {0} else {2}", np.asarray(condition, dtype=bool), a, b)
+    if isinstance(condition, Var) and condition.dtype != np.bool_:
+        raise NotLowerable("where with a condition that is not boolean")
+    if not isinstance(condition, Var):
+        condition = np.asarray(condition, dtype=bool)
+    return L.map("{1} if {0} else {2}", condition, a, b)
 
 
 def _where_backward(L, g, ins, out, options, needs):
-    condition = np.asarray(ins[0], dtype=bool)
+    condition = ins[0] if isinstance(ins[0], Var) else np.asarray(ins[0], dtype=bool)
     return (
         None,
         _need(needs, 1, lambda: L.map("{1} if {0} else {f}(0.0)", condition, g)),

@@ -74,7 +74,13 @@ def huber(y_true, y_pred, delta=1.0):
     abs_error = am.abs(error)
     quadratic = error * error * 0.5
     linear = abs_error * float(delta) - 0.5 * float(delta) ** 2
-    return am.where(abs_error.data <= delta, quadratic, linear).mean(axis=-1)
+    return am.where(_within(abs_error, delta), quadratic, linear).mean(axis=-1)
+
+
+@am.replayable  # a captured step (jit_compile) compares each batch's errors again on replay
+def _within(abs_error, delta) -> np.ndarray:
+    """|e| <= delta, elementwise (a constant of the gradient graph)."""
+    return (abs_error.data if isinstance(abs_error, am.Tensor) else np.asarray(abs_error)) <= delta
 
 
 def log_cosh(y_true, y_pred):
