@@ -15,6 +15,15 @@ import pytest
 
 import nn
 from autograd_mini import numba_support
+
+
+@pytest.fixture(autouse=True)
+def _fuse_every_size(monkeypatch):
+    """The optimizers fuse only variables of MIN_FUSED_SIZE elements or more; these tests compare
+    the kernels on small shapes too."""
+    from nn.optimizers import fused
+
+    monkeypatch.setattr(fused, "MIN_FUSED_SIZE", 0)
 from autograd_mini.numba_support import get_numba, use_numba
 from nn.optimizers import fused, kernels
 
@@ -303,13 +312,13 @@ def test_import_nn_does_not_import_numba_or_the_kernels():
     code = (
         "import sys, numpy as np, nn\n"
         "print('numba' in sys.modules, 'nn.optimizers.kernels' in sys.modules)\n"
-        "p = nn.Parameter(np.ones(3, np.float32)); opt = nn.optimizers.SGD(0.1)\n"
-        "opt.apply([np.ones(3, np.float32)], [p])\n"
+        "p = nn.Parameter(np.ones(4096, np.float32)); opt = nn.optimizers.SGD(0.1)\n"
+        "opt.apply([np.ones(4096, np.float32)], [p])\n"
         "print('numba' in sys.modules, 'nn.optimizers.kernels' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out[:2] == ["False", "False"]
-    assert out[2:] == ["True", "True"]  # the first update compiles (or loads) its kernel
+    assert out[2:] == ["True", "True"]  # the first large update compiles (or loads) its kernel
     off = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,

@@ -470,7 +470,8 @@ class Optimizer:
                     data -= tmp
         self.before_update_step(lr)
         for i, data, g in zip(indices, datas, grads):
-            fused = fused_module.fused_update(self, i, data, lr) if g.dtype == data.dtype else None
+            small = data.size < fused_module.MIN_FUSED_SIZE
+            fused = None if small or g.dtype != data.dtype else fused_module.fused_update(self, i, data, lr)
             if fused is None:
                 self.update_step(i, data, g, lr, self._scratch[i])
             else:
