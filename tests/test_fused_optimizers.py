@@ -15,19 +15,19 @@ import pytest
 
 import nn
 from autograd_mini import numba_support
+from autograd_mini.numba_support import get_numba, use_numba
+from nn.optimizers import fused, kernels
+
+needs_numba = pytest.mark.skipif(importlib.util.find_spec("numba") is None, reason="numba is not installed")
 
 
 @pytest.fixture(autouse=True)
 def _fuse_every_size(monkeypatch):
     """The optimizers fuse only variables of MIN_FUSED_SIZE elements or more; these tests compare
     the kernels on small shapes too."""
-    from nn.optimizers import fused
 
     monkeypatch.setattr(fused, "MIN_FUSED_SIZE", 0)
-from autograd_mini.numba_support import get_numba, use_numba
-from nn.optimizers import fused, kernels
 
-needs_numba = pytest.mark.skipif(importlib.util.find_spec("numba") is None, reason="numba is not installed")
 
 O = nn.optimizers
 SHAPES = [(), (1,), (7,), (3, 5), (1027,), (33, 31)]  # 0-d, odd sizes, some long enough for SIMD in numpy
