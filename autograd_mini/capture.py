@@ -256,22 +256,44 @@ def _replay(program, slots: list) -> None:
     for instruction in program:
         kind = instruction[0]
         if kind == "f":
-            _, cls, refs, options, needs, slot = instruction
-            arrays = [slots[r[1]] if r[0] == "s" else (slots[r[1]].data if r[0] == "l" else r[1]) for r in refs]
-            ctx = cls.__new__(cls)
-            ctx.needs_input_grad = needs
-            ctx.saved = ()
-            out = cls.forward(ctx, *arrays, **options)
-            if type(out) is not np.ndarray:
-                scalar, out = out, np.asarray(out)
-                if ctx.saved:
-                    ctx.saved = tuple(out if item is scalar else item for item in ctx.saved)
-            slots[slot] = out
-            ctxs[slot] = ctx
+            _forward_step(instruction, slots, ctxs)
         elif kind == "b":
             _replay_backward(instruction, slots, ctxs)
         else:
             _run_effect(instruction, slots)
+
+
+def _forward_step(instruction, slots: list, ctxs: dict) -> None:
+    """Run a recorded op's numpy forward on the current slot values, keeping its ctx for backward."""
+    _, cls, refs, options, needs, slot = instruction[:6]
+    arrays = [slots[r[1]] if r[0] == "s" else (slots[r[1]].data if r[0] == "l" else r[1]) for r in refs]
+    ctx = cls.__new__(cls)
+    ctx.needs_input_grad = needs
+    ctx.saved = ()
+    out = cls.forward(ctx, *arrays, **options)
+    if type(out) is not np.ndarray:
+        scalar, out = out, np.asarray(out)
+        if ctx.saved:
+            ctx.saved = tuple(out if item is scalar else item for item in ctx.saved)
+    slots[slot] = out
+    ctxs[slot] = ctx
+
+
+def _backward_step(ctx, g, parents, grads: dict) -> None:
+    """Run an op's numpy backward on ``g`` and accumulate each parent's gradient into ``grads``,
+    reduced to the parent's shape and dtype as the engine does."""
+    parent_grads = type(ctx).backward(ctx, g)
+    if type(parent_grads) is not tuple:
+        parent_grads = (parent_grads,)
+    for parent, pg in zip(parents, parent_grads):
+        if parent is None or pg is None:
+            continue
+        pslot, shape, dtype = parent
+        if pg.shape != shape:
+            pg = unbroadcast(pg, shape)
+        if pg.dtype != dtype:
+            pg = pg.astype(dtype)
+        grads[pslot] = grads[pslot] + pg if pslot in grads else pg
 
 
 def _run_effect(instruction, slots: list) -> None:
@@ -319,19 +341,7 @@ def _replay_backward(instruction, slots, ctxs) -> None:
         g = grads.pop(slot, None)
         if g is None:
             continue
-        ctx = ctxs[slot]
-        parent_grads = type(ctx).backward(ctx, g)
-        if type(parent_grads) is not tuple:
-            parent_grads = (parent_grads,)
-        for parent, pg in zip(parents, parent_grads):
-            if parent is None or pg is None:
-                continue
-            pslot, shape, dtype = parent
-            if pg.shape != shape:
-                pg = unbroadcast(pg, shape)
-            if pg.dtype != dtype:
-                pg = pg.astype(dtype)
-            grads[pslot] = grads[pslot] + pg if pslot in grads else pg
+        _backward_step(ctxs[slot], g, parents, grads)
 
 
 # ---- the public wrapper ------------------------------------------------------------------------------------
@@ -467,10 +477,13 @@ class CompiledFunction:
 
     def stats(self) -> list[dict]:
         """Per captured signature: replays, numpy replay time, whether a kernel runs (with its
-        compile time) or why not."""
+        compile time) or why not, and whether its recording was checked by a second trace."""
+        entries = [(signature, entry, True) for signature, entry in self.cache.items()]
+        entries += [(signature, entry, False) for signature, entry in self.pending.items()]
         return [
             {
                 "signature": signature,
+                "checked": checked,
                 "replays": entry.replays,
                 "replay_seconds": entry.replay_seconds,
                 "kernel": entry.kernel is not None,
@@ -479,7 +492,7 @@ class CompiledFunction:
                 ),
                 "not_lowered": entry.not_lowered,
             }
-            for signature, entry in self.cache.items()
+            for signature, entry, checked in entries
         ]
 
     def _trace(self, signature, args, kwargs):
