@@ -33,14 +33,11 @@ class _Block:
         self.after: list = []  # (callable, Var): called with the Var's value after each call
         self.written: set = set()  # leaf slots the block updates in place
 
-    @property
-    def empty(self) -> bool:
-        return not self.defined and not self.leaf_grads
-
 
 class Kernel:
     """The compiled step: ``run(slots)`` does what the numpy replay would do to ``slots`` and
-    returns True, or returns False having done nothing (a runtime value asked for the replay)."""
+    returns True, or returns False having done nothing (a runtime value asked for the replay).
+    ``sources`` holds the generated code (each block's loops, then the Python driver) for reading."""
 
     def __init__(self, run, compile_seconds: float, sources: list[str]):
         self.run = run
