@@ -6,27 +6,15 @@ from __future__ import annotations
 import numpy as np
 
 from autograd_mini.lowering import NotLowerable, Var, register, register_effect
-from autograd_mini.lowering.core_rules import softmax_parts
+from autograd_mini.lowering.core_rules import RELU, RELU_GRAD, SIGMOID, SIGMOID_GRAD, TANH_GRAD, softmax_parts
 
 from .fused import DenseFunction
 from .fused_cross_entropy import SoftmaxCrossEntropy
 from .losses.functions import _within as huber_within
 from .losses.loss import to_array
 
-_ACTIVATIONS = {
-    "linear": None,
-    "relu": "({0} if not {0} < {f}(0.0) else {f}(0.0))",
-    "tanh": "math.tanh({0})",
-    "sigmoid": (
-        "({f}(1.0) / ({f}(1.0) + math.exp(-abs({0}))) if {0} >= 0 "
-        "else math.exp(-abs({0})) / ({f}(1.0) + math.exp(-abs({0}))))"
-    ),
-}
-_DERIVATIVES = {
-    "relu": "{0} * ({f}(1.0) if {1} > {f}(0.0) else {f}(0.0))",
-    "tanh": "{0} * ({f}(1.0) - {1} * {1})",
-    "sigmoid": "{0} * ({1} * ({f}(1.0) - {1}))",
-}
+_ACTIVATIONS = {"linear": None, "relu": RELU, "tanh": "math.tanh({0})", "sigmoid": SIGMOID}
+_DERIVATIVES = {"relu": RELU_GRAD, "tanh": TANH_GRAD, "sigmoid": SIGMOID_GRAD}  # from the output
 
 
 def _dense_forward(L, ins, options):

@@ -119,25 +119,29 @@ def _cast_forward(L, ins, options):
 register(elementwise.Cast, _cast_forward, lambda L, g, ins, out, o, needs: (g,))
 
 # ---- activations ---------------------------------------------------------------------------------------
-_SIGMOID = (
+SIGMOID = (
     "({f}(1.0) / ({f}(1.0) + math.exp(-abs({0}))) if {0} >= 0 "
     "else math.exp(-abs({0})) / ({f}(1.0) + math.exp(-abs({0}))))"
 )
+# act'(z) from the activation's output y, times the upstream gradient g: "{0}" is g, "{1}" is y
+SIGMOID_GRAD = "{0} * ({1} * ({f}(1.0) - {1}))"
+TANH_GRAD = "{0} * ({f}(1.0) - {1} * {1})"
+RELU_GRAD = "{0} * ({f}(1.0) if {1} > {f}(0.0) else {f}(0.0))"
 register(
     activation.Sigmoid,
-    _unary(_SIGMOID),
-    lambda L, g, ins, out, o, needs: (L.map("{0} * ({1} * ({f}(1.0) - {1}))", g, out),),
+    _unary(SIGMOID),
+    lambda L, g, ins, out, o, needs: (L.map(SIGMOID_GRAD, g, out),),
 )
 register(
     activation.Tanh,
     _unary("math.tanh({0})"),
-    lambda L, g, ins, out, o, needs: (L.map("{0} * ({f}(1.0) - {1} * {1})", g, out),),
+    lambda L, g, ins, out, o, needs: (L.map(TANH_GRAD, g, out),),
 )
-_RELU = "({0} if not {0} < {f}(0.0) else {f}(0.0))"
+RELU = "({0} if not {0} < {f}(0.0) else {f}(0.0))"
 register(
     activation.Relu,
-    _unary(_RELU),
-    lambda L, g, ins, out, o, needs: (L.map("{0} * ({f}(1.0) if {1} > {f}(0.0) else {f}(0.0))", g, out),),
+    _unary(RELU),
+    lambda L, g, ins, out, o, needs: (L.map(RELU_GRAD, g, out),),
 )
 
 
@@ -154,8 +158,8 @@ def _leaky_backward(L, g, ins, out, options, needs):
 register(activation.LeakyRelu, _leaky, _leaky_backward)
 register(
     activation.Softplus,
-    _unary("math.log1p(math.exp(-abs({0}))) + " + _RELU),
-    lambda L, g, ins, out, o, needs: (L.map("{0} * " + _SIGMOID.replace("{0}", "{1}"), g, ins[0]),),
+    _unary("math.log1p(math.exp(-abs({0}))) + " + RELU),
+    lambda L, g, ins, out, o, needs: (L.map("{0} * " + SIGMOID.replace("{0}", "{1}"), g, ins[0]),),
 )
 
 

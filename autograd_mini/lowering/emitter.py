@@ -196,16 +196,7 @@ class Emitter:
 
     def _loops(self, shape) -> tuple[list, int]:
         """Open nested loops over ``shape`` (none for axes of length 1): (index names, depth)."""
-        names, depth = [], 0
-        for n in shape:
-            if n == 1:
-                names.append(None)
-                continue
-            name = self.fresh("i")
-            self.line(f"for {name} in range({n}):", depth)
-            names.append(name)
-            depth += 1
-        return names, depth
+        return self._loops_at(shape, 0)
 
     @staticmethod
     def _expr(template, ops, f, index_of) -> str:
@@ -319,6 +310,7 @@ class Emitter:
         return out
 
     def _loops_at(self, shape, depth: int) -> tuple[list, int]:
+        """``_loops`` opened inside ``depth`` enclosing loops."""
         names = []
         for n in shape:
             if n == 1:

@@ -85,6 +85,7 @@ class _Builder:
         self.max_matmul_work = max_matmul_work
         self.meta = tracer.meta  # slot -> (shape, dtype)
         self.leaf_of = {slot: leaf for leaf, slot, _, _ in tracer.leaves}
+        self.slot_of_leaf = {id(leaf): slot for leaf, slot, _, _ in tracer.leaves}
         self.steps: list = []
         self.reads: list[set] = []  # per step: slots read from outside
         self.block: _Block | None = None
@@ -136,10 +137,10 @@ class _Builder:
 
     def leaf_var(self, leaf: Tensor) -> Var:
         """The block's Var for a leaf Tensor's array (NotLowerable for a Tensor that is no leaf of the step)."""
-        for known, slot, _, _ in self.tracer.leaves:
-            if known is leaf:
-                return self.var(slot)
-        raise NotLowerable("a Tensor that is not a leaf of the step")
+        slot = self.slot_of_leaf.get(id(leaf))
+        if slot is None:
+            raise NotLowerable("a Tensor that is not a leaf of the step")
+        return self.var(slot)
 
     def leaf_grad(self, leaf: Tensor) -> Var:
         """The gradient this block computed for ``leaf`` (fresh, not accumulated), else NotLowerable."""
@@ -153,7 +154,7 @@ class _Builder:
     def write(self, leaf: Tensor) -> Var:
         """The leaf's array, to be updated in place by the block (the caller makes it writable)."""
         var = self.leaf_var(leaf)
-        self.open().written.add(next(slot for known, slot, _, _ in self.tracer.leaves if known is leaf))
+        self.open().written.add(self.slot_of_leaf[id(leaf)])
         return var
 
     def runtime(self, fn) -> str:
