@@ -153,17 +153,7 @@ class Function:
             edges = None
             sources = _distinct_arrays(args, arrays)
             arrays = tuple(arrays)
-        ctx = cls.__new__(cls)
-        ctx.needs_input_grad = needs
-        ctx.saved = ()
-        try:
-            out = cls.forward(ctx, *arrays, **options)
-        except (ValueError, IndexError, TypeError) as error:
-            raise _explain(cls.name, arrays, error) from None
-        if type(out) is not np.ndarray:  # numpy gives scalars for 0-d results
-            scalar, out = out, np.asarray(out)
-            if ctx.saved:
-                ctx.saved = tuple(out if item is scalar else item for item in ctx.saved)
+        ctx, out = cls.run_forward(arrays, needs, options)
         st = state
         anomaly = st.anomaly
         if anomaly:
@@ -210,6 +200,23 @@ class Function:
         if st.tracer is not None:
             return _traced(cls, args, options, needs, t)
         return t
+
+    @classmethod
+    def run_forward(cls, arrays, needs: tuple, options: dict):
+        """``forward`` on ``arrays`` with a new context: (ctx, result as an ndarray). What
+        ``apply`` and the replay of a recorded step (``autograd_mini.replay``) both run."""
+        ctx = cls.__new__(cls)
+        ctx.needs_input_grad = needs
+        ctx.saved = ()
+        try:
+            out = cls.forward(ctx, *arrays, **options)
+        except (ValueError, IndexError, TypeError) as error:
+            raise _explain(cls.name, arrays, error) from None
+        if type(out) is not np.ndarray:  # numpy gives scalars for 0-d results
+            scalar, out = out, np.asarray(out)
+            if ctx.saved:
+                ctx.saved = tuple(out if item is scalar else item for item in ctx.saved)
+        return ctx, out
 
     def run_backward(self, grad, create_graph: bool, output):
         """Call ``backward`` and return one gradient per input (a tuple).
@@ -310,8 +317,9 @@ def gradient_tuple(ctx, grads) -> tuple:
     if type(grads) is not tuple:
         grads = grads if isinstance(grads, list) else (grads,)
         grads = tuple(grads)
-    if len(grads) != len(ctx.parents):
-        raise RuntimeError(f"{ctx.name}.backward returned {len(grads)} gradients for {len(ctx.parents)} inputs")
+    count = len(ctx.needs_input_grad)
+    if len(grads) != count:
+        raise RuntimeError(f"{ctx.name}.backward returned {len(grads)} gradients for {count} inputs")
     return grads
 
 

@@ -15,6 +15,7 @@ import autograd_mini as am
 import nn
 from autograd_mini.lowering import RULES, NotLowerable
 from autograd_mini.lowering.kernel import plan_program
+from autograd_mini.program import OpCall
 
 pytest.importorskip("numba")
 
@@ -72,11 +73,11 @@ def _lowerable(op, args, kwargs, rng):
         entry = _recorded(_step_over([(op, leaves, kwargs)]), [weight])
     except am.CaptureError:
         return None  # an op that needs the data in Python (where's mask): not captured at all
-    classes = {instruction[1] for instruction in entry.tracer.program if instruction[0] == "f"}
+    classes = {call.cls for call in entry.program.instructions if isinstance(call, OpCall)}
     if not classes <= set(RULES):
         return None  # an op without a loop form: the replay serves it
     try:
-        plan_program(entry.tracer)
+        plan_program(entry.program)
     except NotLowerable as reason:
         assert any(limit in str(reason) for limit in LIMITS), f"{op.name}: {reason}"
         return None

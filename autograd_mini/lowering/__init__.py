@@ -50,10 +50,11 @@ def register_effect(fn: Callable, rule: Callable) -> None:
     EFFECTS[getattr(fn, "__wrapped__", fn)] = rule
 
 
-def _load_core_rules() -> None:
+def load_core_rules() -> None:
+    """Register the core ops' loop forms (imported late: they import the ops)."""
     from . import core_rules
 
 
-_load_core_rules()
+load_core_rules()
 
 __all__ = ["EFFECTS", "RULES", "Emitter", "NotLowerable", "Rule", "Var", "register", "register_effect"]

@@ -1,4 +1,4 @@
-"""Compile a recorded step (``capture._Tracer``) into numba loop kernels and run them.
+"""Compile a recorded step (``autograd_mini.program.Program``) into numba loop kernels and run them.
 
 The program is cut into stretches: consecutive ops, backward passes and effects that have a
 loop form become one generated function, compiled with numba; an effect without one (an
@@ -14,8 +14,10 @@ import time
 
 import numpy as np
 
+from ..engine import accumulate_leaf
+from ..program import Backward, Const, Effect, Leaf, LeafGrad, Ones, OpCall, Program, run_backward, run_effect
 from ..tensor import Tensor
-from . import EFFECTS, RULES, _load_core_rules
+from . import EFFECTS, RULES, load_core_rules
 from .emitter import Emitter, NotLowerable, Var, dtype_name
 
 
@@ -45,16 +47,16 @@ class Kernel:
         self.sources = sources
 
 
-def compile_program(tracer, out_spec, max_matmul_work: int = 1 << 16) -> Kernel:
-    """The ``Kernel`` for ``tracer``'s program; raises ``NotLowerable`` naming the first
-    instruction without a loop form (the caller keeps the numpy replay)."""
+def compile_program(program: Program, returned: set, max_matmul_work: int = 1 << 16) -> Kernel:
+    """The ``Kernel`` for ``program`` (``returned``: the slots the call returns); raises
+    ``NotLowerable`` naming the first instruction without a loop form (the caller keeps the replay)."""
     from ..numba_support import get_numba
 
     numba = get_numba()
     if numba is None:
         raise NotLowerable("numba is not available")
-    builder = plan_program(tracer, max_matmul_work)
-    needed_later = builder.finish(out_spec)
+    builder = plan_program(program, max_matmul_work)
+    needed_later = builder.finish(returned)
     start = time.perf_counter()
     driver = _Driver()
     sources = []
@@ -62,16 +64,16 @@ def compile_program(tracer, out_spec, max_matmul_work: int = 1 << 16) -> Kernel:
         if isinstance(item, _Block):
             sources.append(driver.block(numba, item, needed_later[id(item)], builder.leaf_of))
         else:
-            driver.effect(item[1])
+            driver.effect(item)
     sources.append(driver.source)
     return Kernel(driver.build(), time.perf_counter() - start, sources)
 
 
-def plan_program(tracer, max_matmul_work: int = 1 << 16) -> _Builder:
-    """Write the loop code of ``tracer``'s program without compiling it (NotLowerable where it cannot)."""
-    _load_core_rules()
-    builder = _Builder(tracer, max_matmul_work)
-    for instruction in tracer.program:
+def plan_program(program: Program, max_matmul_work: int = 1 << 16) -> _Builder:
+    """Write the loop code of ``program`` without compiling it (NotLowerable where it cannot)."""
+    load_core_rules()
+    builder = _Builder(program, max_matmul_work)
+    for instruction in program.instructions:
         builder.add(instruction)
     builder.close()
     return builder
@@ -80,16 +82,15 @@ def plan_program(tracer, max_matmul_work: int = 1 << 16) -> _Builder:
 class _Builder:
     """Walks the program once, filling blocks and noting which slots each step reads."""
 
-    def __init__(self, tracer, max_matmul_work):
-        self.tracer = tracer
+    def __init__(self, program: Program, max_matmul_work):
         self.max_matmul_work = max_matmul_work
-        self.meta = tracer.meta  # slot -> (shape, dtype)
-        self.leaf_of = {slot: leaf for leaf, slot, _, _ in tracer.leaves}
-        self.slot_of_leaf = {id(leaf): slot for leaf, slot, _, _ in tracer.leaves}
+        self.meta = program.meta  # slot -> (shape, dtype)
+        self.leaf_of = {slot: leaf for leaf, slot, _, _ in program.leaves}
+        self.slot_of_leaf = {id(leaf): slot for leaf, slot, _, _ in program.leaves}
         self.steps: list = []
         self.reads: list[set] = []  # per step: slots read from outside
         self.block: _Block | None = None
-        self.forward_of: dict[int, tuple] = {}  # op slot -> (cls, refs, options, needs)
+        self.forward_of: dict[int, tuple] = {}  # op slot -> (its OpCall, the leaves it read fresh)
         self.leaves_seen: set = set()
         self.after_effect: set = set()
 
@@ -128,12 +129,9 @@ class _Builder:
         return var
 
     def value(self, ref, fresh_leaves=frozenset()):
-        kind, item = ref
-        if kind == "c":
-            if isinstance(item, Tensor):
-                item = item.data
-            return item
-        return self.var(item, fresh=item in fresh_leaves)
+        if type(ref) is Const:
+            return ref.value.data if isinstance(ref.value, Tensor) else ref.value
+        return self.var(ref.index, fresh=ref.index in fresh_leaves)
 
     def leaf_var(self, leaf: Tensor) -> Var:
         """The block's Var for a leaf Tensor's array (NotLowerable for a Tensor that is no leaf of the step)."""
@@ -177,86 +175,64 @@ class _Builder:
 
     # -- instructions ------------------------------------------------------------------------------------
     def add(self, instruction) -> None:
-        kind = instruction[0]
-        if kind == "f":
-            _, cls, refs, options, needs, slot = instruction[:6]
-            rule = RULES.get(cls)
+        kind = type(instruction)
+        if kind is OpCall:
+            rule = RULES.get(instruction.cls)
             if rule is None:
-                raise NotLowerable(f"op '{cls.name}' has no loop form")
-            fresh = {r[1] for r in refs if r[0] == "l" and r[1] in self.after_effect}
-            ins = [self.value(r, fresh) for r in refs]
-            self.define(slot, rule.forward(self.open().L, ins, options))
-            self.forward_of[slot] = (cls, refs, options, needs, fresh)
-        elif kind == "b":
+                raise NotLowerable(f"op '{instruction.cls.name}' has no loop form")
+            fresh = {r.index for r in instruction.inputs if type(r) is Leaf and r.index in self.after_effect}
+            ins = [self.value(r, fresh) for r in instruction.inputs]
+            self.define(instruction.out, rule.forward(self.open().L, ins, instruction.options))
+            self.forward_of[instruction.out] = (instruction, fresh)
+        elif kind is Backward:
             self.backward(instruction)
         else:
             self.effect(instruction)
 
-    def effect(self, instruction) -> None:
-        _, fn, arg_refs, kw_refs, out_slots = instruction
-        rule = EFFECTS.get(fn)
+    def effect(self, instruction: Effect) -> None:
+        rule = EFFECTS.get(instruction.fn)
         if rule is not None:
             try:
-                args = [self.value(r) for r in arg_refs]
-                kwargs = {k: self.value(r) for k, r in kw_refs.items()}
+                args = [self.value(r) for r in instruction.args]
+                kwargs = {k: self.value(r) for k, r in instruction.kwargs.items()}
                 result = rule(self.open().L, args, kwargs, self)
             except NotLowerable:
                 rule = None
             else:
-                if isinstance(out_slots, tuple):
-                    for slot, var in zip(out_slots, result):
-                        if slot is not None:
-                            self.define(slot, var)
-                elif out_slots is not None:
-                    self.define(out_slots, result)
+                out = instruction.out
+                for slot, var in zip(out, result) if isinstance(out, tuple) else ((out, result),):
+                    if slot is not None:
+                        self.define(slot, var)
                 return
         # a Python effect between kernels: it reads its inputs from the slot list
         self.close()
-        self.steps.append(("e", instruction))
-        self.reads.append({r[1] for r in list(arg_refs) + list(kw_refs.values()) if r[0] == "s"})
+        self.steps.append(instruction)
+        self.reads.append({r.index for r in (*instruction.args, *instruction.kwargs.values()) if type(r) is not Const})
         self.after_effect |= self.leaves_seen
 
-    def backward(self, instruction) -> None:
-        _, seeds, schedule, _retain = instruction
+    def backward(self, instruction: Backward) -> None:
+        """The recorded backward pass as loops: the one walk (``program.run_backward``) with loop math."""
         L = self.open().L
-        grads: dict[int, Var] = {}
-        for slot, seed in seeds:
-            if seed[0] == "ones":
-                g = L.alloc(seed[1], seed[2], fill=1)
-            else:
-                g = L.operand(self.value(seed))
-            grads[slot] = L.map("{0} + {1}", grads[slot], g) if slot in grads else g
-        for entry in schedule:
-            if entry[0] == "leaf":
-                _, slot, leaf, fresh = entry
-                g = grads.pop(slot, None)
-                if g is not None:
-                    self.block.leaf_grads.append((leaf, g, fresh))
-                continue
-            _, slot, parents = entry
-            g = grads.pop(slot, None)
-            if g is None:
-                continue
-            cls, refs, options, needs, fresh = self.forward_of[slot]
-            rule = RULES[cls]
-            if rule.backward is None:
-                raise NotLowerable(f"op '{cls.name}' has no loop form for its gradient")
-            ins = [self.value(r, fresh) for r in refs]  # the arrays the forward read
-            parent_grads = rule.backward(L, g, ins, self.var(slot), options, needs)
-            for parent, pg in zip(parents, parent_grads):
-                if parent is None or pg is None:
-                    continue
-                pslot, shape, dtype = parent
-                pg = L.operand(pg)
-                if pg.shape != tuple(shape):
-                    pg = _unbroadcast(L, pg, tuple(shape))
-                if pg.dtype != dtype:
-                    pg = L.cast(pg, dtype)
-                grads[pslot] = L.map("{0} + {1}", grads[pslot], pg) if pslot in grads else pg
 
-    def finish(self, out_spec) -> dict:
+        def seed(grad):
+            return L.alloc(grad.shape, grad.dtype, fill=1) if type(grad) is Ones else L.operand(self.value(grad))
+
+        def op_grads(slot, g):
+            call, fresh = self.forward_of[slot]
+            rule = RULES[call.cls]
+            if rule.backward is None:
+                raise NotLowerable(f"op '{call.cls.name}' has no loop form for its gradient")
+            ins = [self.value(r, fresh) for r in call.inputs]  # the arrays the forward read
+            grads = rule.backward(L, g, ins, self.var(slot), call.options, call.needs)
+            return [None if pg is None else L.operand(pg) for pg in grads]
+
+        def to_leaf(step: LeafGrad, g):
+            self.block.leaf_grads.append((step.leaf, g, step.fresh))
+
+        run_backward(instruction, seed, op_grads, to_leaf, LoopMath(L))
+
+    def finish(self, returned: set) -> dict:
         """For each block, the slots it must export: those read by a later step or returned."""
-        returned = set(_spec_slots(out_spec))
         needed = {}
         later: set = set(returned)
         for index in range(len(self.steps) - 1, -1, -1):
@@ -267,31 +243,46 @@ class _Builder:
         return needed
 
 
-def _unbroadcast(L: Emitter, g: Var, shape: tuple) -> Var:
-    """The engine's unbroadcast as loops: sum the axes broadcasting added or stretched."""
-    extra = len(g.shape) - len(shape)
-    if extra < 0:
-        raise NotLowerable(f"a gradient of shape {g.shape} for an input of shape {shape}")
-    axes = tuple(range(extra)) + tuple(extra + i for i, n in enumerate(shape) if n == 1 and g.shape[extra + i] != 1)
-    if axes:
-        g = L.reduce_sum(g, axes, keepdims=True)
-    return L.reshape(g, shape)
+class LoopMath:
+    """``engine.ArrayMath`` as loops: the engine's unbroadcast, cast and accumulation rules
+    (``engine.send``) run unchanged on the block's variables."""
 
+    def __init__(self, L: Emitter):
+        self.L = L
 
-def _spec_slots(spec):
-    stack = [spec]
-    while stack:
-        item = stack.pop()
-        kind = item[0]
-        if kind == "T":
-            yield item[1]
-        elif kind is dict:
-            stack.extend(item[1].values())
-        elif kind != "c":
-            stack.extend(item[1])
+    def sum(self, g: Var, axes: tuple) -> Var:
+        return self.L.reduce_sum(g, axes, keepdims=True)
+
+    def reshape(self, g: Var, shape: tuple) -> Var:
+        return self.L.reshape(g, shape)
+
+    def cast(self, g: Var, dtype) -> Var:
+        return self.L.cast(g, dtype)
+
+    def add(self, a: Var, b: Var) -> Var:
+        return self.L.map("{0} + {1}", a, b)
 
 
 _COMPILED: dict = {}  # generated source (and its constants and kernels) -> compiled function
+
+
+def compile_kernel(source: str, name: str, namespace: dict, arg_types: tuple):
+    """The one place where generated loop source becomes machine code: ``source`` defines the
+    function ``name`` over the globals in ``namespace``; numba compiles it for ``arg_types``. The
+    same source, constants and types (another model of the same architecture) compile once per process."""
+    from ..numba_support import get_numba
+
+    key = (source, arg_types)
+    key += tuple(
+        (k, v.dtype.str, v.tobytes()) if isinstance(v, np.ndarray) else (k, id(v)) for k, v in namespace.items()
+    )
+    fn = _COMPILED.get(key)
+    if fn is None:
+        exec(compile(source, f"<am.compile {name}>", "exec"), namespace)  # our own generated loops
+        fn = get_numba().njit(namespace[name], error_model="numpy", cache=False)
+        fn.compile(arg_types)
+        _COMPILED[key] = fn
+    return fn
 
 
 class _Driver:
@@ -301,7 +292,8 @@ class _Driver:
     def __init__(self):
         self.lines = ["def run(slots):"]
         self.prologue: list[str] = []  # runs before any block: a refusal (False) leaves nothing half done
-        self.namespace = {"np": np, "Tensor": Tensor, "_wrap": Tensor._wrap, "_contiguous": np.ascontiguousarray}
+        self.namespace = {"np": np, "accumulate_leaf": accumulate_leaf, "run_effect": run_effect}
+        self.namespace["_contiguous"] = np.ascontiguousarray
         self.count = 0
         self.read: set = set()  # leaf slots whose array a local of ``run`` already holds
 
@@ -330,12 +322,6 @@ class _Driver:
             from .helpers import matmul_helper
 
             namespace["mm_"] = matmul_helper(numba)
-        cache_key = (source, tuple((k, v.dtype.str, v.tobytes()) for k, v in L.constants.items()))
-        cache_key += tuple((k, id(v)) for k, v in L.globals.items())
-        fn = _COMPILED.get(cache_key)
-        if fn is None:  # the same loops (another model of the same architecture) compile once per process
-            exec(compile(source, f"<am.compile {name}>", "exec"), namespace)  # our own generated loops
-            fn = numba.njit(namespace[name], error_model="numpy", cache=False)
         w, first = self.lines.append, self.prologue.append
         args = []
         for slot, param in block.params:
@@ -375,6 +361,7 @@ class _Driver:
             if sample is None:
                 raise NotLowerable("the optimizer gave no fused update for this step")
             samples.append(sample)
+        fn = compile_kernel(source, name, namespace, tuple(numba.typeof(a) for a in args + samples))
         call = self.name(fn, "block")
         call_args = [p for _, p in block.params] + [f"{r}_{block.index}" for r, _ in block.runtime]
         w(f"    out = {call}({', '.join(call_args)})")
@@ -383,26 +370,16 @@ class _Driver:
             w(f"    slots[{slot}] = out[{k}]")
             k += 1
         for leaf, _, fresh in block.leaf_grads:
-            key = self.name(leaf, "leaf")
-            if fresh:
-                w(f"    {key}.grad = _wrap(out[{k}])")
-            else:
-                w(f"    {key}.grad = _wrap(out[{k}]) if {key}.grad is None else _wrap({key}.grad.data + out[{k}])")
+            w(f"    accumulate_leaf({self.name(leaf, 'leaf')}, out[{k}], {fresh})")
             k += 1
         for after, _ in block.after:
             key = self.name(after, "after")
             w(f"    {key}(out[{k}])")
             k += 1
-        fn.compile(tuple(numba.typeof(a) for a in args + samples))
-        _COMPILED[cache_key] = fn
         return source
 
-    def effect(self, instruction) -> None:
-        from ..capture import _run_effect
-
-        self.namespace["_run_effect"] = _run_effect
-        key = self.name(instruction, "effect")
-        self.lines.append(f"    _run_effect({key}, slots)")
+    def effect(self, instruction: Effect) -> None:
+        self.lines.append(f"    run_effect({self.name(instruction, 'effect')}, slots)")
 
     @property
     def source(self) -> str:

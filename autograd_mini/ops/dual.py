@@ -31,9 +31,15 @@ def cos(a):
 def sigmoid(a):
     if isinstance(a, Tensor):
         return a.sigmoid()
-    from .activation import stable_sigmoid
+    from .activation import Sigmoid
+    from .formula import ARRAYS
 
-    return stable_sigmoid(a)
+    return Sigmoid.value(a, ARRAYS)
+
+
+def step(a):
+    """The mask [a > 0], a constant of the graph."""
+    return raw(a) > 0
 
 
 def sign(a):

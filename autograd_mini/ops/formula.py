@@ -1,0 +1,217 @@
+"""Elementwise formulas written once and read three ways.
+
+An elementwise op (``Elementwise``, below) writes its value and its gradient as Python
+expressions over a namespace ``m`` of a few primitives (``exp``, ``log1p``, ``tanh``, ``expm1``,
+``where``, ``maximum``, ``minimum``, ``step``, ``sigmoid``, ``log``, ``sqrt``, ``sin``, ``cos``,
+``sign``, ``abs``, ``negative``) and the operators. The same formula runs
+
+- on ndarrays with ``m = ARRAYS`` (numpy: the eager forward),
+- on ndarrays or Tensors with ``m = dual`` (the backward, so it serves every order),
+- on ``Expr`` with ``m = LOOP``: the result is the scalar expression a loop kernel evaluates per
+  element (``autograd_mini.lowering`` reads it), so no op writes a template by hand.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+
+import numpy as np
+
+from ..function import Function
+from . import dual
+
+
+def _text(value) -> str:
+    if isinstance(value, Expr):
+        return value.text
+    if isinstance(value, bool):
+        return repr(value)
+    value = float(value)
+    if math.isnan(value) or math.isinf(value):
+        return f"{{f}}({'math.nan' if math.isnan(value) else ('math.inf' if value > 0 else '-math.inf')})"
+    return f"{{f}}({value!r})"
+
+
+class Expr:
+    """A scalar expression of generated loop code (``{0}``, ``{1}``, ... are the operands, ``{f}``
+    the scalar type); operators on it build larger expressions."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
+
+    def _binary(self, op, other, reverse=False):
+        a, b = (_text(other), self.text) if reverse else (self.text, _text(other))
+        return Expr(f"({a} {op} {b})")
+
+    def __add__(self, other):
+        return self._binary("+", other)
+
+    def __radd__(self, other):
+        return self._binary("+", other, True)
+
+    def __sub__(self, other):
+        return self._binary("-", other)
+
+    def __rsub__(self, other):
+        return self._binary("-", other, True)
+
+    def __mul__(self, other):
+        return self._binary("*", other)
+
+    def __rmul__(self, other):
+        return self._binary("*", other, True)
+
+    def __truediv__(self, other):
+        return self._binary("/", other)
+
+    def __rtruediv__(self, other):
+        return self._binary("/", other, True)
+
+    def __ge__(self, other):
+        return self._binary(">=", other)
+
+    def __gt__(self, other):
+        return self._binary(">", other)
+
+    def __neg__(self):
+        return Expr(f"(-{self.text})")
+
+    def __abs__(self):
+        return Expr(f"abs({self.text})")
+
+
+def _sigmoid(x, m):
+    from .activation import Sigmoid
+
+    return Sigmoid.value(x, m)
+
+
+class _Loop:
+    """The primitives as scalar loop code (``math`` is the generated code's module)."""
+
+    exp = staticmethod(lambda x: Expr(f"math.exp({_text(x)})"))
+    abs = staticmethod(lambda x: Expr(f"abs({_text(x)})"))
+    negative = staticmethod(lambda x: Expr(f"(-{_text(x)})"))
+    log = staticmethod(lambda x: Expr(f"math.log({_text(x)})"))
+    sqrt = staticmethod(lambda x: Expr(f"math.sqrt({_text(x)})"))
+    sin = staticmethod(lambda x: Expr(f"math.sin({_text(x)})"))
+    cos = staticmethod(lambda x: Expr(f"math.cos({_text(x)})"))
+    log1p = staticmethod(lambda x: Expr(f"math.log1p({_text(x)})"))
+    tanh = staticmethod(lambda x: Expr(f"math.tanh({_text(x)})"))
+    expm1 = staticmethod(lambda x: Expr(f"math.expm1({_text(x)})"))
+    sign = staticmethod(
+        lambda x: Expr(f"({{f}}(1.0) if {_text(x)} > 0 else ({{f}}(-1.0) if {_text(x)} < 0 else {{f}}(0.0)))")
+    )
+    # NaN propagates as numpy's maximum/minimum do: the comparison is False for a NaN ``a``
+    maximum = staticmethod(lambda a, b: Expr(f"({_text(a)} if not {_text(a)} < {_text(b)} else {_text(b)})"))
+    minimum = staticmethod(lambda a, b: Expr(f"({_text(a)} if not {_text(a)} > {_text(b)} else {_text(b)})"))
+    where = staticmethod(lambda c, a, b: Expr(f"({_text(a)} if {_text(c)} else {_text(b)})"))
+    step = staticmethod(lambda x: Expr(f"({{f}}(1.0) if {_text(x)} > {{f}}(0.0) else {{f}}(0.0))"))
+
+    def sigmoid(self, x):
+        return _sigmoid(x, self)
+
+
+class _Arrays:
+    """The primitives on ndarrays (numpy's ufuncs; ``step`` is the mask [x > 0])."""
+
+    exp, log, sqrt, sin, cos, abs = map(staticmethod, (np.exp, np.log, np.sqrt, np.sin, np.cos, np.abs))
+    log1p, tanh, expm1, sign, negative = map(staticmethod, (np.log1p, np.tanh, np.expm1, np.sign, np.negative))
+    maximum, minimum, where = map(staticmethod, (np.maximum, np.minimum, np.where))
+
+    @staticmethod
+    def step(x):
+        return x > 0
+
+    def sigmoid(self, x):
+        return _sigmoid(x, self)
+
+
+LOOP = _Loop()
+ARRAYS = _Arrays()
+
+
+class Elementwise(Function):
+    """An elementwise op defined by two formulas, each written once over the primitives of
+    ``ops.formula`` (numpy's, the Tensors' and the loop kernels' alike):
+
+    - ``value(x, m, **options)``: the output y;
+    - ``grad(g, x, y, m, **options)``: the gradient of x from the upstream gradient g, the input x
+      and the output y; ``saves`` says which of x and y it reads ("x", "y", "xy" or "").
+
+    ``forward`` runs ``value`` on arrays, ``backward`` runs ``grad`` with ``dual`` (so it serves
+    every order), the loop kernels run both on scalar expressions, and nn's fused Dense reuses
+    them. A subclass is its public function too (``Elementwise.registry``; options go by keyword).
+    """
+
+    saves = "y"
+    errstate = None  # numpy floating-point warnings the forward silences, e.g. {"over": "ignore"}
+    options: dict = {}
+    registry: dict = {}  # name -> class, in definition order
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        Elementwise.registry[cls.name] = cls
+
+    @staticmethod
+    def value(x, m, **options):
+        raise NotImplementedError
+
+    @staticmethod
+    def grad(g, x, y, m, **options):
+        raise NotImplementedError
+
+    @staticmethod
+    def forward(ctx, a, **options):
+        cls = type(ctx)
+        if cls.errstate is None:
+            out = cls.value(a, ARRAYS, **options)
+        else:  # (exp overflowing to inf, log(0) = -inf: numpy's warnings would be noise)
+            with np.errstate(**cls.errstate):
+                out = cls.value(a, ARRAYS, **options)
+        if options:
+            ctx.options = options
+        saves = cls.saves
+        if saves == "y":
+            ctx.save_for_backward(out)
+        elif saves:
+            ctx.save_for_backward(*((a,) if saves == "x" else (a, out)))
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        cls = type(ctx)
+        saved, saves = ctx.saved_tensors, cls.saves
+        x = saved[0] if "x" in saves else None
+        y = saved[-1] if "y" in saves else None
+        return cls.grad(g, x, y, dual, **ctx.options)
+
+
+def _public(cls):
+    """``cls``'s public function: ``name(x)``, options by keyword or in ``value``'s order."""
+    names = [p for p in inspect.signature(cls.value).parameters][2:]
+    if not names:
+        return cls.apply
+
+    def op(a, *args, **options):
+        return cls.apply(a, **dict(zip(names, args)), **options)
+
+    op.__name__ = op.__qualname__ = cls.name
+    op.__doc__ = cls.__doc__
+    return op
+
+
+def public_functions(module: str) -> dict:
+    """name -> public function of the ``Elementwise`` ops defined in ``module``."""
+    return {name: _public(cls) for name, cls in Elementwise.registry.items() if cls.__module__ == module}
+
+
+def loop_template(formula, count: int, **options) -> str:
+    """The loop expression of ``formula`` applied to operands ``{0}`` .. ``{count - 1}``."""
+    return _text(formula(*[Expr(f"{{{i}}}") for i in range(count)], LOOP, **options))
