@@ -63,6 +63,14 @@ class Elu(Elementwise):
     grad = staticmethod(lambda g, x, y, m, alpha=1.0: m.where(m.step(x), g, g * (y + alpha)))
 
 
+class Softsign(Elementwise):
+    """y = x / (1 + |x|);  dy/dx = 1 / (1 + |x|)**2"""
+
+    saves = "x"
+    value = staticmethod(lambda x, m: x / (1 + abs(x)))
+    grad = staticmethod(lambda g, x, y, m: g / ((1 + abs(x)) * (1 + abs(x))))
+
+
 def softmax_parts(a, axis=-1):
     """(shifted, e, total) along ``axis``: a - max(a), its exp and their sum (kept); softmax is
     e / total, log_softmax is shifted - log(total). Shared with nn's fused cross-entropy."""
