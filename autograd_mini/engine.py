@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import operator
 from collections.abc import Callable, Iterable
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -47,7 +48,7 @@ def backward_order(roots, parents_of: Callable = None):
     all its consumers were (Kahn's order, as PyTorch's engine runs it). Eager ``backward`` runs
     nodes as they come, ``am.compile`` records the same order (``program.Backward``).
     ``parents_of`` defaults to a Tensor's edges (its inputs that need a gradient)."""
-    consumers, inputs_of = count_consumers(roots, parents_of or _tensor_edges)
+    consumers, inputs_of = count_consumers(roots, parents_of or tensor_edges)
     ready = [root for root in consumers if consumers[root] == 0]
     while ready:
         node = ready.pop()
@@ -65,29 +66,17 @@ def topological_order(root, parents_of: Callable) -> list:
     return list(backward_order((root,), parents_of))
 
 
-class ArrayMath:
-    """The operations that reducing, casting and accumulating gradients need, on ndarrays and
-    Tensors; the loop kernels pass their own (``lowering.kernel``), so the rules below serve both."""
-
-    @staticmethod
-    def sum(g, axes):
-        return g.sum(axis=axes, keepdims=True)
-
-    @staticmethod
-    def reshape(g, shape):
-        return g.reshape(shape)
-
-    @staticmethod
-    def cast(g, dtype):
-        return g.astype(dtype)
-
-    add = staticmethod(operator.add)
+# The operations that reducing, casting and accumulating gradients need, on ndarrays and Tensors;
+# the loop kernels pass their own (``lowering.kernel``), so the rules below serve both.
+NUMPY = SimpleNamespace(
+    sum=lambda g, axes: g.sum(axis=axes, keepdims=True),
+    reshape=lambda g, shape: g.reshape(shape),
+    cast=lambda g, dtype: g.astype(dtype),
+    add=operator.add,
+)
 
 
-NUMPY = ArrayMath()
-
-
-def unbroadcast(grad, shape: tuple, math: ArrayMath = NUMPY):
+def unbroadcast(grad, shape: tuple, math=NUMPY):
     """Sum ``grad`` over the axes that broadcasting added or stretched, giving ``shape``.
 
     Works on ndarrays and on Tensors (for differentiable gradients); raises ValueError when
@@ -105,7 +94,7 @@ def unbroadcast(grad, shape: tuple, math: ArrayMath = NUMPY):
     return math.reshape(grad, shape)
 
 
-def send(grads: dict, key, g, shape, dtype, math: ArrayMath = NUMPY) -> None:
+def send(grads: dict, key, g, shape, dtype, math=NUMPY) -> None:
     """The one rule of an edge of the backward pass: reduce ``g`` to the input's ``shape``
     (``unbroadcast``), cast it to its ``dtype`` (None: a seed, as given), and accumulate it into
     ``grads[key]``: the first gradient is stored as it is, a second one is added into a fresh
@@ -136,7 +125,7 @@ def _second_backward_error(ctx) -> RuntimeError:
     )
 
 
-def _tensor_edges(node) -> tuple:
+def tensor_edges(node) -> tuple:
     """A Tensor's inputs that need a gradient (its op's ``edges``); raises once released."""
     ctx = node._ctx
     if ctx is None:

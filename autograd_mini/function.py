@@ -51,7 +51,7 @@ import sys
 import numpy as np
 
 from .grad_mode import no_grad, state
-from .readonly import Held, _holders, protect
+from .readonly import Held, holders, protect
 from .tensor import Tensor
 
 _result = Tensor._wrap
@@ -185,7 +185,7 @@ class Function:
         for item in ctx.saved:
             # results of recorded ops (this one's too) are read-only for good and need no
             # bookkeeping: only leaves' arrays and views are protected and counted
-            if type(item) is np.ndarray and (item.flags.writeable or item.base is not None or id(item) in _holders):
+            if type(item) is np.ndarray and (item.flags.writeable or item.base is not None or id(item) in holders):
                 held += protect(item)
         ctx._held = Held(held) if held else None
         # Tensor._wrap(out, ctx), inlined (the hottest lines of the library);

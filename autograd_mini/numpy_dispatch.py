@@ -29,7 +29,7 @@ import numpy as np
 
 from . import ops
 from .grad_mode import state
-from .tensor import Tensor, _compare
+from .tensor import Tensor, compare
 
 _UFUNC_OPS = {  # the arithmetic ones straight to their op's apply: ndarray (op) Tensor is a hot path
     np.add: ops.elementwise.Add.apply,
@@ -153,7 +153,7 @@ def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
         return op(*inputs)
     if ufunc in _CONSTANT_UFUNCS:
         if len(inputs) == 2:
-            return _compare(ufunc, *inputs)
+            return compare(ufunc, *inputs)
         return Tensor._wrap(np.asarray(ufunc(*_data(inputs))))
     raise TypeError(
         f"{name} has no differentiable op in autograd_mini: build it from am ops (am.exp, am.log, am.where, ...), "

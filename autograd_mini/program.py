@@ -25,34 +25,24 @@ from .engine import NUMPY, send
 from .tensor import Tensor
 
 
-class Slot(NamedTuple):
-    """A value computed by the step (or an argument of it)."""
-
+class Slot(NamedTuple):  # a value computed by the step (or an argument of it)
     index: int
 
 
-class Leaf(NamedTuple):
-    """A leaf Tensor read by reference; its slot holds the Tensor itself."""
-
+class Leaf(NamedTuple):  # a leaf Tensor read by reference: its slot holds the Tensor itself
     index: int
 
 
-class Const(NamedTuple):
-    """A constant of the recording."""
-
+class Const(NamedTuple):  # a constant of the recording
     value: Any
 
 
-class Ones(NamedTuple):
-    """A gradient seed of ones (``loss.backward()``)."""
-
+class Ones(NamedTuple):  # a gradient seed of ones (``loss.backward()``)
     shape: tuple
     dtype: Any
 
 
-class OpCall(NamedTuple):
-    """``out = cls.forward(*inputs, **options)`` with ``needs`` its ``needs_input_grad``."""
-
+class OpCall(NamedTuple):  # slots[out] = cls.forward(*inputs, **options); needs: its needs_input_grad
     cls: type
     inputs: tuple
     options: dict
@@ -60,65 +50,49 @@ class OpCall(NamedTuple):
     out: int
 
 
-class Seed(NamedTuple):
-    """The gradient ``grad`` (a reference or ``Ones``) of the root in slot ``slot``."""
-
+class Seed(NamedTuple):  # the gradient ``grad`` (a reference or Ones) of the root in ``slot``
     slot: int
     grad: Any
 
 
-class Edge(NamedTuple):
-    """Where a gradient goes: to slot ``slot``, reduced to ``shape`` and cast to ``dtype``."""
-
+class Edge(NamedTuple):  # a gradient goes to ``slot``, reduced to ``shape``, cast to ``dtype``
     slot: int
     shape: tuple
     dtype: Any
 
 
-class OpGrad(NamedTuple):
-    """Run the backward of the op that computed slot ``slot``; ``edges[i]`` is None where input i needs none."""
-
+class OpGrad(NamedTuple):  # the backward of the op that computed ``slot``; edges[i] None: no gradient
     slot: int
     edges: tuple
 
 
-class LeafGrad(NamedTuple):
-    """Store the gradient of slot ``slot`` into ``leaf.grad`` (``fresh``: replacing, not accumulating)."""
-
+class LeafGrad(NamedTuple):  # slot's gradient into ``leaf.grad`` (``fresh``: replacing it)
     slot: int
     leaf: Tensor
     fresh: bool
 
 
-class Backward(NamedTuple):
-    """A backward pass: its seeds, then its steps in the engine's order."""
-
+class Backward(NamedTuple):  # a backward pass: its seeds, then its steps in the engine's order
     seeds: tuple
     steps: tuple
     retain_graph: bool
 
 
-class Effect(NamedTuple):
-    """``out = fn(*args, **kwargs)``; ``out`` is a slot, a tuple of slots (None: not an array) or None."""
-
+class Effect(NamedTuple):  # out = fn(*args, **kwargs); out: a slot, a tuple of slots (None: no array) or None
     fn: Callable
     args: tuple
     kwargs: dict
     out: Any
 
 
-class LeafInfo(NamedTuple):
-    """A leaf read by the step, its slot, and its shape and dtype at trace time."""
-
+class LeafInfo(NamedTuple):  # a leaf read by the step, its slot, its shape and dtype at trace time
     tensor: Tensor
     slot: int
     shape: tuple
     dtype: Any
 
 
-class Program(NamedTuple):
-    """A recording: its instructions, slot count, the shape and dtype of each array slot, its leaves."""
-
+class Program(NamedTuple):  # a recording: instructions, slot count, (shape, dtype) per array slot, leaves
     instructions: list
     nslots: int
     meta: dict

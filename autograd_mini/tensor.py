@@ -419,64 +419,24 @@ class Tensor:
 
     # comparisons give boolean tensors that carry no gradient
     def __lt__(self, other):
-        return _compare(np.less, self, other)
+        return compare(np.less, self, other)
 
     def __le__(self, other):
-        return _compare(np.less_equal, self, other)
+        return compare(np.less_equal, self, other)
 
     def __gt__(self, other):
-        return _compare(np.greater, self, other)
+        return compare(np.greater, self, other)
 
     def __ge__(self, other):
-        return _compare(np.greater_equal, self, other)
+        return compare(np.greater_equal, self, other)
 
     def __eq__(self, other):
-        return _compare(np.equal, self, other)
+        return compare(np.equal, self, other)
 
     def __ne__(self, other):
-        return _compare(np.not_equal, self, other)
+        return compare(np.not_equal, self, other)
 
     # ---- methods ---------------------------------------------------------------------------------
-    def exp(self):
-        """Elementwise e**x (d/dx = e**x); see am.exp."""
-        return _ops.exp(self)
-
-    def log(self):
-        """Elementwise natural log (d/dx = 1/x); see am.log."""
-        return _ops.log(self)
-
-    def sqrt(self):
-        """Elementwise square root (d/dx = 1 / (2 sqrt(x))); see am.sqrt."""
-        return _ops.sqrt(self)
-
-    def abs(self):
-        """Elementwise |x| (d/dx = sign(x), 0 at 0); see am.abs."""
-        return _ops.abs(self)
-
-    def sin(self):
-        """Elementwise sine (d/dx = cos(x)); see am.sin."""
-        return _ops.sin(self)
-
-    def cos(self):
-        """Elementwise cosine (d/dx = -sin(x)); see am.cos."""
-        return _ops.cos(self)
-
-    def tanh(self):
-        """Elementwise tanh (d/dx = 1 - tanh(x)**2); see am.tanh."""
-        return _ops.tanh(self)
-
-    def sigmoid(self):
-        """Elementwise 1 / (1 + e**-x) (d/dx = s (1 - s)); see am.sigmoid."""
-        return _ops.sigmoid(self)
-
-    def relu(self):
-        """Elementwise max(x, 0) (d/dx = [x > 0], 0 at 0); see am.relu."""
-        return _ops.relu(self)
-
-    def softplus(self):
-        """Elementwise log(1 + e**x) (d/dx = sigmoid(x)); see am.softplus."""
-        return _ops.softplus(self)
-
     def square(self):
         """Elementwise x * x (d/dx = 2x)."""
         return _ops.mul(self, self)
@@ -564,7 +524,7 @@ def _scaled(value, alpha):
     return (value.data if isinstance(value, Tensor) else np.asarray(value)) * alpha
 
 
-def _compare(ufunc, a, b) -> Tensor:
+def compare(ufunc, a, b) -> Tensor:
     a = a.data if isinstance(a, Tensor) else a
     b = b.data if isinstance(b, Tensor) else b
     with np.errstate(invalid="ignore"):
@@ -613,3 +573,23 @@ _add, _sub, _mul, _div = (
     _ops.elementwise.Mul.apply,
     _ops.elementwise.Div.apply,
 )
+
+
+def _elementwise_method(fn, cls):
+    if fn == cls.apply:  # no options (the hot path: no argument packing)
+
+        def method(self):
+            return fn(self)
+    else:
+
+        def method(self, *args, **options):
+            return fn(self, *args, **options)
+
+    method.__name__ = method.__qualname__ = cls.name
+    method.__doc__ = f"Elementwise {cls.__doc__}; see am.{cls.name}."
+    return method
+
+
+for _name, _cls in _ops.formula.Elementwise.registry.items():  # t.exp(), t.tanh(), ...: one per elementwise op
+    if _name not in Tensor.__dict__:
+        setattr(Tensor, _name, _elementwise_method(getattr(_ops, _name), _cls))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import time
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -229,7 +230,7 @@ class _Builder:
         def to_leaf(step: LeafGrad, g):
             self.block.leaf_grads.append((step.leaf, g, step.fresh))
 
-        run_backward(instruction, seed, op_grads, to_leaf, LoopMath(L))
+        run_backward(instruction, seed, op_grads, to_leaf, loop_math(L))
 
     def finish(self, returned: set) -> dict:
         """For each block, the slots it must export: those read by a later step or returned."""
@@ -243,24 +244,15 @@ class _Builder:
         return needed
 
 
-class LoopMath:
-    """``engine.ArrayMath`` as loops: the engine's unbroadcast, cast and accumulation rules
+def loop_math(L: Emitter) -> SimpleNamespace:
+    """``engine.NUMPY`` as loops: the engine's unbroadcast, cast and accumulation rules
     (``engine.send``) run unchanged on the block's variables."""
-
-    def __init__(self, L: Emitter):
-        self.L = L
-
-    def sum(self, g: Var, axes: tuple) -> Var:
-        return self.L.reduce_sum(g, axes, keepdims=True)
-
-    def reshape(self, g: Var, shape: tuple) -> Var:
-        return self.L.reshape(g, shape)
-
-    def cast(self, g: Var, dtype) -> Var:
-        return self.L.cast(g, dtype)
-
-    def add(self, a: Var, b: Var) -> Var:
-        return self.L.map("{0} + {1}", a, b)
+    return SimpleNamespace(
+        sum=lambda g, axes: L.reduce_sum(g, axes, keepdims=True),
+        reshape=L.reshape,
+        cast=L.cast,
+        add=lambda a, b: L.map("{0} + {1}", a, b),
+    )
 
 
 _COMPILED: dict = {}  # generated source (and its constants and kernels) -> compiled function

@@ -45,45 +45,24 @@ class Expr:
     def __str__(self) -> str:
         return self.text
 
-    def _binary(self, op, other, reverse=False):
-        a, b = (_text(other), self.text) if reverse else (self.text, _text(other))
-        return Expr(f"({a} {op} {b})")
-
-    def __add__(self, other):
-        return self._binary("+", other)
-
-    def __radd__(self, other):
-        return self._binary("+", other, True)
-
-    def __sub__(self, other):
-        return self._binary("-", other)
-
-    def __rsub__(self, other):
-        return self._binary("-", other, True)
-
-    def __mul__(self, other):
-        return self._binary("*", other)
-
-    def __rmul__(self, other):
-        return self._binary("*", other, True)
-
-    def __truediv__(self, other):
-        return self._binary("/", other)
-
-    def __rtruediv__(self, other):
-        return self._binary("/", other, True)
-
-    def __ge__(self, other):
-        return self._binary(">=", other)
-
-    def __gt__(self, other):
-        return self._binary(">", other)
-
     def __neg__(self):
         return Expr(f"(-{self.text})")
 
     def __abs__(self):
         return Expr(f"abs({self.text})")
+
+
+def _operator(op: str, reverse: bool = False):
+    def method(self, other):
+        a, b = (_text(other), self.text) if reverse else (self.text, _text(other))
+        return Expr(f"({a} {op} {b})")
+
+    return method
+
+
+for _name, _op in {"add": "+", "sub": "-", "mul": "*", "truediv": "/", "ge": ">=", "gt": ">"}.items():
+    setattr(Expr, f"__{_name}__", _operator(_op))
+    setattr(Expr, f"__r{_name}__", _operator(_op, reverse=True))  # (unused for comparisons)
 
 
 def _sigmoid(x, m):
@@ -92,27 +71,23 @@ def _sigmoid(x, m):
     return Sigmoid.value(x, m)
 
 
+def _call(function: str):
+    return staticmethod(lambda x: Expr(f"{function}({_text(x)})"))
+
+
 class _Loop:
     """The primitives as scalar loop code (``math`` is the generated code's module)."""
 
-    exp = staticmethod(lambda x: Expr(f"math.exp({_text(x)})"))
-    abs = staticmethod(lambda x: Expr(f"abs({_text(x)})"))
-    negative = staticmethod(lambda x: Expr(f"(-{_text(x)})"))
-    log = staticmethod(lambda x: Expr(f"math.log({_text(x)})"))
-    sqrt = staticmethod(lambda x: Expr(f"math.sqrt({_text(x)})"))
-    sin = staticmethod(lambda x: Expr(f"math.sin({_text(x)})"))
-    cos = staticmethod(lambda x: Expr(f"math.cos({_text(x)})"))
-    log1p = staticmethod(lambda x: Expr(f"math.log1p({_text(x)})"))
-    tanh = staticmethod(lambda x: Expr(f"math.tanh({_text(x)})"))
-    expm1 = staticmethod(lambda x: Expr(f"math.expm1({_text(x)})"))
-    sign = staticmethod(
-        lambda x: Expr(f"({{f}}(1.0) if {_text(x)} > 0 else ({{f}}(-1.0) if {_text(x)} < 0 else {{f}}(0.0)))")
-    )
+    exp, log, sqrt, sin, cos = map(_call, ("math.exp", "math.log", "math.sqrt", "math.sin", "math.cos"))
+    log1p, tanh, expm1, abs, negative = map(_call, ("math.log1p", "math.tanh", "math.expm1", "abs", "-"))
     # NaN propagates as numpy's maximum/minimum do: the comparison is False for a NaN ``a``
     maximum = staticmethod(lambda a, b: Expr(f"({_text(a)} if not {_text(a)} < {_text(b)} else {_text(b)})"))
     minimum = staticmethod(lambda a, b: Expr(f"({_text(a)} if not {_text(a)} > {_text(b)} else {_text(b)})"))
     where = staticmethod(lambda c, a, b: Expr(f"({_text(a)} if {_text(c)} else {_text(b)})"))
     step = staticmethod(lambda x: Expr(f"({{f}}(1.0) if {_text(x)} > {{f}}(0.0) else {{f}}(0.0))"))
+    sign = staticmethod(
+        lambda x: Expr(f"({{f}}(1.0) if {_text(x)} > 0 else ({{f}}(-1.0) if {_text(x)} < 0 else {{f}}(0.0)))")
+    )
 
     def sigmoid(self, x):
         return _sigmoid(x, self)
