@@ -54,36 +54,22 @@ class _Traced(np.ndarray):
     """The arrays of traced Tensors: turning one into a Python value while tracing raises, so
     data-dependent Python is refused instead of being baked into the schedule."""
 
-    def _refuse(self, what):
+
+def _refusing(name: str, what: str):
+    def method(self, *args):
         if state.tracer is not None:
             raise CaptureError(
                 f"am.compile: {what} of a traced value while tracing: data-dependent Python cannot be "
                 f"captured (compute it with ops, or outside the compiled function)"
             )
+        return getattr(self.view(np.ndarray), name)(*args)
 
-    def __bool__(self):
-        self._refuse("bool()")
-        return bool(self.view(np.ndarray))
+    return method
 
-    def __float__(self):
-        self._refuse("float()")
-        return float(self.view(np.ndarray))
 
-    def __int__(self):
-        self._refuse("int()")
-        return int(self.view(np.ndarray))
-
-    def __index__(self):
-        self._refuse("use as an index")
-        return self.view(np.ndarray).__index__()
-
-    def item(self, *args):
-        self._refuse(".item()")
-        return self.view(np.ndarray).item(*args)
-
-    def tolist(self):
-        self._refuse(".tolist()")
-        return self.view(np.ndarray).tolist()
+_REFUSED = {"__bool__": "bool()", "__float__": "float()", "__int__": "int()", "__index__": "use as an index"}
+for _name, _what in {**_REFUSED, "item": ".item()", "tolist": ".tolist()"}.items():
+    setattr(_Traced, _name, _refusing(_name, _what))
 
 
 def _plain(array):
@@ -269,19 +255,8 @@ def _key(value):
 class _Entry:
     """One captured signature: its recording, and the loop kernel once it is compiled."""
 
-    __slots__ = (
-        "program",
-        "arg_slots",
-        "out_spec",
-        "kernel",
-        "replays",
-        "replay_seconds",
-        "not_lowered",
-        "template",
-        "leaf_checks",
-        "output",
-        "earlier_compile_seconds",
-    )
+    __slots__ = ("program", "arg_slots", "out_spec", "kernel", "replays", "replay_seconds", "not_lowered")
+    __slots__ += ("template", "leaf_checks", "output", "earlier_compile_seconds")
 
     def __init__(self, program: Program, arg_slots, out_spec):
         self.program, self.arg_slots, self.out_spec = program, arg_slots, out_spec

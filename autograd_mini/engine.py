@@ -1,13 +1,13 @@
 """The reverse-mode engine: iterative topological order and the backward pass.
 
-Nothing here recurses, so graphs of millions of nodes work. ``topological_order`` serves
-``Value.backward`` and rendering; ``Tensor`` backward counts consumers in one pass and runs
-each node as soon as its last consumer is done (the same Kahn order, without a sorted list).
+Nothing here recurses, so graphs of millions of nodes work. ``backward_order`` is the plan of a
+backward pass (Kahn's order, node by node): eager ``backward`` runs it, ``am.compile`` records it
+(``program.Backward``), ``topological_order`` lists it for ``Value.backward`` and rendering.
 
 Backward walks nodes consumers-first. Each node's incoming gradient is popped from a dict as
 soon as it is consumed (memory is released as the walk goes), the op's gradient formula runs
-once, and each parent's gradient is reduced to the parent's shape and dtype by one central
-``unbroadcast``. The first gradient reaching a node is stored as it is; a second one is added
+once, and each parent's gradient goes through ``send``: reduced to the parent's shape and dtype
+(``unbroadcast``), then accumulated (the rules the replay and the loop kernels run too). The first gradient reaching a node is stored as it is; a second one is added
 into a fresh buffer, never in place, so gradients never alias each other by accident.
 """
 
@@ -25,10 +25,13 @@ from .grad_mode import set_grad_enabled, state
 from .tensor import Tensor
 
 
-def count_consumers(roots, parents_of: Callable) -> tuple[dict, dict]:
-    """The first pass of Kahn's algorithm, iterative: for every node reachable from ``roots``,
-    how many consumers it has among them (``consumers``) and its inputs (``inputs_of``)."""
-    consumers = dict.fromkeys(roots, 0)
+def backward_order(roots, parents_of: Callable = None):
+    """The engine's plan of a backward pass: every node reachable from ``roots``, each yielded once
+    all its consumers were (Kahn's order, as PyTorch's engine runs it). Eager ``backward`` runs
+    nodes as they come, ``am.compile`` records the same order (``program.Backward``).
+    ``parents_of`` defaults to a Tensor's edges (its inputs that need a gradient)."""
+    parents_of = parents_of or tensor_edges
+    consumers = dict.fromkeys(roots, 0)  # first pass, iterative: each node's consumer count
     inputs_of = {}
     stack = list(consumers)
     while stack:
@@ -40,15 +43,6 @@ def count_consumers(roots, parents_of: Callable) -> tuple[dict, dict]:
             else:
                 consumers[parent] = 1
                 stack.append(parent)
-    return consumers, inputs_of
-
-
-def backward_order(roots, parents_of: Callable = None):
-    """The engine's plan of a backward pass: every node reachable from ``roots``, each yielded once
-    all its consumers were (Kahn's order, as PyTorch's engine runs it). Eager ``backward`` runs
-    nodes as they come, ``am.compile`` records the same order (``program.Backward``).
-    ``parents_of`` defaults to a Tensor's edges (its inputs that need a gradient)."""
-    consumers, inputs_of = count_consumers(roots, parents_of or tensor_edges)
     ready = [root for root in consumers if consumers[root] == 0]
     while ready:
         node = ready.pop()

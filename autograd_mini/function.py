@@ -161,9 +161,10 @@ class Function:
             ctx._trace = _user_frame()
             ctx.check_finite(out, "forward")
         if True not in needs or not st.grad:
-            if st.tracer is not None:
-                return _traced(cls, args, options, needs, _result(out, None))
-            return _result(out, None)
+            t = _result(out, None)
+            if st.tracer is not None:  # am.compile is recording (autograd_mini.capture)
+                st.tracer.on_forward(cls, args, options, needs, t)
+            return t
         kind = out.dtype.kind
         if kind != "f" and kind in "cO":
             raise _no_gradient_dtype(cls.name, arrays, out)
@@ -198,7 +199,7 @@ class Function:
         t.name = None
         t._retains_grad = False
         if st.tracer is not None:
-            return _traced(cls, args, options, needs, t)
+            st.tracer.on_forward(cls, args, options, needs, t)
         return t
 
     @classmethod
@@ -346,12 +347,6 @@ def _distinct_arrays(args, arrays: list):
                 sources = tuple(arrays)
             arrays[i] = array.view()
     return sources
-
-
-def _traced(cls, args, options, needs, result):
-    """Tell the am.compile trace being recorded about this op (autograd_mini.capture)."""
-    state.tracer.on_forward(cls, args, options, needs, result)
-    return result
 
 
 def _user_frame() -> str:

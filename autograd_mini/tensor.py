@@ -441,65 +441,13 @@ class Tensor:
         """Elementwise x * x (d/dx = 2x)."""
         return _ops.mul(self, self)
 
-    def clip(self, a_min=None, a_max=None):
-        """Values limited to [a_min, a_max] (d/dx = 1 where a_min <= x <= a_max, else 0); see am.clip."""
-        return _ops.clip(self, a_min, a_max)
-
-    def sum(self, axis=None, keepdims=False):
-        """Sum over ``axis`` (None: all) (d/dx = 1, spread over the summed axes); see am.sum."""
-        return _ops.sum(self, axis, keepdims)
-
-    def mean(self, axis=None, keepdims=False):
-        """Mean over ``axis`` (None: all) (d/dx = 1/n, n the elements averaged); see am.mean."""
-        return _ops.mean(self, axis, keepdims)
-
-    def max(self, axis=None, keepdims=False):
-        """Maximum over ``axis`` (None: all) (d/dx = [x == max] / number of ties); see am.max."""
-        return _ops.max(self, axis, keepdims)
-
-    def min(self, axis=None, keepdims=False):
-        """Minimum over ``axis`` (None: all) (d/dx = [x == min] / number of ties); see am.min."""
-        return _ops.min(self, axis, keepdims)
-
-    def logsumexp(self, axis=-1, keepdims=False):
-        """log(sum(e**x)) over ``axis``, computed stably (d/dx = softmax(x)); see am.logsumexp."""
-        return _ops.logsumexp(self, axis, keepdims)
-
-    def softmax(self, axis=-1):
-        """e**x / sum(e**x) along ``axis`` (dL/dx = s * (g - sum(g s))); see am.softmax."""
-        return _ops.softmax(self, axis)
-
-    def log_softmax(self, axis=-1):
-        """x - logsumexp(x) along ``axis`` (dL/dx = g - softmax(x) sum(g)); see am.log_softmax."""
-        return _ops.log_softmax(self, axis)
-
-    def swapaxes(self, a, b):
-        """The tensor with axes ``a`` and ``b`` exchanged (the gradient is swapped back); see am.swapaxes."""
-        return _ops.swapaxes(self, a, b)
-
-    def expand_dims(self, axis):
-        """The tensor with a length-1 axis inserted at ``axis`` (the gradient is squeezed back); see am.expand_dims."""
-        return _ops.expand_dims(self, axis)
-
-    def squeeze(self, axis=None):
-        """Remove length-1 axes (all, or those in ``axis``); the gradient is reshaped back; see am.squeeze."""
-        return _ops.squeeze(self, axis)
-
     def flatten(self):
         """The tensor reshaped to 1-d (the gradient is reshaped back); see am.reshape."""
         return _ops.reshape(self, (-1,))
 
-    def broadcast_to(self, shape):
-        """The tensor broadcast to ``shape`` (the gradient is summed over the broadcast axes); see am.broadcast_to."""
-        return _ops.broadcast_to(self, shape)
-
     def astype(self, dtype):
         """The tensor converted to ``dtype`` (d/dx = 1, the gradient cast back); see am.cast."""
         return _ops.cast(self, dtype)
-
-    def matmul(self, other):
-        """self @ other, numpy rules (dL/dself = g @ other.T, dL/dother = self.T @ g); see am.matmul."""
-        return _ops.matmul(self, other)
 
     def reshape(self, *shape):
         """New shape, as a tuple or as ints, one may be -1 (the gradient is reshaped back); see am.reshape."""
@@ -575,21 +523,26 @@ _add, _sub, _mul, _div = (
 )
 
 
-def _elementwise_method(fn, cls):
-    if fn == cls.apply:  # no options (the hot path: no argument packing)
-
-        def method(self):
-            return fn(self)
-    else:
+def _method(fn, name: str, doc: str, options: bool = True):
+    """A Tensor method calling the op function ``fn`` on ``self`` (written once, in the op)."""
+    if options:
 
         def method(self, *args, **options):
             return fn(self, *args, **options)
+    else:  # (the hot path: no argument packing)
 
-    method.__name__ = method.__qualname__ = cls.name
-    method.__doc__ = f"Elementwise {cls.__doc__}; see am.{cls.name}."
+        def method(self):
+            return fn(self)
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = doc
     return method
 
 
 for _name, _cls in _ops.formula.Elementwise.registry.items():  # t.exp(), t.tanh(), ...: one per elementwise op
     if _name not in Tensor.__dict__:
-        setattr(Tensor, _name, _elementwise_method(getattr(_ops, _name), _cls))
+        _fn = getattr(_ops, _name)
+        setattr(Tensor, _name, _method(_fn, _name, f"Elementwise {_cls.__doc__}; see am.{_name}.", _fn != _cls.apply))
+_FORWARDED = ("clip", "sum", "mean", "max", "min", "logsumexp", "softmax", "log_softmax", "matmul", "swapaxes")
+for _name in (*_FORWARDED, "expand_dims", "squeeze", "broadcast_to"):
+    setattr(Tensor, _name, _method(getattr(_ops, _name), _name, f"{getattr(_ops, _name).__doc__} See am.{_name}."))

@@ -25,13 +25,6 @@ def _binary(template):
     return forward
 
 
-def _unary(template):
-    def forward(L, ins, options):
-        return L.map(template, ins[0])
-
-    return forward
-
-
 # ---- elementwise ----------------------------------------------------------------------------------------
 register(elementwise.Add, _binary("{0} + {1}"), lambda L, g, ins, out, o, needs: (g, g))
 register(

@@ -315,12 +315,16 @@ class _Driver:
 
             namespace["mm_"] = matmul_helper(numba)
         w, first = self.lines.append, self.prologue.append
+
+        def read(param, expr):  # a C-contiguous array for the kernel
+            w(f"    {param} = {expr}")
+            w(f"    if not {param}.flags.c_contiguous:")
+            w(f"        {param} = _contiguous({param})")
+
         args = []
         for slot, param in block.params:
             if param.startswith("n"):  # the leaf's array now (after a Python effect)
-                w(f"    {param} = {self.name(leaf_of[slot], 'leaf')}.data")
-                w(f"    if not {param}.flags.c_contiguous:")
-                w(f"        {param} = _contiguous({param})")
+                read(param, f"{self.name(leaf_of[slot], 'leaf')}.data")
             elif slot in leaf_of and slot in self.read and slot not in block.written:
                 pass  # the array an earlier block read (as the eager graph saved it)
             elif slot in leaf_of:
@@ -331,13 +335,9 @@ class _Driver:
                     first(f"    if not {param}.flags.c_contiguous:")
                     first("        return False")
                 else:
-                    w(f"    {param} = {leaf}.data")
-                    w(f"    if not {param}.flags.c_contiguous:")
-                    w(f"        {param} = _contiguous({param})")
+                    read(param, f"{leaf}.data")
             else:
-                w(f"    {param} = slots[{slot}]")
-                w(f"    if not {param}.flags.c_contiguous:")
-                w(f"        {param} = _contiguous({param})")
+                read(param, f"slots[{slot}]")
             var = block.vars[("fresh", slot) if param.startswith("n") else slot]
             args.append(np.zeros(var.shape, var.dtype))
         for slot in block.written:  # (before the runtime values: an optimizer asks for writable arrays)

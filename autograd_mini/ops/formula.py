@@ -24,7 +24,7 @@ from . import dual
 
 def _text(value) -> str:
     if isinstance(value, Expr):
-        return value.text
+        return str(value)
     if isinstance(value, bool):
         return repr(value)
     value = float(value)
@@ -33,28 +33,20 @@ def _text(value) -> str:
     return f"{{f}}({value!r})"
 
 
-class Expr:
+class Expr(str):
     """A scalar expression of generated loop code (``{0}``, ``{1}``, ... are the operands, ``{f}``
     the scalar type); operators on it build larger expressions."""
 
-    __slots__ = ("text",)
-
-    def __init__(self, text: str):
-        self.text = text
-
-    def __str__(self) -> str:
-        return self.text
-
     def __neg__(self):
-        return Expr(f"(-{self.text})")
+        return Expr(f"(-{self})")
 
     def __abs__(self):
-        return Expr(f"abs({self.text})")
+        return Expr(f"abs({self})")
 
 
 def _operator(op: str, reverse: bool = False):
     def method(self, other):
-        a, b = (_text(other), self.text) if reverse else (self.text, _text(other))
+        a, b = (_text(other), str(self)) if reverse else (str(self), _text(other))
         return Expr(f"({a} {op} {b})")
 
     return method
