@@ -224,17 +224,7 @@ def _untraced(value):
 def _signature(args, kwargs) -> tuple:
     """What a trace depends on: arrays' shapes and dtypes (and a Tensor's requires_grad), the
     other arguments' values (or identities, when unhashable)."""
-    key = []
-    for value in args:
-        kind = type(value)
-        if kind is np.ndarray:
-            key.append((value.shape, value.dtype))
-        elif kind is Tensor or isinstance(value, Tensor):
-            key.append(("T", value.data.shape, value.data.dtype, value._requires_grad))
-        elif value is None:
-            key.append(None)
-        else:
-            key.append(_key(value))
+    key = [(value.shape, value.dtype) if type(value) is np.ndarray else _key(value) for value in args]
     if kwargs:
         key.extend((k, _key(v)) for k, v in sorted(kwargs.items()))
     return tuple(key)

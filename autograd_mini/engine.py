@@ -25,10 +25,10 @@ from .grad_mode import set_grad_enabled, state
 from .tensor import Tensor
 
 
-def backward_order(roots, parents_of: Callable = None):
-    """The engine's plan of a backward pass: every node reachable from ``roots``, each yielded once
-    all its consumers were (Kahn's order, as PyTorch's engine runs it). Eager ``backward`` runs
-    nodes as they come, ``am.compile`` records the same order (``program.Backward``).
+def backward_order(roots, parents_of: Callable = None) -> list:
+    """The engine's plan of a backward pass: every node reachable from ``roots``, each listed after
+    all its consumers (Kahn's order, as PyTorch's engine runs it). Eager ``backward`` runs the
+    nodes in this order, ``am.compile`` records it (``program.Backward``).
     ``parents_of`` defaults to a Tensor's edges (its inputs that need a gradient)."""
     parents_of = parents_of or tensor_edges
     consumers = dict.fromkeys(roots, 0)  # first pass, iterative: each node's consumer count
@@ -44,20 +44,22 @@ def backward_order(roots, parents_of: Callable = None):
                 consumers[parent] = 1
                 stack.append(parent)
     ready = [root for root in consumers if consumers[root] == 0]
+    order = []
     while ready:
         node = ready.pop()
+        order.append(node)
         for parent in inputs_of[node]:
             left = consumers[parent] - 1
             consumers[parent] = left
             if left == 0:
                 ready.append(parent)
-        yield node
+    return order
 
 
 def topological_order(root, parents_of: Callable) -> list:
     """All nodes reachable from ``root``, each listed before every node it depends on
     (``parents_of(node)`` returns the node's inputs)."""
-    return list(backward_order((root,), parents_of))
+    return backward_order((root,), parents_of)
 
 
 # The operations that reducing, casting and accumulating gradients need, on ndarrays and Tensors;
@@ -88,16 +90,20 @@ def unbroadcast(grad, shape: tuple, math=NUMPY):
     return math.reshape(grad, shape)
 
 
+def conform(g, shape: tuple, dtype, math=NUMPY):
+    """``g`` reduced to an input's ``shape`` (``unbroadcast``) and cast to its ``dtype``."""
+    if g.shape != shape:
+        g = unbroadcast(g, shape, math)
+    return g if g.dtype == dtype else math.cast(g, dtype)
+
+
 def send(grads: dict, key, g, shape, dtype, math=NUMPY) -> None:
-    """The one rule of an edge of the backward pass: reduce ``g`` to the input's ``shape``
-    (``unbroadcast``), cast it to its ``dtype`` (None: a seed, as given), and accumulate it into
-    ``grads[key]``: the first gradient is stored as it is, a second one is added into a fresh
-    buffer (never in place, so gradients never alias each other)."""
+    """The one rule of an edge of the backward pass: ``conform`` ``g`` to the input (``shape``
+    None: a seed, as given), then accumulate it into ``grads[key]``: the first gradient is stored
+    as it is, a second one is added into a fresh buffer (never in place, so gradients never alias
+    each other). Eager ``backward`` runs it inlined (its hottest lines)."""
     if shape is not None:
-        if g.shape != shape:
-            g = unbroadcast(g, shape, math)
-        if g.dtype != dtype:
-            g = math.cast(g, dtype)
+        g = conform(g, shape, dtype, math)
     grads[key] = math.add(grads[key], g) if key in grads else g
 
 
@@ -201,12 +207,14 @@ def backward(
                 if not need or pg is None:
                     continue
                 target = parent.data
-                try:
-                    send(grads, parent, pg, target.shape, target.dtype)
-                except ValueError as error:
-                    raise _bad_gradient_shape(ctx, parent, pg, target.shape) from error
+                if pg.shape != target.shape or pg.dtype != target.dtype:
+                    try:
+                        pg = conform(pg, target.shape, target.dtype)
+                    except ValueError as error:
+                        raise _bad_gradient_shape(ctx, parent, pg, target.shape) from error
                 if anomaly:
-                    ctx.check_finite(grads[parent], "backward")
+                    ctx.check_finite(pg, "backward")
+                grads[parent] = grads[parent] + pg if parent in grads else pg  # send(), inlined
             if not retain_graph:  # release the op's saved arrays and links (once per node: inline)
                 if ctx._held is not None:
                     ctx._held.release()

@@ -157,7 +157,8 @@ class Elementwise(Function):
         saved, saves = ctx.saved_tensors, cls.saves
         x = saved[0] if "x" in saves else None
         y = saved[-1] if "y" in saves else None
-        return cls.grad(g, x, y, dual, **ctx.options)
+        options = ctx.options
+        return cls.grad(g, x, y, dual, **options) if options else cls.grad(g, x, y, dual)
 
 
 def _public(cls):
