@@ -18,7 +18,7 @@ import numpy as np
 from ..engine import accumulate_leaf
 from ..program import Backward, Const, Effect, Leaf, LeafGrad, Ones, OpCall, Program, run_backward, run_effect
 from ..tensor import Tensor
-from . import EFFECTS, RULES, load_core_rules
+from . import EFFECTS, RULES
 from .emitter import Emitter, NotLowerable, Var, dtype_name
 
 
@@ -72,7 +72,6 @@ def compile_program(program: Program, returned: set, max_matmul_work: int = 1 <<
 
 def plan_program(program: Program, max_matmul_work: int = 1 << 16) -> _Builder:
     """Write the loop code of ``program`` without compiling it (NotLowerable where it cannot)."""
-    load_core_rules()
     builder = _Builder(program, max_matmul_work)
     for instruction in program.instructions:
         builder.add(instruction)
