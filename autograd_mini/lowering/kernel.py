@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from types import SimpleNamespace
+from typing import NamedTuple
 
 import numpy as np
 
@@ -37,15 +39,14 @@ class _Block:
         self.written: set = set()  # leaf slots the block updates in place
 
 
-class Kernel:
+class Kernel(NamedTuple):
     """The compiled step: ``run(slots)`` does what the numpy replay would do to ``slots`` and
     returns True, or returns False having done nothing (a runtime value asked for the replay).
     ``sources`` holds the generated code (each block's loops, then the Python driver) for reading."""
 
-    def __init__(self, run, compile_seconds: float, sources: list[str]):
-        self.run = run
-        self.compile_seconds = compile_seconds
-        self.sources = sources
+    run: Callable
+    compile_seconds: float
+    sources: list
 
 
 def compile_program(program: Program, returned: set, max_matmul_work: int = 1 << 16) -> Kernel:
