@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 
 from .engine import accumulate_leaf
-from .program import Backward, Ones, OpCall, Program, read, run_backward, run_effect
+from .function import gradient_tuple
+from .program import Backward, Ones, OpCall, Program, Slot, read, run_backward, run_effect
 
 
 def replay(program: Program, slots: list) -> None:
@@ -19,7 +20,9 @@ def replay(program: Program, slots: list) -> None:
         return np.ones(grad.shape, grad.dtype) if type(grad) is Ones else read(grad, slots)
 
     def op_grads(slot, g):
-        return ctxs[slot].run_backward(g, False, None)
+        ctx = ctxs[slot]
+        grads = ctx.backward(ctx, g)
+        return grads if type(grads) is tuple else gradient_tuple(ctx, grads)
 
     def to_leaf(step, g):
         accumulate_leaf(step.leaf, g, step.fresh, copy=not g.flags.writeable or g.base is not None)
@@ -27,9 +30,10 @@ def replay(program: Program, slots: list) -> None:
     for instruction in program.instructions:
         kind = type(instruction)
         if kind is OpCall:
-            arrays = [read(ref, slots) for ref in instruction.inputs]
-            ctx, slots[instruction.out] = instruction.cls.run_forward(arrays, instruction.needs, instruction.options)
-            ctxs[instruction.out] = ctx
+            cls, inputs, options, needs, out = instruction
+            arrays = [slots[r.index] if type(r) is Slot else read(r, slots) for r in inputs]
+            ctx, slots[out] = cls.run_forward(arrays, needs, options)
+            ctxs[out] = ctx
         elif kind is Backward:
             run_backward(instruction, seed, op_grads, to_leaf)
         else:

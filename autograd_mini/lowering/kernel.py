@@ -284,7 +284,7 @@ class _Driver:
     def __init__(self):
         self.lines = ["def run(slots):"]
         self.prologue: list[str] = []  # runs before any block: a refusal (False) leaves nothing half done
-        self.namespace = {"np": np, "accumulate_leaf": accumulate_leaf, "run_effect": run_effect}
+        self.namespace = {"np": np, "accumulate_leaf": accumulate_leaf, "run_effect": run_effect, "_wrap": Tensor._wrap}
         self.namespace["_contiguous"] = np.ascontiguousarray
         self.count = 0
         self.read: set = set()  # leaf slots whose array a local of ``run`` already holds
@@ -361,8 +361,9 @@ class _Driver:
         for slot in exported:
             w(f"    slots[{slot}] = out[{k}]")
             k += 1
-        for leaf, _, fresh in block.leaf_grads:
-            w(f"    accumulate_leaf({self.name(leaf, 'leaf')}, out[{k}], {fresh})")
+        for leaf, _, fresh in block.leaf_grads:  # (fresh: accumulate_leaf's first case, inlined)
+            key = self.name(leaf, "leaf")
+            w(f"    {key}.grad = _wrap(out[{k}])" if fresh else f"    accumulate_leaf({key}, out[{k}])")
             k += 1
         for after, _ in block.after:
             key = self.name(after, "after")
