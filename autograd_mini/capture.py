@@ -6,8 +6,9 @@
 
 Like ``jax.jit``, the first call with a new *signature* (the shapes and dtypes of the array
 arguments, the values of the other arguments) runs the function eagerly and records what it
-did: every op (``Function.forward`` on plain arrays), every ``backward()`` (the engine's own
-order, with its unbroadcasting, casting and accumulation), and every call of a function
+did, as an ``autograd_mini.program.Program``: every op (``Function.forward`` on plain arrays),
+every ``backward()`` (the engine's plan: its order, unbroadcasting, casting and accumulation),
+and every call of a function
 marked ``@am.replayable`` (optimizer steps, random draws: Python that must run again on each
 call). Later calls with the same signature replay that flat schedule on the new arrays: no
 Tensor objects, no graph bookkeeping, no read-only protection and no topological sort, so a

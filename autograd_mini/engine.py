@@ -154,7 +154,7 @@ def backward(
     gradient formula as soon as all its consumers have sent their gradients to it.
     """
     roots = list(roots)
-    if state.tracer is not None:  # am.compile records this backward's schedule, then it runs eagerly
+    if state.tracer is not None:  # am.compile records this backward's plan, then it runs eagerly
         grad_roots = list(grad_roots)
         state.tracer.on_backward(roots, grad_roots, retain_graph, create_graph, inputs)
     grads = {}
