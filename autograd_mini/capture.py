@@ -8,9 +8,8 @@ Like ``jax.jit``, the first call with a new *signature* (the shapes and dtypes o
 arguments, the values of the other arguments) runs the function eagerly and records what it
 did, as an ``autograd_mini.program.Program``: every op (``Function.forward`` on plain arrays),
 every ``backward()`` (the engine's plan: its order, unbroadcasting, casting and accumulation),
-and every call of a function
-marked ``@am.replayable`` (optimizer steps, random draws: Python that must run again on each
-call). Later calls with the same signature replay that flat schedule on the new arrays: no
+and every call of a function marked ``@am.replayable`` (optimizer steps, random draws: Python
+that must run again on each call). Later calls with the same signature replay that flat schedule on the new arrays: no
 Tensor objects, no graph bookkeeping, no read-only protection and no topological sort, so a
 replayed step produces the same numbers as the eager step, bit for bit, with less Python.
 
