@@ -507,11 +507,9 @@ def _output_builder(spec):
     if spec[0] == "T":
         slot = spec[1]
         return lambda slots: wrap(slots[slot])
-    if spec[0] in (tuple, list) and all(item[0] in ("T", "c") for item in spec[1]):
-        kind, items = spec[0], spec[1]
-        if all(item[0] == "T" for item in items):
-            indices = [item[1] for item in items]
-            return lambda slots: kind([wrap(slots[i]) for i in indices])
+    if spec[0] in (tuple, list) and all(item[0] == "T" for item in spec[1]):
+        kind, indices = spec[0], [item[1] for item in spec[1]]
+        return lambda slots: kind([wrap(slots[i]) for i in indices])
     return functools.partial(_from_spec, spec)
 
 

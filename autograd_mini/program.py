@@ -12,7 +12,7 @@ A program is a list of three instructions over numbered *slots* (the values of o
 
 An operand is a typed reference: ``Slot`` (a value of the step), ``Leaf`` (a leaf Tensor read
 by reference: its slot holds the Tensor, so updates between calls are seen) or ``Const``.
-``run_backward`` is the one walk over a ``Backward``: the replay runs it on ndarrays, the kernel
+``walk_backward`` is the one walk over a ``Backward``: the replay runs it on ndarrays, the kernel
 builder on loop variables.
 """
 
@@ -131,7 +131,7 @@ def _argument(ref, slots):
     return Tensor._wrap(value) if kind is Slot else value  # a leaf slot holds the leaf Tensor itself
 
 
-def run_backward(backward: Backward, seed: Callable, op_grads: Callable, to_leaf: Callable, math=NUMPY) -> None:
+def walk_backward(backward: Backward, seed: Callable, op_grads: Callable, to_leaf: Callable, math=NUMPY) -> None:
     """Execute ``backward`` (the one walk over a recorded backward pass): ``seed(grad)`` gives a seed's
     value, ``op_grads(slot, g)`` the op's gradients of its inputs, ``to_leaf(step, g)`` stores a leaf's;
     each edge's gradient goes through ``engine.send`` with ``math`` (ndarrays, or loop variables)."""

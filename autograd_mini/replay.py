@@ -9,7 +9,7 @@ import numpy as np
 
 from .engine import accumulate_leaf
 from .function import gradient_tuple
-from .program import Backward, Ones, OpCall, Program, Slot, read, run_backward, run_effect
+from .program import Backward, Ones, OpCall, Program, Slot, read, run_effect, walk_backward
 
 
 def replay(program: Program, slots: list) -> None:
@@ -35,6 +35,6 @@ def replay(program: Program, slots: list) -> None:
             ctx, slots[out] = cls.run_forward(arrays, needs, options)
             ctxs[out] = ctx
         elif kind is Backward:
-            run_backward(instruction, seed, op_grads, to_leaf)
+            walk_backward(instruction, seed, op_grads, to_leaf)
         else:
             run_effect(instruction, slots)

@@ -18,7 +18,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..engine import accumulate_leaf
-from ..program import Backward, Const, Effect, Leaf, LeafGrad, Ones, OpCall, Program, run_backward, run_effect
+from ..program import Backward, Const, Effect, Leaf, LeafGrad, Ones, OpCall, Program, run_effect, walk_backward
 from ..tensor import Tensor
 from . import EFFECTS, RULES
 from .emitter import Emitter, NotLowerable, Var, dtype_name
@@ -212,7 +212,7 @@ class _Builder:
         self.after_effect |= self.leaves_seen
 
     def backward(self, instruction: Backward) -> None:
-        """The recorded backward pass as loops: the one walk (``program.run_backward``) with loop math."""
+        """The recorded backward pass as loops: the one walk (``program.walk_backward``) with loop math."""
         L = self.open().L
 
         def seed(grad):
@@ -230,7 +230,7 @@ class _Builder:
         def to_leaf(step: LeafGrad, g):
             self.block.leaf_grads.append((step.leaf, g, step.fresh))
 
-        run_backward(instruction, seed, op_grads, to_leaf, loop_math(L))
+        walk_backward(instruction, seed, op_grads, to_leaf, loop_math(L))
 
     def finish(self, returned: set) -> dict:
         """For each block, the slots it must export: those read by a later step or returned."""

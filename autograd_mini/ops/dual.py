@@ -29,12 +29,9 @@ def cos(a):
 
 
 def sigmoid(a):
-    if isinstance(a, Tensor):
-        return a.sigmoid()
-    from .activation import Sigmoid
     from .formula import ARRAYS
 
-    return Sigmoid.value(a, ARRAYS)
+    return a.sigmoid() if isinstance(a, Tensor) else ARRAYS.sigmoid(a)
 
 
 def step(a):

@@ -57,7 +57,7 @@ for _name, _op in {"add": "+", "sub": "-", "mul": "*", "truediv": "/", "ge": ">=
     setattr(Expr, f"__r{_name}__", _operator(_op, reverse=True))  # (unused for comparisons)
 
 
-def _sigmoid(x, m):
+def _sigmoid(m, x):  # m.sigmoid(x): the Sigmoid op's own formula, read with the namespace m
     from .activation import Sigmoid
 
     return Sigmoid.value(x, m)
@@ -81,8 +81,7 @@ class _Loop:
         lambda x: Expr(f"({{f}}(1.0) if {_text(x)} > 0 else ({{f}}(-1.0) if {_text(x)} < 0 else {{f}}(0.0)))")
     )
 
-    def sigmoid(self, x):
-        return _sigmoid(x, self)
+    sigmoid = _sigmoid
 
 
 class _Arrays:
@@ -96,8 +95,7 @@ class _Arrays:
     def step(x):
         return x > 0
 
-    def sigmoid(self, x):
-        return _sigmoid(x, self)
+    sigmoid = _sigmoid
 
 
 LOOP = _Loop()
