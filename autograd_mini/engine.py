@@ -7,8 +7,9 @@ backward pass (Kahn's order, node by node): eager ``backward`` runs it, ``am.com
 Backward walks nodes consumers-first. Each node's incoming gradient is popped from a dict as
 soon as it is consumed (memory is released as the walk goes), the op's gradient formula runs
 once, and each parent's gradient goes through ``send``: reduced to the parent's shape and dtype
-(``unbroadcast``), then accumulated (the rules the replay and the loop kernels run too). The first gradient reaching a node is stored as it is; a second one is added
-into a fresh buffer, never in place, so gradients never alias each other by accident.
+(``unbroadcast``), then accumulated: the first gradient reaching a node is stored as it is, a
+second one is added into a fresh buffer, never in place, so gradients never alias each other by
+accident. The replay and the loop kernels run these same rules (``program.walk_backward``).
 """
 
 from __future__ import annotations
