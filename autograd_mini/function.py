@@ -153,7 +153,7 @@ class Function:
             edges = None
             sources = _distinct_arrays(args, arrays)
             arrays = tuple(arrays)
-        ctx, out = cls.run_forward(arrays, needs, options)
+        ctx, out = run_forward(cls, arrays, needs, options)
         st = state
         anomaly = st.anomaly
         if anomaly:
@@ -201,23 +201,6 @@ class Function:
         if st.tracer is not None:
             st.tracer.on_forward(cls, args, options, needs, t)
         return t
-
-    @classmethod
-    def run_forward(cls, arrays, needs: tuple, options: dict):
-        """``forward`` on ``arrays`` with a new context: (ctx, result as an ndarray). What
-        ``apply`` and the replay of a recorded step (``autograd_mini.replay``) both run."""
-        ctx = cls.__new__(cls)
-        ctx.needs_input_grad = needs
-        ctx.saved = ()
-        try:
-            out = cls.forward(ctx, *arrays, **options)
-        except (ValueError, IndexError, TypeError) as error:
-            raise _explain(cls.name, arrays, error) from None
-        if type(out) is not np.ndarray:  # numpy gives scalars for 0-d results
-            scalar, out = out, np.asarray(out)
-            if ctx.saved:
-                ctx.saved = tuple(out if item is scalar else item for item in ctx.saved)
-        return ctx, out
 
     def run_backward(self, grad, create_graph: bool, output):
         """Call ``backward`` and return one gradient per input (a tuple).
@@ -293,6 +276,23 @@ class Function:
                 f"detect_anomaly: op '{self.name}' produced a non-finite {what} in {phase} "
                 f"(input shapes {shapes}){self.where()}"
             )
+
+
+def run_forward(cls, arrays, needs: tuple, options: dict):
+    """``forward`` on ``arrays`` with a new context: (ctx, result as an ndarray). What
+    ``apply`` and the replay of a recorded step (``autograd_mini.replay``) both run."""
+    ctx = cls.__new__(cls)
+    ctx.needs_input_grad = needs
+    ctx.saved = ()
+    try:
+        out = cls.forward(ctx, *arrays, **options)
+    except (ValueError, IndexError, TypeError) as error:
+        raise _explain(cls.name, arrays, error) from None
+    if type(out) is not np.ndarray:  # numpy gives scalars for 0-d results
+        scalar, out = out, np.asarray(out)
+        if ctx.saved:
+            ctx.saved = tuple(out if item is scalar else item for item in ctx.saved)
+    return ctx, out
 
 
 class _OnceDifferentiableGradient(Function):

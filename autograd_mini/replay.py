@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .engine import accumulate_leaf
-from .function import gradient_tuple
+from .function import gradient_tuple, run_forward
 from .program import Backward, Ones, OpCall, Program, Slot, read, run_effect, walk_backward
 
 
@@ -32,7 +32,7 @@ def replay(program: Program, slots: list) -> None:
         if kind is OpCall:
             cls, inputs, options, needs, out = instruction
             arrays = [slots[r.index] if type(r) is Slot else read(r, slots) for r in inputs]
-            ctx, slots[out] = cls.run_forward(arrays, needs, options)
+            ctx, slots[out] = run_forward(cls, arrays, needs, options)
             ctxs[out] = ctx
         elif kind is Backward:
             walk_backward(instruction, seed, op_grads, to_leaf)

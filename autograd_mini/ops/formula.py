@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import inspect
 import math
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -84,22 +85,14 @@ class _Loop:
     sigmoid = _sigmoid
 
 
-class _Arrays:
-    """The primitives on ndarrays (numpy's ufuncs; ``step`` is the mask [x > 0])."""
-
-    exp, log, sqrt, sin, cos, abs = map(staticmethod, (np.exp, np.log, np.sqrt, np.sin, np.cos, np.abs))
-    log1p, tanh, expm1, sign, negative = map(staticmethod, (np.log1p, np.tanh, np.expm1, np.sign, np.negative))
-    maximum, minimum, where = map(staticmethod, (np.maximum, np.minimum, np.where))
-
-    @staticmethod
-    def step(x):
-        return x > 0
-
-    sigmoid = _sigmoid
-
-
 LOOP = _Loop()
-ARRAYS = _Arrays()
+_NUMPY_PRIMITIVES = ("exp", "log", "sqrt", "sin", "cos", "abs", "log1p", "tanh", "expm1", "sign", "negative")
+# the primitives on ndarrays: numpy's (a namespace of plain attributes: the eager hot path reads it)
+ARRAYS = SimpleNamespace(
+    **{name: getattr(np, name) for name in (*_NUMPY_PRIMITIVES, "maximum", "minimum", "where")},
+    step=lambda x: x > 0,
+    sigmoid=lambda x: _sigmoid(ARRAYS, x),
+)
 
 
 class Elementwise(Function):
@@ -135,27 +128,23 @@ class Elementwise(Function):
     @staticmethod
     def forward(ctx, a, **options):
         cls = type(ctx)
-        if cls.errstate is None:
-            out = cls.value(a, ARRAYS, **options)
-        else:  # (exp overflowing to inf, log(0) = -inf: numpy's warnings would be noise)
+        if cls.errstate is not None:  # (exp overflowing to inf, log(0) = -inf: numpy's warnings would be noise)
             with np.errstate(**cls.errstate):
                 out = cls.value(a, ARRAYS, **options)
+        else:
+            out = cls.value(a, ARRAYS, **options) if options else cls.value(a, ARRAYS)
         if options:
             ctx.options = options
-        saves = cls.saves
-        if saves == "y":
-            ctx.save_for_backward(out)
-        elif saves:
-            ctx.save_for_backward(*((a,) if saves == "x" else (a, out)))
+        saves = cls.saves  # (save_for_backward, inlined: the hot path)
+        ctx.saved = (out,) if saves == "y" else (a,) if saves == "x" else (a, out) if saves else ()
         return out
 
     @staticmethod
     def backward(ctx, g):
-        cls = type(ctx)
-        saved, saves = ctx.saved_tensors, cls.saves
+        cls, saved, options = type(ctx), ctx.saved, ctx.options
+        saves = cls.saves
         x = saved[0] if "x" in saves else None
         y = saved[-1] if "y" in saves else None
-        options = ctx.options
         return cls.grad(g, x, y, dual, **options) if options else cls.grad(g, x, y, dual)
 
 
