@@ -110,7 +110,9 @@ def activation_backward(L, cls, g: Var, x: Var | None, y: Var, options) -> Var:
     return L.map(loop_template(cls.grad, 3, **options), g, y if x is None else x, y)
 
 
-def _register_elementwise(cls) -> None:
+def register_elementwise(cls) -> None:
+    """Give an ``Elementwise`` op the loop form generated from its formulas (the kernel builder
+    calls it for subclasses defined after this module, a user's too)."""
     register(
         cls,
         lambda L, ins, options: activation_forward(L, cls, ins[0], options),
@@ -119,7 +121,7 @@ def _register_elementwise(cls) -> None:
 
 
 for _cls in Elementwise.registry.values():
-    _register_elementwise(_cls)
+    register_elementwise(_cls)
 
 
 def _last_axis(x: Var, axis) -> None:

@@ -18,9 +18,11 @@ from typing import NamedTuple
 import numpy as np
 
 from ..engine import accumulate_leaf
+from ..ops.formula import Elementwise
 from ..program import Backward, Const, Effect, Leaf, LeafGrad, Ones, OpCall, Program, run_effect, walk_backward
 from ..tensor import Tensor
 from . import EFFECTS, RULES
+from .core_rules import register_elementwise
 from .emitter import Emitter, NotLowerable, Var, dtype_name
 
 
@@ -178,6 +180,8 @@ class _Builder:
     def add(self, instruction) -> None:
         kind = type(instruction)
         if kind is OpCall:
+            if instruction.cls not in RULES and issubclass(instruction.cls, Elementwise):
+                register_elementwise(instruction.cls)
             rule = RULES.get(instruction.cls)
             if rule is None:
                 raise NotLowerable(f"op '{instruction.cls.name}' has no loop form")

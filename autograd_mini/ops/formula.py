@@ -115,7 +115,7 @@ class Elementwise(Function):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        Elementwise.registry[cls.name] = cls
+        Elementwise.registry.setdefault(cls.name, cls)  # (a later class of the same name is no public op)
 
     @staticmethod
     def value(x, m, **options):
