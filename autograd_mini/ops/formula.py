@@ -119,14 +119,17 @@ class Elementwise(Function):
 
     @staticmethod
     def value(x, m, **options):
+        """The output y of input x, written with the primitives of ``m``."""
         raise NotImplementedError
 
     @staticmethod
     def grad(g, x, y, m, **options):
+        """The gradient of x: the upstream gradient g times dy/dx, written with the primitives of ``m``."""
         raise NotImplementedError
 
     @staticmethod
     def forward(ctx, a, **options):
+        """``value`` on arrays; saves what ``grad`` reads (``saves``)."""
         cls = type(ctx)
         if cls.errstate is not None:  # (exp overflowing to inf, log(0) = -inf: numpy's warnings would be noise)
             with np.errstate(**cls.errstate):
@@ -141,6 +144,7 @@ class Elementwise(Function):
 
     @staticmethod
     def backward(ctx, g):
+        """``grad`` with ``dual``: on arrays, or on Tensors (create_graph) for every order."""
         cls, saved, options = type(ctx), ctx.saved, ctx.options
         saves = cls.saves
         x = saved[0] if "x" in saves else None
