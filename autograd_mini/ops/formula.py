@@ -65,31 +65,26 @@ def _sigmoid(m, x):  # m.sigmoid(x): the Sigmoid op's own formula, read with the
 
 
 def _call(function: str):
-    return staticmethod(lambda x: Expr(f"{function}({_text(x)})"))
+    return lambda x: Expr(f"{function}({_text(x)})")
 
 
-class _Loop:
-    """The primitives as scalar loop code (``math`` is the generated code's module)."""
-
-    exp, log, sqrt, sin, cos = map(_call, ("math.exp", "math.log", "math.sqrt", "math.sin", "math.cos"))
-    log1p, tanh, expm1, abs, negative = map(_call, ("math.log1p", "math.tanh", "math.expm1", "abs", "-"))
-    # NaN propagates as numpy's maximum/minimum do: the comparison is False for a NaN ``a``
-    maximum = staticmethod(lambda a, b: Expr(f"({_text(a)} if not {_text(a)} < {_text(b)} else {_text(b)})"))
-    minimum = staticmethod(lambda a, b: Expr(f"({_text(a)} if not {_text(a)} > {_text(b)} else {_text(b)})"))
-    where = staticmethod(lambda c, a, b: Expr(f"({_text(a)} if {_text(c)} else {_text(b)})"))
-    step = staticmethod(lambda x: Expr(f"({{f}}(1.0) if {_text(x)} > {{f}}(0.0) else {{f}}(0.0))"))
-    sign = staticmethod(
-        lambda x: Expr(f"({{f}}(1.0) if {_text(x)} > 0 else ({{f}}(-1.0) if {_text(x)} < 0 else {{f}}(0.0)))")
-    )
-
-    sigmoid = _sigmoid
-
-
-LOOP = _Loop()
-_NUMPY_PRIMITIVES = ("exp", "log", "sqrt", "sin", "cos", "abs", "log1p", "tanh", "expm1", "sign", "negative")
+_MATH = ("exp", "log", "sqrt", "sin", "cos", "log1p", "tanh", "expm1")  # (the same names in numpy and math)
+# the primitives as scalar loop code (``math`` is the generated code's module); NaN propagates
+# through maximum and minimum as in numpy: the comparison is False for a NaN ``a``
+LOOP = SimpleNamespace(
+    **{name: _call(f"math.{name}") for name in _MATH},
+    abs=_call("abs"),
+    negative=_call("-"),
+    maximum=lambda a, b: Expr(f"({_text(a)} if not {_text(a)} < {_text(b)} else {_text(b)})"),
+    minimum=lambda a, b: Expr(f"({_text(a)} if not {_text(a)} > {_text(b)} else {_text(b)})"),
+    where=lambda c, a, b: Expr(f"({_text(a)} if {_text(c)} else {_text(b)})"),
+    step=lambda x: Expr(f"({{f}}(1.0) if {_text(x)} > {{f}}(0.0) else {{f}}(0.0))"),
+    sign=lambda x: Expr(f"({{f}}(1.0) if {_text(x)} > 0 else ({{f}}(-1.0) if {_text(x)} < 0 else {{f}}(0.0)))"),
+    sigmoid=lambda x: _sigmoid(LOOP, x),
+)
 # the primitives on ndarrays: numpy's (a namespace of plain attributes: the eager hot path reads it)
 ARRAYS = SimpleNamespace(
-    **{name: getattr(np, name) for name in (*_NUMPY_PRIMITIVES, "maximum", "minimum", "where")},
+    **{name: getattr(np, name) for name in (*_MATH, "abs", "sign", "negative", "maximum", "minimum", "where")},
     step=lambda x: x > 0,
     sigmoid=lambda x: _sigmoid(ARRAYS, x),
 )
