@@ -1,6 +1,7 @@
-"""Loop forms of the core ops (see ``autograd_mini.lowering``): each mirrors the op's numpy
-forward and backward formula, operation for operation, so only sums' order and the libm of
-``exp``/``log``/``tanh`` can change the last bits."""
+"""Loop forms of the core ops (see ``autograd_mini.lowering``). Elementwise ops get theirs
+generated from their own formulas (``ops.formula``); the others mirror the op's numpy forward and
+backward, operation for operation, so only sums' order and the libm of ``exp``/``log``/``tanh``
+can change the last bits."""
 
 from __future__ import annotations
 
