@@ -19,6 +19,7 @@ from .grad_mode import (
     set_grad_enabled,
 )
 from .ops import *  # noqa: F403  (the public op list is written once: ops.__all__)
+from .ops.formula import Elementwise
 from .value import Value
 from .gradient_tape import GradientTape
 from .engine import topological_order, unbroadcast

@@ -38,14 +38,14 @@ def _value_steps(root: Value):
 def _tensor_steps(root: Tensor):
     """The engine's order over the Tensors that need a gradient, and d(root)/d(node) for each,
     from one backward pass over the retained graph (no ``.grad`` is touched)."""
-    from .engine import _tensor_edges, backward
+    from .engine import backward, tensor_edges
 
     if root.size != 1:
         raise ValueError(f"animate_backward: expected a scalar root (size 1), got shape {root.shape}")
     if not root.requires_grad:
         raise ValueError("animate_backward: the root does not require grad (no input requires grad)")
     collect_tensors(root)  # raises a clear error on a released graph
-    order = topological_order(root, _tensor_edges)
+    order = topological_order(root, tensor_edges)
     seed = np.ones_like(root.data)
     results = backward([root], [seed], retain_graph=True, inputs=tuple(order))
     grads = {id(t): (g.data if g is not None else np.zeros_like(t.data)) for t, g in zip(order, results)}

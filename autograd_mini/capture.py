@@ -6,10 +6,10 @@
 
 Like ``jax.jit``, the first call with a new *signature* (the shapes and dtypes of the array
 arguments, the values of the other arguments) runs the function eagerly and records what it
-did: every op (``Function.forward`` on plain arrays), every ``backward()`` (the engine's own
-order, with its unbroadcasting, casting and accumulation), and every call of a function
-marked ``@am.replayable`` (optimizer steps, random draws: Python that must run again on each
-call). Later calls with the same signature replay that flat schedule on the new arrays: no
+did, as an ``autograd_mini.program.Program``: every op (``Function.forward`` on plain arrays),
+every ``backward()`` (the engine's plan: its order, unbroadcasting, casting and accumulation),
+and every call of a function marked ``@am.replayable`` (optimizer steps, random draws: Python
+that must run again on each call). Later calls with the same signature replay that flat schedule on the new arrays: no
 Tensor objects, no graph bookkeeping, no read-only protection and no topological sort, so a
 replayed step produces the same numbers as the eager step, bit for bit, with less Python.
 
@@ -37,8 +37,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .engine import _tensor_edges, count_consumers, unbroadcast
+from .engine import backward_order
 from .grad_mode import state
+from .program import Backward, Const, Edge, Effect, Leaf, LeafGrad, LeafInfo, Ones, OpCall, OpGrad, Program, Seed, Slot
+from .replay import replay
 from .tensor import Tensor
 
 __all__ = ["CaptureError", "CompiledFunction", "compile", "replayable"]
@@ -52,36 +54,22 @@ class _Traced(np.ndarray):
     """The arrays of traced Tensors: turning one into a Python value while tracing raises, so
     data-dependent Python is refused instead of being baked into the schedule."""
 
-    def _refuse(self, what):
+
+def _refusing(name: str, what: str):
+    def method(self, *args):
         if state.tracer is not None:
             raise CaptureError(
                 f"am.compile: {what} of a traced value while tracing: data-dependent Python cannot be "
                 f"captured (compute it with ops, or outside the compiled function)"
             )
+        return getattr(self.view(np.ndarray), name)(*args)
 
-    def __bool__(self):
-        self._refuse("bool()")
-        return bool(self.view(np.ndarray))
+    return method
 
-    def __float__(self):
-        self._refuse("float()")
-        return float(self.view(np.ndarray))
 
-    def __int__(self):
-        self._refuse("int()")
-        return int(self.view(np.ndarray))
-
-    def __index__(self):
-        self._refuse("use as an index")
-        return self.view(np.ndarray).__index__()
-
-    def item(self, *args):
-        self._refuse(".item()")
-        return self.view(np.ndarray).item(*args)
-
-    def tolist(self):
-        self._refuse(".tolist()")
-        return self.view(np.ndarray).tolist()
+_REFUSED = {"__bool__": "bool()", "__float__": "float()", "__int__": "int()", "__index__": "use as an index"}
+for _name, _what in {**_REFUSED, "item": ".item()", "tolist": ".tolist()"}.items():
+    setattr(_Traced, _name, _refusing(_name, _what))
 
 
 def _plain(array):
@@ -106,16 +94,19 @@ def replayable(fn: Callable) -> Callable:
 
 # ---- the trace ---------------------------------------------------------------------------------------
 class _Tracer:
-    """Records one eager run as a flat program over numbered slots."""
+    """Records one eager run as a ``Program`` over numbered slots."""
 
     def __init__(self):
         self.slot_of: dict[int, int] = {}  # id(Tensor or ndarray) -> slot
         self.keep: list = []  # what the ids refer to stays alive during the trace
-        self.leaves: list[Tensor] = []  # leaf Tensors read by reference (slot = index into leaf_slots)
+        self.leaves: list[LeafInfo] = []  # leaf Tensors read by reference
         self.leaf_slot: dict[int, int] = {}
-        self.program: list = []
+        self.instructions: list = []
         self.nslots = 0
         self.meta: dict[int, tuple] = {}  # slot -> (shape, dtype) seen at trace time (for lowering)
+
+    def program(self) -> Program:
+        return Program(self.instructions, self.nslots, self.meta, self.leaves)
 
     def new_slot(self, obj) -> int:
         slot = self.nslots
@@ -131,15 +122,14 @@ class _Tracer:
         return slot
 
     def ref(self, item, op_name: str, index: int):
-        """How replay finds input ``index`` of an op: ('s', slot) a traced value, ('l', slot) a
-        leaf read by reference, or ('c', constant)."""
+        """How replay finds input ``index`` of an op: a ``Slot``, a ``Leaf`` or a ``Const``."""
         if isinstance(item, Tensor):
             slot = self.leaf_slot.get(id(item))
             if slot is not None:
-                return ("l", slot)
+                return Leaf(slot)
             slot = self.slot_of.get(id(item))
             if slot is not None:
-                return ("s", slot)
+                return Slot(slot)
             if isinstance(item.data, _Traced):
                 raise CaptureError(
                     f"am.compile: op '{op_name}' input {index} was computed from traced values outside the op "
@@ -152,33 +142,29 @@ class _Tracer:
                 )
             slot = self.new_slot(item)
             self.leaf_slot[id(item)] = slot
-            self.leaves.append((item, slot, item.data.shape, item.data.dtype))
-            return ("l", slot)
+            self.leaves.append(LeafInfo(item, slot, item.data.shape, item.data.dtype))
+            return Leaf(slot)
         if isinstance(item, np.ndarray):
             slot = self.slot_of.get(id(item))
             if slot is not None:
-                return ("s", slot)
+                return Slot(slot)
             if isinstance(item, _Traced):
                 raise CaptureError(
                     f"am.compile: op '{op_name}' input {index} is an array computed from traced values outside the "
                     f"op set (raw numpy or a comparison); the schedule cannot replay it. Use the library's ops "
                     f"(or @am.replayable)"
                 )
-        return ("c", item)
-
-    def slot_for(self, tensor, op_name: str) -> int:
-        kind, slot = self.ref(tensor, op_name, 0)
-        return slot
+        return Const(item)
 
     # -- hooks called by Function.apply and the engine ---------------------------------------------------
     def on_forward(self, cls, args, options, needs, result: Tensor) -> None:
         refs = tuple(self.ref(a, cls.name, i) for i, a in enumerate(args))
         if type(result.data) is np.ndarray:
             result.data = result.data.view(_Traced)
-        slot = self.new_slot(result)
-        self.program.append(("f", cls, refs, options, needs, slot))
+        self.instructions.append(OpCall(cls, refs, options, needs, self.new_slot(result)))
 
     def on_backward(self, roots, grad_roots, retain_graph, create_graph, inputs) -> None:
+        """Record the engine's plan (``engine.backward_order``) of this backward pass."""
         if create_graph or inputs is not None:
             raise CaptureError("am.compile: backward(create_graph=True) and gradients with inputs= cannot be captured")
         seeds = []
@@ -186,43 +172,27 @@ class _Tracer:
             if id(root) not in self.slot_of:
                 raise CaptureError("am.compile: backward() of a Tensor computed outside the compiled function")
             is_ones = isinstance(g, np.ndarray) and g.shape == root.shape and bool(np.all(_plain(g) == 1))
-            seeds.append((self.slot_of[id(root)], ("ones", g.shape, g.dtype) if is_ones else self.ref(g, "seed", 0)))
-        # the engine's own order (engine.backward): count consumers, then a ready stack
-        consumers, inputs_of = count_consumers(list(roots), _tensor_edges)
-        grads = {root: True for root in roots}
-        ready = [root for root in consumers if consumers[root] == 0 and root in grads]
-        schedule = []
-        while ready:
-            node = ready.pop()
-            for parent in inputs_of[node]:
-                left = consumers[parent] - 1
-                consumers[parent] = left
-                if left == 0:
-                    ready.append(parent)
-            if node not in grads:
-                continue
+            seeds.append(Seed(self.slot_of[id(root)], Ones(g.shape, g.dtype) if is_ones else self.ref(g, "seed", 0)))
+        steps = []
+        for node in backward_order(roots):
             ctx = node._ctx
             if ctx is None:
                 if node._requires_grad:
-                    schedule.append(("leaf", self.slot_for(node, "backward"), node, node.grad is None))
+                    steps.append(LeafGrad(self.ref(node, "backward", 0).index, node, node.grad is None))
                 continue
             if node._retains_grad:
                 raise CaptureError("am.compile: retain_grad() inside a compiled function cannot be captured")
-            parents = []
-            for parent, need in zip(ctx.parents, ctx.needs_input_grad):
-                if need:
-                    parents.append((self.slot_for(parent, ctx.name), parent.data.shape, parent.data.dtype))
-                    grads[parent] = True
-                else:
-                    parents.append(None)
-            schedule.append(("op", self.slot_of[id(node)], parents))
-        self.program.append(("b", seeds, schedule, retain_graph))
+            edges = tuple(
+                Edge(self.ref(parent, ctx.name, i).index, parent.data.shape, parent.data.dtype) if need else None
+                for i, (parent, need) in enumerate(zip(ctx.parents, ctx.needs_input_grad))
+            )
+            steps.append(OpGrad(self.slot_of[id(node)], edges))
+        self.instructions.append(Backward(tuple(seeds), tuple(steps), retain_graph))
 
     def on_effect(self, fn, args, kwargs):
-        arg_refs = [
-            self.ref(a, getattr(fn, "__name__", "effect"), i) if _trackable(a) else ("c", a) for i, a in enumerate(args)
-        ]
-        kw_refs = {k: self.ref(v, k, 0) if _trackable(v) else ("c", v) for k, v in kwargs.items()}
+        name = getattr(fn, "__name__", "effect")
+        arg_refs = tuple(self.ref(a, name, i) if _trackable(a) else Const(a) for i, a in enumerate(args))
+        kw_refs = {k: self.ref(v, k, 0) if _trackable(v) else Const(v) for k, v in kwargs.items()}
         state.tracer = None  # the effect itself runs untraced, on plain values
         try:
             result = fn(*[_untraced(a) for a in args], **{k: _untraced(v) for k, v in kwargs.items()})
@@ -234,9 +204,9 @@ class _Tracer:
             out_slots = tuple(self.new_slot(r) if isinstance(r, (np.ndarray, Tensor)) else None for r in result)
         else:
             out_slots = None
-        self.program.append(("e", fn, arg_refs, kw_refs, out_slots))
-        for leaf, *_ in self.leaves:  # an effect may have rebound a parameter's array
-            leaf.data = _plain(leaf.data)
+        self.instructions.append(Effect(fn, arg_refs, kw_refs, out_slots))
+        for leaf in self.leaves:  # an effect may have rebound a parameter's array
+            leaf.tensor.data = _plain(leaf.tensor.data)
         return result
 
 
@@ -250,115 +220,11 @@ def _untraced(value):
     return _plain(value) if isinstance(value, np.ndarray) else value
 
 
-# ---- replay ------------------------------------------------------------------------------------------
-def _replay(program, slots: list) -> None:
-    ctxs = {}
-    for instruction in program:
-        kind = instruction[0]
-        if kind == "f":
-            _forward_step(instruction, slots, ctxs)
-        elif kind == "b":
-            _replay_backward(instruction, slots, ctxs)
-        else:
-            _run_effect(instruction, slots)
-
-
-def _forward_step(instruction, slots: list, ctxs: dict) -> None:
-    """Run a recorded op's numpy forward on the current slot values, keeping its ctx for backward."""
-    _, cls, refs, options, needs, slot = instruction[:6]
-    arrays = [slots[r[1]] if r[0] == "s" else (slots[r[1]].data if r[0] == "l" else r[1]) for r in refs]
-    ctx = cls.__new__(cls)
-    ctx.needs_input_grad = needs
-    ctx.saved = ()
-    out = cls.forward(ctx, *arrays, **options)
-    if type(out) is not np.ndarray:
-        scalar, out = out, np.asarray(out)
-        if ctx.saved:
-            ctx.saved = tuple(out if item is scalar else item for item in ctx.saved)
-    slots[slot] = out
-    ctxs[slot] = ctx
-
-
-def _backward_step(ctx, g, parents, grads: dict) -> None:
-    """Run an op's numpy backward on ``g`` and accumulate each parent's gradient into ``grads``,
-    reduced to the parent's shape and dtype as the engine does."""
-    parent_grads = type(ctx).backward(ctx, g)
-    if type(parent_grads) is not tuple:
-        parent_grads = (parent_grads,)
-    for parent, pg in zip(parents, parent_grads):
-        if parent is None or pg is None:
-            continue
-        pslot, shape, dtype = parent
-        if pg.shape != shape:
-            pg = unbroadcast(pg, shape)
-        if pg.dtype != dtype:
-            pg = pg.astype(dtype)
-        grads[pslot] = grads[pslot] + pg if pslot in grads else pg
-
-
-def _run_effect(instruction, slots: list) -> None:
-    """Run a recorded ``@am.replayable`` call on the current slot values."""
-    _, fn, arg_refs, kw_refs, out_slot = instruction
-    args = [_resolve(r, slots) for r in arg_refs]
-    kwargs = {k: _resolve(r, slots) for k, r in kw_refs.items()}
-    result = fn(*args, **kwargs)
-    if type(out_slot) is tuple:
-        for slot, item in zip(out_slot, result):
-            if slot is not None:
-                slots[slot] = item.data if isinstance(item, Tensor) else item
-    elif out_slot is not None:
-        slots[out_slot] = result.data if isinstance(result, Tensor) else result
-
-
-def _resolve(ref, slots):
-    if ref[0] == "c":
-        return ref[1]
-    value = slots[ref[1]]
-    return Tensor._wrap(value) if ref[0] == "s" else value  # a leaf slot holds the leaf Tensor itself
-
-
-def _replay_backward(instruction, slots, ctxs) -> None:
-    _, seeds, schedule, _retain = instruction
-    grads = {}
-    for slot, seed in seeds:
-        if seed[0] == "ones":
-            g = np.ones(seed[1], seed[2])
-        else:
-            g = seed[1] if seed[0] == "c" else slots[seed[1]] if seed[0] == "s" else slots[seed[1]].data
-        grads[slot] = grads[slot] + g if slot in grads else g
-    for entry in schedule:
-        if entry[0] == "leaf":
-            _, slot, leaf, fresh = entry
-            g = grads.pop(slot, None)
-            if g is None:
-                continue
-            if fresh or leaf.grad is None:
-                leaf.grad = Tensor._wrap(g.copy() if not g.flags.writeable or g.base is not None else g)
-            else:
-                leaf.grad = Tensor._wrap(leaf.grad.data + g)
-            continue
-        _, slot, parents = entry
-        g = grads.pop(slot, None)
-        if g is None:
-            continue
-        _backward_step(ctxs[slot], g, parents, grads)
-
-
 # ---- the public wrapper ------------------------------------------------------------------------------------
 def _signature(args, kwargs) -> tuple:
     """What a trace depends on: arrays' shapes and dtypes (and a Tensor's requires_grad), the
     other arguments' values (or identities, when unhashable)."""
-    key = []
-    for value in args:
-        kind = type(value)
-        if kind is np.ndarray:
-            key.append((value.shape, value.dtype))
-        elif kind is Tensor or isinstance(value, Tensor):
-            key.append(("T", value.data.shape, value.data.dtype, value._requires_grad))
-        elif value is None:
-            key.append(None)
-        else:
-            key.append(_key(value))
+    key = [(value.shape, value.dtype) if type(value) is np.ndarray else _key(value) for value in args]
     if kwargs:
         key.extend((k, _key(v)) for k, v in sorted(kwargs.items()))
     return tuple(key)
@@ -379,26 +245,15 @@ def _key(value):
 class _Entry:
     """One captured signature: its recording, and the loop kernel once it is compiled."""
 
-    __slots__ = (
-        "tracer",
-        "arg_slots",
-        "out_spec",
-        "kernel",
-        "replays",
-        "replay_seconds",
-        "not_lowered",
-        "template",
-        "leaf_checks",
-        "output",
-        "earlier_compile_seconds",
-    )
+    __slots__ = ("program", "arg_slots", "out_spec", "kernel", "replays", "replay_seconds", "not_lowered")
+    __slots__ += ("template", "leaf_checks", "output", "earlier_compile_seconds")
 
-    def __init__(self, tracer, arg_slots, out_spec):
-        self.tracer, self.arg_slots, self.out_spec = tracer, arg_slots, out_spec
-        self.template = [None] * tracer.nslots  # the slot list with every leaf in place
-        for leaf, slot, _, _ in tracer.leaves:
+    def __init__(self, program: Program, arg_slots, out_spec):
+        self.program, self.arg_slots, self.out_spec = program, arg_slots, out_spec
+        self.template = [None] * program.nslots  # the slot list with every leaf in place
+        for leaf, slot, _, _ in program.leaves:
             self.template[slot] = leaf  # read by reference: ops see the leaf's current array
-        self.leaf_checks = [(leaf, shape, dtype) for leaf, _, shape, dtype in tracer.leaves]
+        self.leaf_checks = [(leaf, shape, dtype) for leaf, _, shape, dtype in program.leaves]
         self.output = _output_builder(out_spec)
         self.earlier_compile_seconds = 0.0  # a first recording's kernel compile, before the check
         self.kernel = None
@@ -519,14 +374,16 @@ class CompiledFunction:
                 leaf.data = _plain(leaf.data)
                 if leaf.grad is not None:
                     leaf.grad.data = _plain(leaf.grad.data)
-        entry = _Entry(tracer, arg_slots, _output_spec(result, tracer))
+        entry = _Entry(tracer.program(), arg_slots, _output_spec(result, tracer))
         self.traces += 1
         first = self.pending.pop(signature, None)
         if self.validate and first is None:
             self.pending[signature] = entry
         else:
             if first is not None:
-                _same_recording(first.tracer.program, tracer.program, getattr(self.fn, "__name__", "function"))
+                _same_recording(
+                    first.program.instructions, tracer.instructions, getattr(self.fn, "__name__", "function")
+                )
                 if first.kernel is not None:
                     entry.earlier_compile_seconds = first.kernel.compile_seconds
             self.cache[signature] = entry
@@ -539,9 +396,8 @@ class CompiledFunction:
                 slots[slot] = value.data if isinstance(value, Tensor) else value
         kernel = entry.kernel
         if kernel is None or not kernel.run(slots):
-            tracer = entry.tracer
             start = time.perf_counter()
-            _replay(tracer.program, slots)
+            replay(entry.program, slots)
             entry.replays += 1
             entry.replay_seconds += time.perf_counter() - start
             if entry.not_lowered is None and self.kernels:
@@ -556,7 +412,7 @@ class CompiledFunction:
         from .lowering.kernel import compile_program
 
         try:
-            entry.kernel = compile_program(entry.tracer, entry.out_spec)
+            entry.kernel = compile_program(entry.program, set(_spec_slots(entry.out_spec)))
             entry.not_lowered = ""
         except NotLowerable as reason:
             entry.not_lowered = str(reason)
@@ -566,26 +422,26 @@ class CompiledFunction:
 
 def _same_recording(first: list, second: list, name: str) -> None:
     """Raise CaptureError where two traces of one signature recorded different work."""
-    if len(first) != len(second) or any(a[0] != b[0] for a, b in zip(first, second)):
+    if len(first) != len(second) or any(type(a) is not type(b) for a, b in zip(first, second)):
         raise CaptureError(
             f"am.compile: {name} did different work on two calls with the same input signature "
             f"({len(first)} and {len(second)} recorded steps): Python control flow on the data cannot be captured"
         )
     for step, (a, b) in enumerate(zip(first, second)):
-        if a[0] == "f":
-            where = f"op '{a[1].name}' (step {step})"
-            same = a[1] is b[1] and a[4] == b[4] and _same_values(a[3], b[3])
-            pairs = zip(a[2], b[2])
-        elif a[0] == "e":
-            where = f"replayable call {getattr(a[1], '__name__', a[1])!r} (step {step})"
-            same = a[1] == b[1] and a[3].keys() == b[3].keys()
-            pairs = list(zip(a[2], b[2])) + [(a[3][k], b[3][k]) for k in a[3]]
+        if type(a) is OpCall:
+            where = f"op '{a.cls.name}' (step {step})"
+            same = a.cls is b.cls and a.needs == b.needs and _same_values(a.options, b.options)
+            pairs = zip(a.inputs, b.inputs)
+        elif type(a) is Effect:
+            where = f"replayable call {getattr(a.fn, '__name__', a.fn)!r} (step {step})"
+            same = a.fn == b.fn and a.kwargs.keys() == b.kwargs.keys()
+            pairs = list(zip(a.args, b.args)) + [(a.kwargs[k], b.kwargs[k]) for k in a.kwargs]
         else:
-            where, same, pairs = f"backward (step {step})", _same_values(a[1:], b[1:]), ()
+            where, same, pairs = f"backward (step {step})", _same_values(a, b), ()
         if not same:
             raise CaptureError(f"am.compile: {where} differs between two calls with the same input signature")
         for index, (ra, rb) in enumerate(pairs):
-            if ra[0] != rb[0] or (ra[0] != "c" and ra[1] != rb[1]) or (ra[0] == "c" and not _same_values(ra[1], rb[1])):
+            if type(ra) is not type(rb) or not _same_values(ra[0], rb[0]):
                 raise CaptureError(
                     f"am.compile: {where} input {index} changed between two calls with the same input signature: "
                     f"it was computed from the inputs outside the op set (numpy on the data, or a random draw "
@@ -630,6 +486,20 @@ def _output_spec(result, tracer):
     return ("c", result)
 
 
+def _spec_slots(spec):
+    """The slots a call returns (the loop kernel must export them)."""
+    stack = [spec]
+    while stack:
+        item = stack.pop()
+        kind = item[0]
+        if kind == "T":
+            yield item[1]
+        elif kind is dict:
+            stack.extend(item[1].values())
+        elif kind != "c":
+            stack.extend(item[1])
+
+
 def _output_builder(spec):
     """A function slots -> the call's result, shaped like the traced result (fast for a Tensor or
     a flat tuple/list of Tensors and constants, the usual step results)."""
@@ -637,11 +507,9 @@ def _output_builder(spec):
     if spec[0] == "T":
         slot = spec[1]
         return lambda slots: wrap(slots[slot])
-    if spec[0] in (tuple, list) and all(item[0] in ("T", "c") for item in spec[1]):
-        kind, items = spec[0], spec[1]
-        if all(item[0] == "T" for item in items):
-            indices = [item[1] for item in items]
-            return lambda slots: kind([wrap(slots[i]) for i in indices])
+    if spec[0] in (tuple, list) and all(item[0] == "T" for item in spec[1]):
+        kind, indices = spec[0], [item[1] for item in spec[1]]
+        return lambda slots: kind([wrap(slots[i]) for i in indices])
     return functools.partial(_from_spec, spec)
 
 

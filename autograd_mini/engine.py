@@ -1,32 +1,38 @@
 """The reverse-mode engine: iterative topological order and the backward pass.
 
-Nothing here recurses, so graphs of millions of nodes work. ``topological_order`` serves
-``Value.backward`` and rendering; ``Tensor`` backward counts consumers in one pass and runs
-each node as soon as its last consumer is done (the same Kahn order, without a sorted list).
+Nothing here recurses, so graphs of millions of nodes work. ``backward_order`` is the plan of a
+backward pass (Kahn's order, node by node): eager ``backward`` runs it, ``am.compile`` records it
+(``program.Backward``), ``topological_order`` lists it for ``Value.backward`` and rendering.
 
 Backward walks nodes consumers-first. Each node's incoming gradient is popped from a dict as
 soon as it is consumed (memory is released as the walk goes), the op's gradient formula runs
-once, and each parent's gradient is reduced to the parent's shape and dtype by one central
-``unbroadcast``. The first gradient reaching a node is stored as it is; a second one is added
-into a fresh buffer, never in place, so gradients never alias each other by accident.
+once, and each parent's gradient goes through ``send``: reduced to the parent's shape and dtype
+(``unbroadcast``), then accumulated: the first gradient reaching a node is stored as it is, a
+second one is added into a fresh buffer, never in place, so gradients never alias each other by
+accident. The replay and the loop kernels run these same rules (``program.walk_backward``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import operator
 from collections.abc import Callable, Iterable
+from types import SimpleNamespace
 
 import numpy as np
 
 from .function import gradient_tuple
-from .grad_mode import no_grad, set_grad_enabled, state
+from .grad_mode import set_grad_enabled, state
 from .tensor import Tensor
 
 
-def count_consumers(roots, parents_of: Callable) -> tuple[dict, dict]:
-    """The first pass of Kahn's algorithm, iterative: for every node reachable from ``roots``,
-    how many consumers it has among them (``consumers``) and its inputs (``inputs_of``)."""
-    consumers = dict.fromkeys(roots, 0)
+def backward_order(roots, parents_of: Callable = None) -> list:
+    """The engine's plan of a backward pass: every node reachable from ``roots``, each listed after
+    all its consumers (Kahn's order, as PyTorch's engine runs it). Eager ``backward`` runs the
+    nodes in this order, ``am.compile`` records it (``program.Backward``).
+    ``parents_of`` defaults to a Tensor's edges (its inputs that need a gradient)."""
+    parents_of = parents_of or tensor_edges
+    consumers = dict.fromkeys(roots, 0)  # first pass, iterative: each node's consumer count
     inputs_of = {}
     stack = list(consumers)
     while stack:
@@ -38,18 +44,8 @@ def count_consumers(roots, parents_of: Callable) -> tuple[dict, dict]:
             else:
                 consumers[parent] = 1
                 stack.append(parent)
-    return consumers, inputs_of
-
-
-def topological_order(root, parents_of: Callable) -> list:
-    """All nodes reachable from ``root``, each listed before every node it depends on.
-
-    ``parents_of(node)`` returns the node's inputs. Kahn's algorithm: count how many
-    consumers each node has, then emit a node once all its consumers are emitted.
-    """
-    consumers, inputs_of = count_consumers((root,), parents_of)
+    ready = [root for root in consumers if consumers[root] == 0]
     order = []
-    ready = [root]
     while ready:
         node = ready.pop()
         order.append(node)
@@ -61,20 +57,65 @@ def topological_order(root, parents_of: Callable) -> list:
     return order
 
 
-def unbroadcast(grad, shape: tuple):
+def topological_order(root, parents_of: Callable) -> list:
+    """All nodes reachable from ``root``, each listed before every node it depends on
+    (``parents_of(node)`` returns the node's inputs)."""
+    return backward_order((root,), parents_of)
+
+
+# The operations that reducing, casting and accumulating gradients need, on ndarrays and Tensors;
+# the loop kernels pass their own (``lowering.kernel``), so the rules below serve both.
+NUMPY = SimpleNamespace(
+    sum=lambda g, axes: g.sum(axis=axes, keepdims=True),
+    reshape=lambda g, shape: g.reshape(shape),
+    cast=lambda g, dtype: g.astype(dtype),
+    add=operator.add,
+)
+
+
+def unbroadcast(grad, shape: tuple, math=NUMPY):
     """Sum ``grad`` over the axes that broadcasting added or stretched, giving ``shape``.
 
-    Works on ndarrays and on Tensors (for differentiable gradients).
+    Works on ndarrays and on Tensors (for differentiable gradients); raises ValueError when
+    ``grad``'s shape is not a broadcast of ``shape``.
     """
-    if grad.shape == shape:
+    gshape = grad.shape
+    if gshape == shape:
         return grad
-    extra = grad.ndim - len(shape)
-    if extra < 0:
-        raise ValueError(f"unbroadcast: gradient of shape {grad.shape} is smaller than its input {shape}")
-    axes = tuple(range(extra)) + tuple(extra + i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1)
+    extra = len(gshape) - len(shape)
+    if extra < 0 or any(n != 1 and n != m for n, m in zip(shape, gshape[extra:])):
+        raise ValueError(f"unbroadcast: a gradient of shape {gshape} is not a broadcast of the input's shape {shape}")
+    axes = tuple(range(extra)) + tuple(extra + i for i, n in enumerate(shape) if n == 1 and gshape[extra + i] != 1)
     if axes:
-        grad = grad.sum(axis=axes, keepdims=True)
-    return grad.reshape(shape)
+        grad = math.sum(grad, axes)
+    return math.reshape(grad, shape)
+
+
+def conform(g, shape: tuple, dtype, math=NUMPY):
+    """``g`` reduced to an input's ``shape`` (``unbroadcast``) and cast to its ``dtype``."""
+    if g.shape != shape:
+        g = unbroadcast(g, shape, math)
+    return g if g.dtype == dtype else math.cast(g, dtype)
+
+
+def send(grads: dict, key, g, shape, dtype, math=NUMPY) -> None:
+    """The one rule of an edge of the backward pass: ``conform`` ``g`` to the input (``shape``
+    None: a seed, as given), then accumulate it into ``grads[key]``: the first gradient is stored
+    as it is, a second one is added into a fresh buffer (never in place, so gradients never alias
+    each other). Eager ``backward`` runs it inlined (its hottest lines)."""
+    if shape is not None and (g.shape != shape or g.dtype != dtype):
+        g = conform(g, shape, dtype, math)
+    grads[key] = math.add(grads[key], g) if key in grads else g
+
+
+def accumulate_leaf(leaf, g, fresh: bool = False, copy: bool = False) -> None:
+    """The one rule of a leaf's ``.grad`` (ndarray gradients): the first gradient is stored
+    (copied when ``copy``: something else can see its buffer), a later one is added into a fresh
+    buffer; ``fresh`` replaces what is there (a recorded step whose trace began with no grad)."""
+    if fresh or leaf.grad is None:
+        leaf.grad = Tensor._wrap(g.copy() if copy else g)
+    else:
+        leaf.grad = Tensor._wrap(leaf.grad.data + g)
 
 
 def _second_backward_error(ctx) -> RuntimeError:
@@ -85,7 +126,7 @@ def _second_backward_error(ctx) -> RuntimeError:
     )
 
 
-def _tensor_edges(node) -> tuple:
+def tensor_edges(node) -> tuple:
     """A Tensor's inputs that need a gradient (its op's ``edges``); raises once released."""
     ctx = node._ctx
     if ctx is None:
@@ -114,14 +155,12 @@ def backward(
     gradient formula as soon as all its consumers have sent their gradients to it.
     """
     roots = list(roots)
-    if state.tracer is not None:  # am.compile records this backward's schedule, then it runs eagerly
+    if state.tracer is not None:  # am.compile records this backward's plan, then it runs eagerly
         grad_roots = list(grad_roots)
         state.tracer.on_backward(roots, grad_roots, retain_graph, create_graph, inputs)
     grads = {}
     for root, g in zip(roots, grad_roots):
-        grads[root] = grads[root] + g if root in grads else g
-    consumers, inputs_of = count_consumers(roots, _tensor_edges)
-    ready = [root for root in consumers if consumers[root] == 0 and root in grads]
+        send(grads, root, g, None, None)
 
     wanted = None
     results = []
@@ -139,13 +178,7 @@ def backward(
     # in anomaly mode a non-finite gradient raises a named error: numpy's warning would be noise
     quiet = np.errstate(divide="ignore", invalid="ignore", over="ignore") if anomaly else contextlib.nullcontext()
     with set_grad_enabled(create_graph), quiet:
-        while ready:
-            node = ready.pop()
-            for parent in inputs_of[node]:  # the parents this node will send gradients to
-                left = consumers[parent] - 1
-                consumers[parent] = left
-                if left == 0:
-                    ready.append(parent)
+        for node in backward_order(roots):
             g = grads.pop(node, None)
             if g is None:
                 continue
@@ -175,16 +208,14 @@ def backward(
                 if not need or pg is None:
                     continue
                 target = parent.data
-                if pg.shape != target.shape:
-                    pg = _reduce_to_input(ctx, parent, pg, target.shape)
-                if pg.dtype != target.dtype:
-                    pg = pg.astype(target.dtype)
+                if pg.shape != target.shape or pg.dtype != target.dtype:
+                    try:
+                        pg = conform(pg, target.shape, target.dtype)
+                    except ValueError as error:
+                        raise _bad_gradient_shape(ctx, parent, pg, target.shape) from error
                 if anomaly:
                     ctx.check_finite(pg, "backward")
-                if parent in grads:
-                    grads[parent] = grads[parent] + pg
-                else:
-                    grads[parent] = pg
+                grads[parent] = grads[parent] + pg if parent in grads else pg  # send(), inlined
             if not retain_graph:  # release the op's saved arrays and links (once per node: inline)
                 if ctx._held is not None:
                     ctx._held.release()
@@ -194,18 +225,13 @@ def backward(
     return results
 
 
-def _reduce_to_input(ctx, parent, grad, shape: tuple):
-    """``unbroadcast(grad, shape)`` after checking that ``grad``'s shape is a broadcast of the
-    input's ``shape`` (a custom backward returning any other shape is a bug: it raises)."""
-    gshape = grad.shape
-    extra = len(gshape) - len(shape)
-    if extra < 0 or any(n != 1 and n != m for n, m in zip(shape, gshape[extra:])):
-        index = next(i for i, p in enumerate(ctx.parents) if p is parent)
-        raise RuntimeError(
-            f"{ctx.name}.backward returned a gradient of shape {gshape} for input {index} of shape {shape}: "
-            f"a gradient must have its input's shape (or a broadcast of it){ctx.where()}"
-        )
-    return unbroadcast(grad, shape)
+def _bad_gradient_shape(ctx, parent, grad, shape: tuple) -> RuntimeError:
+    """A custom backward returned a gradient whose shape is not a broadcast of its input's."""
+    index = next(i for i, p in enumerate(ctx.parents) if p is parent)
+    return RuntimeError(
+        f"{ctx.name}.backward returned a gradient of shape {grad.shape} for input {index} of shape {shape}: "
+        f"a gradient must have its input's shape (or a broadcast of it){ctx.where()}"
+    )
 
 
 def _retain(node, g, create_graph) -> None:
@@ -213,8 +239,7 @@ def _retain(node, g, create_graph) -> None:
     if create_graph:
         node.grad = g if node.grad is None else node.grad + g
         return
-    g = g.data if isinstance(g, Tensor) else g
-    node.grad = Tensor(g.copy()) if node.grad is None else Tensor(node.grad.data + g)
+    accumulate_leaf(node, g.data if isinstance(g, Tensor) else g, copy=True)
 
 
 def _accumulate_leaf(leaf, g, create_graph, handed):
@@ -223,12 +248,7 @@ def _accumulate_leaf(leaf, g, create_graph, handed):
         return
     if isinstance(g, Tensor):
         g = g.data
-    if leaf.grad is None:
-        # store without a copy only when nothing else can see this buffer
-        if g.base is not None or id(g) in handed or not g.flags.writeable:
-            g = g.copy()
-        handed.add(id(g))
-        leaf.grad = Tensor(g)
-    else:
-        with no_grad():
-            leaf.grad = Tensor(leaf.grad.data + g)
+    # store without a copy only when nothing else can see this buffer
+    copy = leaf.grad is None and (g.base is not None or id(g) in handed or not g.flags.writeable)
+    accumulate_leaf(leaf, g, copy=copy)
+    handed.add(id(leaf.grad.data))

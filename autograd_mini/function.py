@@ -51,7 +51,7 @@ import sys
 import numpy as np
 
 from .grad_mode import no_grad, state
-from .readonly import Held, _holders, protect
+from .readonly import Held, holders, protect
 from .tensor import Tensor
 
 _result = Tensor._wrap
@@ -153,17 +153,7 @@ class Function:
             edges = None
             sources = _distinct_arrays(args, arrays)
             arrays = tuple(arrays)
-        ctx = cls.__new__(cls)
-        ctx.needs_input_grad = needs
-        ctx.saved = ()
-        try:
-            out = cls.forward(ctx, *arrays, **options)
-        except (ValueError, IndexError, TypeError) as error:
-            raise _explain(cls.name, arrays, error) from None
-        if type(out) is not np.ndarray:  # numpy gives scalars for 0-d results
-            scalar, out = out, np.asarray(out)
-            if ctx.saved:
-                ctx.saved = tuple(out if item is scalar else item for item in ctx.saved)
+        ctx, out = run_forward(cls, arrays, needs, options)
         st = state
         anomaly = st.anomaly
         if anomaly:
@@ -171,9 +161,10 @@ class Function:
             ctx._trace = _user_frame()
             ctx.check_finite(out, "forward")
         if True not in needs or not st.grad:
-            if st.tracer is not None:
-                return _traced(cls, args, options, needs, _result(out, None))
-            return _result(out, None)
+            t = _result(out, None)
+            if st.tracer is not None:  # am.compile is recording (autograd_mini.capture)
+                st.tracer.on_forward(cls, args, options, needs, t)
+            return t
         kind = out.dtype.kind
         if kind != "f" and kind in "cO":
             raise _no_gradient_dtype(cls.name, arrays, out)
@@ -195,7 +186,7 @@ class Function:
         for item in ctx.saved:
             # results of recorded ops (this one's too) are read-only for good and need no
             # bookkeeping: only leaves' arrays and views are protected and counted
-            if type(item) is np.ndarray and (item.flags.writeable or item.base is not None or id(item) in _holders):
+            if type(item) is np.ndarray and (item.flags.writeable or item.base is not None or id(item) in holders):
                 held += protect(item)
         ctx._held = Held(held) if held else None
         # Tensor._wrap(out, ctx), inlined (the hottest lines of the library);
@@ -208,7 +199,7 @@ class Function:
         t.name = None
         t._retains_grad = False
         if st.tracer is not None:
-            return _traced(cls, args, options, needs, t)
+            st.tracer.on_forward(cls, args, options, needs, t)
         return t
 
     def run_backward(self, grad, create_graph: bool, output):
@@ -287,6 +278,23 @@ class Function:
             )
 
 
+def run_forward(cls, arrays, needs: tuple, options: dict):
+    """``forward`` on ``arrays`` with a new context: (ctx, result as an ndarray). What
+    ``apply`` and the replay of a recorded step (``autograd_mini.replay``) both run."""
+    ctx = cls.__new__(cls)
+    ctx.needs_input_grad = needs
+    ctx.saved = ()
+    try:
+        out = cls.forward(ctx, *arrays, **options)
+    except (ValueError, IndexError, TypeError) as error:
+        raise _explain(cls.name, arrays, error) from None
+    if type(out) is not np.ndarray:  # numpy gives scalars for 0-d results
+        scalar, out = out, np.asarray(out)
+        if ctx.saved:
+            ctx.saved = tuple(out if item is scalar else item for item in ctx.saved)
+    return ctx, out
+
+
 class _OnceDifferentiableGradient(Function):
     """z = g, a gradient returned by a once-differentiable op;  differentiating it raises."""
 
@@ -310,8 +318,9 @@ def gradient_tuple(ctx, grads) -> tuple:
     if type(grads) is not tuple:
         grads = grads if isinstance(grads, list) else (grads,)
         grads = tuple(grads)
-    if len(grads) != len(ctx.parents):
-        raise RuntimeError(f"{ctx.name}.backward returned {len(grads)} gradients for {len(ctx.parents)} inputs")
+    count = len(ctx.needs_input_grad)
+    if len(grads) != count:
+        raise RuntimeError(f"{ctx.name}.backward returned {len(grads)} gradients for {count} inputs")
     return grads
 
 
@@ -338,12 +347,6 @@ def _distinct_arrays(args, arrays: list):
                 sources = tuple(arrays)
             arrays[i] = array.view()
     return sources
-
-
-def _traced(cls, args, options, needs, result):
-    """Tell the am.compile trace being recorded about this op (autograd_mini.capture)."""
-    state.tracer.on_forward(cls, args, options, needs, result)
-    return result
 
 
 def _user_frame() -> str:

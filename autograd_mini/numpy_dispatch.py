@@ -29,7 +29,8 @@ import numpy as np
 
 from . import ops
 from .grad_mode import state
-from .tensor import Tensor, _compare
+from .ops.formula import Elementwise
+from .tensor import Tensor, compare
 
 _UFUNC_OPS = {  # the arithmetic ones straight to their op's apply: ndarray (op) Tensor is a hot path
     np.add: ops.elementwise.Add.apply,
@@ -41,17 +42,14 @@ _UFUNC_OPS = {  # the arithmetic ones straight to their op's apply: ndarray (op)
     np.power: ops.pow,
     np.square: lambda a: ops.mul(a, a),
     np.reciprocal: lambda a: ops.div(1.0, a),
-    np.exp: ops.exp,
-    np.log: ops.log,
-    np.sqrt: ops.sqrt,
-    np.absolute: ops.abs,
-    np.sin: ops.sin,
-    np.cos: ops.cos,
-    np.tanh: ops.tanh,
     np.maximum: ops.maximum,
     np.minimum: ops.minimum,
     np.matmul: ops.matmul,
 }
+# an elementwise op named as a numpy ufunc (exp, log, sqrt, abs, sin, cos, tanh) stands for that ufunc
+_UFUNC_OPS.update(
+    {getattr(np, n): getattr(ops, n) for n in Elementwise.registry if isinstance(getattr(np, n, None), np.ufunc)}
+)
 
 # derivative zero wherever it exists: the result is a Tensor that carries no gradient
 _CONSTANT_UFUNCS = {
@@ -153,7 +151,7 @@ def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
         return op(*inputs)
     if ufunc in _CONSTANT_UFUNCS:
         if len(inputs) == 2:
-            return _compare(ufunc, *inputs)
+            return compare(ufunc, *inputs)
         return Tensor._wrap(np.asarray(ufunc(*_data(inputs))))
     raise TypeError(
         f"{name} has no differentiable op in autograd_mini: build it from am ops (am.exp, am.log, am.where, ...), "

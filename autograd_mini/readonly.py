@@ -15,19 +15,19 @@ import numpy as np
 
 # how many graphs hold each array this module made read-only (id -> count); a plain dict of
 # ints keeps the per-op cost low (no new objects for the garbage collector)
-_holders: dict[int, int] = {}
+holders: dict[int, int] = {}
 
 
 def _protect_one(a: np.ndarray) -> tuple:
     key = id(a)
-    count = _holders.get(key)
+    count = holders.get(key)
     if count is not None:
-        _holders[key] = count + 1
+        holders[key] = count + 1
         return (a,)
     if not a.flags.writeable:
         return ()
     a.setflags(write=False)
-    _holders[key] = 1
+    holders[key] = 1
     return (a,)
 
 
@@ -43,20 +43,20 @@ def protect(array: np.ndarray) -> tuple:
 def needs_protection(item) -> bool:
     """True for a saved item that ``protect`` must count: a writable array, a view, or an
     array some graph already holds."""
-    return type(item) is np.ndarray and (item.flags.writeable or item.base is not None or id(item) in _holders)
+    return type(item) is np.ndarray and (item.flags.writeable or item.base is not None or id(item) in holders)
 
 
 def unprotect(held) -> None:
     """Undo one ``protect``: arrays no graph holds any more become writable again."""
     for a in held:
         key = id(a)
-        count = _holders.get(key)
+        count = holders.get(key)
         if count is None:
             continue
         if count > 1:
-            _holders[key] = count - 1
+            holders[key] = count - 1
             continue
-        del _holders[key]
+        del holders[key]
         with contextlib.suppress(ValueError):  # its base was made read-only by someone else meanwhile
             a.setflags(write=True)
 

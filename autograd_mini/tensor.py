@@ -419,127 +419,35 @@ class Tensor:
 
     # comparisons give boolean tensors that carry no gradient
     def __lt__(self, other):
-        return _compare(np.less, self, other)
+        return compare(np.less, self, other)
 
     def __le__(self, other):
-        return _compare(np.less_equal, self, other)
+        return compare(np.less_equal, self, other)
 
     def __gt__(self, other):
-        return _compare(np.greater, self, other)
+        return compare(np.greater, self, other)
 
     def __ge__(self, other):
-        return _compare(np.greater_equal, self, other)
+        return compare(np.greater_equal, self, other)
 
     def __eq__(self, other):
-        return _compare(np.equal, self, other)
+        return compare(np.equal, self, other)
 
     def __ne__(self, other):
-        return _compare(np.not_equal, self, other)
+        return compare(np.not_equal, self, other)
 
     # ---- methods ---------------------------------------------------------------------------------
-    def exp(self):
-        """Elementwise e**x (d/dx = e**x); see am.exp."""
-        return _ops.exp(self)
-
-    def log(self):
-        """Elementwise natural log (d/dx = 1/x); see am.log."""
-        return _ops.log(self)
-
-    def sqrt(self):
-        """Elementwise square root (d/dx = 1 / (2 sqrt(x))); see am.sqrt."""
-        return _ops.sqrt(self)
-
-    def abs(self):
-        """Elementwise |x| (d/dx = sign(x), 0 at 0); see am.abs."""
-        return _ops.abs(self)
-
-    def sin(self):
-        """Elementwise sine (d/dx = cos(x)); see am.sin."""
-        return _ops.sin(self)
-
-    def cos(self):
-        """Elementwise cosine (d/dx = -sin(x)); see am.cos."""
-        return _ops.cos(self)
-
-    def tanh(self):
-        """Elementwise tanh (d/dx = 1 - tanh(x)**2); see am.tanh."""
-        return _ops.tanh(self)
-
-    def sigmoid(self):
-        """Elementwise 1 / (1 + e**-x) (d/dx = s (1 - s)); see am.sigmoid."""
-        return _ops.sigmoid(self)
-
-    def relu(self):
-        """Elementwise max(x, 0) (d/dx = [x > 0], 0 at 0); see am.relu."""
-        return _ops.relu(self)
-
-    def softplus(self):
-        """Elementwise log(1 + e**x) (d/dx = sigmoid(x)); see am.softplus."""
-        return _ops.softplus(self)
-
     def square(self):
         """Elementwise x * x (d/dx = 2x)."""
         return _ops.mul(self, self)
-
-    def clip(self, a_min=None, a_max=None):
-        """Values limited to [a_min, a_max] (d/dx = 1 where a_min <= x <= a_max, else 0); see am.clip."""
-        return _ops.clip(self, a_min, a_max)
-
-    def sum(self, axis=None, keepdims=False):
-        """Sum over ``axis`` (None: all) (d/dx = 1, spread over the summed axes); see am.sum."""
-        return _ops.sum(self, axis, keepdims)
-
-    def mean(self, axis=None, keepdims=False):
-        """Mean over ``axis`` (None: all) (d/dx = 1/n, n the elements averaged); see am.mean."""
-        return _ops.mean(self, axis, keepdims)
-
-    def max(self, axis=None, keepdims=False):
-        """Maximum over ``axis`` (None: all) (d/dx = [x == max] / number of ties); see am.max."""
-        return _ops.max(self, axis, keepdims)
-
-    def min(self, axis=None, keepdims=False):
-        """Minimum over ``axis`` (None: all) (d/dx = [x == min] / number of ties); see am.min."""
-        return _ops.min(self, axis, keepdims)
-
-    def logsumexp(self, axis=-1, keepdims=False):
-        """log(sum(e**x)) over ``axis``, computed stably (d/dx = softmax(x)); see am.logsumexp."""
-        return _ops.logsumexp(self, axis, keepdims)
-
-    def softmax(self, axis=-1):
-        """e**x / sum(e**x) along ``axis`` (dL/dx = s * (g - sum(g s))); see am.softmax."""
-        return _ops.softmax(self, axis)
-
-    def log_softmax(self, axis=-1):
-        """x - logsumexp(x) along ``axis`` (dL/dx = g - softmax(x) sum(g)); see am.log_softmax."""
-        return _ops.log_softmax(self, axis)
-
-    def swapaxes(self, a, b):
-        """The tensor with axes ``a`` and ``b`` exchanged (the gradient is swapped back); see am.swapaxes."""
-        return _ops.swapaxes(self, a, b)
-
-    def expand_dims(self, axis):
-        """The tensor with a length-1 axis inserted at ``axis`` (the gradient is squeezed back); see am.expand_dims."""
-        return _ops.expand_dims(self, axis)
-
-    def squeeze(self, axis=None):
-        """Remove length-1 axes (all, or those in ``axis``); the gradient is reshaped back; see am.squeeze."""
-        return _ops.squeeze(self, axis)
 
     def flatten(self):
         """The tensor reshaped to 1-d (the gradient is reshaped back); see am.reshape."""
         return _ops.reshape(self, (-1,))
 
-    def broadcast_to(self, shape):
-        """The tensor broadcast to ``shape`` (the gradient is summed over the broadcast axes); see am.broadcast_to."""
-        return _ops.broadcast_to(self, shape)
-
     def astype(self, dtype):
         """The tensor converted to ``dtype`` (d/dx = 1, the gradient cast back); see am.cast."""
         return _ops.cast(self, dtype)
-
-    def matmul(self, other):
-        """self @ other, numpy rules (dL/dself = g @ other.T, dL/dother = self.T @ g); see am.matmul."""
-        return _ops.matmul(self, other)
 
     def reshape(self, *shape):
         """New shape, as a tuple or as ints, one may be -1 (the gradient is reshaped back); see am.reshape."""
@@ -564,7 +472,7 @@ def _scaled(value, alpha):
     return (value.data if isinstance(value, Tensor) else np.asarray(value)) * alpha
 
 
-def _compare(ufunc, a, b) -> Tensor:
+def compare(ufunc, a, b) -> Tensor:
     a = a.data if isinstance(a, Tensor) else a
     b = b.data if isinstance(b, Tensor) else b
     with np.errstate(invalid="ignore"):
@@ -613,3 +521,28 @@ _add, _sub, _mul, _div = (
     _ops.elementwise.Mul.apply,
     _ops.elementwise.Div.apply,
 )
+
+
+def _method(fn, name: str, doc: str, options: bool = True):
+    """A Tensor method calling the op function ``fn`` on ``self`` (written once, in the op)."""
+    if options:
+
+        def method(self, *args, **options):
+            return fn(self, *args, **options)
+    else:  # (the hot path: no argument packing)
+
+        def method(self):
+            return fn(self)
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = doc
+    return method
+
+
+for _name, _cls in _ops.formula.Elementwise.registry.items():  # t.exp(), t.tanh(), ...: one per elementwise op
+    if _name not in Tensor.__dict__:
+        _fn = getattr(_ops, _name)
+        setattr(Tensor, _name, _method(_fn, _name, f"Elementwise {_cls.__doc__}; see am.{_name}.", _fn != _cls.apply))
+_FORWARDED = ("clip", "sum", "mean", "max", "min", "logsumexp", "softmax", "log_softmax", "matmul", "swapaxes")
+for _name in (*_FORWARDED, "expand_dims", "squeeze", "broadcast_to"):
+    setattr(Tensor, _name, _method(getattr(_ops, _name), _name, f"{getattr(_ops, _name).__doc__} See am.{_name}."))

@@ -78,8 +78,7 @@ def softplus(x):
 
 def softsign(x):
     """x / (1 + |x|)."""
-    x = _t(x)
-    return x / (1.0 + am.abs(x))
+    return am.softsign(_t(x))
 
 
 def soft_shrink(x, threshold=0.5):

@@ -1,7 +1,7 @@
 """The fused Dense op for the hot path, built on ``autograd_mini.Function``.
 
-``DenseFunction``: y = act(x @ W + b) in one node. Forward writes bias and activation into
-the matmul's fresh result (no temporaries); backward skips the input gradient when x does
+``DenseFunction``: y = act(x @ W + b) in one node. Forward adds the bias into the matmul's
+fresh result and applies the core's activation formula (``Elementwise.value``); backward skips the input gradient when x does
 not need one (the first layer), which saves the largest matmul of a training step.
 The gradient formulas use operators both ndarrays and Tensors support, so second-order
 gradients through these nodes work too.
@@ -12,31 +12,14 @@ from __future__ import annotations
 import numpy as np
 
 import autograd_mini as am
+from autograd_mini.ops import dual
+from autograd_mini.ops.activation import Elementwise
+from autograd_mini.ops.formula import ARRAYS
 
-# activation -> derivative written in terms of the activation's output y
-_DERIVATIVE_FROM_OUTPUT = {
-    "linear": None,
-    "relu": lambda y: (y.data if isinstance(y, am.Tensor) else y) > 0,
-    "tanh": lambda y: 1 - y * y,
-    "sigmoid": lambda y: y * (1 - y),
-}
-
-
-def _apply_activation_in_place(out: np.ndarray, activation: str) -> None:
-    if activation == "relu":
-        np.maximum(out, 0, out=out)
-    elif activation == "tanh":
-        np.tanh(out, out=out)
-    elif activation == "sigmoid":
-        # 1/(1+exp(-z)) computed from exp(-|z|), which never overflows
-        negative = out < 0
-        np.abs(out, out=out)
-        np.negative(out, out=out)
-        np.exp(out, out=out)  # e = exp(-|z|)
-        ratio = out / (1 + out)  # e/(1+e): sigmoid(z) for z < 0
-        np.add(out, 1, out=out)
-        np.reciprocal(out, out=out)  # 1/(1+e): sigmoid(z) for z >= 0
-        np.copyto(out, ratio, where=negative)
+# the activations Dense fuses: the core's elementwise ops whose gradient reads only their output
+# (their formulas are the core's, ``autograd_mini.ops.activation``); "linear" is none
+FUSED = {name: cls for name, cls in Elementwise.registry.items() if cls.saves == "y"}
+FUSED["linear"] = None
 
 
 class DenseFunction(am.Function):
@@ -49,7 +32,8 @@ class DenseFunction(am.Function):
         out = np.matmul(x, kernel)
         if bias is not None:
             out += bias
-        _apply_activation_in_place(out, activation)
+        if FUSED[activation] is not None:
+            out = FUSED[activation].value(out, ARRAYS)
         ctx.activation = activation
         ctx.save_for_backward(x, kernel, out)
         return out
@@ -67,8 +51,8 @@ class DenseFunction(am.Function):
     def backward(ctx, g):
         x, kernel, out = ctx.saved_tensors
         need_x, need_kernel, need_bias = ctx.needs_input_grad
-        derivative = _DERIVATIVE_FROM_OUTPUT[ctx.activation]
-        gz = g if derivative is None else g * derivative(out)
+        act = FUSED[ctx.activation]
+        gz = g if act is None else act.grad(g, None, out, dual)
         gx = gz @ kernel.T if need_x else None
         gkernel = None
         if need_kernel:
@@ -84,8 +68,6 @@ class DenseFunction(am.Function):
 
 def dense(x, kernel, bias=None, activation: str = "linear"):
     """act(x @ kernel + bias) as one graph node; activation in linear/relu/tanh/sigmoid."""
-    if activation not in _DERIVATIVE_FROM_OUTPUT:
-        raise ValueError(
-            f"dense: fused activation must be one of {sorted(_DERIVATIVE_FROM_OUTPUT)}, got {activation!r}"
-        )
+    if activation not in FUSED:
+        raise ValueError(f"dense: fused activation must be one of {sorted(FUSED)}, got {activation!r}")
     return DenseFunction.apply(x, kernel, bias, activation=activation)

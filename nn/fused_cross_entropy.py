@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 import autograd_mini as am
+from autograd_mini.ops.activation import softmax_parts
 
 
 class SoftmaxCrossEntropy(am.Function):
@@ -26,9 +27,7 @@ class SoftmaxCrossEntropy(am.Function):
 
     @staticmethod
     def forward(ctx, z, y):
-        shifted = z - z.max(axis=-1, keepdims=True)
-        e = np.exp(shifted)
-        total = e.sum(axis=-1, keepdims=True)
+        shifted, e, total = softmax_parts(z, -1)
         log_p = shifted - np.log(total)
         e /= total
         ctx.probs, ctx.log_p, ctx.n = e, log_p, max(1, z.size // z.shape[-1]) if z.ndim else 1

@@ -6,15 +6,12 @@ from __future__ import annotations
 import numpy as np
 
 from autograd_mini.lowering import NotLowerable, Var, register, register_effect
-from autograd_mini.lowering.core_rules import RELU, RELU_GRAD, SIGMOID, SIGMOID_GRAD, TANH_GRAD, softmax_parts
+from autograd_mini.lowering.core_rules import activation_backward, activation_forward, softmax_parts
 
-from .fused import DenseFunction
+from .fused import FUSED, DenseFunction
 from .fused_cross_entropy import SoftmaxCrossEntropy
 from .losses.functions import _within as huber_within
 from .losses.loss import to_array
-
-_ACTIVATIONS = {"linear": None, "relu": RELU, "tanh": "math.tanh({0})", "sigmoid": SIGMOID}
-_DERIVATIVES = {"relu": RELU_GRAD, "tanh": TANH_GRAD, "sigmoid": SIGMOID_GRAD}  # from the output
 
 
 def _dense_forward(L, ins, options):
@@ -26,15 +23,16 @@ def _dense_forward(L, ins, options):
     out = L.matmul(x, kernel)
     if bias is not None:
         out = L.map("{0} + {1}", out, bias)
-    template = _ACTIVATIONS[activation]
-    return out if template is None else L.map(template, out)
+    act = FUSED[activation]
+    return out if act is None else activation_forward(L, act, out, {})
 
 
 def _dense_backward(L, g, ins, out, options, needs):
     """gz = g * act'(y);  dx = gz W^T,  dW = x^T gz,  db = sum over the batch of gz."""
     x, kernel, bias = ins
     activation = options.get("activation", "linear")
-    gz = g if activation == "linear" else L.map(_DERIVATIVES[activation], g, out)
+    act = FUSED[activation]
+    gz = g if act is None else activation_backward(L, act, g, None, out, {})
     gx = L.matmul(gz, kernel, transpose_b=True) if needs[0] else None
     gkernel = L.matmul(x, gz, transpose_a=True) if needs[1] else None
     gbias = L.reduce_sum(gz, (0,)) if needs[2] and bias is not None else None

@@ -150,6 +150,7 @@ OPS = [
     Op("relu", am.relu, lambda a: np.maximum(a, 0), _unary(avoid=(0.0,))),
     Op("leaky_relu", lambda a: am.leaky_relu(a, 0.2), lambda a: np.where(a > 0, a, 0.2 * a), _unary(avoid=(0.0,))),
     Op("softplus", am.softplus, lambda a: np.log1p(np.exp(a)), _unary()),
+    Op("softsign", am.softsign, lambda a: a / (1 + np.abs(a)), _unary(avoid=(0.0,))),
     Op("elu", lambda a: am.elu(a, 0.7), lambda a: np.where(a > 0, a, 0.7 * np.expm1(a)), _unary(avoid=(0.0,))),
     Op("maximum", am.maximum, np.maximum, _separated_pair),
     Op("minimum", am.minimum, np.minimum, _separated_pair),

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import autograd_mini as am
+from autograd_mini.ops.formula import Elementwise
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -117,6 +118,10 @@ NARY = {
         lambda a, b, p: torch.stack([torch.broadcast_to(a, FULL), torch.broadcast_to(b, FULL)], 1).mean(1),
     ),
 }
+# an elementwise op that torch.nn.functional has under the same name needs no row here: it is derived
+for _name in Elementwise.registry:
+    if _name not in UNARY and hasattr(F, _name):
+        UNARY[_name] = (lambda x, p, n=_name: getattr(am, n)(x), lambda x, p, n=_name: getattr(F, n)(x))
 COVERED = set(UNARY) | set(NARY) | {"broadcast_to", "transpose", "reshape", "expand_dims", "squeeze", "swapaxes"}
 
 

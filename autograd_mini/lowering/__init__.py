@@ -50,10 +50,6 @@ def register_effect(fn: Callable, rule: Callable) -> None:
     EFFECTS[getattr(fn, "__wrapped__", fn)] = rule
 
 
-def _load_core_rules() -> None:
-    from . import core_rules
-
-
-_load_core_rules()
+from . import core_rules  # noqa: E402  (the core ops' loop forms; they use register above)
 
 __all__ = ["EFFECTS", "RULES", "Emitter", "NotLowerable", "Rule", "Var", "register", "register_effect"]

@@ -1,6 +1,7 @@
-"""Loop forms of the core ops (see ``autograd_mini.lowering``): each mirrors the op's numpy
-forward and backward formula, operation for operation, so only sums' order and the libm of
-``exp``/``log``/``tanh`` can change the last bits."""
+"""Loop forms of the core ops (see ``autograd_mini.lowering``). Elementwise ops get theirs
+generated from their own formulas (``ops.formula``); the others mirror the op's numpy forward and
+backward, operation for operation, so only sums' order and the libm of ``exp``/``log``/``tanh``
+can change the last bits."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import math
 import numpy as np
 
 from ..ops import activation, elementwise, linalg, reduce, shape
+from ..ops.formula import Elementwise, loop_template
 from . import register
 from .emitter import NotLowerable, Var
 
@@ -20,13 +22,6 @@ def _need(needs, index, make):
 def _binary(template):
     def forward(L, ins, options):
         return L.map(template, *ins)
-
-    return forward
-
-
-def _unary(template):
-    def forward(L, ins, options):
-        return L.map(template, ins[0])
 
     return forward
 
@@ -52,21 +47,6 @@ register(
     lambda L, g, ins, out, o, needs: (
         _need(needs, 0, lambda: L.map("{0} / {1}", g, ins[1])),
         _need(needs, 1, lambda: L.map("-{0} * {1} / ({2} * {2})", g, ins[0], ins[1])),
-    ),
-)
-register(elementwise.Neg, _unary("-{0}"), lambda L, g, ins, out, o, needs: (L.map("-{0}", g),))
-register(elementwise.Exp, _unary("math.exp({0})"), lambda L, g, ins, out, o, needs: (L.map("{0} * {1}", g, out),))
-register(elementwise.Log, _unary("math.log({0})"), lambda L, g, ins, out, o, needs: (L.map("{0} / {1}", g, ins[0]),))
-register(
-    elementwise.Sqrt,
-    _unary("math.sqrt({0})"),
-    lambda L, g, ins, out, o, needs: (L.map("{0} / ({f}(2.0) * {1})", g, out),),
-)
-register(
-    elementwise.Abs,
-    _unary("abs({0})"),
-    lambda L, g, ins, out, o, needs: (
-        L.map("{0} * ({f}(1.0) if {1} > 0 else ({f}(-1.0) if {1} < 0 else {f}(0.0)))", g, ins[0]),
     ),
 )
 _MAXIMUM = "({0} if ({0} > {1} or {0} != {0}) else {1})"
@@ -118,62 +98,31 @@ def _cast_forward(L, ins, options):
 
 register(elementwise.Cast, _cast_forward, lambda L, g, ins, out, o, needs: (g,))
 
+
 # ---- activations ---------------------------------------------------------------------------------------
-SIGMOID = (
-    "({f}(1.0) / ({f}(1.0) + math.exp(-abs({0}))) if {0} >= 0 "
-    "else math.exp(-abs({0})) / ({f}(1.0) + math.exp(-abs({0}))))"
-)
-# act'(z) from the activation's output y, times the upstream gradient g: "{0}" is g, "{1}" is y
-SIGMOID_GRAD = "{0} * ({1} * ({f}(1.0) - {1}))"
-TANH_GRAD = "{0} * ({f}(1.0) - {1} * {1})"
-RELU_GRAD = "{0} * ({f}(1.0) if {1} > {f}(0.0) else {f}(0.0))"
-register(
-    activation.Sigmoid,
-    _unary(SIGMOID),
-    lambda L, g, ins, out, o, needs: (L.map(SIGMOID_GRAD, g, out),),
-)
-register(
-    activation.Tanh,
-    _unary("math.tanh({0})"),
-    lambda L, g, ins, out, o, needs: (L.map(TANH_GRAD, g, out),),
-)
-RELU = "({0} if not {0} < {f}(0.0) else {f}(0.0))"
-register(
-    activation.Relu,
-    _unary(RELU),
-    lambda L, g, ins, out, o, needs: (L.map(RELU_GRAD, g, out),),
-)
+def activation_forward(L, cls, x: Var, options) -> Var:
+    """The loop form of an ``Elementwise`` op, generated from its ``value`` formula."""
+    return L.map(loop_template(cls.value, 1, **options), x)
 
 
-def _leaky(L, ins, options):
-    alpha = float(options.get("alpha", 0.01))
-    return L.map(f"{{0}} * ({{f}}(1.0) if {{0}} > {{f}}(0.0) else {{f}}({alpha!r}))", ins[0])
+def activation_backward(L, cls, g: Var, x: Var | None, y: Var, options) -> Var:
+    """The loop form of an ``Elementwise`` op's gradient, generated from its ``grad`` formula
+    (``x`` may be None when the formula reads only y)."""
+    return L.map(loop_template(cls.grad, 3, **options), g, y if x is None else x, y)
 
 
-def _leaky_backward(L, g, ins, out, options, needs):
-    alpha = float(options.get("alpha", 0.01))
-    return (L.map(f"{{0}} * ({{f}}(1.0) if {{1}} > {{f}}(0.0) else {{f}}({alpha!r}))", g, ins[0]),)
+def register_elementwise(cls) -> None:
+    """Give an ``Elementwise`` op the loop form generated from its formulas (the kernel builder
+    calls it for subclasses defined after this module, a user's too)."""
+    register(
+        cls,
+        lambda L, ins, options: activation_forward(L, cls, ins[0], options),
+        lambda L, g, ins, out, options, needs: (activation_backward(L, cls, g, ins[0], out, options),),
+    )
 
 
-register(activation.LeakyRelu, _leaky, _leaky_backward)
-register(
-    activation.Softplus,
-    _unary("math.log1p(math.exp(-abs({0}))) + " + RELU),
-    lambda L, g, ins, out, o, needs: (L.map("{0} * " + SIGMOID.replace("{0}", "{1}"), g, ins[0]),),
-)
-
-
-def _elu(L, ins, options):
-    alpha = float(options.get("alpha", 1.0))
-    return L.map(f"({{0}} if {{0}} > 0 else {{f}}({alpha!r}) * math.expm1(min({{0}}, {{f}}(0.0))))", ins[0])
-
-
-def _elu_backward(L, g, ins, out, options, needs):
-    alpha = float(options.get("alpha", 1.0))
-    return (L.map(f"({{0}} if {{1}} > 0 else {{0}} * ({{2}} + {{f}}({alpha!r})))", g, ins[0], out),)
-
-
-register(activation.Elu, _elu, _elu_backward)
+for _cls in Elementwise.registry.values():
+    register_elementwise(_cls)
 
 
 def _last_axis(x: Var, axis) -> None:

@@ -1,4 +1,4 @@
-"""Compile a recorded step (``capture._Tracer``) into numba loop kernels and run them.
+"""Compile a recorded step (``autograd_mini.program.Program``) into numba loop kernels and run them.
 
 The program is cut into stretches: consecutive ops, backward passes and effects that have a
 loop form become one generated function, compiled with numba; an effect without one (an
@@ -11,11 +11,18 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import NamedTuple
 
 import numpy as np
 
+from ..engine import accumulate_leaf
+from ..ops.formula import Elementwise
+from ..program import Backward, Const, Effect, Leaf, LeafGrad, Ones, OpCall, Program, run_effect, walk_backward
 from ..tensor import Tensor
-from . import EFFECTS, RULES, _load_core_rules
+from . import EFFECTS, RULES
+from .core_rules import register_elementwise
 from .emitter import Emitter, NotLowerable, Var, dtype_name
 
 
@@ -34,27 +41,26 @@ class _Block:
         self.written: set = set()  # leaf slots the block updates in place
 
 
-class Kernel:
+class Kernel(NamedTuple):
     """The compiled step: ``run(slots)`` does what the numpy replay would do to ``slots`` and
     returns True, or returns False having done nothing (a runtime value asked for the replay).
     ``sources`` holds the generated code (each block's loops, then the Python driver) for reading."""
 
-    def __init__(self, run, compile_seconds: float, sources: list[str]):
-        self.run = run
-        self.compile_seconds = compile_seconds
-        self.sources = sources
+    run: Callable
+    compile_seconds: float
+    sources: list
 
 
-def compile_program(tracer, out_spec, max_matmul_work: int = 1 << 16) -> Kernel:
-    """The ``Kernel`` for ``tracer``'s program; raises ``NotLowerable`` naming the first
-    instruction without a loop form (the caller keeps the numpy replay)."""
+def compile_program(program: Program, returned: set, max_matmul_work: int = 1 << 16) -> Kernel:
+    """The ``Kernel`` for ``program`` (``returned``: the slots the call returns); raises
+    ``NotLowerable`` naming the first instruction without a loop form (the caller keeps the replay)."""
     from ..numba_support import get_numba
 
     numba = get_numba()
     if numba is None:
         raise NotLowerable("numba is not available")
-    builder = plan_program(tracer, max_matmul_work)
-    needed_later = builder.finish(out_spec)
+    builder = plan_program(program, max_matmul_work)
+    needed_later = builder.finish(returned)
     start = time.perf_counter()
     driver = _Driver()
     sources = []
@@ -62,16 +68,15 @@ def compile_program(tracer, out_spec, max_matmul_work: int = 1 << 16) -> Kernel:
         if isinstance(item, _Block):
             sources.append(driver.block(numba, item, needed_later[id(item)], builder.leaf_of))
         else:
-            driver.effect(item[1])
+            driver.effect(item)
     sources.append(driver.source)
     return Kernel(driver.build(), time.perf_counter() - start, sources)
 
 
-def plan_program(tracer, max_matmul_work: int = 1 << 16) -> _Builder:
-    """Write the loop code of ``tracer``'s program without compiling it (NotLowerable where it cannot)."""
-    _load_core_rules()
-    builder = _Builder(tracer, max_matmul_work)
-    for instruction in tracer.program:
+def plan_program(program: Program, max_matmul_work: int = 1 << 16) -> _Builder:
+    """Write the loop code of ``program`` without compiling it (NotLowerable where it cannot)."""
+    builder = _Builder(program, max_matmul_work)
+    for instruction in program.instructions:
         builder.add(instruction)
     builder.close()
     return builder
@@ -80,16 +85,15 @@ def plan_program(tracer, max_matmul_work: int = 1 << 16) -> _Builder:
 class _Builder:
     """Walks the program once, filling blocks and noting which slots each step reads."""
 
-    def __init__(self, tracer, max_matmul_work):
-        self.tracer = tracer
+    def __init__(self, program: Program, max_matmul_work):
         self.max_matmul_work = max_matmul_work
-        self.meta = tracer.meta  # slot -> (shape, dtype)
-        self.leaf_of = {slot: leaf for leaf, slot, _, _ in tracer.leaves}
-        self.slot_of_leaf = {id(leaf): slot for leaf, slot, _, _ in tracer.leaves}
+        self.meta = program.meta  # slot -> (shape, dtype)
+        self.leaf_of = {slot: leaf for leaf, slot, _, _ in program.leaves}
+        self.slot_of_leaf = {id(leaf): slot for leaf, slot, _, _ in program.leaves}
         self.steps: list = []
         self.reads: list[set] = []  # per step: slots read from outside
         self.block: _Block | None = None
-        self.forward_of: dict[int, tuple] = {}  # op slot -> (cls, refs, options, needs)
+        self.forward_of: dict[int, tuple] = {}  # op slot -> (its OpCall, the leaves it read fresh)
         self.leaves_seen: set = set()
         self.after_effect: set = set()
 
@@ -128,12 +132,9 @@ class _Builder:
         return var
 
     def value(self, ref, fresh_leaves=frozenset()):
-        kind, item = ref
-        if kind == "c":
-            if isinstance(item, Tensor):
-                item = item.data
-            return item
-        return self.var(item, fresh=item in fresh_leaves)
+        if type(ref) is Const:
+            return ref.value.data if isinstance(ref.value, Tensor) else ref.value
+        return self.var(ref.index, fresh=ref.index in fresh_leaves)
 
     def leaf_var(self, leaf: Tensor) -> Var:
         """The block's Var for a leaf Tensor's array (NotLowerable for a Tensor that is no leaf of the step)."""
@@ -177,86 +178,66 @@ class _Builder:
 
     # -- instructions ------------------------------------------------------------------------------------
     def add(self, instruction) -> None:
-        kind = instruction[0]
-        if kind == "f":
-            _, cls, refs, options, needs, slot = instruction[:6]
-            rule = RULES.get(cls)
+        kind = type(instruction)
+        if kind is OpCall:
+            if instruction.cls not in RULES and issubclass(instruction.cls, Elementwise):
+                register_elementwise(instruction.cls)
+            rule = RULES.get(instruction.cls)
             if rule is None:
-                raise NotLowerable(f"op '{cls.name}' has no loop form")
-            fresh = {r[1] for r in refs if r[0] == "l" and r[1] in self.after_effect}
-            ins = [self.value(r, fresh) for r in refs]
-            self.define(slot, rule.forward(self.open().L, ins, options))
-            self.forward_of[slot] = (cls, refs, options, needs, fresh)
-        elif kind == "b":
+                raise NotLowerable(f"op '{instruction.cls.name}' has no loop form")
+            fresh = {r.index for r in instruction.inputs if type(r) is Leaf and r.index in self.after_effect}
+            ins = [self.value(r, fresh) for r in instruction.inputs]
+            self.define(instruction.out, rule.forward(self.open().L, ins, instruction.options))
+            self.forward_of[instruction.out] = (instruction, fresh)
+        elif kind is Backward:
             self.backward(instruction)
         else:
             self.effect(instruction)
 
-    def effect(self, instruction) -> None:
-        _, fn, arg_refs, kw_refs, out_slots = instruction
-        rule = EFFECTS.get(fn)
+    def effect(self, instruction: Effect) -> None:
+        rule = EFFECTS.get(instruction.fn)
         if rule is not None:
             try:
-                args = [self.value(r) for r in arg_refs]
-                kwargs = {k: self.value(r) for k, r in kw_refs.items()}
+                args = [self.value(r) for r in instruction.args]
+                kwargs = {k: self.value(r) for k, r in instruction.kwargs.items()}
                 result = rule(self.open().L, args, kwargs, self)
             except NotLowerable:
                 rule = None
             else:
-                if isinstance(out_slots, tuple):
-                    for slot, var in zip(out_slots, result):
-                        if slot is not None:
-                            self.define(slot, var)
-                elif out_slots is not None:
-                    self.define(out_slots, result)
+                out = instruction.out
+                for slot, var in zip(out, result) if isinstance(out, tuple) else ((out, result),):
+                    if slot is not None:
+                        self.define(slot, var)
                 return
         # a Python effect between kernels: it reads its inputs from the slot list
         self.close()
-        self.steps.append(("e", instruction))
-        self.reads.append({r[1] for r in list(arg_refs) + list(kw_refs.values()) if r[0] == "s"})
+        self.steps.append(instruction)
+        self.reads.append({r.index for r in (*instruction.args, *instruction.kwargs.values()) if type(r) is not Const})
         self.after_effect |= self.leaves_seen
 
-    def backward(self, instruction) -> None:
-        _, seeds, schedule, _retain = instruction
+    def backward(self, instruction: Backward) -> None:
+        """The recorded backward pass as loops: the one walk (``program.walk_backward``) with loop math."""
         L = self.open().L
-        grads: dict[int, Var] = {}
-        for slot, seed in seeds:
-            if seed[0] == "ones":
-                g = L.alloc(seed[1], seed[2], fill=1)
-            else:
-                g = L.operand(self.value(seed))
-            grads[slot] = L.map("{0} + {1}", grads[slot], g) if slot in grads else g
-        for entry in schedule:
-            if entry[0] == "leaf":
-                _, slot, leaf, fresh = entry
-                g = grads.pop(slot, None)
-                if g is not None:
-                    self.block.leaf_grads.append((leaf, g, fresh))
-                continue
-            _, slot, parents = entry
-            g = grads.pop(slot, None)
-            if g is None:
-                continue
-            cls, refs, options, needs, fresh = self.forward_of[slot]
-            rule = RULES[cls]
-            if rule.backward is None:
-                raise NotLowerable(f"op '{cls.name}' has no loop form for its gradient")
-            ins = [self.value(r, fresh) for r in refs]  # the arrays the forward read
-            parent_grads = rule.backward(L, g, ins, self.var(slot), options, needs)
-            for parent, pg in zip(parents, parent_grads):
-                if parent is None or pg is None:
-                    continue
-                pslot, shape, dtype = parent
-                pg = L.operand(pg)
-                if pg.shape != tuple(shape):
-                    pg = _unbroadcast(L, pg, tuple(shape))
-                if pg.dtype != dtype:
-                    pg = L.cast(pg, dtype)
-                grads[pslot] = L.map("{0} + {1}", grads[pslot], pg) if pslot in grads else pg
 
-    def finish(self, out_spec) -> dict:
+        def seed(grad):
+            return L.alloc(grad.shape, grad.dtype, fill=1) if type(grad) is Ones else L.operand(self.value(grad))
+
+        def op_grads(slot, g):
+            call, fresh = self.forward_of[slot]
+            rule = RULES[call.cls]
+            if rule.backward is None:
+                raise NotLowerable(f"op '{call.cls.name}' has no loop form for its gradient")
+            ins = [self.value(r, fresh) for r in call.inputs]  # the arrays the forward read
+            grads = rule.backward(L, g, ins, self.var(slot), call.options, call.needs)
+            return [None if pg is None else L.operand(pg) for pg in grads]
+
+        def to_leaf(step: LeafGrad, g):
+            self.block.leaf_grads.append((step.leaf, g, step.fresh))
+
+        walk_backward(instruction, seed, op_grads, to_leaf, loop_math(L))
+
+    def finish(self, returned: set) -> dict:
         """For each block, the slots it must export: those read by a later step or returned."""
-        returned = set(_spec_slots(out_spec))
         needed = {}
         later: set = set(returned)
         for index in range(len(self.steps) - 1, -1, -1):
@@ -267,31 +248,37 @@ class _Builder:
         return needed
 
 
-def _unbroadcast(L: Emitter, g: Var, shape: tuple) -> Var:
-    """The engine's unbroadcast as loops: sum the axes broadcasting added or stretched."""
-    extra = len(g.shape) - len(shape)
-    if extra < 0:
-        raise NotLowerable(f"a gradient of shape {g.shape} for an input of shape {shape}")
-    axes = tuple(range(extra)) + tuple(extra + i for i, n in enumerate(shape) if n == 1 and g.shape[extra + i] != 1)
-    if axes:
-        g = L.reduce_sum(g, axes, keepdims=True)
-    return L.reshape(g, shape)
-
-
-def _spec_slots(spec):
-    stack = [spec]
-    while stack:
-        item = stack.pop()
-        kind = item[0]
-        if kind == "T":
-            yield item[1]
-        elif kind is dict:
-            stack.extend(item[1].values())
-        elif kind != "c":
-            stack.extend(item[1])
+def loop_math(L: Emitter) -> SimpleNamespace:
+    """``engine.NUMPY`` as loops: the engine's unbroadcast, cast and accumulation rules
+    (``engine.send``) run unchanged on the block's variables."""
+    return SimpleNamespace(
+        sum=lambda g, axes: L.reduce_sum(g, axes, keepdims=True),
+        reshape=L.reshape,
+        cast=L.cast,
+        add=lambda a, b: L.map("{0} + {1}", a, b),
+    )
 
 
 _COMPILED: dict = {}  # generated source (and its constants and kernels) -> compiled function
+
+
+def compile_kernel(source: str, name: str, namespace: dict, arg_types: tuple):
+    """The one place where generated loop source becomes machine code: ``source`` defines the
+    function ``name`` over the globals in ``namespace``; numba compiles it for ``arg_types``. The
+    same source, constants and types (another model of the same architecture) compile once per process."""
+    from ..numba_support import get_numba
+
+    key = (source, arg_types)
+    key += tuple(
+        (k, v.dtype.str, v.tobytes()) if isinstance(v, np.ndarray) else (k, id(v)) for k, v in namespace.items()
+    )
+    fn = _COMPILED.get(key)
+    if fn is None:
+        exec(compile(source, f"<am.compile {name}>", "exec"), namespace)  # our own generated loops
+        fn = get_numba().njit(namespace[name], error_model="numpy", cache=False)
+        fn.compile(arg_types)
+        _COMPILED[key] = fn
+    return fn
 
 
 class _Driver:
@@ -301,7 +288,8 @@ class _Driver:
     def __init__(self):
         self.lines = ["def run(slots):"]
         self.prologue: list[str] = []  # runs before any block: a refusal (False) leaves nothing half done
-        self.namespace = {"np": np, "Tensor": Tensor, "_wrap": Tensor._wrap, "_contiguous": np.ascontiguousarray}
+        self.namespace = {"np": np, "accumulate_leaf": accumulate_leaf, "run_effect": run_effect, "_wrap": Tensor._wrap}
+        self.namespace["_contiguous"] = np.ascontiguousarray
         self.count = 0
         self.read: set = set()  # leaf slots whose array a local of ``run`` already holds
 
@@ -330,19 +318,17 @@ class _Driver:
             from .helpers import matmul_helper
 
             namespace["mm_"] = matmul_helper(numba)
-        cache_key = (source, tuple((k, v.dtype.str, v.tobytes()) for k, v in L.constants.items()))
-        cache_key += tuple((k, id(v)) for k, v in L.globals.items())
-        fn = _COMPILED.get(cache_key)
-        if fn is None:  # the same loops (another model of the same architecture) compile once per process
-            exec(compile(source, f"<am.compile {name}>", "exec"), namespace)  # our own generated loops
-            fn = numba.njit(namespace[name], error_model="numpy", cache=False)
         w, first = self.lines.append, self.prologue.append
+
+        def read(param, expr):  # a C-contiguous array for the kernel
+            w(f"    {param} = {expr}")
+            w(f"    if not {param}.flags.c_contiguous:")
+            w(f"        {param} = _contiguous({param})")
+
         args = []
         for slot, param in block.params:
             if param.startswith("n"):  # the leaf's array now (after a Python effect)
-                w(f"    {param} = {self.name(leaf_of[slot], 'leaf')}.data")
-                w(f"    if not {param}.flags.c_contiguous:")
-                w(f"        {param} = _contiguous({param})")
+                read(param, f"{self.name(leaf_of[slot], 'leaf')}.data")
             elif slot in leaf_of and slot in self.read and slot not in block.written:
                 pass  # the array an earlier block read (as the eager graph saved it)
             elif slot in leaf_of:
@@ -353,13 +339,9 @@ class _Driver:
                     first(f"    if not {param}.flags.c_contiguous:")
                     first("        return False")
                 else:
-                    w(f"    {param} = {leaf}.data")
-                    w(f"    if not {param}.flags.c_contiguous:")
-                    w(f"        {param} = _contiguous({param})")
+                    read(param, f"{leaf}.data")
             else:
-                w(f"    {param} = slots[{slot}]")
-                w(f"    if not {param}.flags.c_contiguous:")
-                w(f"        {param} = _contiguous({param})")
+                read(param, f"slots[{slot}]")
             var = block.vars[("fresh", slot) if param.startswith("n") else slot]
             args.append(np.zeros(var.shape, var.dtype))
         for slot in block.written:  # (before the runtime values: an optimizer asks for writable arrays)
@@ -375,6 +357,7 @@ class _Driver:
             if sample is None:
                 raise NotLowerable("the optimizer gave no fused update for this step")
             samples.append(sample)
+        fn = compile_kernel(source, name, namespace, tuple(numba.typeof(a) for a in args + samples))
         call = self.name(fn, "block")
         call_args = [p for _, p in block.params] + [f"{r}_{block.index}" for r, _ in block.runtime]
         w(f"    out = {call}({', '.join(call_args)})")
@@ -382,27 +365,18 @@ class _Driver:
         for slot in exported:
             w(f"    slots[{slot}] = out[{k}]")
             k += 1
-        for leaf, _, fresh in block.leaf_grads:
+        for leaf, _, fresh in block.leaf_grads:  # (fresh: accumulate_leaf's first case, inlined)
             key = self.name(leaf, "leaf")
-            if fresh:
-                w(f"    {key}.grad = _wrap(out[{k}])")
-            else:
-                w(f"    {key}.grad = _wrap(out[{k}]) if {key}.grad is None else _wrap({key}.grad.data + out[{k}])")
+            w(f"    {key}.grad = _wrap(out[{k}])" if fresh else f"    accumulate_leaf({key}, out[{k}])")
             k += 1
         for after, _ in block.after:
             key = self.name(after, "after")
             w(f"    {key}(out[{k}])")
             k += 1
-        fn.compile(tuple(numba.typeof(a) for a in args + samples))
-        _COMPILED[cache_key] = fn
         return source
 
-    def effect(self, instruction) -> None:
-        from ..capture import _run_effect
-
-        self.namespace["_run_effect"] = _run_effect
-        key = self.name(instruction, "effect")
-        self.lines.append(f"    _run_effect({key}, slots)")
+    def effect(self, instruction: Effect) -> None:
+        self.lines.append(f"    run_effect({self.name(instruction, 'effect')}, slots)")
 
     @property
     def source(self) -> str:

@@ -9,104 +9,74 @@ import numpy as np
 
 from ..function import Function
 from . import dual
+from .formula import Elementwise, public_functions
 from .reduce import normalize_axis
 
 
-def stable_sigmoid(x):
-    """1 / (1 + exp(-x)) without overflow: exp is only taken of -|x|."""
-    e = np.exp(-np.abs(x))
-    return np.where(np.asarray(x) >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(np.result_type(x, e), copy=False)
+class Tanh(Elementwise):
+    """y = tanh(x);  dy/dx = 1 - y**2"""
+
+    value = staticmethod(lambda x, m: m.tanh(x))
+    grad = staticmethod(lambda g, x, y, m: g * (1 - y * y))
 
 
-class Tanh(Function):
-    """z = tanh(a);  dz/da = 1 - z**2"""
-
-    @staticmethod
-    def forward(ctx, a):
-        out = np.tanh(a)
-        ctx.save_for_backward(out)
-        return out
+class Sigmoid(Elementwise):
+    """y = 1/(1+exp(-x)), from e = exp(-|x|) so it never overflows;  dy/dx = y (1 - y)"""
 
     @staticmethod
-    def backward(ctx, g):
-        (out,) = ctx.saved_tensors
-        return g * (1 - out * out)
+    def value(x, m):
+        e = m.exp(-abs(x))
+        return m.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+    grad = staticmethod(lambda g, x, y, m: g * (y * (1 - y)))
 
 
-class Sigmoid(Function):
-    """z = 1/(1+exp(-a));  dz/da = z (1 - z)"""
+class Relu(Elementwise):
+    """y = max(x, 0);  dy/dx = [x > 0]  (relu'(0) = 0)"""
 
-    @staticmethod
-    def forward(ctx, a):
-        out = stable_sigmoid(a)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        (out,) = ctx.saved_tensors
-        return g * (out * (1 - out))
+    value = staticmethod(lambda x, m: m.maximum(x, 0))
+    grad = staticmethod(lambda g, x, y, m: g * m.step(y))
 
 
-class Relu(Function):
-    """z = max(a, 0);  dz/da = [a > 0]  (relu'(0) = 0)"""
-
-    @staticmethod
-    def forward(ctx, a):
-        out = np.maximum(a, 0)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        (out,) = ctx.saved_tensors
-        return g * (dual.raw(out) > 0)
-
-
-class LeakyRelu(Function):
-    """z = a if a > 0 else alpha a;  dz/da = 1 if a > 0 else alpha"""
+class LeakyRelu(Elementwise):
+    """y = x if x > 0 else alpha x;  dy/dx = 1 if x > 0 else alpha"""
 
     name = "leaky_relu"
-
-    @staticmethod
-    def forward(ctx, a, alpha=0.01):
-        slope = ctx.slope = np.where(np.asarray(a) > 0, 1.0, alpha).astype(np.result_type(a, 1.0), copy=False)
-        return a * slope
-
-    @staticmethod
-    def backward(ctx, g):
-        return g * ctx.slope
+    saves = "x"
+    value = staticmethod(lambda x, m, alpha=0.01: m.where(m.step(x), x, x * alpha))
+    grad = staticmethod(lambda g, x, y, m, alpha=0.01: m.where(m.step(x), g, g * alpha))
 
 
-class Softplus(Function):
-    """z = log(1 + exp(a));  dz/da = sigmoid(a)"""
+class Softplus(Elementwise):
+    """y = log(1 + exp(x)) = log1p(exp(-|x|)) + max(x, 0);  dy/dx = sigmoid(x)"""
 
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return np.log1p(np.exp(-np.abs(a))) + np.maximum(a, 0)
-
-    @staticmethod
-    def backward(ctx, g):
-        (a,) = ctx.saved_tensors
-        return g * dual.sigmoid(a)
+    saves = "x"
+    value = staticmethod(lambda x, m: m.log1p(m.exp(-abs(x))) + m.maximum(x, 0))
+    grad = staticmethod(lambda g, x, y, m: g * m.sigmoid(x))
 
 
-class Elu(Function):
-    """z = a if a > 0 else alpha (exp(a) - 1);  dz/da = 1 if a > 0 else z + alpha"""
+class Elu(Elementwise):
+    """y = x if x > 0 else alpha (exp(x) - 1);  dy/dx = 1 if x > 0 else y + alpha"""
 
-    @staticmethod
-    def forward(ctx, a, alpha=1.0):
-        positive = np.asarray(a) > 0
-        out = np.where(positive, a, alpha * np.expm1(np.minimum(a, 0)))
-        ctx.alpha, ctx.positive = alpha, positive
-        ctx.save_for_backward(out)
-        return out
+    saves = "xy"
+    value = staticmethod(lambda x, m, alpha=1.0: m.where(m.step(x), x, alpha * m.expm1(m.minimum(x, 0))))
+    grad = staticmethod(lambda g, x, y, m, alpha=1.0: m.where(m.step(x), g, g * (y + alpha)))
 
-    @staticmethod
-    def backward(ctx, g):
-        (out,) = ctx.saved_tensors
-        return dual.where(ctx.positive, g, g * (out + ctx.alpha))
+
+class Softsign(Elementwise):
+    """y = x / (1 + |x|);  dy/dx = 1 / (1 + |x|)**2"""
+
+    saves = "x"
+    value = staticmethod(lambda x, m: x / (1 + abs(x)))
+    grad = staticmethod(lambda g, x, y, m: g / ((1 + abs(x)) * (1 + abs(x))))
+
+
+def softmax_parts(a, axis=-1):
+    """(shifted, e, total) along ``axis``: a - max(a), its exp and their sum (kept); softmax is
+    e / total, log_softmax is shifted - log(total). Shared with nn's fused cross-entropy."""
+    shifted = a - np.max(a, axis=axis, keepdims=True)
+    e = np.exp(shifted)
+    return shifted, e, e.sum(axis=axis, keepdims=True)
 
 
 class Softmax(Function):
@@ -115,9 +85,8 @@ class Softmax(Function):
     @staticmethod
     def forward(ctx, a, axis=-1):
         ctx.axis = axis
-        shifted = a - np.max(a, axis=axis, keepdims=True)
-        e = np.exp(shifted)
-        out = e / e.sum(axis=axis, keepdims=True)
+        _, e, total = softmax_parts(a, axis)
+        out = e / total
         ctx.save_for_backward(out)
         return out
 
@@ -135,8 +104,8 @@ class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, a, axis=-1):
         ctx.axis = axis
-        shifted = a - np.max(a, axis=axis, keepdims=True)
-        out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        shifted, _, total = softmax_parts(a, axis)
+        out = shifted - np.log(total)
         ctx.save_for_backward(out)
         return out
 
@@ -144,22 +113,6 @@ class LogSoftmax(Function):
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
         return g - dual.exp(out) * g.sum(axis=ctx.axis, keepdims=True)
-
-
-tanh = Tanh.apply
-sigmoid = Sigmoid.apply
-relu = Relu.apply
-softplus = Softplus.apply
-
-
-def leaky_relu(a, alpha=0.01):
-    """a for a > 0, alpha * a otherwise."""
-    return LeakyRelu.apply(a, alpha=alpha)
-
-
-def elu(a, alpha=1.0):
-    """a for a > 0, alpha (exp(a) - 1) otherwise."""
-    return Elu.apply(a, alpha=alpha)
 
 
 def softmax(a, axis=-1):
@@ -184,4 +137,5 @@ def _single_axis(name, a, axis):
     return axis
 
 
-__all__ = ["elu", "leaky_relu", "log_softmax", "relu", "sigmoid", "softmax", "softplus", "tanh"]
+globals().update(public_functions(__name__))
+__all__ = sorted([*public_functions(__name__), "log_softmax", "softmax"])

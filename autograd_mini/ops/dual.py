@@ -29,11 +29,14 @@ def cos(a):
 
 
 def sigmoid(a):
-    if isinstance(a, Tensor):
-        return a.sigmoid()
-    from .activation import stable_sigmoid
+    from .formula import ARRAYS
 
-    return stable_sigmoid(a)
+    return a.sigmoid() if isinstance(a, Tensor) else ARRAYS.sigmoid(a)
+
+
+def step(a):
+    """The mask [a > 0], a constant of the graph."""
+    return raw(a) > 0
 
 
 def sign(a):

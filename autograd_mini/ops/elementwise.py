@@ -11,6 +11,7 @@ import numpy as np
 from ..function import Function
 from ..tensor import Tensor
 from . import dual
+from .formula import Elementwise, public_functions
 
 
 class Add(Function):
@@ -107,105 +108,60 @@ def _power_derivative(a, b):
     return b * a ** dual.where(zero, 1.0, b - 1)
 
 
-class Neg(Function):
+class Neg(Elementwise):
     """z = -a;  dz/da = -1"""
 
-    @staticmethod
-    def forward(ctx, a):
-        return np.negative(a)
-
-    @staticmethod
-    def backward(ctx, g):
-        return -g
+    saves = ""
+    value = staticmethod(lambda x, m: m.negative(x))
+    grad = staticmethod(lambda g, x, y, m: -g)
 
 
-class Exp(Function):
+class Exp(Elementwise):
     """z = exp(a);  dz/da = exp(a) = z"""
 
-    @staticmethod
-    def forward(ctx, a):
-        with np.errstate(over="ignore"):
-            out = np.exp(a)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        (out,) = ctx.saved_tensors
-        return g * out
+    errstate = {"over": "ignore"}
+    value = staticmethod(lambda x, m: m.exp(x))
+    grad = staticmethod(lambda g, x, y, m: g * y)
 
 
-class Log(Function):
+class Log(Elementwise):
     """z = log(a);  dz/da = 1/a"""
 
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log(a)
-
-    @staticmethod
-    def backward(ctx, g):
-        (a,) = ctx.saved_tensors
-        return g / a
+    saves, errstate = "x", {"divide": "ignore", "invalid": "ignore"}
+    value = staticmethod(lambda x, m: m.log(x))
+    grad = staticmethod(lambda g, x, y, m: g / x)
 
 
-class Sqrt(Function):
+class Sqrt(Elementwise):
     """z = sqrt(a);  dz/da = 1 / (2 sqrt(a)) = 1/(2z)"""
 
-    @staticmethod
-    def forward(ctx, a):
-        with np.errstate(invalid="ignore"):
-            out = np.sqrt(a)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        (out,) = ctx.saved_tensors
-        return g / (2 * out)
+    errstate = {"invalid": "ignore"}
+    value = staticmethod(lambda x, m: m.sqrt(x))
+    grad = staticmethod(lambda g, x, y, m: g / (2 * y))
 
 
-class Abs(Function):
+class Abs(Elementwise):
     """z = |a|;  dz/da = sign(a), with abs'(0) = 0"""
 
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return np.abs(a)
-
-    @staticmethod
-    def backward(ctx, g):
-        (a,) = ctx.saved_tensors
-        return g * dual.sign(a)
+    saves = "x"
+    value = staticmethod(lambda x, m: m.abs(x))
+    grad = staticmethod(lambda g, x, y, m: g * m.sign(x))
 
 
-class Sin(Function):
+class Sin(Elementwise):
     """z = sin(a);  dz/da = cos(a)"""
 
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return np.sin(a)
-
-    @staticmethod
-    def backward(ctx, g):
-        (a,) = ctx.saved_tensors
-        return g * dual.cos(a)
+    saves = "x"
+    value = staticmethod(lambda x, m: m.sin(x))
+    grad = staticmethod(lambda g, x, y, m: g * m.cos(x))
 
 
-class Cos(Function):
+class Cos(Elementwise):
     """z = cos(a);  dz/da = -sin(a)"""
 
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return np.cos(a)
-
-    @staticmethod
-    def backward(ctx, g):
-        (a,) = ctx.saved_tensors
-        return -g * dual.sin(a)
+    saves = "x"
+    value = staticmethod(lambda x, m: m.cos(x))
+    grad = staticmethod(lambda g, x, y, m: -g * m.sin(x))
 
 
 class Maximum(Function):
@@ -293,13 +249,7 @@ add = Add.apply
 sub = Sub.apply
 mul = Mul.apply
 div = Div.apply
-neg = Neg.apply
-exp = Exp.apply
-log = Log.apply
-sqrt = Sqrt.apply
-abs = Abs.apply
-sin = Sin.apply
-cos = Cos.apply
+globals().update(public_functions(__name__))  # neg, exp, log, sqrt, abs, sin, cos
 maximum = Maximum.apply
 minimum = Minimum.apply
 
@@ -330,22 +280,6 @@ def cast(a, dtype):
     return Cast.apply(a, dtype=np.dtype(dtype))
 
 
-__all__ = [
-    "abs",
-    "add",
-    "cast",
-    "clip",
-    "cos",
-    "div",
-    "exp",
-    "log",
-    "maximum",
-    "minimum",
-    "mul",
-    "neg",
-    "pow",
-    "sin",
-    "sqrt",
-    "sub",
-    "where",
-]
+__all__ = sorted(
+    ["add", "cast", "clip", "div", "maximum", "minimum", "mul", "pow", "sub", "where", *public_functions(__name__)]
+)

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from autograd_mini.ops.formula import Elementwise
+
+from ..activations import ALL_OBJECTS_DICT as KERAS
 from . import adapters
 from .atomic import atomic_write
 
@@ -42,7 +45,10 @@ class _Graph:
 
 
 def _activation(g: _Graph, name: str, where: str) -> None:
-    simple = {"relu": "Relu", "tanh": "Tanh", "sigmoid": "Sigmoid", "softplus": "Softplus"}
+    # Keras activations that are one core elementwise op without options: ONNX names the op as the class
+    simple = {
+        n: c.__name__ for n, c in Elementwise.registry.items() if n in KERAS and c.value.__code__.co_argcount == 2
+    }
     if name in (None, "linear"):
         return
     if name in simple:

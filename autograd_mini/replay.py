@@ -1,0 +1,40 @@
+"""The numpy replay of a recorded program (``autograd_mini.program``): each op's own forward
+and backward on the current arrays, in the recorded order, with the engine's rules for edges
+and leaves. No Tensors, no graph, no topological sort: the same numbers as the eager step,
+bit for bit, with less Python."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .engine import accumulate_leaf
+from .function import gradient_tuple, run_forward
+from .program import Backward, Ones, OpCall, Program, Slot, read, run_effect, walk_backward
+
+
+def replay(program: Program, slots: list) -> None:
+    """Run ``program`` on ``slots`` (arguments and leaves in place; results are written into it)."""
+    ctxs = {}  # slot -> the context of the op that computed it, for its backward
+
+    def seed(grad):
+        return np.ones(grad.shape, grad.dtype) if type(grad) is Ones else read(grad, slots)
+
+    def op_grads(slot, g):
+        ctx = ctxs[slot]
+        grads = ctx.backward(ctx, g)
+        return grads if type(grads) is tuple else gradient_tuple(ctx, grads)
+
+    def to_leaf(step, g):
+        accumulate_leaf(step.leaf, g, step.fresh, copy=not g.flags.writeable or g.base is not None)
+
+    for instruction in program.instructions:
+        kind = type(instruction)
+        if kind is OpCall:
+            cls, inputs, options, needs, out = instruction
+            arrays = [slots[r.index] if type(r) is Slot else read(r, slots) for r in inputs]
+            ctx, slots[out] = run_forward(cls, arrays, needs, options)
+            ctxs[out] = ctx
+        elif kind is Backward:
+            walk_backward(instruction, seed, op_grads, to_leaf)
+        else:
+            run_effect(instruction, slots)
