@@ -491,6 +491,7 @@ class CompiledFunction:
                     entry.kernel.compile_seconds + entry.earlier_compile_seconds if entry.kernel is not None else None
                 ),
                 "not_lowered": entry.not_lowered,
+                "compile_source": getattr(entry.kernel, "compile_source", None),  # "disk cache": nothing compiled
             }
             for signature, entry, checked in entries
         ]

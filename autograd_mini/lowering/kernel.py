@@ -64,7 +64,17 @@ def compile_program(tracer, out_spec, max_matmul_work: int = 1 << 16) -> Kernel:
         else:
             driver.effect(item[1])
     sources.append(driver.source)
-    return Kernel(driver.build(), time.perf_counter() - start, sources)
+    kernel = Kernel(driver.build(), time.perf_counter() - start, sources)
+    kernel.compile_source = _compile_source(getattr(driver, "compiled_by", []))
+    return kernel
+
+
+def _compile_source(hows: list) -> str:
+    """How the blocks' machine code came (first in this process): "compiled" if any block compiled, else "disk cache"."""
+    for how in ("compiled (no disk cache)", "compiled", "disk cache"):
+        if how in hows:
+            return how
+    return "none"
 
 
 def plan_program(tracer, max_matmul_work: int = 1 << 16) -> _Builder:
@@ -332,10 +342,7 @@ class _Driver:
             namespace["mm_"] = matmul_helper(numba)
         cache_key = (source, tuple((k, v.dtype.str, v.tobytes()) for k, v in L.constants.items()))
         cache_key += tuple((k, id(v)) for k, v in L.globals.items())
-        fn = _COMPILED.get(cache_key)
-        if fn is None:  # the same loops (another model of the same architecture) compile once per process
-            exec(compile(source, f"<am.compile {name}>", "exec"), namespace)  # our own generated loops
-            fn = numba.njit(namespace[name], error_model="numpy", cache=False)
+        fn = _COMPILED.get(cache_key)  # the same loops (another model of the same architecture): once per process
         w, first = self.lines.append, self.prologue.append
         args = []
         for slot, param in block.params:
@@ -375,7 +382,7 @@ class _Driver:
             if sample is None:
                 raise NotLowerable("the optimizer gave no fused update for this step")
             samples.append(sample)
-        call = self.name(fn, "block")
+        call = self.name(fn, "block")  # (bound below, once compiled)
         call_args = [p for _, p in block.params] + [f"{r}_{block.index}" for r, _ in block.runtime]
         w(f"    out = {call}({', '.join(call_args)})")
         k = 0
@@ -393,8 +400,17 @@ class _Driver:
             key = self.name(after, "after")
             w(f"    {key}(out[{k}])")
             k += 1
-        fn.compile(tuple(numba.typeof(a) for a in args + samples))
-        _COMPILED[cache_key] = fn
+        if fn is None:  # compiled, or its machine code loaded from the disk cache (disk_cache.py)
+            from .disk_cache import compile_kernel
+
+            types = tuple(numba.typeof(a) for a in args + samples)
+            fn, how = compile_kernel(numba, name, source, namespace, types)
+            self.namespace[call] = _COMPILED[cache_key] = fn
+        else:
+            from .disk_cache import origin
+
+            how = origin(fn)
+        self.compiled_by = getattr(self, "compiled_by", []) + [how]
         return source
 
     def effect(self, instruction) -> None:
