@@ -139,6 +139,14 @@ def test_a_folder_others_may_write_is_not_used(folder):
     assert fn(np.ones(3, np.float32)) == np.float32(15.0)
 
 
+def test_machine_code_is_never_read_from_outside_the_folder(folder, tmp_path, monkeypatch):
+    monkeypatch.setattr(numba.config, "CACHE_DIR", str(tmp_path / "elsewhere"))  # NUMBA_CACHE_DIR
+    with pytest.warns(RuntimeWarning, match="NUMBA_CACHE_DIR"):
+        fn, how = _tiny((6.0, 6.0, 6.0))
+    assert how == "compiled (no disk cache)" and not list((tmp_path / "elsewhere").rglob("*.nb*"))
+    assert fn(np.ones(3, np.float32)) == np.float32(18.0)
+
+
 def test_the_default_folder_follows_the_platform(monkeypatch, tmp_path):
     monkeypatch.delenv("AUTOGRAD_MINI_CACHE_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))

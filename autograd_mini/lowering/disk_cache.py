@@ -423,6 +423,10 @@ def compile_kernel(numba, name: str, source: str, namespace: dict, argument_type
     exec(compile(text, str(path), "exec"), module.__dict__)  # the text generated here, never the file's
     fn = numba.njit(module.__dict__[name], error_model="numpy", cache=True)
     cache_path = Path(fn.stats.cache_path)
+    if cache_path.resolve().parent != folder.resolve():  # NUMBA_CACHE_DIR sends numba's files elsewhere
+        sys.modules.pop(module.__name__, None)
+        _warn_once(f"numba caches machine code in {cache_path} (NUMBA_CACHE_DIR), outside {folder}")
+        return _fallback(numba, name, source, namespace, signature, start)
     if not _verified(cache_path, stem, key, sums):
         _counts["refused"] += 1
         _remove(_machine_files(cache_path, stem))
