@@ -172,6 +172,11 @@ if mode == "resume":
     model = nn.models.load_model(path)
     model.compile(optimizer=model.optimizer, loss="mse", jit_compile=True)
     model.fit(x, y, batch_size=4, epochs=4, initial_epoch=2, verbose=0)
+elif mode == "dropout":  # two kernels (the mask draw runs as Python between them), matrix products
+    x = rng.normal(size=(48, 6)).astype(np.float32)
+    model = nn.Sequential([nn.Input((6,)), nn.Dense(16, activation="relu"), nn.Dropout(0.2), nn.Dense(1)])
+    model.compile(optimizer=nn.optimizers.RMSprop(), loss="mse", jit_compile=True)
+    model.fit(x, y, batch_size=16, epochs=2, verbose=0)
 else:
     model = nn.Sequential([nn.Input((1,)), nn.Dense(10, activation="sigmoid"), nn.Dense(1)])
     model.compile(optimizer=nn.optimizers.Adam(learning_rate=0.01), loss="mse", jit_compile=True)
@@ -227,3 +232,13 @@ def test_a_resumed_run_is_bit_for_bit_with_the_cache_warm_and_cold(tmp_path):
     assert resumed_warm["cache"]["compiled"] == 0 and resumed_warm["sources"] == ["disk cache"]
     assert resumed_cold["cache"]["compiled"] >= 1 and resumed_cold["sources"] == ["compiled"]
     assert resumed_warm["weights"] == resumed_cold["weights"] == whole["weights"]
+
+
+@pytest.mark.slow
+def test_a_step_of_two_kernels_with_matrix_products_loads_from_disk(tmp_path):
+    cache = tmp_path / "cache"
+    cold = _run(tmp_path, cache, "dropout")
+    warm = _run(tmp_path, cache, "dropout")
+    assert cold["cache"]["compiled"] >= 2 and cold["sources"] == ["compiled"]
+    assert warm["cache"]["compiled"] == 0 and warm["cache"]["disk_hits"] >= 2 and warm["sources"] == ["disk cache"]
+    assert cold["weights"] == warm["weights"]
