@@ -28,9 +28,10 @@ Safety (the project's file rules):
 - The folder must belong to the current user and not be writable by others (POSIX); otherwise
   the cache is not used (a warning says why) and kernels compile in memory.
 - Writes are atomic (a temporary file, ``fsync``, then a link that fails if the name exists, or
-  ``os.replace``), so two processes compiling the same kernel at once each get a whole file:
-  the first name written wins, numba writes its own files atomically, and a process that finds
-  machine code it cannot verify compiles again.
+  ``os.replace``; numba writes its own files the same way). Two processes compiling the same
+  kernel at once: the second waits on a lock file (``k_<key>.lock``, POSIX ``flock``) and then
+  loads the first one's machine code; without the lock (another platform), a process that
+  finds machine code it cannot verify compiles again.
 - A size limit (``set_limit``, ``AUTOGRAD_MINI_CACHE_MAX_BYTES``, default 256 MiB) drops the
   least recently used kernels after each write.
 """
@@ -123,7 +124,7 @@ def _entries(folder: Path) -> dict[str, list[Path]]:
     if not folder.is_dir():
         return found
     for path in folder.iterdir():
-        if path.name.startswith("k_") and path.suffix in (".py", ".sums"):
+        if path.name.startswith("k_") and path.suffix in (".py", ".sums", ".lock"):
             found.setdefault(path.stem, []).append(path)
     machine = folder / "__pycache__"
     if machine.is_dir():
@@ -403,6 +404,34 @@ def compile_kernel(numba, name: str, source: str, namespace: dict, argument_type
     if reason is not None:
         return _fallback(numba, name, source, namespace, signature, start)
 
+    with _locked(folder / f"k_{key}.lock"):  # another process compiling this kernel: wait, then load its work
+        return _compile_cached(numba, name, source, namespace, signature, start, folder, key)
+
+
+@contextlib.contextmanager
+def _locked(path: Path):
+    """An exclusive advisory lock on ``path`` across processes (POSIX ``flock``; elsewhere none:
+    the digest checks still refuse a half-finished neighbour's files)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover  (Windows)
+        yield
+        return
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # (closing releases the lock)
+
+
+def _compile_cached(numba, name, source, namespace, signature, start, folder: Path, key: str):
+    """numba's compile with ``cache=True`` beside ``k_<key>.py``: the file checked (or written) first,
+    numba's files verified before and recorded after."""
     stem = f"k_{key}"
     path, sums = folder / f"{stem}.py", folder / f"{stem}.sums"
     text = f"{HEADER}{key}\n{source}"
@@ -434,7 +463,9 @@ def compile_kernel(numba, name: str, source: str, namespace: dict, argument_type
             sums.unlink()
     try:
         fn.compile(signature)
-    except Exception:
+    except numba.core.errors.NumbaError:
+        raise  # the loops do not compile: the caller keeps the replay (no second attempt)
+    except Exception:  # the cache itself failed (a file, a save): compile in memory
         _remove(_machine_files(cache_path, stem))
         return _fallback(numba, name, source, namespace, signature, start)
     seconds = time.perf_counter() - start
