@@ -66,6 +66,8 @@ def compile_program(tracer, out_spec, max_matmul_work: int = 1 << 16) -> Kernel:
     sources.append(driver.source)
     kernel = Kernel(driver.build(), time.perf_counter() - start, sources)
     kernel.compile_source = _compile_source(getattr(driver, "compiled_by", []))
+    single = len(builder.steps) == 1 and isinstance(builder.steps[0], _Block)  # one block, no Python effect
+    kernel.plan = (*driver.blocks[0], builder.leaf_of) if single else None  # N steps per call: multi_step.py
     return kernel
 
 
@@ -411,6 +413,7 @@ class _Driver:
 
             how = origin(fn)
         self.compiled_by = getattr(self, "compiled_by", []) + [how]
+        self.blocks = getattr(self, "blocks", []) + [(block, exported, fn)]  # (multi_step.py reads them)
         return source
 
     def effect(self, instruction) -> None:
