@@ -71,7 +71,7 @@ class _Runner:
         if numba is None:
             raise _Refused
         block, exported, fn, leaf_of = entry.kernel.plan
-        if state is None and (block.runtime or block.after):
+        if state is None and block.runtime:  # (a changed value is undone through the state)
             raise _Refused
         self.entry, self.state, self.block, self.exported, self.leaf_of = entry, state, block, exported, leaf_of
         position = {slot: k for k, slot in enumerate(entry.arg_slots) if slot is not None}
@@ -116,7 +116,7 @@ class _Runner:
     def __call__(self, batches, invariant=False):
         block, entry = self.block, self.entry
         n = len(batches)
-        snapshot = self.state[0]() if block.runtime or block.after else None
+        snapshot = self.state[0]() if block.runtime and not invariant else None  # (only a changed value restores)
         arrays = []
         for kind in self.inputs:
             if kind[0] == "leaf":
@@ -163,14 +163,15 @@ class _Runner:
                     g = grads[s]
                     leaf.grad = Tensor._wrap(g) if leaf.grad is None else Tensor._wrap(leaf.grad.data + g)
         results = []
+        template, output, exported = entry.template, entry.output, list(enumerate(self.exported))
+        placed = [(k, slot) for k, slot in enumerate(entry.arg_slots) if slot is not None]
         for s, args in enumerate(batches):
-            slots = entry.template.copy()
-            for value, slot in zip(args, entry.arg_slots):
-                if slot is not None:
-                    slots[slot] = _array(value)
-            for k, slot in enumerate(self.exported):
+            slots = template.copy()
+            for k, slot in placed:
+                slots[slot] = _array(args[k])
+            for k, slot in exported:
                 slots[slot] = outs[k][s]
-            results.append(entry.output(slots))
+            results.append(output(slots))
         return results
 
 
