@@ -338,7 +338,10 @@ def _digest(path: Path) -> str | None:
         with open(path, "rb") as file:
             if not _regular(os.fstat(file.fileno())):
                 return None
-            return hashlib.file_digest(file, "sha256").hexdigest()
+            digest = hashlib.sha256()  # (hashlib.file_digest is Python 3.11+)
+            for chunk in iter(lambda: file.read(1 << 20), b""):
+                digest.update(chunk)
+            return digest.hexdigest()
     except OSError:
         return None
 
