@@ -6,7 +6,7 @@ machine code beside it (``__pycache__``), so a second process running the same s
 machine code instead of compiling (``stats()``: ``disk_hits``).
 
 The key is a SHA-256 over everything the machine code depends on: the generated source, the
-values of its constant arrays, the compiled kernels it calls (their module, name and source),
+values of its constant arrays, the compiled kernels it calls (their name, source and module file),
 the argument types, and the versions of this project, numba, llvmlite, numpy and Python and the
 CPU (LLVM's host CPU name and features). A different program, version or machine is a
 different file; nothing is ever looked up by a partial match.
@@ -244,10 +244,31 @@ def _describe(name: str, value) -> str | None:
         except (OSError, TypeError):
             return None
         options = sorted((k, repr(v)) for k, v in getattr(value, "targetoptions", {}).items())
-        return f"{name} dispatcher {py_func.__module__}.{py_func.__qualname__} {options} {source}"
-    if isinstance(value, types.ModuleType) or value in (np.float32, np.float64, np.int64, np.int32, np.bool_):
+        module = _file_digest(inspect.getsourcefile(py_func))  # (what it calls in its module, too)
+        return f"{name} dispatcher {py_func.__module__}.{py_func.__qualname__} {options} {module} {source}"
+    if isinstance(value, types.ModuleType) or any(
+        value is t for t in (np.float32, np.float64, np.int64, np.int32, np.bool_)
+    ):
         return f"{name} {getattr(value, '__name__', value)}"
     return None
+
+
+_FILE_DIGESTS: dict = {}
+
+
+def _file_digest(path) -> str:
+    """The SHA-256 of a source file (memoised by path, size and modification time)."""
+    if not path:
+        return "no file"
+    try:
+        status = os.stat(path)
+    except OSError:
+        return "no file"
+    key = (path, status.st_size, status.st_mtime_ns)
+    found = _FILE_DIGESTS.get(key)
+    if found is None:
+        found = _FILE_DIGESTS[key] = _digest(Path(path)) or "unreadable"
+    return found
 
 
 def kernel_key(source: str, namespace: dict, signature) -> str | None:
