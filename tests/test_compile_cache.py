@@ -243,3 +243,24 @@ def test_a_step_of_two_kernels_with_matrix_products_loads_from_disk(tmp_path):
     assert cold["cache"]["compiled"] >= 2 and cold["sources"] == ["compiled"]
     assert warm["cache"]["compiled"] == 0 and warm["cache"]["disk_hits"] >= 2 and warm["sources"] == ["disk cache"]
     assert cold["weights"] == warm["weights"]
+
+
+def test_turned_off_it_writes_nothing(folder, monkeypatch):
+    am.compile_cache.set_enabled(False)
+    try:
+        fn, how = _tiny((7.0, 7.0, 7.0))
+    finally:
+        am.compile_cache.set_enabled(True)
+    assert how == "compiled (no disk cache)" and not folder.exists()
+    assert fn(np.ones(3, np.float32)) == np.float32(21.0)
+
+
+def test_the_size_limit_from_the_environment(folder, monkeypatch):
+    monkeypatch.setenv("AUTOGRAD_MINI_CACHE_MAX_BYTES", "1000")
+    assert am.compile_cache.limit() == 1000
+    _tiny((8.0, 8.0, 8.0))  # larger than the limit: kept (the newest is never dropped), others go
+    _tiny((9.0, 9.0, 9.0))
+    assert am.compile_cache.info()["kernels"] == 1
+    monkeypatch.setenv("AUTOGRAD_MINI_CACHE_MAX_BYTES", "lots")
+    with pytest.raises(ValueError, match="AUTOGRAD_MINI_CACHE_MAX_BYTES must be an integer"):
+        am.compile_cache.limit()
