@@ -40,6 +40,7 @@ _LAZY = {
     "viz": None,
     "animate": None,
     "testing": None,
+    "compile_cache": None,
 }
 
 

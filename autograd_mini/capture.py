@@ -246,7 +246,7 @@ class _Entry:
     """One captured signature: its recording, and the loop kernel once it is compiled."""
 
     __slots__ = ("program", "arg_slots", "out_spec", "kernel", "replays", "replay_seconds", "not_lowered")
-    __slots__ += ("template", "leaf_checks", "output", "earlier_compile_seconds")
+    __slots__ += ("template", "leaf_checks", "output", "earlier_compile_seconds", "multi_step")
 
     def __init__(self, program: Program, arg_slots, out_spec):
         self.program, self.arg_slots, self.out_spec = program, arg_slots, out_spec
@@ -290,6 +290,27 @@ class CompiledFunction:
         self.cache: dict[tuple, _Entry] = {}
         self.pending: dict[tuple, _Entry] = {}  # signature -> first recording, awaiting its check
         self.traces = 0  # how many times a signature was traced (validation traces count)
+
+    def run_steps(self, batches, invariant: bool = False):
+        """Per batch, what ``self(*args)`` returns, computed in one native call (Keras'
+        ``steps_per_execution``); None when that is not possible, having done nothing (then
+        call per batch). ``batches``: positional argument tuples of one checked, compiled
+        signature. ``invariant=True``: the values the kernel reads from Python (a constant
+        learning rate) stay the same over the N steps. See ``lowering/multi_step.py``."""
+        batches = [tuple(args) for args in batches]
+        if len(batches) < 2 or state.tracer is not None or not self.kernels:
+            return None
+        signature = _signature(batches[0], {})
+        if any(_signature(args, {}) != signature for args in batches[1:]):
+            return None
+        entry = self.cache.get(signature)
+        if entry is None or entry.kernel is None or entry.kernel.plan is None:
+            return None
+        if any(leaf.data.shape != shape or leaf.data.dtype != dtype for leaf, shape, dtype in entry.leaf_checks):
+            return None
+        from .lowering.multi_step import run_entry
+
+        return run_entry(entry, self.state, batches, invariant)
 
     def __call__(self, *args, **kwargs):
         if state.tracer is not None:  # nested: the outer trace records the inner ops
@@ -346,6 +367,7 @@ class CompiledFunction:
                     entry.kernel.compile_seconds + entry.earlier_compile_seconds if entry.kernel is not None else None
                 ),
                 "not_lowered": entry.not_lowered,
+                "compile_source": getattr(entry.kernel, "compile_source", None),  # "disk cache": nothing compiled
             }
             for signature, entry, checked in entries
         ]

@@ -49,6 +49,8 @@ class Kernel(NamedTuple):
     run: Callable
     compile_seconds: float
     sources: list
+    compile_source: str = "none"  # "compiled", "disk cache", ... (disk_cache.origin), for stats()
+    plan: tuple | None = None  # (block, exported, dispatcher, leaf_of) of a one-block step: multi_step.py
 
 
 def compile_program(program: Program, returned: set, max_matmul_work: int = 1 << 16) -> Kernel:
@@ -70,7 +72,17 @@ def compile_program(program: Program, returned: set, max_matmul_work: int = 1 <<
         else:
             driver.effect(item)
     sources.append(driver.source)
-    return Kernel(driver.build(), time.perf_counter() - start, sources)
+    single = len(builder.steps) == 1 and isinstance(builder.steps[0], _Block)  # one block, no Python effect
+    plan = (*driver.blocks[0], builder.leaf_of) if single else None  # N steps per call: multi_step.py
+    return Kernel(driver.build(), time.perf_counter() - start, sources, _compile_source(driver.compiled_by), plan)
+
+
+def _compile_source(hows: list) -> str:
+    """How the blocks' machine code came (first in this process): "compiled" if any block compiled, else "disk cache"."""
+    for how in ("compiled (no disk cache)", "compiled", "disk cache"):
+        if how in hows:
+            return how
+    return "none"
 
 
 def plan_program(program: Program, max_matmul_work: int = 1 << 16) -> _Builder:
@@ -264,9 +276,12 @@ _COMPILED: dict = {}  # generated source (and its constants and kernels) -> comp
 
 def compile_kernel(source: str, name: str, namespace: dict, arg_types: tuple):
     """The one place where generated loop source becomes machine code: ``source`` defines the
-    function ``name`` over the globals in ``namespace``; numba compiles it for ``arg_types``. The
-    same source, constants and types (another model of the same architecture) compile once per process."""
+    function ``name`` over the globals in ``namespace``; numba compiles it for ``arg_types``, or
+    its machine code is loaded from the persistent kernel cache (disk_cache.py). The same source,
+    constants and types (another model of the same architecture) compile once per process.
+    Returns ``(dispatcher, how)``, ``how`` as ``disk_cache.origin`` names it."""
     from ..numba_support import get_numba
+    from . import disk_cache
 
     key = (source, arg_types)
     key += tuple(
@@ -274,11 +289,10 @@ def compile_kernel(source: str, name: str, namespace: dict, arg_types: tuple):
     )
     fn = _COMPILED.get(key)
     if fn is None:
-        exec(compile(source, f"<am.compile {name}>", "exec"), namespace)  # our own generated loops
-        fn = get_numba().njit(namespace[name], error_model="numpy", cache=False)
-        fn.compile(arg_types)
+        fn, how = disk_cache.compile_kernel(get_numba(), name, source, namespace, arg_types)
         _COMPILED[key] = fn
-    return fn
+        return fn, how
+    return fn, disk_cache.origin(fn)
 
 
 class _Driver:
@@ -292,6 +306,8 @@ class _Driver:
         self.namespace["_contiguous"] = np.ascontiguousarray
         self.count = 0
         self.read: set = set()  # leaf slots whose array a local of ``run`` already holds
+        self.compiled_by: list[str] = []  # per block, how its machine code came (disk_cache.origin)
+        self.blocks: list = []  # per block (block, exported slots, dispatcher): multi_step.py reads them
 
     def name(self, value, prefix: str) -> str:
         self.count += 1
@@ -357,7 +373,9 @@ class _Driver:
             if sample is None:
                 raise NotLowerable("the optimizer gave no fused update for this step")
             samples.append(sample)
-        fn = compile_kernel(source, name, namespace, tuple(numba.typeof(a) for a in args + samples))
+        fn, how = compile_kernel(source, name, namespace, tuple(numba.typeof(a) for a in args + samples))
+        self.compiled_by.append(how)
+        self.blocks.append((block, exported, fn))  # (multi_step.py reads them)
         call = self.name(fn, "block")
         call_args = [p for _, p in block.params] + [f"{r}_{block.index}" for r, _ in block.runtime]
         w(f"    out = {call}({', '.join(call_args)})")
