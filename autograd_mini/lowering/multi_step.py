@@ -132,7 +132,7 @@ class _Runner:
             try:
                 self._compile(arrays, values)
             except Exception:  # numba could not compile the loop: single steps serve (nothing was applied)
-                entry.kernel.multi_step = _REFUSED
+                entry.multi_step = _REFUSED
                 return None
         outs = self.fn(n, *arrays, *values)
         k_grads = len(self.exported)
@@ -144,7 +144,7 @@ class _Runner:
                 for (_, getter), value in zip(block.runtime, values):
                     if not _same(getter(), value):  # the next single step would read another value
                         self.state[1](snapshot)
-                        entry.kernel.multi_step = _REFUSED
+                        entry.multi_step = _REFUSED
                         return None
         for j, (leaf, _, fresh) in enumerate(block.leaf_grads):
             grads = outs[k_grads + j]
