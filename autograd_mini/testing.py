@@ -51,8 +51,13 @@ __all__ = [
     "broadcastable_shapes",
     "check_grad",
     "grad_settings",
+    "index_arrays",
+    "matmul_shapes",
+    "probability_vectors",
     "shapes",
+    "sorted_arrays",
     "tensors",
+    "well_conditioned_matrices",
 ]
 
 #: Hypothesis settings for gradient checks: no deadline (a check evaluates the function a few
@@ -122,6 +127,75 @@ def arrays(
         )
     values = _push_away(values, avoid, gap)
     return values.reshape(shape).astype(dtype)
+
+
+def matmul_shapes(max_batch_dims: int = 1, min_side: int = 1, max_side: int = 4, vectors: bool = True):
+    """Pairs of shapes ``a @ b`` accepts: ``(..., m, n), (..., n, p)`` with broadcastable batch
+    dimensions, and (``vectors``) the 1-d cases ``(n,), (n, p)`` / ``(m, n), (n,)`` / ``(n,), (n,)``."""
+    side = st.integers(min_side, max_side)
+
+    @st.composite
+    def draw(draw):
+        m, n, p = draw(side), draw(side), draw(side)
+        kind = draw(st.sampled_from(["mm", "vv", "vm", "mv"] if vectors else ["mm"]))
+        if kind == "vv":
+            return (n,), (n,)
+        if kind == "vm":
+            return (n,), (n, p)
+        if kind == "mv":
+            return (m, n), (n,)
+        batch_a, batch_b = draw(broadcastable_shapes(2, max_dims=max_batch_dims, max_side=max_side))
+        return (*batch_a, m, n), (*batch_b, n, p)
+
+    return draw()
+
+
+@st.composite
+def well_conditioned_matrices(draw, n=None, batch=(), spd: bool = False, max_side: int = 4):
+    """Square matrices ``(*batch, n, n)`` far from singular: strictly diagonally dominant
+    (invertible, condition number below about ``4 n``), or with ``spd`` symmetric positive
+    definite (``a a^T + n I``, eigenvalues in [n, n + n**2])."""
+    if n is None:
+        n = draw(st.integers(1, max_side))
+    a = draw(arrays((*batch, n, n), low=-1.0, high=1.0))
+    eye = np.eye(n)
+    if spd:
+        return a @ np.swapaxes(a, -1, -2) + n * eye
+    signs = np.where(draw(arrays((*batch, n), low=-1.0, high=1.0)) >= 0, 1.0, -1.0)
+    return a + eye * (signs * (np.abs(a).sum(-1) + 1.0))[..., None]
+
+
+@st.composite
+def index_arrays(draw, size: int, shape=None, unique: bool = False):
+    """Integer index arrays (int64) into an axis of ``size``: for gather/scatter and take_along_axis.
+    ``unique`` gives no repeated index (repeats test that a scatter accumulates)."""
+    if shape is None:
+        shape = (draw(st.integers(1, size if unique else 2 * size)),)
+    shape = tuple(shape)
+    count = int(np.prod(shape)) if shape else 1
+    if unique:
+        if count > size:
+            raise ValueError(f"index_arrays: {count} unique indices into an axis of size {size}")
+        values = draw(st.permutations(range(size)))[:count]
+    else:
+        values = draw(st.lists(st.integers(0, size - 1), min_size=count, max_size=count))
+    return np.array(values, dtype=np.int64).reshape(shape)
+
+
+@st.composite
+def probability_vectors(draw, shape, axis: int = -1, min_p: float = 1e-2):
+    """Positive arrays summing to 1 along ``axis``, each entry at least about ``min_p`` / size
+    (log and division stay away from 0)."""
+    raw = draw(arrays(shape, low=min_p, high=1.0))
+    return raw / raw.sum(axis=axis, keepdims=True)
+
+
+@st.composite
+def sorted_arrays(draw, shape, low: float = -3.0, high: float = 3.0, gap: float = DEFAULT_GAP, axis: int = -1):
+    """Arrays sorted along ``axis`` with neighbours at least ``gap`` apart (no ties: a tie is a
+    kink of sort, max and top-k)."""
+    x = draw(arrays(shape, low=low, high=high, gap=gap, distinct=True))
+    return np.sort(x, axis=axis)
 
 
 @st.composite

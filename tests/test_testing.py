@@ -138,3 +138,41 @@ def test_assert_grads_match_catches_input_mutation_and_wrong_orders():
 
 def test_grad_settings_lift_the_deadline():
     assert grad_settings.deadline is None and grad_settings.max_examples == 25
+
+
+@grad_settings
+@given(st.data())
+def test_the_strategies_users_need(data):
+    from autograd_mini.testing import (
+        index_arrays,
+        matmul_shapes,
+        probability_vectors,
+        sorted_arrays,
+        well_conditioned_matrices,
+    )
+
+    sa, sb = data.draw(matmul_shapes())
+    np.matmul(np.ones(sa), np.ones(sb))  # compatible
+    a = data.draw(well_conditioned_matrices(batch=(2,)))
+    assert np.all(np.linalg.cond(a) < 4 * a.shape[-1] + 4)
+    s = data.draw(well_conditioned_matrices(3, spd=True))
+    np.testing.assert_allclose(s, s.T)
+    assert np.all(np.linalg.eigvalsh(s) >= 3 - 1e-9)
+    i = data.draw(index_arrays(5, (2, 3)))
+    assert i.dtype == np.int64 and i.shape == (2, 3) and i.min() >= 0 and i.max() < 5
+    u = data.draw(index_arrays(5, (4,), unique=True))
+    assert len(set(u.tolist())) == 4
+    p = data.draw(probability_vectors((2, 3)))
+    np.testing.assert_allclose(p.sum(-1), 1.0)
+    assert np.all(p > 0)
+    z = data.draw(sorted_arrays((2, 4)))
+    assert np.all(np.diff(z, axis=-1) >= 1e-3)
+
+
+def test_pushed_values_keep_their_distance_and_never_cancel():
+    from autograd_mini.testing import _push_away
+
+    pushed = _push_away(np.array([0.0, -0.0, 5e-4, -5e-4, 0.2]), (0.0,), 1e-3)
+    assert np.all(np.abs(pushed) >= 1e-3) and pushed[4] == 0.2
+    assert pushed[0] + pushed[1] != 0.0 and pushed[2] + pushed[3] != 0.0  # x / sum(x) stays finite
+    assert np.all(np.diff(pushed[[3, 1, 0, 2]]) > 0)  # order kept
