@@ -175,4 +175,4 @@ def test_pushed_values_keep_their_distance_and_never_cancel():
     pushed = _push_away(np.array([0.0, -0.0, 5e-4, -5e-4, 0.2]), (0.0,), 1e-3)
     assert np.all(np.abs(pushed) >= 1e-3) and pushed[4] == 0.2
     assert pushed[0] + pushed[1] != 0.0 and pushed[2] + pushed[3] != 0.0  # x / sum(x) stays finite
-    assert np.all(np.diff(pushed[[3, 1, 0, 2]]) > 0)  # order kept
+    assert np.all(np.diff(pushed[[3, 1, 0, 2]]) >= 0)  # order kept (0.0 and -0.0 are equal)
