@@ -28,7 +28,9 @@ take longer than Hypothesis' default 200 ms deadline: decorate the test with
 ``hypothesis.settings``.
 
 Plain numpy functions with a hand-written gradient are checked by ``check_grad``, no
-``am.Function`` needed.
+``am.Function`` needed; a ``torch.autograd.Function`` by ``check_torch`` and a
+``jax.custom_vjp`` function by ``check_jax`` (``testing_foreign.py``), with the same
+strategies, shrinking and reports.
 """
 
 from __future__ import annotations
@@ -44,12 +46,15 @@ from hypothesis.extra import numpy as hnp
 from .function import Function
 from .gradcheck import DEFAULT_ATOL, DEFAULT_EPS, DEFAULT_RTOL, GradcheckError, gradcheck
 from .tensor import Tensor
+from .testing_foreign import check_jax, check_torch
 
 __all__ = [
     "arrays",
     "assert_grads_match",
     "broadcastable_shapes",
     "check_grad",
+    "check_jax",
+    "check_torch",
     "grad_settings",
     "index_arrays",
     "matmul_shapes",
