@@ -23,7 +23,13 @@ def check(case, backward, data, modes=("rev",)):
 
 def no_false_alarm(case, hseed, examples):
     @seed(hseed)
-    @settings(max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        derandomize=False,  # the CI profile derandomizes: keep the seeds distinct
+        suppress_health_check=list(HealthCheck),
+    )
     @given(data=st.data())
     def prop(data):
         check(case, None, data, modes=("rev", "fwd"))
