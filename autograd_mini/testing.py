@@ -214,7 +214,7 @@ def tensors(draw, shape=None, dtype=np.float64, requires_grad: bool = True, **el
 def assert_grads_match(
     f,
     *inputs,
-    order: int = 1,
+    order: int | str = "auto",
     modes=("rev",),
     eps: float = DEFAULT_EPS,
     atol: float = DEFAULT_ATOL,
@@ -224,7 +224,8 @@ def assert_grads_match(
 ) -> None:
     """Assert that ``f``'s derivatives up to ``order`` (1 to 3) match finite differences in
     float64 in each of ``modes`` (``"rev"``, ``"fwd"``), and that ``f`` does not modify its
-    inputs. Raises ``GradcheckError`` (an ``AssertionError``) with the report of ``gradcheck``.
+    inputs. The default ``order="auto"`` checks second order wherever the backward is written
+    with ops (see ``gradcheck``). Raises ``GradcheckError`` (an ``AssertionError``) with the report of ``gradcheck``.
 
     ```pycon
     >>> import autograd_mini as am

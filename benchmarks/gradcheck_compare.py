@@ -10,7 +10,8 @@ input fails, a mutant is found when any input fails. The same numpy forward and 
 formula run in each framework:
 
 - autograd_mini: the case's ``am.Function`` (its backward under ``create_graph`` is recorded:
-  order 2 where the case says so);
+  order 2 where the case says so), and the same at order 1 only (the time comparable with
+  the others; second-derivative-only mutants n/a);
 - torch: a ``torch.autograd.Function`` whose forward and backward call the numpy formulas
   (``gradcheck``'s defaults). Its backward is not differentiable by torch, so
   ``gradgradcheck`` and the second-derivative-only mutants are not applicable (n/a);
@@ -151,7 +152,17 @@ def run_jax(case, backward, args, options):
             return "error"
 
 
-CHECKERS = {"autograd_mini": run_am, "torch": run_torch, "jax": run_jax}
+def run_am_first_order(case, backward, args, options):
+    return run_am(case, backward, args, options, order=1)
+
+
+CHECKERS = {
+    "autograd_mini": run_am,
+    "autograd_mini order 1": run_am_first_order,
+    "torch": run_torch,
+    "jax": run_jax,
+}
+MODULES = {"autograd_mini": "autograd_mini", "autograd_mini order 1": "autograd_mini", "torch": "torch", "jax": "jax"}
 
 
 def main() -> None:
@@ -163,7 +174,7 @@ def main() -> None:
     names = []
     for name in list(CHECKERS):
         try:
-            __import__({"autograd_mini": "autograd_mini", "torch": "torch", "jax": "jax"}[name])
+            __import__(MODULES[name])
             names.append(name)
         except ImportError:
             print(f"{name}: not installed, skipped")

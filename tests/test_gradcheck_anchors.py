@@ -201,3 +201,39 @@ def test_reports_count_consistently_and_show_the_input():
     message = str(info.value)
     assert "in 2 of 2 elements" in message and "2 of 4 differ" in message
     assert "At input 0 = [1., 2.]" in message and "off by" in message
+
+
+def test_order_auto_checks_second_order_wherever_the_backward_allows_it():
+    class CubeDropsGraph(am.Function):  # right first derivative; the second is lost (x.data)
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x**3
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * 3 * np.asarray(getattr(x, "data", x)) ** 2
+
+    @am.once_differentiable
+    class CubeFirstOrder(CubeDropsGraph):  # declared first order only: nothing to check at order 2
+        pass
+
+    class CubeSavesIntermediate(am.Function):
+        @staticmethod
+        def forward(ctx, x):
+            square = x * x
+            ctx.save_for_backward(square)
+            return square * x
+
+        @staticmethod
+        def backward(ctx, g):
+            (square,) = ctx.saved_tensors
+            return g * 3 * square
+
+    x = am.tensor([0.5, -1.5])
+    with pytest.raises(am.GradcheckError, match="order 2"):
+        assert_grads_match(CubeDropsGraph.apply, x)  # the default is order="auto"
+    assert_grads_match(CubeFirstOrder.apply, x)
+    assert_grads_match(CubeSavesIntermediate.apply, x)
+    assert am.gradcheck(CubeDropsGraph.apply, (x,))  # gradcheck's default stays order 1
