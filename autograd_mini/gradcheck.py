@@ -257,11 +257,10 @@ def _check(f, xs, mode, order, what, eps, atol, rtol, raise_exception, seed, str
             a = a.data.astype(np.float64)
             numeric, bad = _numeric_vjp(f, xs, i, vs, a, eps, atol, rtol)
             if bad.any():
-                where = _index(x.shape, _worst(a, numeric, bad))
+                entries = _entries(x.shape, a, numeric, bad)
                 message = (
                     f"{head}: gradient of input {i} (shape {x.shape}) differs from finite differences "
-                    f"in {int(bad.sum())} of {x.size} elements; worst at index {where}: "
-                    f"{_values(a[where], numeric[where])} ({tol}). Compared (rev mode): the "
+                    f"in {int(bad.sum())} of {x.size} elements; {entries} ({tol}). Compared (rev mode): the "
                     f"vector-Jacobian product v^T J for a random upstream gradient v (seed {seed})."
                 )
                 report = _jacobian_report(f, xs, checked, outs, mode, eps, atol, rtol)
@@ -290,11 +289,10 @@ def _check(f, xs, mode, order, what, eps, atol, rtol, raise_exception, seed, str
         start += o.size
         if bad.any():
             a = a.data.astype(np.float64)
-            where = _index(o.shape, _worst(a, numeric, bad))
+            entries = _entries(o.shape, a, numeric, bad)
             message = (
                 f"{head}: forward-mode derivative of output {k} (shape {o.shape}) differs from finite differences "
-                f"in {int(bad.sum())} of {o.size} elements; worst at index {where}: "
-                f"{_values(a[where], numeric[where])} ({tol}). Compared (fwd mode): the "
+                f"in {int(bad.sum())} of {o.size} elements; {entries} ({tol}). Compared (fwd mode): the "
                 f"Jacobian-vector product J t for a random tangent t of the inputs (seed {seed})."
             )
             report = _jacobian_report(f, xs, checked, outs, mode, eps, atol, rtol)
@@ -346,8 +344,14 @@ def _numeric_direction(phi, h, analytic, atol, rtol):
     return numeric, bad
 
 
-def _worst(a, numeric, bad) -> int:
-    return int(np.argmax(np.where(bad, np.abs(a - numeric), -1.0)))
+def _entries(shape, a, numeric, bad) -> str:
+    """The first differing entry, and the worst one when it is another: index and values."""
+    first = _index(shape, int(np.argmax(bad)))
+    worst = _index(shape, int(np.argmax(np.where(bad, np.abs(a - numeric), -1.0))))
+    text = f"at index {first}: {_values(a[first], numeric[first])}"
+    if worst != first:
+        text += f"; worst at index {worst}: {_values(a[worst], numeric[worst])}"
+    return text
 
 
 def _values(a, n) -> str:
