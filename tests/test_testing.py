@@ -176,3 +176,13 @@ def test_pushed_values_keep_their_distance_and_never_cancel():
     assert np.all(np.abs(pushed) >= 1e-3) and pushed[4] == 0.2
     assert pushed[0] + pushed[1] != 0.0 and pushed[2] + pushed[3] != 0.0  # x / sum(x) stays finite
     assert np.all(np.diff(pushed[[3, 1, 0, 2]]) >= 0)  # order kept (0.0 and -0.0 are equal)
+
+
+def test_check_grad_order_2_and_strict_dtype():
+    x = np.array([0.3, -1.1, 2.0])
+    assert check_grad(np.tanh, lambda g, out, x: g * (1 - out * out), x, order=2)
+    # right values, but the output is read as a constant: the second derivative is wrong
+    with pytest.raises(am.GradcheckError, match="order 2"):
+        check_grad(np.tanh, lambda g, out, x: g * (1 - np.asarray(out) ** 2), x, order=2)
+    with pytest.raises(am.GradcheckError, match="dtype float32 for input 0"):
+        check_grad(np.tanh, lambda g, out, x: (g * (1 - out * out)).astype(np.float32), x)
