@@ -72,7 +72,14 @@ def test_no_false_alarm_near_singularities_over_seeds(hseed):
         assert_grads_match(AbsCube.apply, am.tensor(x), order=2)
         assert_grads_match(cosine_similarity, am.tensor(x))
 
+    @seed(hseed)
+    @grad_settings
+    @given(shapes(min_dims=1, max_dims=2).flatmap(lambda s: arrays(s)))  # exact zeros: y'' = 6|x| kinks there
+    def at_second_order_kinks(x):
+        assert_grads_match(AbsCube.apply, am.tensor(np.concatenate([x.ravel(), [0.0]])), order=2, modes=("rev", "fwd"))
+
     prop()
+    at_second_order_kinks()
 
 
 def test_kinks_accept_any_subgradient_but_not_garbage():
