@@ -6,16 +6,21 @@ numpy calls on them become graph ops.
 
 - **ufuncs** (``__array_ufunc__``): the ufuncs that have a differentiable op (add, subtract,
   multiply, divide, negative, positive, power, square, reciprocal, exp, log, sqrt, absolute,
-  sin, cos, tanh, maximum, minimum, matmul) give a Tensor recorded in the graph; comparisons
-  and other piecewise-constant ufuncs (less, equal, isnan, sign, floor, ...) give a Tensor
-  without gradient; any other ufunc raises a ``TypeError`` naming it and what to use instead.
-  ``ndarray (op) Tensor`` therefore gives a Tensor, as before.
+  sin, cos, tanh, maximum, minimum, matmul, log1p, expm1) give a Tensor recorded in the graph;
+  comparisons and other piecewise-constant ufuncs (less, equal, isnan, sign, floor, the bitwise
+  ``& | ^ ~`` on masks, ...) give a Tensor without gradient; any other ufunc, and ``ufunc.at``
+  (``np.add.at``: an in-place update cannot be recorded), raises a ``TypeError`` naming it, the
+  op whose backward called it, and what to use instead. ``ndarray (op) Tensor`` therefore gives
+  a Tensor, as before.
 - **array functions** (``__array_function__``): sum, mean, max/amax, min/amin, reshape, ravel,
   transpose, swapaxes, expand_dims, squeeze, broadcast_to, concatenate, stack, where, clip,
-  dot, outer give a graph op *when a Tensor argument requires grad* (and recording is on);
-  otherwise, and for every other function, numpy runs on the arrays as it always did (an
-  ndarray result). An unsupported function applied to an intermediate result of a graph
-  warns that no gradient flows through it.
+  dot, outer, cumsum, flip, sort, take_along_axis, linalg.solve (the last five:
+  ``ops/numpy_ops.py``) give a graph op *when a Tensor argument requires grad* (and recording
+  is on); otherwise, and for every other function, numpy runs on the arrays as it always did
+  (an ndarray result). An unsupported function applied to an intermediate result of a graph
+  warns that no gradient flows through it; inside a custom op's ``backward`` run with
+  ``create_graph=True`` (second order, forward mode) it raises a ``TypeError`` naming the
+  function and the op, instead of a constant that would surface as a derivative of 0.
 
 Tensor operators (``a + b``) never pass through here: their per-op cost is unchanged.
 Installed on ``Tensor`` by ``import autograd_mini``.
@@ -23,12 +28,14 @@ Installed on ``Tensor`` by ``import autograd_mini``.
 
 from __future__ import annotations
 
+import sys
 import warnings
 
 import numpy as np
 
 from . import ops
 from .grad_mode import state
+from .ops import numpy_ops
 from .ops.formula import Elementwise
 from .tensor import Tensor, compare
 
@@ -45,6 +52,8 @@ _UFUNC_OPS = {  # the arithmetic ones straight to their op's apply: ndarray (op)
     np.maximum: ops.maximum,
     np.minimum: ops.minimum,
     np.matmul: ops.matmul,
+    np.log1p: numpy_ops.log1p,
+    np.expm1: numpy_ops.expm1,
 }
 # an elementwise op named as a numpy ufunc (exp, log, sqrt, abs, sin, cos, tanh) stands for that ufunc
 _UFUNC_OPS.update(
@@ -72,6 +81,10 @@ _CONSTANT_UFUNCS = {
     np.logical_and,
     np.logical_or,
     np.logical_xor,
+    np.bitwise_and,  # & | ^ ~ on masks (bool Tensors)
+    np.bitwise_or,
+    np.bitwise_xor,
+    np.invert,
 }
 
 # array functions whose result carries no gradient by nature: never warned about
@@ -137,6 +150,15 @@ def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
             return op(*inputs)
     name = f"np.{ufunc.__name__}"
     if method != "__call__":
+        op = _backward_op()
+        if method == "at":
+            where = f" in the backward of op '{op}'" if op else ""
+            raise TypeError(
+                f"{name}.at{where}: an in-place update of an ndarray cannot record a gradient graph (its "
+                f"Tensor argument would become a constant, so second order and forward mode would be wrong). "
+                f"Use a graph op that builds the result: am.ops.dual.scatter_add(g, index, shape) for "
+                f"np.add.at(zeros, index, g), or np.take_along_axis's transpose (see the custom-op guide)"
+            )
         raise TypeError(
             f"{name}.{method} on a Tensor: only plain calls are differentiable; use the am reductions "
             f"(am.sum, am.max, ...) or apply it to t.data (no gradient)"
@@ -150,13 +172,35 @@ def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
     if op is not None:
         return op(*inputs)
     if ufunc in _CONSTANT_UFUNCS:
+        if ufunc in _BITWISE and any(np.result_type(_data(a)).kind == "f" for a in inputs):
+            raise TypeError(f"{name} on a float Tensor: bitwise operators take masks (bool arrays), not floats")
         if len(inputs) == 2:
             return compare(ufunc, *inputs)
         return Tensor._wrap(np.asarray(ufunc(*_data(inputs))))
+    op = _backward_op()
+    where = f" (called in the backward of op '{op}')" if op else ""
     raise TypeError(
-        f"{name} has no differentiable op in autograd_mini: build it from am ops (am.exp, am.log, am.where, ...), "
+        f"{name}{where} has no differentiable op in autograd_mini: build it from am ops (am.exp, am.log, am.where, ...), "
         f"write an am.Function with its derivative, or apply it to t.data (a constant: no gradient)"
     )
+
+
+_BITWISE = {np.bitwise_and, np.bitwise_or, np.bitwise_xor, np.invert}
+
+
+def _backward_op() -> str | None:
+    """The name of the Function whose ``backward`` is running on the call stack, if any."""
+    frame = sys._getframe(2)
+    for _ in range(40):
+        if frame is None:
+            return None
+        if frame.f_code.co_name == "backward":
+            ctx = frame.f_locals.get("ctx")
+            name = getattr(type(ctx), "name", None)
+            if name is not None and hasattr(type(ctx), "apply"):
+                return name
+        frame = frame.f_back
+    return None
 
 
 def _no(name: str, **options) -> None:
@@ -263,6 +307,28 @@ def _outer(a, b, out=None):
     return ops.mul(ops.reshape(a, (-1, 1)), ops.reshape(b, (1, -1)))
 
 
+def _cumsum(a, axis=None, dtype=None, out=None):
+    _no("cumsum", dtype=dtype, out=out)
+    return numpy_ops.cumsum(a, axis)
+
+
+def _flip(m, axis=None):
+    return numpy_ops.flip(m, axis)
+
+
+def _sort(a, axis=-1, kind=None, order=None, **kw):
+    _no("sort", order=order, **kw)
+    return numpy_ops.sort(a, axis)
+
+
+def _take_along_axis(arr, indices, axis=-1):
+    return numpy_ops.take_along_axis(arr, indices, axis)
+
+
+def _solve(a, b):
+    return numpy_ops.solve(a, b)
+
+
 _FUNCTIONS = {
     np.sum: _sum,
     np.mean: _mean,
@@ -283,6 +349,11 @@ _FUNCTIONS = {
     np.clip: _clip,
     np.dot: _dot,
     np.outer: _outer,
+    np.cumsum: _cumsum,
+    np.flip: _flip,
+    np.sort: _sort,
+    np.take_along_axis: _take_along_axis,
+    np.linalg.solve: _solve,
 }
 
 
@@ -293,6 +364,13 @@ def _array_function(self, func, types, args, kwargs):
     handler = _FUNCTIONS.get(func)
     if handler is not None and recording:
         return handler(*args, **kwargs)
+    if recording and func not in _CONSTANT_FUNCTIONS and (op := _backward_op()) is not None:
+        raise TypeError(
+            f"np.{func.__name__} in the backward of op '{op}' (run with create_graph=True: second order, "
+            f"forward mode) has no differentiable op in autograd_mini: its result would be a constant and the "
+            f"derivative of this gradient silently 0. Write the gradient with ops numpy dispatches (see "
+            f"numpy_dispatch), or mark the op @am.once_differentiable (first order only)"
+        )
     if recording and func not in _CONSTANT_FUNCTIONS and any(t._ctx is not None for t in tensors):
         warnings.warn(
             f"np.{func.__name__} on a Tensor of a graph has no differentiable op in autograd_mini: it runs on "
@@ -307,6 +385,13 @@ def install() -> None:
     """Attach the two protocols to ``Tensor`` (done once, by ``import autograd_mini``)."""
     Tensor.__array_ufunc__ = _array_ufunc
     Tensor.__array_function__ = _array_function
+    # & | ^ ~ on masks (comparisons give bool Tensors): the constant bitwise ufuncs above
+    for name, ufunc in (("and", np.bitwise_and), ("or", np.bitwise_or), ("xor", np.bitwise_xor)):
+        if f"__{name}__" not in Tensor.__dict__:
+            setattr(Tensor, f"__{name}__", lambda a, b, u=ufunc: _array_ufunc(a, u, "__call__", a, b))
+            setattr(Tensor, f"__r{name}__", lambda a, b, u=ufunc: _array_ufunc(a, u, "__call__", b, a))
+    if "__invert__" not in Tensor.__dict__:
+        Tensor.__invert__ = lambda a: _array_ufunc(a, np.invert, "__call__", a)
 
 
 install()

@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 from op_harness import MAX_SIDE, Op, _elementwise, _reduction, _separated_pair, _unary
 
 import autograd_mini as am
-from autograd_mini.testing import arrays, broadcastable_shapes, shapes
+from autograd_mini.ops import numpy_ops
+from autograd_mini.testing import arrays, broadcastable_shapes, index_arrays, shapes, well_conditioned_matrices
 
 
 def _np_axis(kwargs):
@@ -123,6 +124,55 @@ def _draw_where(data):
     return [data.draw(arrays(sa)), data.draw(arrays(sb))], {"condition": condition}
 
 
+def _draw_axis_or_none(data, shape):
+    return data.draw(st.one_of(st.none(), st.integers(-len(shape), len(shape) - 1)))
+
+
+def _draw_cumsum(data):
+    shape = data.draw(shapes(min_dims=1, max_side=MAX_SIDE))
+    return [data.draw(arrays(shape))], {"axis": _draw_axis_or_none(data, shape)}
+
+
+def _draw_sort(data):
+    shape = data.draw(shapes(min_dims=1, max_side=MAX_SIDE))
+    return [data.draw(arrays(shape, distinct=True))], {"axis": _draw_axis_or_none(data, shape)}
+
+
+def _draw_take_along_axis(data):
+    shape = data.draw(shapes(min_dims=1, max_side=MAX_SIDE))
+    axis = data.draw(st.integers(-len(shape), len(shape) - 1))
+    index_shape = list(shape)
+    index_shape[axis] = data.draw(st.integers(1, 2 * MAX_SIDE))
+    index = data.draw(index_arrays(shape[axis], tuple(index_shape)))
+    return [data.draw(arrays(shape))], {"indices": index, "axis": axis}
+
+
+def _draw_solve(data):
+    n = data.draw(st.integers(1, MAX_SIDE))
+    if data.draw(st.booleans()):
+        return [data.draw(well_conditioned_matrices(n)), data.draw(arrays((n,)))], {}
+    batch = data.draw(shapes(max_dims=1, max_side=3))
+    k = data.draw(st.integers(1, 3))
+    return [data.draw(well_conditioned_matrices(n, batch)), data.draw(arrays((*batch, n, k)))], {}
+
+
+# numpy functions a custom backward calls, as graph ops (autograd_mini/ops/numpy_ops.py)
+NUMPY_OPS = [
+    Op("log1p", numpy_ops.log1p, np.log1p, _unary(low=-0.5, high=3.0)),
+    Op("expm1", numpy_ops.expm1, np.expm1, _unary()),
+    Op("cumsum", numpy_ops.cumsum, lambda x, axis: np.cumsum(x, axis=axis), _draw_cumsum),
+    Op("flip", numpy_ops.flip, lambda x, axis: np.flip(x, axis=axis), _draw_cumsum),
+    Op("sort", numpy_ops.sort, lambda x, axis: np.sort(x, axis=axis), _draw_sort),
+    Op(
+        "take_along_axis",
+        numpy_ops.take_along_axis,
+        lambda x, indices, axis: np.take_along_axis(x, indices, axis=axis),
+        _draw_take_along_axis,
+        covers=("take_along_axis", "add_along_axis"),
+    ),
+    Op("solve", numpy_ops.solve, np.linalg.solve, _draw_solve),
+]
+
 OPS = [
     Op("add", lambda a, b: a + b, np.add, _elementwise(2)),
     Op("sub", lambda a, b: a - b, np.subtract, _elementwise(2)),
@@ -185,3 +235,5 @@ OPS = [
     Op("stack", lambda *xs, axis: am.stack(xs, axis), lambda *xs, axis: np.stack(xs, axis), _draw_join(stacked=True)),
     Op("getitem", lambda x, index: x[index], lambda x, index: x[index], _draw_getitem),
 ]
+
+OPS += NUMPY_OPS

@@ -155,13 +155,13 @@ def test_unsupported_calls_raise_errors_naming_the_op():
 
 def test_an_unsupported_function_on_a_graph_tensor_warns():
     y = leaf([1.0, 2.0]) * 2.0
-    with pytest.warns(RuntimeWarning, match="np.cumsum on a Tensor of a graph"):
-        out = np.cumsum(y)
-    np.testing.assert_array_equal(out, [2.0, 6.0])
+    with pytest.warns(RuntimeWarning, match="np.cumprod on a Tensor of a graph"):
+        out = np.cumprod(y)
+    np.testing.assert_array_equal(out, [2.0, 8.0])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         np.argmax(y)  # no gradient by nature: no warning
-        np.cumsum(leaf([1.0]))  # a leaf: the caller reads values, as before
+        np.cumprod(leaf([1.0]))  # a leaf: the caller reads values, as before
 
 
 def test_float32_stays_float32():
