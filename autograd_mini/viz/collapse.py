@@ -79,13 +79,16 @@ def collapse(nodes: list[Node], any_op: bool = False) -> list[Node]:
             copy.counts = counts
         new_index[rep] = len(out)
         out.append(copy)
-    for i, node in enumerate(nodes):
+    seen: list[set | None] = [None] * len(out)  # each output node's inputs so far, as a set
+    for i, node in enumerate(nodes):  # linear: one set per output node, kept across its members
         me = new_index[find(i)]
-        seen = set(out[me].inputs)
+        mine = seen[me]
+        if mine is None:
+            mine = seen[me] = set()
         for j in node.inputs:
             src = new_index[find(j)]
-            if src != me and src not in seen:
-                seen.add(src)
+            if src != me and src not in mine:
+                mine.add(src)
                 out[me].inputs.append(src)
     return out
 
