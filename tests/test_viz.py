@@ -262,3 +262,46 @@ def test_gallery_produces_every_picture(tmp_path):
     committed = Path(__file__).resolve().parents[1] / "docs" / "gallery"
     if committed.exists():
         assert sum(p.stat().st_size for p in committed.iterdir()) < 1_000_000
+
+
+def test_edge_labels_local_write_each_ops_local_derivative():
+    f = chain_rule_graph()
+    dot = am.to_dot(f, edge_labels="local")
+    assert "dq/dx = 1" in dot and "df/dq = -4" in dot and "df/dz = 3" in dot
+    assert " * " not in dot.replace('label="*"', "")  # no products in "local" mode
+    assert "dq/dx" not in am.to_dot(f)  # off by default
+
+
+def test_edge_labels_product_show_upstream_times_local_and_fan_out_as_a_sum():
+    f = chain_rule_graph()
+    dot = am.to_dot(f, edge_labels="product")
+    assert "-4 * 1 = -4" in dot and "1 * -4 = -4" in dot and "1 * 3 = 3" in dot
+    a = am.Value(3.0, label="a")
+    b = a * a
+    b.label = "b"
+    c = b + a
+    c.label = "c"
+    c.backward()
+    texts = " ".join(svg_texts(am.draw_graph(c, edge_labels="product").pipe(format="svg")))
+    assert "grad 1 + 3 + 3 = 7" in texts  # dc/da = 1 (via +) + 3 + 3 (a * a, two edges)
+    with pytest.raises(ValueError, match="edge_labels"):
+        am.to_dot(c, edge_labels="upstream")
+
+
+def test_tensor_edge_labels_come_from_each_ops_backward():
+    w = am.tensor([[2.0, -3.0], [0.5, 1.0]], requires_grad=True, name="W")
+    x = am.tensor([-1.0, -2.0], name="x")
+    h = am.tanh(w @ x)
+    loss = (h * h).sum()
+    dot = am.to_dot(loss, edge_labels="local")
+    assert "Jacobian (2,) x (2, 2)" in dot  # matmul's local derivative: too big for cells
+    assert "local d out/d in" in dot  # tanh's 2x2 Jacobian as cells
+    d_tanh = 1 - np.tanh(w.data @ x.data) ** 2
+    from autograd_mini.viz.format import fmt
+
+    assert f">{fmt(d_tanh[0], 3)}<" in dot  # the diagonal of tanh's Jacobian
+    loss.backward(retain_graph=True)
+    dot = am.to_dot(loss, edge_labels="product")
+    assert "upstream * local =" in dot
+    contribution = 2 * h.data * d_tanh  # the upstream into tanh's input times its local derivative
+    assert f">{fmt(contribution[1], 3)}<" in dot

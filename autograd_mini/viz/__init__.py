@@ -27,12 +27,13 @@ from ..tensor import Tensor
 from ..value import Value
 from .collapse import MAX_EDGES_PER_NODE, bound, collapse
 from .dot import emit
+from .edges import check_mode
 from .walk import build
 
 __all__ = ["MAX_EDGES_PER_NODE", "draw_graph", "ensure_renderer", "to_dot"]
 
 
-def _check(root, rankdir, precision, max_nodes):
+def _check(root, rankdir, precision, max_nodes, edge_labels=None):
     if not isinstance(root, (Value, Tensor)):
         raise TypeError(f"to_dot: expected a Value or a Tensor, got {type(root).__name__}")
     if rankdir not in ("LR", "TB", "RL", "BT"):
@@ -41,6 +42,7 @@ def _check(root, rankdir, precision, max_nodes):
         raise ValueError(f"to_dot: precision must be an int of significant digits in 1..17, got {precision!r}")
     if not isinstance(max_nodes, int) or isinstance(max_nodes, bool) or max_nodes < 10:
         raise ValueError(f"to_dot: max_nodes must be an int >= 10, got {max_nodes!r}")
+    check_mode(edge_labels)
 
 
 def to_dot(
@@ -55,6 +57,7 @@ def to_dot(
     max_nodes: int = 500,
     legend: bool = False,
     names: dict | None = None,
+    edge_labels: str | None = None,
 ) -> str:
     """DOT source of the graph that produced ``root`` (a Value or a Tensor).
 
@@ -62,23 +65,40 @@ def to_dot(
     ``expand_fused``: draw fused ops (those whose Function defines ``composite``) as their ops.
     ``grad_colors``: fill data nodes by the RMS of their gradient on a log scale, with a legend.
     ``names`` maps tensors to labels (``{"W1": w}`` or a model's ``named_parameters()``).
+    ``edge_labels``: ``"local"`` writes each op input's local derivative d(out)/d(in) on its
+    edge (a number for scalars, cells for a small Jacobian, else its shape); ``"product"``
+    adds, once gradients exist, the chain rule's ``upstream * local = contribution``, and a
+    value used by several ops shows its gradient as the sum of its contributions
+    (``grad 1 + 2 = 3``). Derivatives come from each op's own backward.
     Beyond ``max_nodes`` nodes the graph is collapsed (scopes and repeated-op chains) and a
     note says what was hidden. Deterministic: the same graph gives the same text. A Tensor
     graph released by ``backward()`` raises: pass ``retain_graph=True`` or draw before it.
     """
-    _check(root, rankdir, precision, max_nodes)
+    _check(root, rankdir, precision, max_nodes, edge_labels)
     was_enabled = gc.isenabled()
     gc.disable()  # the walk allocates many small objects: collections would rescan the graph
     try:
         return _to_dot(
-            root, precision, expand_fused, grad_colors, show_data, show_grad, rankdir, max_nodes, legend, names
+            root,
+            precision,
+            expand_fused,
+            grad_colors,
+            show_data,
+            show_grad,
+            rankdir,
+            max_nodes,
+            legend,
+            names,
+            edge_labels,
         )
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _to_dot(root, precision, expand_fused, grad_colors, show_data, show_grad, rankdir, max_nodes, legend, names):
+def _to_dot(
+    root, precision, expand_fused, grad_colors, show_data, show_grad, rankdir, max_nodes, legend, names, edge_labels
+):
     label_of = {}
     for key, value in (dict(names) if names is not None else {}).items():
         if isinstance(value, Tensor):
@@ -92,6 +112,7 @@ def _to_dot(root, precision, expand_fused, grad_colors, show_data, show_grad, ra
         show_grad=show_grad,
         names=label_of,
         expand_fused=expand_fused,
+        edge_labels=edge_labels,
     )
     collapsed = len(nodes) > max_nodes
     notes = []
@@ -137,6 +158,7 @@ def draw_graph(
     max_nodes: int = 500,
     legend: bool = False,
     names: dict | None = None,
+    edge_labels: str | None = None,
 ):
     """The graph as a ``graphviz.Digraph`` (``.render(path)``, ``.pipe()``; shown inline in
     Jupyter through its ``_repr_mimebundle_``). Options as in ``to_dot``."""
@@ -154,6 +176,7 @@ def draw_graph(
         max_nodes=max_nodes,
         legend=legend,
         names=names,
+        edge_labels=edge_labels,
     )
     graph = graphviz.Digraph("autograd_mini", format=format)
     graph.body.extend(line + "\n" for line in source.splitlines()[1:-1])

@@ -100,6 +100,9 @@ def bound(nodes: list[Node], max_nodes: int) -> tuple[list[Node], list[str]]:
         hidden = len(nodes) - max_nodes
         nodes = nodes[:max_nodes]
         for node in nodes:
+            if node.edge_labels is not None:
+                pairs = [(j, t) for j, t in zip(node.inputs, node.edge_labels) if j < max_nodes]
+                node.edge_labels = [t for _, t in pairs]
             node.inputs = [j for j in node.inputs if j < max_nodes]
         notes.append(f"{hidden} nodes farthest from the output not drawn (max_nodes={max_nodes})")
     fan_out = [0] * len(nodes)
@@ -109,8 +112,9 @@ def bound(nodes: list[Node], max_nodes: int) -> tuple[list[Node], list[str]]:
             consumers[j] += 1
     capped_in = capped_out = 0
     for node in nodes:
-        kept = []
-        for j in node.inputs:
+        kept, kept_labels = [], []
+        labels = node.edge_labels or [None] * len(node.inputs)
+        for j, label in zip(node.inputs, labels):
             if len(kept) >= MAX_EDGES_PER_NODE:
                 capped_in += 1
                 continue
@@ -118,6 +122,9 @@ def bound(nodes: list[Node], max_nodes: int) -> tuple[list[Node], list[str]]:
                 continue
             fan_out[j] += 1
             kept.append(j)
+            kept_labels.append(label)
+        if node.edge_labels is not None:
+            node.edge_labels = kept_labels
         if len(node.inputs) > MAX_EDGES_PER_NODE:
             node.notes.append(f"{len(node.inputs)} inputs, {MAX_EDGES_PER_NODE} drawn")
         node.inputs = kept

@@ -48,6 +48,21 @@ def ramp_color(log_value: float, scale) -> str:
     return RAMP[min(len(RAMP) - 1, max(0, int(position * len(RAMP))))]
 
 
+def edge_attrs(label) -> str:
+    """An edge's label attributes: the chain rule's text, or cells for matrices."""
+    from . import html
+    from .edges import Matrix
+
+    if label is None:
+        return ""
+    parts = label if isinstance(label, list) else [label]
+    style = 'fontsize=9, fontcolor="#1f5fa8"'
+    if any(isinstance(p, Matrix) for p in parts):
+        return f" [label=<{html.stack(parts, fontsize=9, fontcolor='#1f5fa8')}>, {style}]"
+    text = "\\n".join(_escape(line) for p in parts for line in str(p).split("\n"))
+    return f' [label="{text}", {style}]'
+
+
 def emit(
     nodes: list[Node], *, rankdir="LR", legend=False, clusters=True, grad_colors=False, notes=(), ids=False
 ) -> str:
@@ -57,7 +72,7 @@ def emit(
         "digraph autograd_mini {",
         f'  graph [rankdir={rankdir}, fontname="Helvetica"];',
         '  node [fontname="Helvetica", fontsize=10, shape=record];',
-        "  edge [arrowsize=0.7];",
+        '  edge [arrowsize=0.7, fontname="Helvetica"];',
     ]
     scale = grad_scale(nodes) if grad_colors else None
 
@@ -105,8 +120,10 @@ def emit(
         lines.extend("  " + node_line(i, nodes[i]) for i in members)
         lines.append("  }")
     for i, node in enumerate(nodes):
-        for j in node.inputs:
-            lines.append(f"  n{j} -> n{i};")
+        labels = node.edge_labels or ()
+        for k, j in enumerate(node.inputs):
+            label = labels[k] if k < len(labels) else None
+            lines.append(f"  n{j} -> n{i}{edge_attrs(label)};")
     if notes:
         text = "\\l".join(_escape(n) for n in notes) + "\\l"
         attrs = ", ".join(f'{k}="{v}"' for k, v in STYLE["note"].items())

@@ -22,7 +22,21 @@ class Node:
     """One drawn node: ``kind`` in param/const/inner/output/op/group/note; ``inputs`` are the
     indices of the nodes feeding it; ``label`` is text or a function making it on demand."""
 
-    __slots__ = ("key", "kind", "_label", "scope", "op", "inputs", "magnitude", "fused", "notes", "counts")
+    __slots__ = (
+        "key",
+        "kind",
+        "_label",
+        "scope",
+        "op",
+        "inputs",
+        "magnitude",
+        "fused",
+        "notes",
+        "counts",
+        "source",
+        "edge_labels",
+        "grad_value",
+    )
 
     def __init__(self, key, kind, label, scope=None, op=None):
         self.key, self.kind, self._label, self.scope, self.op = key, kind, label, scope, op
@@ -31,6 +45,9 @@ class Node:
         self.fused = None  # name of the fused op this op node is part of (expand_fused)
         self.notes: list[str] = []  # extra lines (what collapsing hid)
         self.counts: dict[str, int] | None = None  # a group's ops by name
+        self.source = None  # an op node's (ctx or Value, output, gradient key, input positions)
+        self.edge_labels: list | None = None  # an op node's label per input edge (edge_labels=)
+        self.grad_value = None  # a Value's gradient (for writing it as a sum of contributions)
 
     def op_counts(self) -> dict[str, int]:
         """The ops this node stands for, by name."""
@@ -166,9 +183,12 @@ def constant_label(c, precision) -> list[str]:
     return [F.fmt_constant(c, precision)]
 
 
-def build(root, *, precision=4, show_data=True, show_grad=True, names=None, expand_fused=False) -> list[Node]:
+def build(
+    root, *, precision=4, show_data=True, show_grad=True, names=None, expand_fused=False, edge_labels=None
+) -> list[Node]:
     """All nodes reachable from ``root`` in depth-first discovery order; labels are lists of
-    record fields (made lazily)."""
+    record fields (made lazily). ``edge_labels`` ("local"/"product") labels each op's input
+    edges with the chain rule (see ``edges``)."""
     names = names or {}
     grads: dict[int, np.ndarray] = {}
     if isinstance(root, Tensor):
@@ -193,6 +213,7 @@ def build(root, *, precision=4, show_data=True, show_grad=True, names=None, expa
             node = Node(key, kind, lambda v=obj: value_label(v, precision, show_data, show_grad))
             if show_grad and obj.grad is not None:
                 node.magnitude = abs(float(obj.grad))
+                node.grad_value = obj.grad
         elif isinstance(obj, Tensor):
             if obj is root:
                 kind = "output"
@@ -219,11 +240,13 @@ def build(root, *, precision=4, show_data=True, show_grad=True, names=None, expa
             if not obj._prev:
                 continue
             op_name, scope, inputs = obj._op or "op", None, obj._prev
+            source = (obj, obj, None)
         elif isinstance(obj, Tensor) and obj._ctx is not None:
             ctx = obj._ctx
             if ctx.parents is None:
                 raise released_error(ctx)
             op_name, scope, inputs = ctx.name, ctx.scope, ctx.parents
+            source = (ctx, obj, id(obj))
             fused = fused_of.get(id(obj))
             if expand_fused and fused is None and hasattr(type(ctx), "composite"):
                 sub = expand(obj, grads, alias, keep)
@@ -234,6 +257,7 @@ def build(root, *, precision=4, show_data=True, show_grad=True, names=None, expa
                             fused_of[id(s)] = ctx.name
                     fused = ctx.name
                     op_name, inputs = sub._ctx.name, sub._ctx.parents
+                    source = (sub._ctx, sub, id(obj))
                     for s in collect_tensors(sub):  # inner Tensors sit in the fused op's scope
                         if s._ctx is not None and s._ctx.scope is None and scope is not None:
                             s._ctx.scope = scope
@@ -245,9 +269,15 @@ def build(root, *, precision=4, show_data=True, show_grad=True, names=None, expa
         nodes.append(op)
         nodes[me].inputs.append(op_index)
         nodes[me].scope = scope
-        pending = []
-        for item in inputs:
+        pending, positions = [], []
+        for k, item in enumerate(inputs):
             if isinstance(item, (Value, Tensor, float, int, np.ndarray, np.generic)) and not isinstance(item, bool):
                 pending.append(data_node(item))
+                positions.append(k)
         op.inputs.extend(pending)
+        op.source = (*source, positions)
+    if edge_labels is not None:
+        from .edges import annotate
+
+        annotate(nodes, edge_labels, grads, precision, show_grad)
     return nodes
