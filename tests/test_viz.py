@@ -80,7 +80,7 @@ def test_small_gradients_are_not_rounded_to_zero():
     y = (x * 1e-6).sum()
     y.backward(retain_graph=True)
     dot = am.to_dot(y, precision=3)
-    assert "grad [1e-6, 1e-6]" in dot and "0.0000" not in dot
+    assert dot.count(">1e-6<") == 3 and "0.0000" not in dot  # x.grad as cells, and x * 1e-6 = [1e-6, 2e-6]
 
 
 def test_every_node_shows_shape_dtype_and_a_gradient_summary_whatever_its_size():
@@ -145,7 +145,7 @@ def test_model_loss_graph_groups_ops_by_layer():
 def test_expand_fused_draws_the_ops_a_fused_node_stands_for_with_their_gradients():
     loss, model = mlp_loss()
     plain = am.to_dot(loss)
-    assert "relu" not in plain and "log_softmax" not in plain
+    assert 'label="dense (relu)"' in plain and 'label="relu"' not in plain and "log_softmax" not in plain
     loss.backward(retain_graph=True)
     dot = am.to_dot(loss, expand_fused=True)
     for op in ("matmul", "add", "relu", "log_softmax"):
@@ -173,15 +173,12 @@ def test_grad_colors_show_vanishing_gradients_on_a_log_scale():
     loss.backward(retain_graph=True)
     dot = am.to_dot(loss, grad_colors=True)
     assert "log scale" in dot
-    first = re.search(
-        r'label="\{ dense\.kernel[^"]*", [^\]]*|fillcolor="(#[0-9a-f]+)"[^\]]*label="\{ dense\.kernel', dot
-    )
-    assert first
     color_of = {}
-    for line in dot.splitlines():
-        m = re.search(r'fillcolor="(#[0-9a-f]+)".*label="\{ (dense(?:_\d)?)\.kernel', line)
+    for line in dot.splitlines():  # the table's fill (matrices are drawn as HTML-like tables)
+        m = re.search(r'bgcolor="(#[0-9a-f]+)"><tr><td><font[^>]*>(dense(?:_\d)?)\.kernel<', line)
         if m:
             color_of[m.group(2)] = m.group(1)
+    assert len(color_of) == 8
     from autograd_mini.viz.dot import RAMP
 
     assert RAMP.index(color_of["dense"]) < RAMP.index(color_of["dense_7"])  # deep layers: darker
@@ -305,3 +302,19 @@ def test_tensor_edge_labels_come_from_each_ops_backward():
     assert "upstream * local =" in dot
     contribution = 2 * h.data * d_tanh  # the upstream into tanh's input times its local derivative
     assert f">{fmt(contribution[1], 3)}<" in dot
+
+
+def test_tensor_graphs_fit_a_slide_with_matrices_as_cells_and_named_inputs():
+    loss, model = mlp_loss()
+    loss.backward(retain_graph=True)
+    dot = am.to_dot(loss)
+    assert "rankdir=TB" in dot and "rankdir=LR" in am.to_dot(chain_rule_graph())  # tensors top-down
+    assert 'label="dense (relu)"' in dot  # a fused node shows its activation
+    assert re.search(r">x<.*\(2, 4\) float32", dot)  # the input, named by Dense's argument
+    assert re.search(r">y<.*\(2, 3\) float32", dot)  # the targets, named by the loss op's argument
+    assert dot.count("<td bgcolor=") >= 4 * 8  # the 4x8 kernel as cells
+    svg = am.draw_graph(loss, fit="slide").pipe(format="svg").decode()
+    width, height = (float(v) for v in re.search(r'width="([\d.]+)pt" height="([\d.]+)pt"', svg).groups())
+    assert width <= 13.33 * 72 + 30 and height <= 7.5 * 72 + 30  # scaled down to a 16:9 slide
+    with pytest.raises(ValueError, match="fit"):
+        am.to_dot(loss, fit="poster")

@@ -30,13 +30,18 @@ from .dot import emit
 from .edges import check_mode
 from .walk import build
 
+#: a 16:9 slide in inches (13.33 x 7.5, PowerPoint's and Keynote's widescreen page)
+SLIDE = (13.33, 7.5)
+
 __all__ = ["MAX_EDGES_PER_NODE", "draw_graph", "ensure_renderer", "to_dot"]
 
 
-def _check(root, rankdir, precision, max_nodes, edge_labels=None):
+def _check(root, rankdir, precision, max_nodes, edge_labels=None, fit=None):
     if not isinstance(root, (Value, Tensor)):
         raise TypeError(f"to_dot: expected a Value or a Tensor, got {type(root).__name__}")
-    if rankdir not in ("LR", "TB", "RL", "BT"):
+    if fit not in (None, "slide"):
+        raise ValueError(f"to_dot: fit must be None or 'slide' (16:9), got {fit!r}")
+    if rankdir not in (None, "LR", "TB", "RL", "BT"):
         raise ValueError(f"to_dot: rankdir must be one of LR, TB, RL, BT, got {rankdir!r}")
     if not isinstance(precision, int) or isinstance(precision, bool) or not 1 <= precision <= 17:
         raise ValueError(f"to_dot: precision must be an int of significant digits in 1..17, got {precision!r}")
@@ -53,11 +58,12 @@ def to_dot(
     grad_colors: bool = False,
     show_data: bool = True,
     show_grad: bool = True,
-    rankdir: str = "LR",
+    rankdir: str | None = None,
     max_nodes: int = 500,
     legend: bool = False,
     names: dict | None = None,
     edge_labels: str | None = None,
+    fit: str | None = None,
 ) -> str:
     """DOT source of the graph that produced ``root`` (a Value or a Tensor).
 
@@ -70,11 +76,16 @@ def to_dot(
     adds, once gradients exist, the chain rule's ``upstream * local = contribution``, and a
     value used by several ops shows its gradient as the sum of its contributions
     (``grad 1 + 2 = 3``). Derivatives come from each op's own backward.
+    ``rankdir``: ``LR`` (default for Values), ``TB`` (default for Tensors: their nodes are
+    tall, so a model's graph stays narrow), ``RL``, ``BT``. ``fit="slide"``: scale the drawing
+    down to fit a 16:9 slide (13.33 x 7.5 in).
     Beyond ``max_nodes`` nodes the graph is collapsed (scopes and repeated-op chains) and a
     note says what was hidden. Deterministic: the same graph gives the same text. A Tensor
     graph released by ``backward()`` raises: pass ``retain_graph=True`` or draw before it.
     """
-    _check(root, rankdir, precision, max_nodes, edge_labels)
+    _check(root, rankdir, precision, max_nodes, edge_labels, fit)
+    if rankdir is None:  # a Value chain reads left to right; tensor graphs (big nodes) top-down
+        rankdir = "LR" if isinstance(root, Value) else "TB"
     was_enabled = gc.isenabled()
     gc.disable()  # the walk allocates many small objects: collections would rescan the graph
     try:
@@ -90,6 +101,7 @@ def to_dot(
             legend,
             names,
             edge_labels,
+            fit,
         )
     finally:
         if was_enabled:
@@ -97,7 +109,18 @@ def to_dot(
 
 
 def _to_dot(
-    root, precision, expand_fused, grad_colors, show_data, show_grad, rankdir, max_nodes, legend, names, edge_labels
+    root,
+    precision,
+    expand_fused,
+    grad_colors,
+    show_data,
+    show_grad,
+    rankdir,
+    max_nodes,
+    legend,
+    names,
+    edge_labels,
+    fit,
 ):
     label_of = {}
     for key, value in (dict(names) if names is not None else {}).items():
@@ -124,7 +147,15 @@ def _to_dot(
         notes.append(f"{before} nodes merged into {len(nodes)} (scopes and chains of ops)")
     nodes, more = bound(nodes, max_nodes)
     notes += more
-    return emit(nodes, rankdir=rankdir, legend=legend, clusters=not collapsed, grad_colors=grad_colors, notes=notes)
+    return emit(
+        nodes,
+        rankdir=rankdir,
+        legend=legend,
+        clusters=not collapsed,
+        grad_colors=grad_colors,
+        notes=notes,
+        size=SLIDE if fit == "slide" else None,
+    )
 
 
 def ensure_renderer() -> None:
@@ -154,11 +185,12 @@ def draw_graph(
     format: str = "svg",
     show_data: bool = True,
     show_grad: bool = True,
-    rankdir: str = "LR",
+    rankdir: str | None = None,
     max_nodes: int = 500,
     legend: bool = False,
     names: dict | None = None,
     edge_labels: str | None = None,
+    fit: str | None = None,
 ):
     """The graph as a ``graphviz.Digraph`` (``.render(path)``, ``.pipe()``; shown inline in
     Jupyter through its ``_repr_mimebundle_``). Options as in ``to_dot``."""
@@ -177,6 +209,7 @@ def draw_graph(
         legend=legend,
         names=names,
         edge_labels=edge_labels,
+        fit=fit,
     )
     graph = graphviz.Digraph("autograd_mini", format=format)
     graph.body.extend(line + "\n" for line in source.splitlines()[1:-1])

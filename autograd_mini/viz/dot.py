@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+from . import html
 from .walk import Node
 
 STYLE = {
@@ -48,9 +49,13 @@ def ramp_color(log_value: float, scale) -> str:
     return RAMP[min(len(RAMP) - 1, max(0, int(position * len(RAMP))))]
 
 
+def _size(size) -> str:
+    """Graph attributes that scale a drawing down to ``size`` inches (a PNG: 72 px per inch)."""
+    return "" if size is None else f', size="{size[0]},{size[1]}", pad=0.2'
+
+
 def edge_attrs(label) -> str:
     """An edge's label attributes: the chain rule's text, or cells for matrices."""
-    from . import html
     from .edges import Matrix
 
     if label is None:
@@ -64,13 +69,21 @@ def edge_attrs(label) -> str:
 
 
 def emit(
-    nodes: list[Node], *, rankdir="LR", legend=False, clusters=True, grad_colors=False, notes=(), ids=False
+    nodes: list[Node],
+    *,
+    rankdir="LR",
+    legend=False,
+    clusters=True,
+    grad_colors=False,
+    notes=(),
+    ids=False,
+    size=None,
 ) -> str:
     """The DOT source (deterministic: node ids follow the walk's order). ``ids``: give each
     node an ``id`` attribute (``n<i>``), which SVG renderers keep (for scripts)."""
     lines = [
         "digraph autograd_mini {",
-        f'  graph [rankdir={rankdir}, fontname="Helvetica"];',
+        f'  graph [rankdir={rankdir}, fontname="Helvetica"{_size(size)}];',
         '  node [fontname="Helvetica", fontsize=10, shape=record];',
         '  edge [arrowsize=0.7, fontname="Helvetica"];',
     ]
@@ -88,7 +101,10 @@ def emit(
         else:
             fields = list(label) if isinstance(label, (list, tuple)) else [label]
             fields += node.notes
-            attrs["label"] = '"{ ' + " | ".join(_escape_record(f) for f in fields) + ' }"'
+            if any(not isinstance(f, str) for f in fields):  # matrices: an HTML-like table
+                attrs["label"] = fields
+            else:
+                attrs["label"] = '"{ ' + " | ".join(_escape_record(f) for f in fields) + ' }"'
             if scale is not None:
                 if node.magnitude is None:
                     attrs["fillcolor"] = "#ffffff"
@@ -100,6 +116,10 @@ def emit(
                     attrs["fillcolor"] = color
                     if color in RAMP[:4]:
                         attrs["fontcolor"] = "#ffffff"
+        if isinstance(attrs["label"], list):  # the table carries the fill (a plain node has none)
+            fields = attrs.pop("label")
+            fill, font = attrs.pop("fillcolor", "#ffffff"), attrs.pop("fontcolor", "#000000")
+            attrs = {"shape": "plain", "label": "<" + html.fields(fields, bgcolor=fill, fontcolor=font) + ">"}
         if ids:
             attrs["id"] = f"n{i}"
         text = ", ".join(f"{k}={v}" if k == "label" else f'{k}="{v}"' for k, v in attrs.items())

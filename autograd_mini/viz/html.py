@@ -61,3 +61,21 @@ def stack(parts, fontsize: int = 10, fontcolor: str = "#000000") -> str:
         else:
             rows.append(f'<tr><td><font point-size="{fontsize}" color="{fontcolor}">{text(part)}</font></td></tr>')
     return '<table border="0" cellborder="0" cellspacing="0" cellpadding="1">' + "".join(rows) + "</table>"
+
+
+def fields(parts, fontsize: int = 10, bgcolor: str = "#ffffff", fontcolor: str = "#000000") -> str:
+    """A data node's fields (text and matrices) as rows of one bordered table."""
+    from .edges import Matrix
+
+    rows = []
+    for part in parts:
+        if isinstance(part, Matrix):
+            inner = f"<tr><td>{matrix(part.array, part.precision, fontsize)}</td></tr>"
+            if part.title:
+                title = f'<font point-size="{fontsize - 1}" color="{fontcolor}">{text(part.title)}</font>'
+                inner = f"<tr><td>{title}</td></tr>" + inner
+            rows.append(f'<tr><td><table border="0" cellspacing="0" cellpadding="0">{inner}</table></td></tr>')
+        else:
+            rows.append(f'<tr><td><font point-size="{fontsize}" color="{fontcolor}">{text(part)}</font></td></tr>')
+    table = f'<table border="1" cellborder="1" cellspacing="0" cellpadding="3" bgcolor="{bgcolor}">'
+    return table + "".join(rows) + "</table>"

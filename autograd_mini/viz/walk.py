@@ -152,16 +152,32 @@ def expand(t: Tensor, grads: dict, alias: dict, keep: list) -> Tensor:
     return sub
 
 
-def tensor_label(t, grads, names, precision, show_data, show_grad) -> list[str]:
+def _cells(array) -> bool:
+    """Whether an array is drawn as cells: 1-D or 2-D with at most 8 entries per side."""
+    return array.size > 1 and array.ndim <= 2 and max(array.shape) <= 8
+
+
+def tensor_label(t, grads, names, precision, show_data, show_grad) -> list:
+    """Fields of a Tensor node: name, shape and dtype, data and gradient (small matrices as
+    cells with their values, larger ones as a summary)."""
+    from .edges import Matrix
+
     name = t.name or names.get(id(t), "")
     parts = [name] if name else []
     parts.append(f"{tuple(t.shape)} {t.dtype}")
+    digits = min(precision, 3)
     if show_data:
-        parts.append("data " + F.summary(t.data, precision))
+        data = np.asarray(t.data)
+        if _cells(data) and data.dtype.kind in "fiub":
+            parts.append(Matrix(data if data.ndim == 2 else data.reshape(1, -1), "data", digits))
+        else:
+            parts.append("data " + F.summary(t.data, precision))
     g = grads.get(id(t))
     if show_grad and g is not None:
         g = np.asarray(g)
-        if g.size <= F.PREVIEW_SIZE:
+        if _cells(g):
+            parts.append(Matrix(g if g.ndim == 2 else g.reshape(1, -1), "grad", digits))
+        elif g.size <= F.PREVIEW_SIZE:
             parts.append("grad " + F.values(g, precision))
         if g.size > 1:
             parts.append("grad " + F.grad_stats(g, precision))
@@ -177,10 +193,40 @@ def value_label(v: Value, precision, show_data, show_grad) -> list[str]:
     return parts or ["value"]
 
 
-def constant_label(c, precision) -> list[str]:
+def constant_label(c, precision, name="") -> list:
+    """A constant input: its value, or an array's name, shape and values (cells when small)."""
+    from .edges import Matrix
+
     if isinstance(c, np.ndarray):
-        return [f"{c.shape} {c.dtype}", F.summary(c, precision)]
+        head = [name] if name else []
+        if _cells(c) and c.dtype.kind in "fiub":
+            return [
+                *head,
+                f"{c.shape} {c.dtype}",
+                Matrix(c if c.ndim == 2 else c.reshape(1, -1), "", min(precision, 3)),
+            ]
+        return [*head, f"{c.shape} {c.dtype}", F.summary(c, precision)]
     return [F.fmt_constant(c, precision)]
+
+
+def fused_label(ctx) -> str:
+    """A fused op's name with its string options: ``dense (relu)``."""
+    options = [v for v in composite_options(ctx).values() if isinstance(v, str) and v != "linear"]
+    return f"{ctx.name} ({', '.join(options)})" if options else ctx.name
+
+
+def name_inputs(ctx, inputs, names: dict) -> None:
+    """Name unnamed leaf Tensors by the ``forward`` argument they were passed as (``x``, ``y``)."""
+    try:
+        params = list(inspect.signature(type(ctx).forward).parameters.values())[1:]
+    except (TypeError, ValueError):
+        return
+    for k, item in enumerate(inputs):
+        if k >= len(params) or params[k].kind not in (params[k].POSITIONAL_ONLY, params[k].POSITIONAL_OR_KEYWORD):
+            return
+        unnamed = isinstance(item, np.ndarray) or (isinstance(item, Tensor) and item._ctx is None and not item.name)
+        if unnamed and id(item) not in names:
+            names[id(item)] = params[k].name
 
 
 def build(
@@ -189,7 +235,7 @@ def build(
     """All nodes reachable from ``root`` in depth-first discovery order; labels are lists of
     record fields (made lazily). ``edge_labels`` ("local"/"product") labels each op's input
     edges with the chain rule (see ``edges``)."""
-    names = names or {}
+    names = dict(names or {})
     grads: dict[int, np.ndarray] = {}
     if isinstance(root, Tensor):
         tensors = collect_tensors(root)
@@ -225,7 +271,7 @@ def build(
             if show_grad and key in grads:
                 node.magnitude = F.magnitude(grads[key])
         else:
-            node = Node(key, "const", lambda c=obj: constant_label(c, precision))
+            node = Node(key, "const", lambda c=obj: constant_label(c, precision, names.get(id(c), "")))
         index[key] = len(nodes)
         nodes.append(node)
         stack.append(obj)
@@ -263,13 +309,18 @@ def build(
                             s._ctx.scope = scope
         else:
             continue
-        op = Node(("op", id(obj)), "op", op_name, scope=scope, op=op_name)
+        label = op_name
+        if isinstance(obj, Tensor) and not fused and hasattr(type(obj._ctx), "composite"):
+            label = fused_label(obj._ctx)
+        op = Node(("op", id(obj)), "op", label, scope=scope, op=op_name)
         op.fused = fused
         op_index = len(nodes)
         nodes.append(op)
         nodes[me].inputs.append(op_index)
         nodes[me].scope = scope
         pending, positions = [], []
+        if isinstance(obj, Tensor):
+            name_inputs(source[0], inputs, names)
         for k, item in enumerate(inputs):
             if isinstance(item, (Value, Tensor, float, int, np.ndarray, np.generic)) and not isinstance(item, bool):
                 pending.append(data_node(item))
