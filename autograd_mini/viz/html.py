@@ -63,12 +63,20 @@ def stack(parts, fontsize: int = 10, fontcolor: str = "#000000") -> str:
     return '<table border="0" cellborder="0" cellspacing="0" cellpadding="1">' + "".join(rows) + "</table>"
 
 
-def fields(parts, fontsize: int = 10, bgcolor: str = "#ffffff", fontcolor: str = "#000000") -> str:
-    """A data node's fields (text and matrices) as rows of one bordered table."""
+def fields(parts, fontsize: int = 10, bgcolor: str = "#ffffff", fontcolor: str = "#000000", hidden=()) -> str:
+    """A data node's fields (text and matrices) as rows of one bordered table. ``hidden``
+    fields keep their place but are drawn in the background colour (frames that must not move)."""
     from .edges import Matrix
 
     rows = []
-    for part in parts:
+    for k, part in enumerate(parts):
+        if k in hidden:
+            if isinstance(part, Matrix):  # the matrix's footprint: the same cells, no ink
+                blank = _blank_rows(part, fontsize, bgcolor)
+                rows.append(f'<tr><td><table border="0" cellspacing="0" cellpadding="2">{blank}</table></td></tr>')
+            else:
+                rows.append(f'<tr><td><font point-size="{fontsize}" color="{bgcolor}">{text(part)}</font></td></tr>')
+            continue
         if isinstance(part, Matrix):
             inner = f"<tr><td>{matrix(part.array, part.precision, fontsize)}</td></tr>"
             if part.title:
@@ -79,3 +87,17 @@ def fields(parts, fontsize: int = 10, bgcolor: str = "#ffffff", fontcolor: str =
             rows.append(f'<tr><td><font point-size="{fontsize}" color="{fontcolor}">{text(part)}</font></td></tr>')
     table = f'<table border="1" cellborder="1" cellspacing="0" cellpadding="3" bgcolor="{bgcolor}">'
     return table + "".join(rows) + "</table>"
+
+
+def _blank_rows(part, fontsize, color) -> str:
+    """A matrix's rows with its title and values written in ``color`` (the background)."""
+    columns = part.array.shape[1]
+    title = f'<font point-size="{fontsize - 1}" color="{color}">{text(part.title or " ")}</font>'
+    rows = [f'<tr><td colspan="{columns}">{title}</td></tr>']
+    for row in part.array:
+        cells = "".join(
+            f'<td><font point-size="{fontsize}" color="{color}">{html.escape(F.fmt(v, part.precision))}</font></td>'
+            for v in row
+        )
+        rows.append(f"<tr>{cells}</tr>")
+    return "".join(rows)

@@ -1,0 +1,311 @@
+"""Backprop as slides: one picture per step, each step's arithmetic written out.
+
+``story(root)`` lists the steps: optionally the forward pass (one value per step, in the
+order it is computed), then the backward pass in the engine's order, where each step says
+how the node's gradient is made: ``upstream * local = contribution`` for each use of the
+node, and the sum of the contributions when it is used more than once. Local derivatives are
+the ops' own (``Value._local``; a Tensor op's ``backward``, see ``edges``).
+
+``frame_dot`` draws one step. Every frame is laid out with every value and gradient in place
+(the ones not known yet are drawn invisible), so nodes never move between frames.
+``export_frames`` writes each frame as PNG, SVG and PDF, and the whole as an animated GIF (and
+an MP4 when ``imageio`` with ``imageio-ffmpeg`` is installed), sized for a 16:9 slide.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+
+from ..tensor import Tensor
+from ..value import Value
+from . import format as F
+from . import html
+from .dot import STYLE, _escape
+from .edges import Matrix, _array_text, tensor_edges
+from .walk import build
+
+#: a 16:9 slide in inches, and the PNG resolution (1920 x 1080 pixels)
+SLIDE_INCHES = (13.33, 7.5)
+SLIDE_PIXELS = (1920, 1080)
+
+CURRENT, DONE = "#ffd27f", "#c9efc9"
+
+
+def _name(node_label, obj) -> str:
+    """The user's name for a node (its label or name, or the argument it was passed as), else
+    a description: never an internal id."""
+    head = node_label[0] if node_label and isinstance(node_label[0], str) else ""
+    if isinstance(obj, Value):
+        return obj.label or f"the value {F.fmt(obj.data)}" + (f" (output of {obj._op})" if obj._op else "")
+    if isinstance(obj, Tensor):
+        if obj.name:
+            return obj.name
+        if head and not head.startswith("("):
+            return head
+        return f"the output of {obj._ctx.name}" if obj._ctx is not None else "a constant"
+    return "a constant"
+
+
+def _scalar_grad(g) -> float | None:
+    g = np.asarray(g)
+    return float(g.reshape(-1)[0]) if g.size == 1 else None
+
+
+def story(root, *, forward: bool = True, precision: int = 4):
+    """The drawing nodes and the steps. A step: ``phase`` (forward/backward), ``index`` of the
+    node, ``name``, ``text`` (the arithmetic, one line or a few) and, backward, ``grad`` (the
+    gradient array) and ``grad_text`` (as the node shows it)."""
+    from ..animate import backward_order
+
+    order, grads = backward_order(root)
+    nodes = build(root, precision=precision, show_grad=False)
+    objects = _objects(root, nodes)
+    index = {node.key: i for i, node in enumerate(nodes) if node.kind != "op"}
+    names = {key: _name(nodes[i].label, objects[key]) for key, i in index.items()}
+    uses: dict[int, list] = {}  # id(input) -> [(op node, position k, output object)]
+    for node in nodes:
+        if node.kind == "op" and node.source is not None:
+            ctx, out, _, positions = node.source
+            for j, k in zip(node.inputs, positions):
+                uses.setdefault(nodes[j].key, []).append((node, k, out))
+    steps = []
+    if forward:
+        for obj in reversed(order):
+            i = index[id(obj)]
+            data = obj.data
+            text = f"forward: {names[id(obj)]} = {F.fmt(data, precision) if np.size(data) == 1 else np.shape(data)}"
+            if isinstance(obj, Value) and obj._prev:
+                args = f" {obj._op} ".join(F.fmt(p.data, precision) for p in obj._prev)
+                text = f"forward: {names[id(obj)]} = {args} = {F.fmt(data, precision)}"
+            elif isinstance(obj, Tensor) and obj._ctx is not None:
+                text = f"forward: {names[id(obj)]} = {obj._ctx.name}(...)  " + _shape_or_value(data, precision)
+            else:
+                text = f"input: {names[id(obj)]} = " + _shape_or_value(data, precision)
+            steps.append({"phase": "forward", "index": i, "name": names[id(obj)], "text": text})
+    for k, obj in enumerate(order):
+        i = index[id(obj)]
+        g = grads.get(id(obj), 0.0)
+        name = names[id(obj)]
+        lines = []
+        if k == 0:
+            lines.append(f"d{name}/d{name} = 1: the gradient starts at the output")
+        else:
+            parts = []
+            for op_node, pos, out in uses.get(id(obj), []):
+                upstream = grads.get(id(out))
+                if upstream is None:
+                    continue
+                if isinstance(out, Value):
+                    local = out._local[pos]
+                    contribution = upstream * local
+                    lines.append(
+                        f"via {out._op} into {names[id(out)]}: upstream {F.fmt(upstream, precision)} * local "
+                        f"{F.fmt(local, precision)} = {F.fmt(contribution, precision)}"
+                    )
+                    parts.append(contribution)
+                else:
+                    ctx = op_node.source[0]
+                    _, contributions = tensor_edges(ctx, out, upstream, [pos], precision, "product")
+                    c = contributions[0]
+                    if c is None:
+                        continue
+                    text = _shape_or_value(c, precision)
+                    lines.append(f"via {op_node.label} into {names[id(out)]}: upstream * local = {text}")
+                    parts.append(np.asarray(c))
+            if len(parts) > 1:
+                if all(np.size(p) == 1 for p in parts):
+                    terms = " + ".join(F.fmt(_scalar_grad(p), precision) for p in parts)
+                    lines.append(f"{name} is used {len(parts)} times: grad = {terms} = {_grad_short(g, precision)}")
+                else:
+                    lines.append(f"{name} is used {len(parts)} times: grad = the sum of the {len(parts)} contributions")
+        head = f"backward: grad of {name} = {_grad_short(g, precision)}"
+        steps.append(
+            {
+                "phase": "backward",
+                "index": i,
+                "name": name,
+                "text": "\n".join([head, *lines]),
+                "grad": np.asarray(g, dtype=np.float64),
+                "grad_text": _grad_field(g, precision),
+            }
+        )
+    return nodes, steps
+
+
+def _shape_or_value(a, precision) -> str:
+    a = np.asarray(a)
+    return F.fmt(a.reshape(-1)[0], precision) if a.size == 1 else f"shape {tuple(a.shape)}"
+
+
+def _grad_short(g, precision) -> str:
+    g = np.asarray(g)
+    return F.fmt(g.reshape(-1)[0], precision) if g.size == 1 else f"(shape {tuple(g.shape)})"
+
+
+def _grad_field(g, precision):
+    g = np.asarray(g)
+    if g.size == 1:
+        return "grad " + F.fmt(g.reshape(-1)[0], precision)
+    shown = _array_text(g, precision, "grad")
+    return shown if isinstance(shown, Matrix) else "grad " + F.grad_stats(g, precision)
+
+
+def _objects(root, nodes) -> dict:
+    """id -> object for every data node (walked again, iteratively)."""
+    found, stack = {id(root): root}, [root]
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, Value):
+            inputs = obj._prev
+        elif isinstance(obj, Tensor) and obj._ctx is not None:
+            inputs = obj._ctx.parents
+        else:
+            continue
+        for item in inputs:
+            if id(item) not in found:
+                found[id(item)] = item
+                stack.append(item)
+    return found
+
+
+def frame_dot(nodes, steps, upto: int, *, rankdir="LR", title="") -> str:
+    """DOT text of the picture after ``upto`` steps (0: nothing computed yet)."""
+    forward_steps = [s for s in steps if s["phase"] == "forward"]
+    shown_data = {s["index"] for s in steps[:upto] if s["phase"] == "forward"}
+    if not forward_steps:
+        shown_data = {i for i, n in enumerate(nodes) if n.kind != "op"}
+    else:  # leaves are known from the start
+        shown_data |= {i for i, n in enumerate(nodes) if n.kind == "const"}
+    grad_of = {s["index"]: s["grad_text"] for s in steps if s["phase"] == "backward"}
+    shown_grad = {s["index"] for s in steps[:upto] if s["phase"] == "backward"}
+    current = steps[upto - 1]["index"] if upto else None
+    caption = steps[upto - 1]["text"] if upto else "the graph: nothing computed yet"
+    counter = f"step {upto}/{len(steps)}"
+    lines = [
+        "digraph frame {",
+        f'  graph [rankdir={rankdir}, fontname="Helvetica", size="{SLIDE_INCHES[0]},{SLIDE_INCHES[1]}!", '
+        f"pad=0.3, labelloc=t, labeljust=l, fontsize=16, label=<{_caption(title, counter, caption)}>];",
+        '  node [fontname="Helvetica", fontsize=12];',
+        '  edge [arrowsize=0.8, fontname="Helvetica"];',
+    ]
+    for i, node in enumerate(nodes):
+        if node.kind == "op":
+            attrs = dict(STYLE["op"])
+            attrs["fontsize"] = "13"
+            lines.append(
+                f'  n{i} [label="{_escape(node.label)}", ' + ", ".join(f'{k}="{v}"' for k, v in attrs.items()) + "];"
+            )
+            continue
+        fields = list(node.label)
+        hidden = set()
+        if i not in shown_data:
+            hidden |= {k for k, f in enumerate(fields) if not (isinstance(f, str) and (k == 0 or f.startswith("(")))}
+        if i in grad_of:
+            fields.append(grad_of[i])
+            if i not in shown_grad:
+                hidden.add(len(fields) - 1)
+        fill = STYLE[node.kind]["fillcolor"]
+        if i == current:
+            fill = CURRENT
+        elif i in shown_grad:
+            fill = DONE
+        label = html.fields(fields, fontsize=12, bgcolor=fill, hidden=hidden)
+        lines.append(f"  n{i} [shape=plain, label=<{label}>];")
+    for i, node in enumerate(nodes):
+        for j in node.inputs:
+            lines.append(f"  n{j} -> n{i};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _caption(title, counter, text) -> str:
+    rows = [f'<font point-size="20"><b>{html.text(title)}</b></font>'] if title else []
+    rows.append(f'<font point-size="15" color="#555555">{html.text(counter)}</font>')
+    rows += [f'<font point-size="16">{html.text(line)}</font>' for line in text.split("\n")]
+    return "<br align='left'/>".join(rows) + "<br align='left'/>"
+
+
+def render(dot: str, fmt: str) -> bytes:
+    """Render DOT text with the configured ``dot`` (Graphviz or graphviz-pure)."""
+    import graphviz
+
+    from . import ensure_renderer
+
+    ensure_renderer()
+    graph = graphviz.Source(dot)
+    return graph.pipe(format=fmt, quiet=True)
+
+
+def _slide_png(dot: str):
+    """The frame as a 1920x1080 RGB image (the drawing scaled and centred on white)."""
+    from PIL import Image
+
+    picture = Image.open(io.BytesIO(render(dot.replace("digraph frame {", "digraph frame {\n  dpi=144;", 1), "png")))
+    picture = picture.convert("RGB")
+    scale = min(SLIDE_PIXELS[0] / picture.width, SLIDE_PIXELS[1] / picture.height, 1.0)
+    if scale < 1.0:
+        picture = picture.resize((int(picture.width * scale), int(picture.height * scale)), Image.LANCZOS)
+    slide = Image.new("RGB", SLIDE_PIXELS, "white")
+    slide.paste(picture, ((SLIDE_PIXELS[0] - picture.width) // 2, (SLIDE_PIXELS[1] - picture.height) // 2))
+    return slide
+
+
+def export_frames(
+    nodes, steps, directory, *, rankdir="LR", title="", formats=("png", "svg", "pdf"), gif=True, mp4=None, seconds=1.2
+) -> list[Path]:
+    """Write ``frame_000.png/.svg/.pdf`` ... for every step (0: nothing computed yet) and
+    ``backprop.gif`` (and ``backprop.mp4``: ``mp4=None`` writes it when imageio-ffmpeg is
+    installed, ``True`` requires it). PDFs hold the 1920x1080 PNG. Returns the paths."""
+    for f in formats:
+        if f not in ("png", "svg", "pdf"):
+            raise ValueError(f"animate_backward: frame formats are png, svg and pdf, got {f!r}")
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    written, images = [], []
+    for upto in range(len(steps) + 1):
+        dot = frame_dot(nodes, steps, upto, rankdir=rankdir, title=title)
+        stem = directory / f"frame_{upto:03d}"
+        if "svg" in formats:
+            written.append(_atomic(stem.with_suffix(".svg"), render(dot, "svg")))
+        if {"png", "pdf"} & set(formats) or gif or mp4:
+            slide = _slide_png(dot)
+            images.append(slide)
+            for f in ("png", "pdf"):
+                if f in formats:
+                    buffer = io.BytesIO()
+                    slide.save(buffer, format=f.upper(), resolution=144.0)
+                    written.append(_atomic(stem.with_suffix("." + f), buffer.getvalue()))
+    if gif and images:
+        buffer = io.BytesIO()
+        durations = [int(seconds * 1000)] * (len(images) - 1) + [int(seconds * 3000)]
+        images[0].save(buffer, format="GIF", save_all=True, append_images=images[1:], duration=durations, loop=0)
+        written.append(_atomic(directory / "backprop.gif", buffer.getvalue()))
+    if mp4 is not False and images:
+        try:
+            import imageio.v2 as imageio
+            import imageio_ffmpeg  # noqa: F401
+        except ImportError:
+            if mp4:
+                raise ImportError(
+                    "animate_backward: writing an MP4 needs imageio and imageio-ffmpeg "
+                    "(pip install 'autograd_mini[slides]')"
+                ) from None
+        else:
+            target = directory / "backprop.mp4"
+            temporary = target.with_suffix(".tmp.mp4")
+            with imageio.get_writer(temporary, fps=1 / seconds, codec="libx264", macro_block_size=8) as writer:
+                for image in images:
+                    writer.append_data(np.asarray(image))
+            temporary.replace(target)
+            written.append(target)
+    return written
+
+
+def _atomic(path: Path, data: bytes) -> Path:
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_bytes(data)
+    temporary.replace(path)
+    return path
