@@ -85,14 +85,7 @@ def frames(root, out: Path, name: str | None, title: str, keep: dict) -> list[Pa
             kept.append(out / target)
         if name is None:
             return kept
-        from PIL import Image
-
-        with Image.open(Path(folder) / "backprop.gif") as gif:  # a GIF small enough for a README
-            images = []
-            for k in range(gif.n_frames):
-                gif.seek(k)
-                images.append(gif.convert("RGB").resize((800, 450), Image.LANCZOS))
-        images[0].save(out / f"{name}.gif", save_all=True, append_images=images[1:], duration=1200, loop=0)
+        shutil.copyfile(Path(folder) / "backprop.gif", out / f"{name}.gif")
         kept.append(out / f"{name}.gif")
     return kept
 
