@@ -149,3 +149,23 @@ def test_frames_export_svg_png_pdf_and_gif_for_a_16_9_slide(tmp_path):
 
     said = [html.unescape(p.read_text()) for p in sorted(frames.glob("frame_*.svg"))]
     assert any("forward: q = -2 + 5 = 3" in text for text in said[1:6])  # the forward pass comes first
+    assert "1 * 3 = 3" in said[-1]  # the edge z -> * carries upstream * local = contribution
+    boxes = {re.search(r'viewBox="([^"]+)"', text).group(1) for text in said}
+    assert len(boxes) == 1  # one layout for every frame: nothing moves or rescales between steps
+
+
+def test_tensor_frames_show_matrices_as_cells_and_contributions_as_values(tmp_path):
+    w = am.tensor([[2.0, -3.0], [0.5, 1.0]], requires_grad=True, name="W")
+    x = am.tensor([-1.0, -2.0], name="x")
+    h = am.tanh(w @ x)
+    h.name = "h"
+    loss = (h * h).sum()
+    am.animate_backward(loss, tmp_path / "p.html", frames=tmp_path, formats=("svg",), gif=False, mp4=False)
+    import html
+
+    last = html.unescape(sorted(tmp_path.glob("frame_*.svg"))[-1].read_text())
+    w_grad = 2 * np.tanh(w.data @ x.data) * (1 - np.tanh(w.data @ x.data) ** 2)
+    from autograd_mini.viz.format import fmt
+
+    assert f">{fmt(np.outer(w_grad, x.data)[1, 1], 3)}<" in last  # W's gradient as cells
+    assert "h is used 2 times" in html.unescape((tmp_path / "frame_008.svg").read_text())

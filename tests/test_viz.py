@@ -335,3 +335,20 @@ def test_tensor_graphs_fit_a_slide_with_matrices_as_cells_and_named_inputs():
     assert width <= 13.33 * 72 + 30 and height <= 7.5 * 72 + 30  # scaled down to a 16:9 slide
     with pytest.raises(ValueError, match="fit"):
         am.to_dot(loss, fit="poster")
+
+
+def test_gradient_legend_is_not_clipped_in_a_top_down_drawing():
+    nn.utils.clear_session()
+    nn.utils.set_random_seed(1)
+    model = nn.Sequential([nn.Input((2,))] + [nn.Dense(2, activation="sigmoid") for _ in range(3)])
+    loss = model(np.ones((1, 2), dtype=np.float32)).sum()
+    loss.backward(retain_graph=True)
+    import io
+
+    from PIL import Image
+
+    png = am.draw_graph(loss, grad_colors=True, legend=True, rankdir="TB").pipe(format="png")
+    with Image.open(io.BytesIO(png)) as picture:
+        ink = np.asarray(picture.convert("L")) < 200
+    columns, rows = np.where(ink.any(axis=0))[0], np.where(ink.any(axis=1))[0]
+    assert columns.max() < ink.shape[1] - 4 and rows.max() < ink.shape[0] - 4  # a white margin: nothing cut

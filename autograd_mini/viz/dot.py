@@ -51,7 +51,7 @@ def ramp_color(log_value: float, scale) -> str:
 
 def _size(size) -> str:
     """Graph attributes that scale a drawing down to ``size`` inches (a PNG: 72 px per inch)."""
-    return "" if size is None else f', size="{size[0]},{size[1]}", pad=0.2'
+    return "" if size is None else f', size="{size[0]},{size[1]}"'
 
 
 def edge_attrs(label) -> str:
@@ -83,7 +83,7 @@ def emit(
     node an ``id`` attribute (``n<i>``), which SVG renderers keep (for scripts)."""
     lines = [
         "digraph autograd_mini {",
-        f'  graph [rankdir={rankdir}, fontname="Helvetica"{_size(size)}];',
+        f'  graph [rankdir={rankdir}, fontname="Helvetica", pad=0.25{_size(size)}];',
         '  node [fontname="Helvetica", fontsize=10, shape=record];',
         '  edge [arrowsize=0.7, fontname="Helvetica"];',
     ]
@@ -170,7 +170,7 @@ def emit(
             exponent = low + (high - low) * (k + 0.5) / len(RAMP)
             font = ', fontcolor="#ffffff"' if k < 4 else ""
             lines.append(
-                f'    grad_legend_{k} [shape=box, style=filled, fillcolor="{color}"{font}, label="{10**exponent:.1e}"];'
+                f'    grad_legend_{k} [shape=box, width=1.9, style=filled, fillcolor="{color}"{font}, label="{10**exponent:.1e}"];'  # wider than its title: never clipped
             )
         for k in range(len(RAMP) - 1):
             lines.append(f"    grad_legend_{k} -> grad_legend_{k + 1} [style=invis];")

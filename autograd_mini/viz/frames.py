@@ -66,12 +66,12 @@ def story(root, *, forward: bool = True, precision: int = 4):
     objects = _objects(root, nodes)
     index = {node.key: i for i, node in enumerate(nodes) if node.kind != "op"}
     names = {key: _name(nodes[i].label, objects[key]) for key, i in index.items()}
-    uses: dict[int, list] = {}  # id(input) -> [(op node, position k, output object)]
-    for node in nodes:
+    uses: dict[int, list] = {}  # id(input) -> [(op node, position k, output object, edge)]
+    for i, node in enumerate(nodes):
         if node.kind == "op" and node.source is not None:
             ctx, out, _, positions = node.source
-            for j, k in zip(node.inputs, positions):
-                uses.setdefault(nodes[j].key, []).append((node, k, out))
+            for e, (j, k) in enumerate(zip(node.inputs, positions)):
+                uses.setdefault(nodes[j].key, []).append((node, k, out, (i, e)))
     steps = []
     if forward:
         for obj in reversed(order):
@@ -90,12 +90,12 @@ def story(root, *, forward: bool = True, precision: int = 4):
         i = index[id(obj)]
         g = grads.get(id(obj), 0.0)
         name = names[id(obj)]
-        lines = []
+        lines, edges = [], {}
         if k == 0:
             lines.append(f"d{name}/d{name} = 1: the gradient starts at the output")
         else:
             parts = []
-            for op_node, pos, out in uses.get(id(obj), []):
+            for op_node, pos, out, edge in uses.get(id(obj), []):
                 upstream = grads.get(id(out))
                 if upstream is None:
                     continue
@@ -107,6 +107,9 @@ def story(root, *, forward: bool = True, precision: int = 4):
                         f"{F.fmt(local, precision)} = {F.fmt(contribution, precision)}"
                     )
                     parts.append(contribution)
+                    edges[edge] = (
+                        f"{F.fmt(upstream, precision)} * {F.fmt(local, precision)} = {F.fmt(contribution, precision)}"
+                    )
                 else:
                     ctx = op_node.source[0]
                     _, contributions = tensor_edges(ctx, out, upstream, [pos], precision, "product")
@@ -116,6 +119,7 @@ def story(root, *, forward: bool = True, precision: int = 4):
                     text = _shape_or_value(c, precision)
                     lines.append(f"via {op_node.label} into {names[id(out)]}: upstream * local = {text}")
                     parts.append(np.asarray(c))
+                    edges[edge] = "upstream * local = " + text
             if len(parts) > 1:
                 if all(np.size(p) == 1 for p in parts):
                     terms = " + ".join(F.fmt(_scalar_grad(p), precision) for p in parts)
@@ -131,19 +135,29 @@ def story(root, *, forward: bool = True, precision: int = 4):
                 "text": "\n".join([head, *lines]),
                 "grad": np.asarray(g, dtype=np.float64),
                 "grad_text": _grad_field(g, precision),
+                "edges": edges,
             }
         )
     return nodes, steps
 
 
 def _shape_or_value(a, precision) -> str:
+    """A number, a small array's values (``[0.5, -1]``, rows for a matrix), else shape and norm."""
     a = np.asarray(a)
-    return F.fmt(a.reshape(-1)[0], precision) if a.size == 1 else f"shape {tuple(a.shape)}"
+    if a.size == 1:
+        return F.fmt(a.reshape(-1)[0], precision)
+    if a.size <= 8 and a.ndim <= 2:
+        digits = min(precision, 3)
+        if a.ndim == 2:
+            return "[" + ", ".join(F.values(row, digits) for row in a) + "]"
+        return F.values(a, digits)
+    norm = float(np.sqrt(np.sum(np.square(a, dtype=np.float64))))
+    return f"shape {tuple(a.shape)}, norm {F.fmt(norm, precision)}"
 
 
 def _grad_short(g, precision) -> str:
     g = np.asarray(g)
-    return F.fmt(g.reshape(-1)[0], precision) if g.size == 1 else f"(shape {tuple(g.shape)})"
+    return F.fmt(g.reshape(-1)[0], precision) if g.size == 1 else _shape_or_value(g, precision)
 
 
 def _grad_field(g, precision):
@@ -188,7 +202,7 @@ def frame_dot(nodes, steps, upto: int, *, rankdir="LR", title="") -> str:
     lines = [
         "digraph frame {",
         f'  graph [rankdir={rankdir}, fontname="Helvetica", size="{SLIDE_INCHES[0]},{SLIDE_INCHES[1]}!", '
-        f"pad=0.3, labelloc=t, labeljust=l, fontsize=16, label=<{_caption(title, counter, caption)}>];",
+        f"pad=0.3, labelloc=t, labeljust=l, fontsize=16, label=<{_caption(title, counter, caption, steps)}>];",
         '  node [fontname="Helvetica", fontsize=12];',
         '  edge [arrowsize=0.8, fontname="Helvetica"];',
     ]
@@ -215,17 +229,41 @@ def frame_dot(nodes, steps, upto: int, *, rankdir="LR", title="") -> str:
             fill = DONE
         label = html.fields(fields, fontsize=12, bgcolor=fill, hidden=hidden)
         lines.append(f"  n{i} [shape=plain, label=<{label}>];")
+    # every edge carries its label in every frame (the layout never moves): future ones
+    # invisible, the current step's in orange, earlier ones in grey
+    every = {edge: (text, n) for n, step in enumerate(steps) for edge, text in step.get("edges", {}).items()}
     for i, node in enumerate(nodes):
-        for j in node.inputs:
-            lines.append(f"  n{j} -> n{i};")
+        for e, j in enumerate(node.inputs):
+            text, n = every.get((i, e), (None, None))
+            if text is None:
+                lines.append(f"  n{j} -> n{i};")
+                continue
+            if n == upto - 1:  # the gradient flows back along this edge now
+                style = 'color="#e07b00", penwidth=3, fontcolor="#b35f00"'
+            elif n < upto:
+                style = 'fontcolor="#777777"'
+            else:
+                style = 'fontcolor="#ffffff"'
+            lines.append(f'  n{j} -> n{i} [{style}, fontsize=13, label="{_escape(text)}"];')
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-def _caption(title, counter, text) -> str:
+def _caption(title, counter, text, steps) -> str:
+    """The slide's title, step counter and arithmetic. Every frame's caption has the same
+    number of lines and the widest line of all (in white), so the picture never rescales."""
+    said = [line for step in steps for line in step["text"].split("\n")]
+    widest = max([*said, *text.split("\n")], key=len)
+    height = max(step["text"].count("\n") + 1 for step in steps) if steps else 1
+    lines = text.split("\n")
+    lines += [""] * (height - len(lines))
     rows = [f'<font point-size="20"><b>{html.text(title)}</b></font>'] if title else []
     rows.append(f'<font point-size="15" color="#555555">{html.text(counter)}</font>')
-    rows += [f'<font point-size="16">{html.text(line)}</font>' for line in text.split("\n")]
+    rows += [
+        f'<font point-size="16">{html.text(line)}</font>' if line else '<font point-size="16" color="#ffffff">.</font>'
+        for line in lines
+    ]  # an empty line keeps its height only with some (white) ink
+    rows.append(f'<font point-size="16" color="#ffffff">{html.text(widest)}</font>')
     return "<br align='left'/>".join(rows) + "<br align='left'/>"
 
 

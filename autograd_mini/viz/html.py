@@ -28,8 +28,9 @@ def text(s: str) -> str:
     return "<br/>".join(html.escape(line, quote=False) for line in str(s).split("\n"))
 
 
-def matrix(array, precision: int = 3, fontsize: int = 10) -> str:
-    """A 2-D array as a table of cells, each with its value on its heat-map colour."""
+def matrix(array, precision: int = 3, fontsize: int = 10, ink: str | None = None) -> str:
+    """A 2-D array as a table of cells, each with its value on its heat-map colour. ``ink``:
+    draw everything (cells, values, borders) in this one colour: the same footprint, unseen."""
     array = np.atleast_2d(np.asarray(array, dtype=np.float64))
     finite = array[np.isfinite(array)]
     scale = float(np.max(np.abs(finite))) if finite.size else 0.0
@@ -37,12 +38,15 @@ def matrix(array, precision: int = 3, fontsize: int = 10) -> str:
     for row in array:
         cells = []
         for v in row:
-            bg, fg = _cell_color(float(v), scale)
+            bg, fg = (ink, ink) if ink else _cell_color(float(v), scale)
             value = html.escape(F.fmt(v, precision))
             cells.append(f'<td bgcolor="{bg}"><font color="{fg}" point-size="{fontsize}">{value}</font></td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
+    border = ink or "#999999"
     return (
-        '<table border="0" cellborder="1" cellspacing="0" cellpadding="2" color="#999999">' + "".join(rows) + "</table>"
+        f'<table border="0" cellborder="1" cellspacing="0" cellpadding="2" color="{border}">'
+        + "".join(rows)
+        + "</table>"
     )
 
 
@@ -70,34 +74,15 @@ def fields(parts, fontsize: int = 10, bgcolor: str = "#ffffff", fontcolor: str =
 
     rows = []
     for k, part in enumerate(parts):
-        if k in hidden:
-            if isinstance(part, Matrix):  # the matrix's footprint: the same cells, no ink
-                blank = _blank_rows(part, fontsize, bgcolor)
-                rows.append(f'<tr><td><table border="0" cellspacing="0" cellpadding="2">{blank}</table></td></tr>')
-            else:
-                rows.append(f'<tr><td><font point-size="{fontsize}" color="{bgcolor}">{text(part)}</font></td></tr>')
-            continue
+        ink = bgcolor if k in hidden else None  # hidden: drawn in the background colour
+        color = ink or fontcolor
         if isinstance(part, Matrix):
-            inner = f"<tr><td>{matrix(part.array, part.precision, fontsize)}</td></tr>"
+            inner = f"<tr><td>{matrix(part.array, part.precision, fontsize, ink=ink)}</td></tr>"
             if part.title:
-                title = f'<font point-size="{fontsize - 1}" color="{fontcolor}">{text(part.title)}</font>'
+                title = f'<font point-size="{fontsize - 1}" color="{color}">{text(part.title)}</font>'
                 inner = f"<tr><td>{title}</td></tr>" + inner
             rows.append(f'<tr><td><table border="0" cellspacing="0" cellpadding="0">{inner}</table></td></tr>')
         else:
-            rows.append(f'<tr><td><font point-size="{fontsize}" color="{fontcolor}">{text(part)}</font></td></tr>')
+            rows.append(f'<tr><td><font point-size="{fontsize}" color="{color}">{text(part)}</font></td></tr>')
     table = f'<table border="1" cellborder="1" cellspacing="0" cellpadding="3" bgcolor="{bgcolor}">'
     return table + "".join(rows) + "</table>"
-
-
-def _blank_rows(part, fontsize, color) -> str:
-    """A matrix's rows with its title and values written in ``color`` (the background)."""
-    columns = part.array.shape[1]
-    title = f'<font point-size="{fontsize - 1}" color="{color}">{text(part.title or " ")}</font>'
-    rows = [f'<tr><td colspan="{columns}">{title}</td></tr>']
-    for row in part.array:
-        cells = "".join(
-            f'<td><font point-size="{fontsize}" color="{color}">{html.escape(F.fmt(v, part.precision))}</font></td>'
-            for v in row
-        )
-        rows.append(f"<tr>{cells}</tr>")
-    return "".join(rows)

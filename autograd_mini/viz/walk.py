@@ -215,6 +215,10 @@ def fused_label(ctx) -> str:
     return f"{ctx.name} ({', '.join(options)})" if options else ctx.name
 
 
+#: argument names too generic to name an input by (the two sides of an elementwise op)
+GENERIC_ARGUMENTS = frozenset({"a", "b", "lhs", "rhs", "other", "arrays"})
+
+
 def name_inputs(ctx, inputs, names: dict) -> None:
     """Name unnamed leaf Tensors by the ``forward`` argument they were passed as (``x``, ``y``)."""
     try:
@@ -224,6 +228,8 @@ def name_inputs(ctx, inputs, names: dict) -> None:
     for k, item in enumerate(inputs):
         if k >= len(params) or params[k].kind not in (params[k].POSITIONAL_ONLY, params[k].POSITIONAL_OR_KEYWORD):
             return
+        if params[k].name in GENERIC_ARGUMENTS or np.ndim(getattr(item, "data", item)) == 0:
+            continue  # "a" and "b" of an add, a scalar constant: the argument says nothing
         unnamed = isinstance(item, np.ndarray) or (isinstance(item, Tensor) and item._ctx is None and not item.name)
         if unnamed and id(item) not in names:
             names[id(item)] = params[k].name
