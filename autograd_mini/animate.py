@@ -99,6 +99,7 @@ def backward_steps(root, precision: int = 4) -> tuple[list, list[dict]]:
     _, told = story(root, forward=False, precision=precision)
     for step, said in zip(steps, told):
         step["arithmetic"] = said["text"]
+        step["name"] = said["name"]  # a user's label, or the call that made it: mul(w, x)
     return nodes, steps
 
 

@@ -128,7 +128,7 @@ def test_status_names_nodes_by_label_and_writes_the_arithmetic():
     assert "upstream 1 * local 3 = 3" in last and "grad = 1 + 3 + 3 = 7" in last
     out, _, _ = neuron()
     names = [s["name"] for s in backward_steps(out)[1]]
-    assert not any(re.fullmatch(r"n\d+", n) for n in names) and "the output of sum" in names
+    assert not any(re.fullmatch(r"n\d+", n) for n in names) and "sum(mul(w, x))" in names
 
 
 def test_frames_export_svg_png_pdf_and_gif_for_a_16_9_slide(tmp_path):

@@ -34,6 +34,9 @@ SLIDE_PIXELS = (1920, 1080)
 
 CURRENT, DONE = "#ffd27f", "#c9efc9"
 
+#: an unnamed intermediate is called by the expression that made it, up to this many characters
+MAX_NAME = 32
+
 
 def _name(node_label, obj) -> str:
     """The user's name for a node (its label or name, or the argument it was passed as), else
@@ -66,6 +69,18 @@ def story(root, *, forward: bool = True, precision: int = 4):
     objects = _objects(root, nodes)
     index = {node.key: i for i, node in enumerate(nodes) if node.kind != "op"}
     names = {key: _name(nodes[i].label, objects[key]) for key, i in index.items()}
+    calls = {}  # an unnamed intermediate Tensor as the call that made it: mul(w, x)
+    for obj in reversed(order):  # inputs before the ops that use them
+        if isinstance(obj, Tensor) and obj._ctx is not None:
+            args = ", ".join(
+                names.get(id(p), F.fmt_constant(p))
+                if np.ndim(p) == 0 and not isinstance(p, Tensor)
+                else names.get(id(p), "?")
+                for p in obj._ctx.parents
+            )
+            calls[id(obj)] = f"{obj._ctx.name}({args})"
+            if names[id(obj)].startswith("the output of ") and len(calls[id(obj)]) <= MAX_NAME:
+                names[id(obj)] = calls[id(obj)]
     uses: dict[int, list] = {}  # id(input) -> [(op node, position k, output object, edge)]
     for i, node in enumerate(nodes):
         if node.kind == "op" and node.source is not None:
@@ -82,7 +97,13 @@ def story(root, *, forward: bool = True, precision: int = 4):
                 args = f" {obj._op} ".join(F.fmt(p.data, precision) for p in obj._prev)
                 text = f"forward: {names[id(obj)]} = {args} = {F.fmt(data, precision)}"
             elif isinstance(obj, Tensor) and obj._ctx is not None:
-                text = f"forward: {names[id(obj)]} = {obj._ctx.name}(...)  " + _shape_or_value(data, precision)
+                value = _shape_or_value(data, precision)
+                if names[id(obj)] == calls[id(obj)]:
+                    text = f"forward: {calls[id(obj)]} = {value}"
+                elif len(calls[id(obj)]) <= MAX_NAME:
+                    text = f"forward: {names[id(obj)]} = {calls[id(obj)]} = {value}"
+                else:
+                    text = f"forward: {names[id(obj)]} = {obj._ctx.name}(...) = {value}"
             else:
                 text = f"input: {names[id(obj)]} = " + _shape_or_value(data, precision)
             steps.append({"phase": "forward", "index": i, "name": names[id(obj)], "text": text})
@@ -112,13 +133,23 @@ def story(root, *, forward: bool = True, precision: int = 4):
                     )
                 else:
                     ctx = op_node.source[0]
-                    _, contributions = tensor_edges(ctx, out, upstream, [pos], precision, "product")
+                    labels, contributions = tensor_edges(ctx, out, upstream, [pos], precision, "product")
                     c = contributions[0]
                     if c is None:
                         continue
+                    parts.append(np.asarray(c))
+                    label = labels[0]
+                    if isinstance(label, str) and "\n" in label:  # scalars: "local l\nu * l = c"
+                        local_text, product = label.split("\n", 1)
+                        up, rest = product.split(" * ", 1)
+                        lines.append(
+                            f"via {op_node.label} into {names[id(out)]}: upstream {up} * {local_text} = "
+                            f"{rest.split(' = ')[-1]}"
+                        )
+                        edges[edge] = product
+                        continue
                     text = _shape_or_value(c, precision)
                     lines.append(f"via {op_node.label} into {names[id(out)]}: upstream * local = {text}")
-                    parts.append(np.asarray(c))
                     edges[edge] = "upstream * local = " + text
             if len(parts) > 1:
                 if all(np.size(p) == 1 for p in parts):
