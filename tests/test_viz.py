@@ -333,6 +333,7 @@ def test_tensor_graphs_fit_a_slide_with_matrices_as_cells_and_named_inputs():
     svg = am.draw_graph(loss, fit="slide").pipe(format="svg").decode()
     width, height = (float(v) for v in re.search(r'width="([\d.]+)pt" height="([\d.]+)pt"', svg).groups())
     assert width <= 13.33 * 72 + 30 and height <= 7.5 * 72 + 30  # scaled down to a 16:9 slide
+    assert "rankdir=LR" in am.to_dot(loss, fit="slide")  # this model comes out larger left to right
     with pytest.raises(ValueError, match="fit"):
         am.to_dot(loss, fit="poster")
 

@@ -78,12 +78,18 @@ def to_dot(
     (``grad 1 + 2 = 3``). Derivatives come from each op's own backward.
     ``rankdir``: ``LR`` (default for Values), ``TB`` (default for Tensors: their nodes are
     tall, so a model's graph stays narrow), ``RL``, ``BT``. ``fit="slide"``: scale the drawing
-    down to fit a 16:9 slide (13.33 x 7.5 in).
+    down to fit a 16:9 slide (13.33 x 7.5 in); without a ``rankdir`` it lays the graph out both
+    ways and keeps the one that comes out largest on the slide.
     Beyond ``max_nodes`` nodes the graph is collapsed (scopes and repeated-op chains) and a
     note says what was hidden. Deterministic: the same graph gives the same text. A Tensor
     graph released by ``backward()`` raises: pass ``retain_graph=True`` or draw before it.
     """
     _check(root, rankdir, precision, max_nodes, edge_labels, fit)
+    if rankdir is None and fit == "slide":  # the direction whose drawing is largest on the slide
+        options = dict(precision=precision, expand_fused=expand_fused, grad_colors=grad_colors, show_data=show_data)
+        options.update(show_grad=show_grad, max_nodes=max_nodes, legend=legend, names=names, edge_labels=edge_labels)
+        drawings = [to_dot(root, rankdir=d, fit=fit, **options) for d in ("TB", "LR")]
+        return max(drawings, key=_slide_scale)
     if rankdir is None:  # a Value chain reads left to right; tensor graphs (big nodes) top-down
         rankdir = "LR" if isinstance(root, Value) else "TB"
     was_enabled = gc.isenabled()
@@ -156,6 +162,20 @@ def _to_dot(
         notes=notes,
         size=SLIDE if fit == "slide" else None,
     )
+
+
+def _slide_scale(source: str) -> float:
+    """How large a drawing comes out on a 16:9 slide (the layout's size from ``dot -Tplain``;
+    0 when no renderer is installed, so the first candidate wins)."""
+    import graphviz
+
+    try:
+        ensure_renderer()
+        plain = graphviz.Source(source.replace(f', size="{SLIDE[0]},{SLIDE[1]}"', "")).pipe(format="plain", quiet=True)
+    except (RuntimeError, graphviz.ExecutableNotFound, graphviz.CalledProcessError):
+        return 0.0
+    _, _, width, height = plain.split(b"\n", 1)[0].split()[:4]
+    return min(SLIDE[0] / float(width), SLIDE[1] / float(height))
 
 
 def ensure_renderer() -> None:
