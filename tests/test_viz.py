@@ -193,14 +193,14 @@ def test_large_graph_collapses_without_recursion():
     assert "mul x100000" in dot and edges(dot) < 10
 
 
-def test_value_chain_of_100k_steps_draws_in_linear_time():
+def test_value_chain_of_60k_steps_draws_in_linear_time():
     y = am.Value(1.0, label="x")
-    for _ in range(100_000):  # 300,000 drawing nodes: quadratic collapsing took minutes
+    for _ in range(60_000):  # 180,000 drawing nodes: quadratic collapsing took minutes
         y = y * 1.0001
     start = time.perf_counter()
     dot = am.to_dot(y)
     assert time.perf_counter() - start < 30  # a guard against quadratic time only: measured ~0.5 s
-    assert "* x100000" in dot and "collapsed" in dot
+    assert "* x60000" in dot and "collapsed" in dot
 
 
 def test_shared_constant_chain_renders_in_bounded_time():
