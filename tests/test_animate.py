@@ -169,3 +169,18 @@ def test_tensor_frames_show_matrices_as_cells_and_contributions_as_values(tmp_pa
 
     assert f">{fmt(np.outer(w_grad, x.data)[1, 1], 3)}<" in last  # W's gradient as cells
     assert "h is used 2 times" in html.unescape((tmp_path / "frame_008.svg").read_text())
+
+
+def test_frames_as_mp4_when_imageio_ffmpeg_is_installed(tmp_path):
+    pytest.importorskip("imageio_ffmpeg")
+    import imageio.v2 as imageio
+
+    a = am.Value(2.0, label="a")
+    b = a * 3.0
+    b.label = "b"
+    am.animate_backward(b, tmp_path / "p.html", frames=tmp_path, formats=(), gif=False, mp4=True, forward=False)
+    reader = imageio.get_reader(tmp_path / "backprop.mp4")
+    frames = [frame for frame in reader]
+    reader.close()
+    assert len(frames) == 1 + 3 and frames[0].shape == (1080, 1920, 3)  # blank, b, a, the constant 3
+    assert not list(tmp_path.glob("frame_*"))  # formats=(): no single frames

@@ -374,7 +374,9 @@ def export_frames(
         else:
             target = directory / "backprop.mp4"
             temporary = target.with_suffix(".tmp.mp4")
-            with imageio.get_writer(temporary, fps=1 / seconds, codec="libx264", macro_block_size=8) as writer:
+            with imageio.get_writer(
+                temporary, fps=1 / seconds, codec="libx264", macro_block_size=8, ffmpeg_log_level="error"
+            ) as writer:
                 for image in images:
                     writer.append_data(np.asarray(image))
             temporary.replace(target)
