@@ -5,6 +5,7 @@ pass over the retained graph (nothing is accumulated into ``.grad``); fused ops 
 
 from __future__ import annotations
 
+import functools
 import inspect
 
 import numpy as np
@@ -219,20 +220,34 @@ def fused_label(ctx) -> str:
 GENERIC_ARGUMENTS = frozenset({"a", "b", "lhs", "rhs", "other", "arrays"})
 
 
-def name_inputs(ctx, inputs, names: dict) -> None:
-    """Name unnamed leaf Tensors by the ``forward`` argument they were passed as (``x``, ``y``)."""
+@functools.cache
+def _forward_arguments(cls) -> tuple:
+    """The names of ``cls.forward``'s positional arguments after ``ctx`` (up to any ``*args``)."""
     try:
-        params = list(inspect.signature(type(ctx).forward).parameters.values())[1:]
+        params = list(inspect.signature(cls.forward).parameters.values())[1:]
     except (TypeError, ValueError):
-        return
+        return ()
+    names = []
+    for p in params:
+        if p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            break
+        names.append(p.name)
+    return tuple(names)
+
+
+def name_inputs(ctx, inputs, names: dict) -> None:
+    """Name unnamed leaf arrays by the ``forward`` argument they were passed as (``x``, ``y``)."""
     for k, item in enumerate(inputs):
-        if k >= len(params) or params[k].kind not in (params[k].POSITIONAL_ONLY, params[k].POSITIONAL_OR_KEYWORD):
-            return
-        if params[k].name in GENERIC_ARGUMENTS or np.ndim(getattr(item, "data", item)) == 0:
-            continue  # "a" and "b" of an add, a scalar constant: the argument says nothing
-        unnamed = isinstance(item, np.ndarray) or (isinstance(item, Tensor) and item._ctx is None and not item.name)
-        if unnamed and id(item) not in names:
-            names[id(item)] = params[k].name
+        if isinstance(item, Tensor):
+            if item._ctx is not None or item.name or item.data.ndim == 0:
+                continue
+        elif not isinstance(item, np.ndarray) or item.ndim == 0:
+            continue
+        if id(item) in names:
+            continue
+        arguments = _forward_arguments(type(ctx))
+        if k < len(arguments) and arguments[k] not in GENERIC_ARGUMENTS:
+            names[id(item)] = arguments[k]
 
 
 def build(
