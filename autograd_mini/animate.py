@@ -108,8 +108,8 @@ body { font-family: Helvetica, Arial, sans-serif; margin: 16px; }
 #controls button { font-size: 15px; margin-right: 6px; padding: 4px 12px; }
 #status { margin: 10px 0; font-size: 16px; min-height: 4.5em; white-space: pre-line; }
 #picture svg { max-width: 100%; height: auto; }
-.node.done polygon, .node.done path { fill: #c9efc9; }
-.node.current polygon, .node.current path { fill: #ffd27f; }
+.node.done > polygon:first-of-type, .node.done > path:first-of-type { fill: #c9efc9; }
+.node.current > polygon:first-of-type, .node.current > path:first-of-type { fill: #ffd27f; }
 .node .grad-pending { fill: #bbbbbb; }
 """
 

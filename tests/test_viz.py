@@ -72,7 +72,7 @@ def test_significant_digits_and_scientific_notation(x, precision, text):
 def test_constants_show_their_exact_value():
     assert fmt_constant(1.0001) == "1.0001" and fmt_constant(3) == "3"
     x = am.tensor([1.0, 2.0], requires_grad=True)
-    assert "{ 1.0001 }" in am.to_dot((x * 1.0001).sum())
+    assert ">1.0001<" in am.to_dot((x * 1.0001).sum())  # a table cell: the graph has matrices
 
 
 def test_small_gradients_are_not_rounded_to_zero():
@@ -96,13 +96,14 @@ def test_every_node_shows_shape_dtype_and_a_gradient_summary_whatever_its_size()
     assert f"grad norm {norm} min {fmt(g.min())} max {fmt(g.max())}" in dot
     inner = (2 * hidden.data / hidden.size) * (1 - hidden.data**2)  # d loss / d (x @ w)
     assert f"grad norm {fmt(np.linalg.norm(inner))}" in dot  # an intermediate's gradient
-    assert re.search(r'#d1f2d1", style="filled", label="\{ \(\) float64 \| data [^|]+ \| grad 1 \}', dot)  # output
+    output = re.search(r'bgcolor="#d1f2d1">(.*?)</table>>', dot).group(1)  # the output's table
+    assert "() float64<" in output and ">data " in output and ">grad 1<" in output
     assert w.grad is not None and np.array_equal(w.grad.data, g)  # drawing accumulated nothing
 
 
 def test_before_backward_no_gradients_are_shown():
     x = am.tensor([1.0, 2.0], requires_grad=True)
-    assert "| grad" not in am.to_dot((x * x).sum())
+    assert not re.search(r"\bgrad\b", am.to_dot((x * x).sum()))  # no gradient field, in any form
 
 
 def test_released_graph_raises_a_clear_error_instead_of_a_single_box():

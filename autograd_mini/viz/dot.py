@@ -88,6 +88,12 @@ def emit(
         '  edge [arrowsize=0.7, fontname="Helvetica"];',
     ]
     scale = grad_scale(nodes) if grad_colors else None
+    # one look for every data node: once some node shows a matrix as cells, all are tables
+    tables = any(
+        isinstance(node.label, list) and any(not isinstance(f, str) for f in node.label)
+        for node in nodes
+        if node.kind not in ("op", "group")
+    )
 
     def node_line(i, node):
         kind = "fused" if node.kind == "op" and node.fused else node.kind
@@ -101,7 +107,7 @@ def emit(
         else:
             fields = list(label) if isinstance(label, (list, tuple)) else [label]
             fields += node.notes
-            if any(not isinstance(f, str) for f in fields):  # matrices: an HTML-like table
+            if tables:  # matrices: HTML-like tables
                 attrs["label"] = fields
             else:
                 attrs["label"] = '"{ ' + " | ".join(_escape_record(f) for f in fields) + ' }"'
