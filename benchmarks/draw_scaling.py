@@ -8,7 +8,8 @@ row times ``draw_graph`` (the walk, collapsing and the DOT text; rendering is bo
     python benchmarks/draw_scaling.py            # Values 10^3..10^6, Tensors 10^3..10^5
     python benchmarks/draw_scaling.py --quick    # up to 10^5 / 10^4
 
-On this shared 2-core machine the absolute numbers drift with load; compare rows of one run.
+On this shared 2-core machine the absolute numbers drift with load; the last line times two
+sizes alternately in one process, and their ratio is the check of linear time.
 """
 
 from __future__ import annotations
@@ -71,6 +72,17 @@ def main(argv=None) -> None:
             print(f"{kind:>8} {n:>10,} {seconds:>9.3f} {1000 * seconds / n * 1000:>17.3f}", flush=True)
             del root
             gc.collect()
+    # the linearity check proper: two sizes timed alternately in one process (load drifts)
+    small, large = value_chain(10**4 // 3), value_chain((10**5 if quick else 10**6) // 3)
+    ratios = []
+    for _ in range(3):
+        a, b = timed(small), timed(large)
+        ratios.append(b / a)
+    n_small, n_large = count_nodes(small), count_nodes(large)
+    print(
+        f"interleaved: {n_large:,} nodes take {min(ratios):.1f}-{max(ratios):.1f}x the time of {n_small:,} "
+        f"(linear: {n_large / n_small:.0f}x)"
+    )
 
 
 if __name__ == "__main__":
