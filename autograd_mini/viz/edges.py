@@ -126,7 +126,7 @@ def tensor_edges(ctx, out: Tensor, upstream, positions, precision, mode) -> tupl
             local = f"local: Jacobian {out_shape} x {shape}"
         labels[i] = local if isinstance(local, Matrix) else (local if local.startswith("local") else "local " + local)
     if mode == "product" and upstream is not None:
-        grads = run(np.asarray(upstream, dtype=out.data.dtype).reshape(out_shape))
+        grads = run(np.array(upstream, dtype=out.data.dtype).reshape(out_shape))  # a copy: backward may write
         for i in wanted:
             k = positions[i]
             g = grads[k] if k < len(grads) else None
