@@ -106,8 +106,9 @@ def test_notebook_uses_tqdm_notebook_when_ipywidgets_is_there(monkeypatch):
 
 
 def test_notebook_without_ipywidgets_leaves_one_plain_line_per_epoch(monkeypatch, capsys):
-    fake_notebook(monkeypatch)  # no IPython.display here: the line is printed at the end
+    fake_notebook(monkeypatch)
     monkeypatch.setattr(progress, "_has_ipywidgets", lambda: False)
+    monkeypatch.setattr(progress, "_display_handle", lambda title: None)  # no display: printed at the end
     bar = EpochProgress("Epoch 1/1", 2, 1)
     bar.update({"loss": 1.0})
     bar.close(LOGS)
