@@ -52,6 +52,15 @@ def _tensor_steps(root: Tensor):
     return order, grads
 
 
+def backward_order(root):
+    """The engine's order over the nodes that get a gradient and d(root)/d(node) for each."""
+    if isinstance(root, Value):
+        return _value_steps(root)
+    if isinstance(root, Tensor):
+        return _tensor_steps(root)
+    raise TypeError(f"animate_backward: expected a Value or a Tensor, got {type(root).__name__}")
+
+
 def _grad_text(g, precision) -> str:
     g = np.asarray(g)
     if g.size == 1:
@@ -65,39 +74,42 @@ def backward_steps(root, precision: int = 4) -> tuple[list, list[dict]]:
     """The drawing nodes (each laid out with its gradient text, which the page hides until its
     step) and the steps: per step, the node id whose gradient is now known, its name, the
     gradient text and the exact gradient values."""
-    if isinstance(root, Value):
-        order, grads = _value_steps(root)
-    elif isinstance(root, Tensor):
-        order, grads = _tensor_steps(root)
-    else:
-        raise TypeError(f"animate_backward: expected a Value or a Tensor, got {type(root).__name__}")
+    from .viz.frames import _name
+
+    order, grads = backward_order(root)
     nodes = build(root, precision=precision, show_grad=False)
     index = {node.key: i for i, node in enumerate(nodes) if node.kind != "op"}
     steps = []
     for obj in order:
         g = grads.get(id(obj), 0.0)
-        name = getattr(obj, "label", None) if isinstance(obj, Value) else obj.name
+        name = _name(nodes[index[id(obj)]].label, obj)
         text = _grad_text(g, precision)
         node = nodes[index[id(obj)]]
         node._label = list(node.label) + [text]  # laid out with its gradient; hidden until its step
         steps.append(
             {
                 "node": f"n{index[id(obj)]}",
-                "name": name or "",
+                "name": name,
                 "text": text,
                 "values": np.asarray(g, dtype=np.float64).reshape(-1).tolist(),
             }
         )
+    from .viz.frames import story
+
+    _, told = story(root, forward=False, precision=precision)
+    for step, said in zip(steps, told):
+        step["arithmetic"] = said["text"]
+        step["name"] = said["name"]  # a user's label, or the call that made it: mul(w, x)
     return nodes, steps
 
 
 _CSS = """
 body { font-family: Helvetica, Arial, sans-serif; margin: 16px; }
 #controls button { font-size: 15px; margin-right: 6px; padding: 4px 12px; }
-#status { margin: 10px 0; font-size: 15px; min-height: 1.4em; }
+#status { margin: 10px 0; font-size: 16px; min-height: 4.5em; white-space: pre-line; }
 #picture svg { max-width: 100%; height: auto; }
-.node.done polygon, .node.done path { fill: #c9efc9; }
-.node.current polygon, .node.current path { fill: #ffd27f; }
+.node.done > polygon:first-of-type, .node.done > path:first-of-type { fill: #c9efc9; }
+.node.current > polygon:first-of-type, .node.current > path:first-of-type { fill: #ffd27f; }
 .node .grad-pending { fill: #bbbbbb; }
 """
 
@@ -127,7 +139,7 @@ _JS = """
       status.textContent = "step 0/" + steps.length + ": forward pass (values only)";
     } else {
       var s = steps[current - 1];
-      status.textContent = "step " + current + "/" + steps.length + ": gradient of " + (s.name || s.node) + " computed: " + s.text;
+      status.textContent = "step " + current + "/" + steps.length + ": " + s.arithmetic;
     }
     document.body.setAttribute("data-step", String(current));
   }
@@ -153,11 +165,33 @@ _JS = """
 """
 
 
-def animate_backward(root, path, *, precision: int = 4, title: str | None = None, rankdir: str = "LR") -> Path:
+def animate_backward(
+    root,
+    path,
+    *,
+    precision: int = 4,
+    title: str | None = None,
+    rankdir: str | None = None,
+    frames=None,
+    forward: bool = True,
+    formats=("png", "svg", "pdf"),
+    gif: bool = True,
+    mp4: bool | None = None,
+) -> Path:
     """Write ``path``: one self-contained HTML page stepping through backprop of ``root`` (a
     Value, or a scalar Tensor whose graph is not released), one node per step in the engine's
-    order, each gradient d(root)/d(node) appearing as it is computed. Nothing is accumulated
-    into ``.grad``. Returns the path."""
+    order, each gradient d(root)/d(node) appearing as it is computed with its arithmetic
+    (``upstream * local = contribution`` per use, and the sum when a node is used more than
+    once). Nodes are named by their labels (or the argument they were passed as), never by
+    internal ids. Nothing is accumulated into ``.grad``. Returns the path.
+
+    ``frames``: a directory that receives every step as a 16:9 slide (``frame_000.png``,
+    ``.svg``, ``.pdf``; ``formats`` picks them), ``backprop.gif`` (``gif``) and, when
+    imageio-ffmpeg is installed (``pip install 'autograd_mini[slides]'``), ``backprop.mp4``
+    (``mp4=True`` requires it, ``False`` skips it). ``forward``: the frames first compute the
+    forward pass, one value per step. ``rankdir``: default LR for Values, TB for Tensors."""
+    if rankdir is None:
+        rankdir = "LR" if isinstance(root, Value) else "TB"
     if rankdir not in ("LR", "TB", "RL", "BT"):
         raise ValueError(f"animate_backward: rankdir must be one of LR, TB, RL, BT, got {rankdir!r}")
     import graphviz
@@ -185,5 +219,12 @@ def animate_backward(root, path, *, precision: int = 4, title: str | None = None
     )
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(page, encoding="utf-8")
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(page, encoding="utf-8")
+    temporary.replace(path)
+    if frames is not None:
+        from .viz.frames import export_frames, story
+
+        frame_nodes, told = story(root, forward=forward, precision=precision)
+        export_frames(frame_nodes, told, frames, rankdir=rankdir, title=title, formats=formats, gif=gif, mp4=mp4)
     return path

@@ -1,6 +1,7 @@
 """The lecture's pictures: the chain rule, the sigmoid neuron, an MLP loss with its fused ops
 expanded, a deep sigmoid network coloured by gradient size, a model diagram, and backprop step
-by step (HTML pages, plus a PNG frame when Debian's chromium is installed).
+by step (HTML pages, 16:9 frames as PNG and animated GIFs), the chain rule on every edge and a
+fan-out drawn as a sum.
 
     python examples/gallery.py --out docs     # writes docs/gallery/
 """
@@ -8,7 +9,7 @@ by step (HTML pages, plus a PNG frame when Debian's chromium is installed).
 from __future__ import annotations
 
 import os
-import subprocess
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -22,8 +23,6 @@ from walkthroughs import chain_rule, sigmoid_neuron_values
 
 import autograd_mini as am
 import nn
-
-CHROMIUM = Path("/usr/bin/chromium")
 
 
 def write_svg(graph, path: Path) -> Path:
@@ -63,32 +62,32 @@ def neuron_tensor():
     return f
 
 
-def screenshot(page: Path, png: Path, step: int) -> Path | None:
-    """A PNG of ``page`` at ``step`` through headless chromium (None when it is absent)."""
-    if not CHROMIUM.exists():
-        return None
-    with tempfile.TemporaryDirectory() as profile:
-        subprocess.run(
-            [
-                str(CHROMIUM),
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                f"--user-data-dir={profile}",
-                "--window-size=1280,400",
-                "--hide-scrollbars",
-                f"--screenshot={png}",
-                f"{page.resolve().as_uri()}?step={step}",
-            ],
-            capture_output=True,
-            timeout=120,
-            check=False,
+def fan_out():
+    """a used twice by * and once by +: its gradient is the sum 1 + 3 + 3 = 7."""
+    a = am.Value(3.0, label="a")
+    b = a * a
+    b.label = "b"
+    c = b + a
+    c.label = "c"
+    return c
+
+
+def frames(root, out: Path, name: str | None, title: str, keep: dict) -> list[Path]:
+    """Export ``root``'s backprop frames to a temporary folder; keep the chosen ones in ``out``
+    (``keep``: frame number -> file name) plus the animated GIF as ``<name>.gif``."""
+    kept = []
+    with tempfile.TemporaryDirectory() as folder:
+        am.animate_backward(
+            root, Path(folder) / "page.html", frames=folder, title=title, mp4=False, formats=("png",), rankdir="LR"
         )
-    return png if png.exists() else None
+        for number, target in keep.items():
+            shutil.copyfile(Path(folder) / f"frame_{number:03d}.png", out / target)
+            kept.append(out / target)
+        if name is None:
+            return kept
+        shutil.copyfile(Path(folder) / "backprop.gif", out / f"{name}.gif")
+        kept.append(out / f"{name}.gif")
+    return kept
 
 
 def main(argv=None):
@@ -99,10 +98,15 @@ def main(argv=None):
     written = []
     *_, f = chain_rule()
     written.append(write_svg(am.draw_graph(f), out / "chain_rule.svg"))
+    written.append(write_svg(am.draw_graph(f, edge_labels="product"), out / "chain_rule_edges.svg"))
+    c = fan_out()
+    c.backward()
+    written.append(write_svg(am.draw_graph(c, edge_labels="product"), out / "fan_out.svg"))
     neuron = sigmoid_neuron_values()[2]
     written.append(write_svg(am.draw_graph(neuron, precision=3), out / "sigmoid_neuron.svg"))
     loss, model = mlp_loss()
-    written.append(write_svg(am.draw_graph(loss, expand_fused=True, rankdir="TB"), out / "mlp_loss_expanded.svg"))
+    written.append(write_svg(am.draw_graph(loss, fit="slide"), out / "mlp_loss.svg"))
+    written.append(write_svg(am.draw_graph(loss, expand_fused=True), out / "mlp_loss_expanded.svg"))
     written.append(
         write_svg(
             am.draw_graph(deep_sigmoid_loss(), grad_colors=True, precision=2, rankdir="TB"),
@@ -117,9 +121,10 @@ def main(argv=None):
     written.append(am.animate_backward(f, out / "chain_rule_backprop.html", title="The chain rule, step by step"))
     page = am.animate_backward(neuron_tensor(), out / "sigmoid_neuron_backprop.html", title="A sigmoid neuron")
     written.append(page)
-    frame = screenshot(page, out / "sigmoid_neuron_backprop_step3.png", 3)
-    if frame is not None:
-        written.append(frame)
+    *_, f = chain_rule()
+    written += frames(f, out, "chain_rule_backprop", "The chain rule, step by step", {8: "chain_rule_step08.png"})
+    written += frames(fan_out(), out, None, "Fan-out: gradients add up", {6: "fan_out_step06.png"})
+    written += frames(neuron_tensor(), out, None, "A sigmoid neuron", {9: "sigmoid_neuron_backprop_step3.png"})
     for path in written:
         print(f"  {path} ({Path(path).stat().st_size // 1024} KB)")
     return [Path(p) for p in written]

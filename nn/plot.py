@@ -164,18 +164,27 @@ def model_to_dot(
     subgraph: bool = False,
     show_layer_activations: bool = False,
     show_trainable: bool = False,
+    splines: str = "ortho",
+    *,
     show_params: bool = False,
+    **kwargs,
 ):
     """A ``graphviz.Digraph`` of the model's layers (Keras 3's ``model_to_dot``: one table per
     layer, edges from ``model._graph_edges()`` or the Sequential order; a nested model is one
-    node, or a dashed cluster with ``expand_nested``). ``show_params`` (an nn extension) adds
-    each layer's parameter count."""
+    node, or a dashed cluster with ``expand_nested``). ``splines`` is Graphviz's edge style
+    (Keras' default ``"ortho"``; also ``"polyline"``, ``"spline"``, ``"line"``, ``"curved"``).
+    ``show_params`` (an nn extension, keyword only; Keras raises on it) adds each layer's
+    parameter count. Other keywords raise ValueError as in Keras (``layer_range``: no longer
+    supported)."""
     import graphviz
 
     from autograd_mini.viz import ensure_renderer
 
+    _check_kwargs(kwargs)
     if rankdir not in ("TB", "LR", "BT", "RL"):
         raise ValueError(f"plot_model: rankdir must be one of TB, LR, BT, RL, got {rankdir!r}")
+    if not isinstance(splines, str) or splines not in SPLINES:
+        raise ValueError(f"plot_model: splines must be one of {', '.join(SPLINES)}, got {splines!r}")
     if not isinstance(dpi, (int, float)) or isinstance(dpi, bool) or dpi <= 0:
         raise ValueError(f"plot_model: dpi must be a positive number, got {dpi!r}")
     if not hasattr(model, "layers"):
@@ -186,12 +195,16 @@ def model_to_dot(
     if subgraph:
         graph.attr(label=str(getattr(model, "name", "model")), style="dashed", labeljust="l")
     else:
-        graph.attr(rankdir=rankdir, dpi=str(dpi), concentrate="true")
+        graph.attr(rankdir=rankdir, dpi=str(dpi), concentrate="true", splines=splines)
         graph.attr("node", shape="plain", fontname="Helvetica")
     layers = list(model.layers)
     for i, layer in enumerate(layers):
         if expand_nested and hasattr(layer, "layers"):
-            graph.subgraph(model_to_dot(layer, *options[:3], rankdir, True, dpi, True, *options[3:]))
+            graph.subgraph(
+                model_to_dot(
+                    layer, *options[:3], rankdir, True, dpi, True, *options[3:5], splines, show_params=options[5]
+                )
+            )
         else:
             graph.node(f"{graph.name}_{i}", label=_layer_label(layer, *options))
     for a, b in _edges(model, layers):
@@ -210,11 +223,18 @@ def plot_model(
     dpi: int = 200,
     show_layer_activations: bool = False,
     show_trainable: bool = False,
+    splines: str = "ortho",
+    *,
     show_params: bool = False,
+    **kwargs,
 ):
     """Keras 3's ``keras.utils.plot_model``: draw the model's layers to ``to_file`` (the format
-    from its suffix; none: PNG; also .svg, .pdf, .jpg, .dot) with Keras' options and defaults;
-    ``dpi`` sets the PNG resolution. Returns a ``PlotFile`` (a Path) that Jupyter shows inline."""
+    from its suffix; none: PNG; also .svg, .pdf, .jpg, .dot) with Keras' arguments and defaults
+    (``splines="ortho"``; unknown keywords raise ValueError, ``layer_range`` too, as in Keras);
+    ``dpi`` sets the PNG resolution. nn's extra, keyword only: ``show_params`` (each layer's
+    parameter count; Keras raises on it). Returns a ``PlotFile`` (a Path) that Jupyter shows
+    inline."""
+    _check_kwargs(kwargs)
     graph = model_to_dot(
         model,
         show_shapes=show_shapes,
@@ -225,9 +245,22 @@ def plot_model(
         dpi=dpi,
         show_layer_activations=show_layer_activations,
         show_trainable=show_trainable,
+        splines=splines,
         show_params=show_params,
     )
     return render_to(graph, to_file)
+
+
+#: Graphviz's edge styles (``splines``); Keras passes the string to pydot unchecked
+SPLINES = ("ortho", "polyline", "spline", "line", "curved", "true", "false", "none", "compound")
+
+
+def _check_kwargs(kwargs: dict) -> None:
+    """Keras' rule: ``layer_range`` is no longer supported; any other unknown keyword raises."""
+    if kwargs.pop("layer_range", None) is not None:
+        raise ValueError("plot_model: argument `layer_range` is no longer supported (as in Keras 3).")
+    if kwargs:
+        raise ValueError(f"plot_model: unrecognized keyword arguments: {kwargs}")
 
 
 def render_to(graph, path) -> PlotFile:

@@ -5,8 +5,10 @@
 then includes the ``val_*`` values):
 
 - ``verbose=0``: silent.
-- ``verbose=1`` in Jupyter: a notebook bar (``tqdm.notebook`` when ipywidgets is installed,
-  else a text bar redrawn in place); on a terminal: a Keras-style bar redrawn with ``\\r``,
+- ``verbose=1`` in Jupyter: a live bar while the epoch runs (``tqdm.notebook`` when ipywidgets
+  is installed, else a text bar redrawn in place through a display handle), replaced at the end
+  of the epoch by one plain text line (as ``verbose=2`` prints it), so the notebook keeps a
+  log that survives ``nbconvert`` and HTML export, with or without widgets; on a terminal: a Keras-style bar redrawn with ``\\r``,
   cut to the terminal's width while it runs, and a final line printed in full (the terminal
   wraps it: every metric stays visible at any width); elsewhere (a file, a pipe): the final
   line only.
@@ -77,15 +79,17 @@ class EpochProgress:
         self.last_draw = 0.0
         self.mode = "silent" if verbose == 0 else "line"
         self.bar = None
+        self.handle = None  # a notebook display that is redrawn in place (no widgets)
         if verbose == 1:
             if stream is None and in_notebook():
                 self.mode = "notebook"
                 if _has_ipywidgets():
                     from tqdm.notebook import tqdm
 
-                    self.bar = tqdm(total=self.steps, desc=title, unit="step", leave=True)
+                    # leave=False: the widget goes away at the end; the text line stays
+                    self.bar = tqdm(total=self.steps, desc=title, unit="step", leave=False)
                 else:
-                    self.mode = "live"
+                    self.handle = _display_handle(title)
             elif getattr(self.stream, "isatty", lambda: False)():
                 self.mode = "live"
         if self.mode == "live":
@@ -118,12 +122,18 @@ class EpochProgress:
             self.bar.update(steps)
             self.bar.set_postfix_str(format_logs(logs), refresh=False)
             return
-        if self.mode != "live":
+        if self.mode not in ("live", "notebook"):
             return
         now = time.perf_counter()
         if now - self.last_draw < 0.05 and self.seen < self.steps:
             return
         self.last_draw = now
+        if self.mode == "notebook":
+            if self.handle is not None:
+                self.handle.update(
+                    {"text/plain": self.title + "\n" + self._line(self.seen, logs, final=False)}, raw=True
+                )
+            return
         width = shutil.get_terminal_size((80, 24)).columns - 1
         line = self._line(self.seen, logs, final=False)
         self.stream.write("\r" + line[:width].ljust(width))  # a running line must not wrap
@@ -136,16 +146,36 @@ class EpochProgress:
         if self.bar is not None:
             self.bar.set_postfix_str(format_logs(logs))
             self.bar.close()
+        if self.mode == "notebook":  # the epoch's record: plain text, kept by nbconvert and HTML export
+            line = self._record(logs)
+            if self.handle is not None:
+                self.handle.update({"text/plain": line}, raw=True)
+            else:
+                print(line, file=self.stream, flush=True)
             return
         if self.mode == "live":
             width = shutil.get_terminal_size((80, 24)).columns - 1
             self.stream.write("\r" + " " * width + "\r")
             print(self._line(self.steps, logs, final=True), file=self.stream, flush=True)
             return
+        print(self._record(logs), file=self.stream, flush=True)
+
+    def _record(self, logs: dict) -> str:
+        """The epoch's one complete line: ``Epoch 1/3 - 5/5 - 0s - 3ms/step - loss: ...``."""
         elapsed = time.perf_counter() - self.start
         line = (
             f"{self.title} - {self._count(self.steps)} - {elapsed:.0f}s - {format_time(elapsed / max(self.steps, 1))}"
         )
         if logs:  # predict has none: no dangling separator
             line += f" - {format_logs(logs)}"
-        print(line, file=self.stream, flush=True)
+        return line
+
+
+def _display_handle(title: str):
+    """A notebook output redrawn in place (``display(..., display_id=True)``); None without
+    IPython's display machinery (the epoch's line is then printed at the end)."""
+    try:
+        from IPython.display import display
+    except ImportError:
+        return None
+    return display({"text/plain": title}, raw=True, display_id=True)

@@ -140,3 +140,24 @@ def test_functional_model_draws_its_branches():
     assert edges == {("features", "left"), ("features", "right"), ("left", "join"), ("right", "join"), ("join", "head")}
     source = nn.plot.model_to_dot(model, show_layer_names=True).source
     assert source.count("->") == 5
+
+
+def test_plot_model_takes_every_keras_argument_and_only_those(tmp_path):
+    keras = pytest.importorskip("keras")
+
+    theirs = inspect.signature(keras.utils.plot_model).parameters
+    ours = inspect.signature(plot_model).parameters
+    for name, p in theirs.items():
+        assert name in ours and ours[name].default == p.default, name
+    extras = [n for n, p in ours.items() if n not in theirs]
+    assert extras == ["show_params"] and ours["show_params"].kind == inspect.Parameter.KEYWORD_ONLY
+    model = nn.Sequential([nn.Input((3,)), nn.Dense(2), nn.Dense(1)])
+    for splines in ("polyline", "ortho", "spline"):
+        assert f"splines={splines}" in model_to_dot(model, splines=splines).source
+        ET.fromstring(plot_model(model, tmp_path / f"m_{splines}.svg", splines=splines).read_bytes())  # renders
+    with pytest.raises(ValueError, match="layer_range"):
+        plot_model(model, tmp_path / "m.png", layer_range=["a", "b"])
+    with pytest.raises(ValueError, match="unrecognized keyword"):
+        plot_model(model, tmp_path / "m.png", show_parms=True)
+    with pytest.raises(ValueError, match="splines"):
+        plot_model(model, tmp_path / "m.png", splines="wavy")

@@ -105,14 +105,54 @@ def test_notebook_uses_tqdm_notebook_when_ipywidgets_is_there(monkeypatch):
     assert calls[0] == ("init", 2) and ("postfix", format_logs(LOGS)) in calls and calls[-1] == ("close",)
 
 
-def test_notebook_without_ipywidgets_gets_a_plain_bar(monkeypatch, capsys):
+def test_notebook_without_ipywidgets_leaves_one_plain_line_per_epoch(monkeypatch, capsys):
     fake_notebook(monkeypatch)
     monkeypatch.setattr(progress, "_has_ipywidgets", lambda: False)
+    monkeypatch.setattr(progress, "_display_handle", lambda title: None)  # no display: printed at the end
     bar = EpochProgress("Epoch 1/1", 2, 1)
     bar.update({"loss": 1.0})
     bar.close(LOGS)
     out = capsys.readouterr().out
-    assert "\r" in out and out.rstrip("\n").endswith(format_logs(LOGS))
+    assert "\r" not in out and out.startswith("Epoch 1/1 - 2/2 - ") and out.rstrip("\n").endswith(format_logs(LOGS))
+
+
+NOTEBOOK_CELLS = [
+    "import sys, os\nsys.path.insert(0, os.environ['REPO'])\nimport numpy as np\nimport nn\nimport nn.progress",
+    "nn.utils.set_random_seed(0)\nmodel = nn.Sequential([nn.Input((3,)), nn.Dense(1)])\n"
+    "model.compile(optimizer='sgd', loss='mse')\n"
+    "history = model.fit(np.ones((8, 3), 'float32'), np.ones((8, 1), 'float32'), epochs=2, batch_size=4)",
+]
+
+
+@pytest.mark.parametrize("widgets", [False, True])
+def test_fit_in_a_notebook_leaves_a_text_log_that_survives_export(widgets, tmp_path, monkeypatch):
+    """Run fit in a real kernel (nbclient), then read the saved outputs as nbconvert would."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    from pathlib import Path
+
+    cells = list(NOTEBOOK_CELLS)
+    if widgets:  # a stand-in for tqdm.notebook: a widget that leaves nothing readable behind
+        cells.insert(
+            1,
+            "import types\nclass Bar:\n    def __init__(self, **k): pass\n    def update(self, n): pass\n"
+            "    def set_postfix_str(self, *a, **k): pass\n    def close(self): pass\n"
+            "sys.modules['tqdm.notebook'] = types.SimpleNamespace(tqdm=Bar)\n"
+            "nn.progress._has_ipywidgets = lambda: True",
+        )
+    else:
+        cells.insert(1, "nn.progress._has_ipywidgets = lambda: False")
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    monkeypatch.setenv("REPO", str(Path(__file__).resolve().parents[1]))
+    nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3").execute()
+    text = ""
+    for output in notebook.cells[-1].outputs:  # what an HTML export shows: streams and text/plain
+        text += output.get("text", "") + output.get("data", {}).get("text/plain", "") + "\n"
+    lines = [line for line in text.splitlines() if line.startswith("Epoch")]
+    assert [line.split(" - ")[0] for line in lines] == ["Epoch 1/2", "Epoch 2/2"], text
+    assert all(" - 2/2 - " in line and "loss: " in line for line in lines)
+    assert "\r" not in text
 
 
 def test_terminal_ipython_is_not_a_notebook(monkeypatch):

@@ -79,13 +79,16 @@ def collapse(nodes: list[Node], any_op: bool = False) -> list[Node]:
             copy.counts = counts
         new_index[rep] = len(out)
         out.append(copy)
-    for i, node in enumerate(nodes):
+    seen: list[set | None] = [None] * len(out)  # each output node's inputs so far, as a set
+    for i, node in enumerate(nodes):  # linear: one set per output node, kept across its members
         me = new_index[find(i)]
-        seen = set(out[me].inputs)
+        mine = seen[me]
+        if mine is None:
+            mine = seen[me] = set()
         for j in node.inputs:
             src = new_index[find(j)]
-            if src != me and src not in seen:
-                seen.add(src)
+            if src != me and src not in mine:
+                mine.add(src)
                 out[me].inputs.append(src)
     return out
 
@@ -97,6 +100,9 @@ def bound(nodes: list[Node], max_nodes: int) -> tuple[list[Node], list[str]]:
         hidden = len(nodes) - max_nodes
         nodes = nodes[:max_nodes]
         for node in nodes:
+            if node.edge_labels is not None:
+                pairs = [(j, t) for j, t in zip(node.inputs, node.edge_labels) if j < max_nodes]
+                node.edge_labels = [t for _, t in pairs]
             node.inputs = [j for j in node.inputs if j < max_nodes]
         notes.append(f"{hidden} nodes farthest from the output not drawn (max_nodes={max_nodes})")
     fan_out = [0] * len(nodes)
@@ -106,8 +112,9 @@ def bound(nodes: list[Node], max_nodes: int) -> tuple[list[Node], list[str]]:
             consumers[j] += 1
     capped_in = capped_out = 0
     for node in nodes:
-        kept = []
-        for j in node.inputs:
+        kept, kept_labels = [], []
+        labels = node.edge_labels or [None] * len(node.inputs)
+        for j, label in zip(node.inputs, labels):
             if len(kept) >= MAX_EDGES_PER_NODE:
                 capped_in += 1
                 continue
@@ -115,6 +122,9 @@ def bound(nodes: list[Node], max_nodes: int) -> tuple[list[Node], list[str]]:
                 continue
             fan_out[j] += 1
             kept.append(j)
+            kept_labels.append(label)
+        if node.edge_labels is not None:
+            node.edge_labels = kept_labels
         if len(node.inputs) > MAX_EDGES_PER_NODE:
             node.notes.append(f"{len(node.inputs)} inputs, {MAX_EDGES_PER_NODE} drawn")
         node.inputs = kept

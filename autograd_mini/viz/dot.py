@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+from . import html
 from .walk import Node
 
 STYLE = {
@@ -48,18 +49,51 @@ def ramp_color(log_value: float, scale) -> str:
     return RAMP[min(len(RAMP) - 1, max(0, int(position * len(RAMP))))]
 
 
+def _size(size) -> str:
+    """Graph attributes that scale a drawing down to ``size`` inches (a PNG: 72 px per inch)."""
+    return "" if size is None else f', size="{size[0]},{size[1]}"'
+
+
+def edge_attrs(label) -> str:
+    """An edge's label attributes: the chain rule's text, or cells for matrices."""
+    from .edges import Matrix
+
+    if label is None:
+        return ""
+    parts = label if isinstance(label, list) else [label]
+    style = 'fontsize=9, fontcolor="#1f5fa8"'
+    if any(isinstance(p, Matrix) for p in parts):
+        return f" [label=<{html.stack(parts, fontsize=9, fontcolor='#1f5fa8')}>, {style}]"
+    text = "\\n".join(_escape(line) for p in parts for line in str(p).split("\n"))
+    return f' [label="{text}", {style}]'
+
+
 def emit(
-    nodes: list[Node], *, rankdir="LR", legend=False, clusters=True, grad_colors=False, notes=(), ids=False
+    nodes: list[Node],
+    *,
+    rankdir="LR",
+    legend=False,
+    clusters=True,
+    grad_colors=False,
+    notes=(),
+    ids=False,
+    size=None,
 ) -> str:
     """The DOT source (deterministic: node ids follow the walk's order). ``ids``: give each
     node an ``id`` attribute (``n<i>``), which SVG renderers keep (for scripts)."""
     lines = [
         "digraph autograd_mini {",
-        f'  graph [rankdir={rankdir}, fontname="Helvetica"];',
+        f'  graph [rankdir={rankdir}, fontname="Helvetica", pad=0.25{_size(size)}];',
         '  node [fontname="Helvetica", fontsize=10, shape=record];',
-        "  edge [arrowsize=0.7];",
+        '  edge [arrowsize=0.7, fontname="Helvetica"];',
     ]
     scale = grad_scale(nodes) if grad_colors else None
+    # one look for every data node: once some node shows a matrix as cells, all are tables
+    tables = any(
+        isinstance(node.label, list) and any(not isinstance(f, str) for f in node.label)
+        for node in nodes
+        if node.kind not in ("op", "group")
+    )
 
     def node_line(i, node):
         kind = "fused" if node.kind == "op" and node.fused else node.kind
@@ -73,7 +107,10 @@ def emit(
         else:
             fields = list(label) if isinstance(label, (list, tuple)) else [label]
             fields += node.notes
-            attrs["label"] = '"{ ' + " | ".join(_escape_record(f) for f in fields) + ' }"'
+            if tables:  # matrices: HTML-like tables
+                attrs["label"] = fields
+            else:
+                attrs["label"] = '"{ ' + " | ".join(_escape_record(f) for f in fields) + ' }"'
             if scale is not None:
                 if node.magnitude is None:
                     attrs["fillcolor"] = "#ffffff"
@@ -85,6 +122,10 @@ def emit(
                     attrs["fillcolor"] = color
                     if color in RAMP[:4]:
                         attrs["fontcolor"] = "#ffffff"
+        if isinstance(attrs["label"], list):  # the table carries the fill (a plain node has none)
+            fields = attrs.pop("label")
+            fill, font = attrs.pop("fillcolor", "#ffffff"), attrs.pop("fontcolor", "#000000")
+            attrs = {"shape": "plain", "label": "<" + html.fields(fields, bgcolor=fill, fontcolor=font) + ">"}
         if ids:
             attrs["id"] = f"n{i}"
         text = ", ".join(f"{k}={v}" if k == "label" else f'{k}="{v}"' for k, v in attrs.items())
@@ -105,8 +146,10 @@ def emit(
         lines.extend("  " + node_line(i, nodes[i]) for i in members)
         lines.append("  }")
     for i, node in enumerate(nodes):
-        for j in node.inputs:
-            lines.append(f"  n{j} -> n{i};")
+        labels = node.edge_labels or ()
+        for k, j in enumerate(node.inputs):
+            label = labels[k] if k < len(labels) else None
+            lines.append(f"  n{j} -> n{i}{edge_attrs(label)};")
     if notes:
         text = "\\l".join(_escape(n) for n in notes) + "\\l"
         attrs = ", ".join(f'{k}="{v}"' for k, v in STYLE["note"].items())
@@ -133,7 +176,7 @@ def emit(
             exponent = low + (high - low) * (k + 0.5) / len(RAMP)
             font = ', fontcolor="#ffffff"' if k < 4 else ""
             lines.append(
-                f'    grad_legend_{k} [shape=box, style=filled, fillcolor="{color}"{font}, label="{10**exponent:.1e}"];'
+                f'    grad_legend_{k} [shape=box, width=1.9, style=filled, fillcolor="{color}"{font}, label="{10**exponent:.1e}"];'  # wider than its title: never clipped
             )
         for k in range(len(RAMP) - 1):
             lines.append(f"    grad_legend_{k} -> grad_legend_{k + 1} [style=invis];")

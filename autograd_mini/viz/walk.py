@@ -5,6 +5,7 @@ pass over the retained graph (nothing is accumulated into ``.grad``); fused ops 
 
 from __future__ import annotations
 
+import functools
 import inspect
 
 import numpy as np
@@ -22,7 +23,21 @@ class Node:
     """One drawn node: ``kind`` in param/const/inner/output/op/group/note; ``inputs`` are the
     indices of the nodes feeding it; ``label`` is text or a function making it on demand."""
 
-    __slots__ = ("key", "kind", "_label", "scope", "op", "inputs", "magnitude", "fused", "notes", "counts")
+    __slots__ = (
+        "key",
+        "kind",
+        "_label",
+        "scope",
+        "op",
+        "inputs",
+        "magnitude",
+        "fused",
+        "notes",
+        "counts",
+        "source",
+        "edge_labels",
+        "grad_value",
+    )
 
     def __init__(self, key, kind, label, scope=None, op=None):
         self.key, self.kind, self._label, self.scope, self.op = key, kind, label, scope, op
@@ -31,6 +46,9 @@ class Node:
         self.fused = None  # name of the fused op this op node is part of (expand_fused)
         self.notes: list[str] = []  # extra lines (what collapsing hid)
         self.counts: dict[str, int] | None = None  # a group's ops by name
+        self.source = None  # an op node's (ctx or Value, output, gradient key, input positions)
+        self.edge_labels: list | None = None  # an op node's label per input edge (edge_labels=)
+        self.grad_value = None  # a Value's gradient (for writing it as a sum of contributions)
 
     def op_counts(self) -> dict[str, int]:
         """The ops this node stands for, by name."""
@@ -135,16 +153,32 @@ def expand(t: Tensor, grads: dict, alias: dict, keep: list) -> Tensor:
     return sub
 
 
-def tensor_label(t, grads, names, precision, show_data, show_grad) -> list[str]:
+def _cells(array) -> bool:
+    """Whether an array is drawn as cells: 1-D or 2-D with at most 8 entries per side."""
+    return array.size > 1 and array.ndim <= 2 and max(array.shape) <= 8
+
+
+def tensor_label(t, grads, names, precision, show_data, show_grad) -> list:
+    """Fields of a Tensor node: name, shape and dtype, data and gradient (small matrices as
+    cells with their values, larger ones as a summary)."""
+    from .edges import Matrix
+
     name = t.name or names.get(id(t), "")
     parts = [name] if name else []
     parts.append(f"{tuple(t.shape)} {t.dtype}")
+    digits = min(precision, 3)
     if show_data:
-        parts.append("data " + F.summary(t.data, precision))
+        data = np.asarray(t.data)
+        if _cells(data) and data.dtype.kind in "fiub":
+            parts.append(Matrix(data if data.ndim == 2 else data.reshape(1, -1), "data", digits))
+        else:
+            parts.append("data " + F.summary(t.data, precision))
     g = grads.get(id(t))
     if show_grad and g is not None:
         g = np.asarray(g)
-        if g.size <= F.PREVIEW_SIZE:
+        if _cells(g):
+            parts.append(Matrix(g if g.ndim == 2 else g.reshape(1, -1), "grad", digits))
+        elif g.size <= F.PREVIEW_SIZE:
             parts.append("grad " + F.values(g, precision))
         if g.size > 1:
             parts.append("grad " + F.grad_stats(g, precision))
@@ -160,16 +194,69 @@ def value_label(v: Value, precision, show_data, show_grad) -> list[str]:
     return parts or ["value"]
 
 
-def constant_label(c, precision) -> list[str]:
+def constant_label(c, precision, name="") -> list:
+    """A constant input: its value, or an array's name, shape and values (cells when small)."""
+    from .edges import Matrix
+
     if isinstance(c, np.ndarray):
-        return [f"{c.shape} {c.dtype}", F.summary(c, precision)]
+        head = [name] if name else []
+        if _cells(c) and c.dtype.kind in "fiub":
+            return [
+                *head,
+                f"{c.shape} {c.dtype}",
+                Matrix(c if c.ndim == 2 else c.reshape(1, -1), "", min(precision, 3)),
+            ]
+        return [*head, f"{c.shape} {c.dtype}", F.summary(c, precision)]
     return [F.fmt_constant(c, precision)]
 
 
-def build(root, *, precision=4, show_data=True, show_grad=True, names=None, expand_fused=False) -> list[Node]:
+def fused_label(ctx) -> str:
+    """A fused op's name with its string options: ``dense (relu)``."""
+    options = [v for v in composite_options(ctx).values() if isinstance(v, str) and v != "linear"]
+    return f"{ctx.name} ({', '.join(options)})" if options else ctx.name
+
+
+#: argument names too generic to name an input by (the two sides of an elementwise op)
+GENERIC_ARGUMENTS = frozenset({"a", "b", "lhs", "rhs", "other", "arrays"})
+
+
+@functools.cache
+def _forward_arguments(cls) -> tuple:
+    """The names of ``cls.forward``'s positional arguments after ``ctx`` (up to any ``*args``)."""
+    try:
+        params = list(inspect.signature(cls.forward).parameters.values())[1:]
+    except (TypeError, ValueError):
+        return ()
+    names = []
+    for p in params:
+        if p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            break
+        names.append(p.name)
+    return tuple(names)
+
+
+def name_inputs(ctx, inputs, names: dict) -> None:
+    """Name unnamed leaf arrays by the ``forward`` argument they were passed as (``x``, ``y``)."""
+    for k, item in enumerate(inputs):
+        if isinstance(item, Tensor):
+            if item._ctx is not None or item.name or item.data.ndim == 0:
+                continue
+        elif not isinstance(item, np.ndarray) or item.ndim == 0:
+            continue
+        if id(item) in names:
+            continue
+        arguments = _forward_arguments(type(ctx))
+        if k < len(arguments) and arguments[k] not in GENERIC_ARGUMENTS:
+            names[id(item)] = arguments[k]
+
+
+def build(
+    root, *, precision=4, show_data=True, show_grad=True, names=None, expand_fused=False, edge_labels=None
+) -> list[Node]:
     """All nodes reachable from ``root`` in depth-first discovery order; labels are lists of
-    record fields (made lazily)."""
-    names = names or {}
+    record fields (made lazily). ``edge_labels`` ("local"/"product") labels each op's input
+    edges with the chain rule (see ``edges``)."""
+    names = dict(names or {})
     grads: dict[int, np.ndarray] = {}
     if isinstance(root, Tensor):
         tensors = collect_tensors(root)
@@ -193,6 +280,7 @@ def build(root, *, precision=4, show_data=True, show_grad=True, names=None, expa
             node = Node(key, kind, lambda v=obj: value_label(v, precision, show_data, show_grad))
             if show_grad and obj.grad is not None:
                 node.magnitude = abs(float(obj.grad))
+                node.grad_value = obj.grad
         elif isinstance(obj, Tensor):
             if obj is root:
                 kind = "output"
@@ -204,7 +292,7 @@ def build(root, *, precision=4, show_data=True, show_grad=True, names=None, expa
             if show_grad and key in grads:
                 node.magnitude = F.magnitude(grads[key])
         else:
-            node = Node(key, "const", lambda c=obj: constant_label(c, precision))
+            node = Node(key, "const", lambda c=obj: constant_label(c, precision, names.get(id(c), "")))
         index[key] = len(nodes)
         nodes.append(node)
         stack.append(obj)
@@ -219,11 +307,13 @@ def build(root, *, precision=4, show_data=True, show_grad=True, names=None, expa
             if not obj._prev:
                 continue
             op_name, scope, inputs = obj._op or "op", None, obj._prev
+            source = (obj, obj, None)
         elif isinstance(obj, Tensor) and obj._ctx is not None:
             ctx = obj._ctx
             if ctx.parents is None:
                 raise released_error(ctx)
             op_name, scope, inputs = ctx.name, ctx.scope, ctx.parents
+            source = (ctx, obj, id(obj))
             fused = fused_of.get(id(obj))
             if expand_fused and fused is None and hasattr(type(ctx), "composite"):
                 sub = expand(obj, grads, alias, keep)
@@ -234,20 +324,32 @@ def build(root, *, precision=4, show_data=True, show_grad=True, names=None, expa
                             fused_of[id(s)] = ctx.name
                     fused = ctx.name
                     op_name, inputs = sub._ctx.name, sub._ctx.parents
+                    source = (sub._ctx, sub, id(obj))
                     for s in collect_tensors(sub):  # inner Tensors sit in the fused op's scope
                         if s._ctx is not None and s._ctx.scope is None and scope is not None:
                             s._ctx.scope = scope
         else:
             continue
-        op = Node(("op", id(obj)), "op", op_name, scope=scope, op=op_name)
+        label = op_name
+        if isinstance(obj, Tensor) and not fused and hasattr(type(obj._ctx), "composite"):
+            label = fused_label(obj._ctx)
+        op = Node(("op", id(obj)), "op", label, scope=scope, op=op_name)
         op.fused = fused
         op_index = len(nodes)
         nodes.append(op)
         nodes[me].inputs.append(op_index)
         nodes[me].scope = scope
-        pending = []
-        for item in inputs:
+        pending, positions = [], []
+        if isinstance(obj, Tensor):
+            name_inputs(source[0], inputs, names)
+        for k, item in enumerate(inputs):
             if isinstance(item, (Value, Tensor, float, int, np.ndarray, np.generic)) and not isinstance(item, bool):
                 pending.append(data_node(item))
+                positions.append(k)
         op.inputs.extend(pending)
+        op.source = (*source, positions)
+    if edge_labels is not None:
+        from .edges import annotate
+
+        annotate(nodes, edge_labels, grads, precision, show_grad)
     return nodes
