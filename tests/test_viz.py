@@ -2,7 +2,6 @@
 formatting, gradients on every node, fused-op expansion, gradient colours, released graphs."""
 
 import re
-import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -194,13 +193,12 @@ def test_large_graph_collapses_without_recursion():
     assert "mul x100000" in dot and edges(dot) < 10
 
 
-def test_value_chain_of_60k_steps_draws_in_linear_time():
+def test_value_chain_of_60k_steps_draws():
+    # 180,000 drawing nodes (quadratic collapsing took minutes; benchmarks/draw_scaling.py times it)
     y = am.Value(1.0, label="x")
-    for _ in range(60_000):  # 180,000 drawing nodes: quadratic collapsing took minutes
+    for _ in range(60_000):
         y = y * 1.0001
-    start = time.perf_counter()
     dot = am.to_dot(y)
-    assert time.perf_counter() - start < 30  # a guard against quadratic time only: measured ~0.5 s
     assert "* x60000" in dot and "collapsed" in dot
 
 
@@ -210,9 +208,7 @@ def test_shared_constant_chain_renders_in_bounded_time():
     y = x
     for _ in range(10_000):
         y = am.tanh(y * c) + 0.5
-    start = time.perf_counter()
     svg = am.draw_graph(y.sum()).pipe(format="svg")
-    assert time.perf_counter() - start < 60  # a guard against hangs only: measured ~2 s
     texts = " ".join(svg_texts(svg))
     assert "1.0001" in texts and "collapsed" in texts
 
