@@ -175,8 +175,7 @@ class Trainer:
             p.grad = None
         loss.backward()
         apply_if_finite(self.optimizer, variables, loss)
-        values = _update_metrics(self, loss, _batch_size(x), x, y, y_pred, sample_weight)
-        return dict(zip(self._log_keys, values))
+        return self._logs_after(loss, x, y, y_pred, sample_weight)
 
     def test_step(self, data):
         """The loss and metrics on a batch, in inference mode (no graph recorded)."""
@@ -184,7 +183,16 @@ class Trainer:
         with am.no_grad():
             y_pred = self(x, training=False)
             loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
-        values = _update_metrics(self, loss, _batch_size(x), x, y, y_pred, sample_weight)
+        return self._logs_after(loss, x, y, y_pred, sample_weight)
+
+    def _logs_after(self, loss, x, y, y_pred, sample_weight) -> dict:
+        """The loss tracker and ``compute_metrics`` updated with this batch; the logs (0-d Tensors).
+        Without compiled metrics (and nn's own ``compute_metrics``) the batch's arrays are not
+        handed over, so that a replayed step tracks only the loss."""
+        batch_size = _batch_size(x)
+        if self._compile_metrics is None and type(self).compute_metrics is Trainer.compute_metrics:
+            x = y = y_pred = sample_weight = None
+        values = _update_metrics(self, loss, batch_size, x, y, y_pred, sample_weight)
         return dict(zip(self._log_keys, values))
 
     def predict_step(self, data):
@@ -225,32 +233,38 @@ class Trainer:
         """``function(batch, batches) -> (logs, count)``: ``train_step`` on ``batch`` and on up to
         ``steps_per_execution - 1`` more from the iterator ``batches``. The step runs as written,
         or through ``am.compile`` (``jit_compile``: "auto" replays nn's own models bit for bit,
-        True compiles loop kernels); kept until ``compile()`` or the trainable variables change."""
-        variables = self._fit_state.get("trainable") or self.trainable_weights
-        key = (self._compile_config, self.optimizer, self.jit_compile, self.steps_per_execution, *variables)
-        frozen = tuple(not p.requires_grad for p in variables)  # a layer's trainable=False clears requires_grad
-        cached = self._fit_state.get("train_key")
-        if self.train_function is not None and not force and cached and _same(cached[0], key) and cached[1] == frozen:
-            return self.train_function
-        step = step_function.capture(self, self.train_step, "train")
+        True compiles loop kernels); kept until ``compile()`` or the variables change."""
+        function = self._make_function("train", force)
+        step = function.step
         self._captured_train_step = step if isinstance(step, step_function.CapturedStep) else None
-        self._fit_state["train_key"] = (key, frozen)
-        self.train_function = step_function.execution(step, self.steps_per_execution)
-        return self.train_function
+        return function
 
     def make_test_function(self, force=False):
         """As ``make_train_function``, for ``test_step`` (evaluation and validation)."""
-        if self.test_function is None or force:
-            step = step_function.capture(self, self.test_step, "test")
-            self.test_function = step_function.execution(step, self.steps_per_execution)
-        return self.test_function
+        return self._make_function("test", force)
 
     def make_predict_function(self, force=False):
         """As ``make_train_function``, for ``predict_step``: ``(outputs as numpy, per batch), count``."""
-        if self.predict_function is None or force:
-            step = step_function.capture(self, self.predict_step, "predict")
-            self.predict_function = step_function.execution(step, self.steps_per_execution, collect=_to_numpy)
-        return self.predict_function
+        return self._make_function("predict", force)
+
+    def _make_function(self, kind: str, force: bool):
+        """The ``kind`` function, kept while what its capture baked in is unchanged: ``compile()``
+        (optimizer, loss, metrics, jit_compile, steps_per_execution), the variables (a layer
+        added, other weights) and which of them are frozen (``trainable=False`` clears
+        ``requires_grad``, which a recorded backward baked in)."""
+        variables = self.weights
+        key = (self._compile_config, self.optimizer, self.jit_compile, self.steps_per_execution, *variables)
+        frozen = tuple(p.requires_grad and getattr(p, "trainable", True) for p in variables)
+        name = f"{kind}_function"
+        cached = self._fit_state.get(f"{kind}_key")
+        function = getattr(self, name)
+        if function is None or force or not cached or not _same(cached[0], key) or cached[1] != frozen:
+            step = step_function.capture(self, getattr(self, f"{kind}_step"), kind)
+            collect = _to_numpy if kind == "predict" else None
+            function = step_function.execution(step, self.steps_per_execution, collect=collect)
+            setattr(self, name, function)
+            self._fit_state[f"{kind}_key"] = (key, frozen)
+        return function
 
     # ---- fit -----------------------------------------------------------------------------------------------
     def fit(

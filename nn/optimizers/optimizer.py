@@ -515,7 +515,7 @@ class Optimizer:
             constraint = getattr(v, "constraint", None)
             if constraint is not None:
                 np.copyto(v.mutable_data(), np.asarray(constraint(v.data), dtype=v.dtype))
-        with np.errstate(over="ignore", invalid="ignore"):
+        with np.errstate(over="ignore", invalid="ignore"):  # the check's own overflow is expected
             bad = [v for _, v, _ in checked if not _all_finite(v.data)]
         if bad:  # never write a non-finite weight: the step is undone (nn's rule; Keras writes NaN)
             self._restore(backup)
