@@ -80,7 +80,8 @@ def wants_capture(model, kind: str) -> bool:
     from .trainer import Trainer
 
     name = f"{kind}_step"
-    if getattr(type(model), name) is not getattr(Trainer, name):
+    step = getattr(model, name)  # (an instance attribute set by hand counts as the user's own step)
+    if getattr(step, "__func__", None) is not getattr(Trainer, name):
         return False
     if mode is True:
         return True
