@@ -66,6 +66,8 @@ def capture(model, step, kind: str):
         return step
     if kind == "train":
         from ..optimizers import step_lowering  # noqa: F401  (the optimizer step's loop form)
+
+        _register_loss_tracking()
     return CapturedStep(model, step, kernels=model.jit_compile is True and kind == "train", stateful=kind != "predict")
 
 
@@ -185,3 +187,31 @@ def _plain_batch(x, y, sample_weight) -> bool:
         and (y is None or isinstance(y, np.ndarray))
         and (sample_weight is None or isinstance(sample_weight, np.ndarray))
     )
+
+
+def _register_loss_tracking() -> None:
+    """The loop form of the trainer's loss tracking (``_track_loss``), so that a compiled step
+    without metrics runs as one kernel: the running mean is computed in the kernel from the
+    tracker's state (the same float64 operations as ``LossTracker``), and the tracker is
+    updated after each call."""
+    import autograd_mini.lowering as lowering
+
+    from .trainer import _track_loss
+
+    if _track_loss in lowering.EFFECTS:
+        return
+
+    def rule(L, args, kwargs, step):
+        model, loss, batch_size = args
+        if not isinstance(loss, lowering.Var) or loss.size != 1 or not isinstance(batch_size, int):
+            raise lowering.NotLowerable("loss tracking needs a scalar loss")
+        tracker = model._loss_tracker
+        state = step.runtime(lambda: (tracker.total, float(tracker.count)))
+        value = L.alloc((), np.float64)
+        L.line(f"{value.name} = float({loss.at('0')})")
+        mean = L.alloc((), np.float64)
+        L.line(f"{mean.name} = ({state}[0] + {value.name} * {batch_size}) / ({state}[1] + {batch_size})")
+        step.after(lambda array: tracker.update_state(float(array.reshape(-1)[0]), batch_size), value)
+        return (mean,)
+
+    lowering.register_effect(_track_loss, rule)

@@ -62,6 +62,14 @@ def _update_metrics(model, loss, batch_size, x, y, y_pred, sample_weight) -> tup
     return tuple(am.Tensor._wrap(np.asarray(float(_value(v)))) for v in logs.values())
 
 
+@am.replayable
+def _track_loss(model, loss, batch_size) -> tuple:
+    """``_update_metrics`` without compiled metrics: the loss tracker alone (the logs' one value)."""
+    tracker = model._loss_tracker
+    tracker.update_state(float(loss.data), batch_size)
+    return (am.Tensor._wrap(np.asarray(tracker.result(), dtype=np.float64)),)
+
+
 def _value(v):
     return v.data if isinstance(v, am.Tensor) else v
 
@@ -191,7 +199,8 @@ class Trainer:
         handed over, so that a replayed step tracks only the loss."""
         batch_size = _batch_size(x)
         if self._compile_metrics is None and type(self).compute_metrics is Trainer.compute_metrics:
-            x = y = y_pred = sample_weight = None
+            (value,) = _track_loss(self, loss, batch_size)
+            return {"loss": value}
         values = _update_metrics(self, loss, batch_size, x, y, y_pred, sample_weight)
         return dict(zip(self._log_keys, values))
 
