@@ -263,3 +263,21 @@ def test_a_torch_dataloader_is_accepted():
     expected = reference.fit(x, y, batch_size=10, epochs=2, verbose=0, shuffle=False)
     assert history.history == expected.history and history.params["steps"] == 4
     assert model.evaluate(loader, verbose=0)[0] == reference.evaluate(x, y, batch_size=10, verbose=0)[0]
+
+
+# ---- one step, one seam ----------------------------------------------------------------------------------------
+def test_the_captured_steps_are_the_models_own_methods():
+    """make_*_function returns am.compile of the same train/test/predict step, not a second body."""
+    from nn.models.step_function import CapturedStep
+    from nn.models.trainer import Trainer
+
+    x, y = data()
+    model = small_model("sgd", metrics=["accuracy"])
+    model.fit(x, y, batch_size=10, epochs=1, verbose=0, validation_split=0.25)
+    model.predict(x, verbose=0)
+    for kind in ("train", "test", "predict"):
+        step = getattr(model, f"{kind}_function").step
+        assert isinstance(step, CapturedStep) and not step.eager
+        assert step.step.__func__ is getattr(Trainer, f"{kind}_step")
+        assert step.compiled.traces >= 1  # traced (validation and predict too), then checked and replayed
+    assert "fit" not in type(model).__dict__ and type(model).fit is Trainer.fit  # inherited, not forwarded
