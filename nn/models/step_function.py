@@ -211,7 +211,7 @@ def _register_loss_tracking() -> None:
         L.line(f"{value.name} = float({loss.at('0')})")
         mean = L.alloc((), np.float64)
         L.line(f"{mean.name} = ({state}[0] + {value.name} * {batch_size}) / ({state}[1] + {batch_size})")
-        step.after(lambda array: tracker.update_state(float(array.reshape(-1)[0]), batch_size), value)
+        step.after(lambda array: tracker.update_state(array.item(), batch_size), value)
         return (mean,)
 
     lowering.register_effect(_track_loss, rule)
