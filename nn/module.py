@@ -8,6 +8,8 @@ import numpy as np
 
 import autograd_mini as am
 
+from .symbolic import symbolic_call
+
 
 class Parameter(am.Tensor):
     """A leaf Tensor that a Module trains (``requires_grad=True``; ``trainable`` flag)."""
@@ -34,6 +36,18 @@ class Parameter(am.Tensor):
         return f"Parameter(name={self.name!r}, shape={self.shape}, dtype={self.dtype})"
 
 
+class ParameterList(list):
+    """``module.parameters()``: a list of Parameters that remembers its ``owner`` module and the
+    sub-layers of it that are not built yet (``unbuilt``: (attribute path, layer) pairs)."""
+
+    __slots__ = ("owner", "unbuilt")
+
+    def __init__(self, params=(), owner=None, unbuilt=()):
+        super().__init__(params)
+        self.owner = owner
+        self.unbuilt = list(unbuilt)
+
+
 def _is_symbolic(x) -> bool:
     """A KerasTensor, or a list/tuple/dict holding one."""
     if getattr(type(x), "_is_keras_tensor", False):
@@ -55,10 +69,8 @@ class Module:
 
     def __call__(self, *inputs, **kwargs):
         """``forward(*inputs, **kwargs)``; on KerasTensors (the functional API) the call is
-        recorded by ``nn.models.functional.symbolic_call`` instead."""
+        recorded by ``nn.symbolic.symbolic_call`` instead."""
         if inputs and type(inputs[0]) is not am.Tensor and _is_symbolic(inputs[0]):
-            from .models.functional import symbolic_call
-
             return symbolic_call(self, inputs, kwargs)
         return self.forward(*inputs, **kwargs)
 
@@ -73,11 +85,18 @@ class Module:
 
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
         """(dotted name, Parameter) pairs in a stable order, each parameter once."""
+        return iter(self._walk_parameters(prefix)[0])
+
+    def _walk_parameters(self, prefix: str = "") -> tuple[list, list]:
+        """(the (name, Parameter) pairs, the (name, layer) pairs of sub-layers not built yet, whose
+        weights do not exist yet)."""
         seen = set()
         stack = [(prefix, self)]
-        out = []
+        out, unbuilt = [], []
         while stack:  # iterative: deep nestings do not recurse
             path, module = stack.pop()
+            if getattr(module, "built", True) is False and module._awaits_build():
+                unbuilt.append((path or type(module).__name__, module))
             children = list(module._children())
             for key, value in children:
                 name = f"{path}.{key}" if path else key
@@ -87,11 +106,18 @@ class Module:
             for key, value in reversed(children):
                 if isinstance(value, Module):
                     stack.append((f"{path}.{key}" if path else key, value))
-        return iter(out)
+        return out, unbuilt
 
-    def parameters(self) -> list[Parameter]:
-        """Every Parameter of this module and its sub-modules, each once, in a stable order."""
-        return [p for _, p in self.named_parameters()]
+    def _awaits_build(self) -> bool:
+        """Whether this module creates weights when first called (a layer with its own ``build``)."""
+        return False
+
+    def parameters(self) -> ParameterList:
+        """Every Parameter of this module and its sub-modules, each once, in a stable order. The list
+        also names the sub-layers that are not built yet (``unbuilt``): an optimizer given it refuses
+        to start without their weights, instead of silently never training them."""
+        pairs, unbuilt = self._walk_parameters()
+        return ParameterList([p for _, p in pairs], owner=self, unbuilt=unbuilt)
 
     def modules(self) -> list[Module]:
         """This module and all its sub-modules (depth first, iterative)."""

@@ -18,6 +18,7 @@ _HOOKS_WITH_INDEX = (
     "on_predict_batch_begin",
     "on_predict_batch_end",
 )
+_ALIASES = {"on_train_batch_begin": "on_batch_begin", "on_train_batch_end": "on_batch_end"}
 _HOOKS = (
     "on_train_begin",
     "on_train_end",
@@ -34,10 +35,13 @@ class CallbackList(Callback):
 
     def __init__(self, callbacks=None, add_history=False, add_progbar=False, model=None, **params):
         super().__init__()
+        if isinstance(callbacks, Callback):
+            callbacks = [callbacks]
         self.callbacks = list(callbacks) if callbacks else []
         for cb in self.callbacks:
-            if not isinstance(cb, Callback):
+            if not isinstance(cb, Callback) and not hasattr(cb, "set_model"):
                 raise TypeError(f"CallbackList: expected nn.callbacks.Callback instances, got {type(cb).__name__}")
+        self._hooks: dict = {}
         self._history = next((cb for cb in self.callbacks if isinstance(cb, History)), None)
         self._progbar = next((cb for cb in self.callbacks if isinstance(cb, ProgbarLogger)), None)
         if self._history is None and add_history:
@@ -49,6 +53,27 @@ class CallbackList(Callback):
         self.set_model(model)
         self.set_params(params)
 
+    def hooks(self, hook: str) -> list:
+        """The bound ``hook`` methods worth calling: callbacks that leave it as the base class's
+        no-op are skipped (as Keras skips them), except that an old-style ``on_batch_begin/end``
+        serves ``on_train_batch_begin/end`` (Keras' alias). The loops fetch a batch hook's list
+        once per epoch and call it per execution; an empty list costs nothing."""
+        methods = self._hooks.get(hook)
+        if methods is None:
+            methods = []
+            base = getattr(Callback, hook, None)
+            for cb in self.callbacks:
+                method = getattr(cb, hook, None)
+                if method is None:
+                    continue
+                if base is not None and hook not in vars(cb) and getattr(type(cb), hook, None) is base:
+                    alias = _ALIASES.get(hook)
+                    if alias is None or getattr(type(cb), alias, None) is getattr(Callback, alias):
+                        continue
+                methods.append(method)
+            self._hooks[hook] = methods
+        return methods
+
     def __iter__(self):
         return iter(self.callbacks)
 
@@ -58,13 +83,18 @@ class CallbackList(Callback):
     def append(self, callback):
         """Add a callback at the end."""
         self.callbacks.append(callback)
+        self._hooks.clear()
 
     def set_params(self, params):
         """Give ``params`` to every callback (when not empty)."""
         self.params = params
         if params:
             for cb in self.callbacks:
-                cb.set_params(params)
+                set_params = getattr(cb, "set_params", None)
+                if set_params is not None:
+                    set_params(dict(params))
+                else:
+                    cb.params = dict(params)
 
     def set_model(self, model):
         """Attach ``model`` to every callback; the History becomes ``model.history``."""
@@ -79,8 +109,9 @@ class CallbackList(Callback):
 
 def _dispatch_indexed(name):
     def hook(self, index, logs=None):
-        for cb in self.callbacks:
-            getattr(cb, name)(index, logs)
+        logs = {} if logs is None else logs
+        for method in self.hooks(name):
+            method(index, logs)
 
     hook.__name__ = name
     hook.__doc__ = f"Call ``{name}(index, logs)`` on every callback."
@@ -89,8 +120,9 @@ def _dispatch_indexed(name):
 
 def _dispatch(name):
     def hook(self, logs=None):
-        for cb in self.callbacks:
-            getattr(cb, name)(logs)
+        logs = {} if logs is None else logs
+        for method in self.hooks(name):
+            method(logs)
 
     hook.__name__ = name
     hook.__doc__ = f"Call ``{name}(logs)`` on every callback."

@@ -36,7 +36,7 @@ def _plain(fn):
 class LambdaCallback(Callback):
     """``LambdaCallback(on_epoch_end=lambda epoch, logs: ...)``; any hook may be given by keyword
     (``on_train_begin(logs)``, ``on_train_batch_end(batch, logs)``, ``on_test_end(logs)``, ...).
-    The functions always receive ``logs`` (None when the trainer gives none); other keyword
+    The functions always receive ``logs`` (a dict, ``{}`` when there is nothing to report); other keyword
     arguments become attributes, as in Keras."""
 
     def __init__(

@@ -25,10 +25,9 @@ class SwapEMAWeights(Callback):
                 "SwapEMAWeights must be used when `use_ema=True` is set on the optimizer. "
                 f"Received: use_ema={getattr(optimizer, 'use_ema', None)}"
             )
-        averages = optimizer._slots["average"]
-        for p in optimizer._vars:
+        for p in optimizer.trainable_variables:
             if getattr(p, "trainable", True):
-                avg = averages[optimizer._index[id(p)]]
+                avg = optimizer.slot("average", p)
                 data = p.mutable_data()
                 tmp = data.copy()
                 np.copyto(data, avg)

@@ -2,7 +2,7 @@
 
 ``Input(shape)`` returns a ``KerasTensor``: a placeholder with a shape (batch axis first, None
 when unknown) and a dtype, no data. Calling a layer on KerasTensors records the call instead of
-computing it (``nn.models.functional.symbolic_call``); ``Model(inputs, outputs)`` then runs the
+computing it (``nn.symbolic.symbolic_call``); ``Model(inputs, outputs)`` then runs the
 recorded graph on data.
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..symbolic import KerasTensor, record_input
 from ..utils import unique_name
-from .keras_tensor import KerasTensor
 from .layer import Layer
 
 
@@ -50,8 +50,6 @@ class InputLayer(Layer):
         self.batch_shape = batch_shape
         self.built = True
         self.input_shape = self.output_shape = batch_shape
-        from ..models.functional import record_input
-
         self.output = record_input(self, KerasTensor(batch_shape, self.dtype, name=self.name))
 
     @property

@@ -3,7 +3,7 @@
 A layer is built from its input shape: on the first call, or at construction when the input
 size is given (``Dense(8, input_dim=4)``, ``Dense(8, input_shape=(4,))``), so its weights exist
 before any call (``nn.optimizers.Adam(layer.parameters())`` holds them). Called on
-``KerasTensor`` inputs it records the call symbolically (``nn.models.functional``).
+``KerasTensor`` inputs it records the call symbolically (``nn.symbolic``).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import autograd_mini as am
 from .. import initializers as initializers_module
 from .. import regularizers as regularizers_module
 from ..module import Module, Parameter
+from ..symbolic import symbolic_call
 from ..utils import snake_case, unique_name
 from .keras_tensor import KerasTensor
 
@@ -149,6 +150,10 @@ class Layer(Module):
         return cls(**config)
 
     # -- machinery --------------------------------------------------------------------------------
+    def _awaits_build(self) -> bool:
+        """Not built and with a ``build`` of its own: its weights appear on the first call."""
+        return not self.built and type(self).build is not Layer.build
+
     def build_for(self, input_shape):
         """Build once for ``input_shape``; return (and remember) the output shape."""
         if isinstance(input_shape, list):
@@ -178,12 +183,6 @@ class Layer(Module):
         """Run the layer: build on first call, then ``call`` in ``am.name_scope(self.name)``."""
         first = args[0] if args else None
         if type(first) not in _CONCRETE and (_is_symbolic(args) or _is_symbolic(kwargs)):
-            try:
-                from ..models.functional import symbolic_call
-            except ImportError as error:
-                raise NotImplementedError(
-                    f"{type(self).__name__}: calling a layer on KerasTensors needs nn.models.functional ({error})"
-                ) from None
             return symbolic_call(self, args, kwargs)
         if not args:
             if "inputs" not in kwargs:

@@ -71,15 +71,25 @@ def _keep_mark(out, source, op):
     return out
 
 
+@am.replayable  # a captured step reshapes each batch's targets again on replay (1-d targets)
+def _expand_array(x: np.ndarray) -> np.ndarray:
+    return x[..., None]
+
+
+@am.replayable
+def _squeeze_array(x: np.ndarray) -> np.ndarray:
+    return x[..., 0]
+
+
 def _expand(x):
     if not isinstance(x, am.Tensor):
-        return x[..., None]
+        return _expand_array(x)
     return _keep_mark(am.expand_dims(x, -1), x, lambda t: am.expand_dims(t, -1))
 
 
 def _squeeze(x):
     if not isinstance(x, am.Tensor):
-        return x[..., 0]
+        return _squeeze_array(x)
     return _keep_mark(am.squeeze(x, -1), x, lambda t: am.squeeze(t, -1))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import numbers
 import warnings
 
 import numpy as np
@@ -17,7 +18,30 @@ import numpy as np
 import autograd_mini as am
 
 from ..utils import PyDataset, rng
-from .model import pack_x_y_sample_weight, unpack_x_y_sample_weight
+
+
+def unpack_x_y_sample_weight(data):
+    """Keras' rule: a tuple ``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)``; anything else is x."""
+    if isinstance(data, list):
+        data = tuple(data)
+    if not isinstance(data, tuple):
+        return data, None, None
+    if len(data) == 1:
+        return data[0], None, None
+    if len(data) == 2:
+        return data[0], data[1], None
+    if len(data) == 3:
+        return data
+    raise ValueError(f"data must be (x,), (x, y) or (x, y, sample_weight), got a tuple of {len(data)} elements")
+
+
+def pack_x_y_sample_weight(x, y=None, sample_weight=None):
+    """The inverse of ``unpack_x_y_sample_weight``."""
+    if y is None:
+        return (x,)
+    if sample_weight is None:
+        return (x, y)
+    return (x, y, sample_weight)
 
 
 def is_generator(x) -> bool:
@@ -29,6 +53,14 @@ def is_py_dataset(x) -> bool:
     """A ``PyDataset`` (or any object with ``__getitem__`` and ``__len__`` producing batches that is
     not array-like)."""
     return isinstance(x, PyDataset)
+
+
+def is_torch_dataloader(x) -> bool:
+    """A ``torch.utils.data.DataLoader`` (checked without importing torch)."""
+    for cls in type(x).__mro__:
+        if cls.__name__ == "DataLoader" and cls.__module__.startswith("torch.utils.data"):
+            return True
+    return False
 
 
 def _array(value, what: str, name: str) -> np.ndarray:
@@ -108,6 +140,8 @@ def standardize_y(model, y, what: str):
             return [standardize_y(model, v, what) for v in y]
     array = _array(y, what, "y")
     _numeric(array, what, "y")
+    if array.ndim == 0:
+        raise ValueError(f"{what}: y must have a batch axis (one target per sample), got the scalar {y!r}")
     if array.dtype.kind == "f":
         if array.dtype != model.dtype:
             array = array.astype(model.dtype)
@@ -154,7 +188,11 @@ def class_weight_to_sample_weight(y, class_weight) -> np.ndarray:
     missing = sorted(set(np.unique(labels).tolist()) - set(int(k) for k in class_weight))
     if missing:
         raise ValueError(f"class_weight: no weight for classes {missing}; got weights for {sorted(class_weight)}")
-    table = {int(k): float(v) for k, v in class_weight.items()}
+    table = {}
+    for k, v in class_weight.items():
+        if isinstance(v, bool) or not isinstance(v, (numbers.Real, np.number)) or not math.isfinite(float(v)):
+            raise ValueError(f"class_weight: the weight of class {k!r} must be a finite number, got {v!r}")
+        table[int(k)] = float(v)
     return np.array([table[int(label)] for label in labels], dtype=np.float32)
 
 
@@ -264,8 +302,38 @@ class PyDatasetAdapter:
         self.dataset.on_epoch_end()
 
 
+class TorchDataLoaderAdapter:
+    """Batches from a ``torch.utils.data.DataLoader`` (Keras 3 accepts one on every backend): one
+    pass over the loader per epoch, torch tensors converted to numpy."""
+
+    def __init__(self, loader, model, what):
+        self.loader, self.model, self.what = loader, model, what
+        try:
+            self.num_batches = len(loader)
+        except TypeError:  # an iterable dataset without a length
+            self.num_batches = None
+
+    def epoch_batches(self):
+        """One pass over the loader."""
+        for batch in self.loader:
+            yield standardize_batch(self.model, _to_numpy_structure(batch), self.what)
+
+    def on_epoch_end(self):
+        """Nothing to do (the loader reshuffles itself)."""
+
+
+def _to_numpy_structure(value):
+    if isinstance(value, (list, tuple)):
+        return tuple(_to_numpy_structure(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _to_numpy_structure(v) for k, v in value.items()}
+    if hasattr(value, "detach") and hasattr(value, "numpy"):
+        return value.detach().cpu().numpy()
+    return value
+
+
 def standardize_batch(model, batch, what):
-    """One batch from a generator or PyDataset, standardized like arrays."""
+    """One batch from a generator, PyDataset or DataLoader, standardized like arrays."""
     x, y, sw = unpack_x_y_sample_weight(batch)
     xs = standardize_x(model, x, what)
     if not model.built:
@@ -278,13 +346,19 @@ def standardize_batch(model, batch, what):
 
 class EpochIterator:
     """Keras' epoch iterator: ``steps`` batches per epoch when given (continuing through the data,
-    restarting it when used up), else one pass. A generator that runs out warns and stops."""
+    restarting it when used up), else one pass. A generator that runs out warns and stops.
+    ``reset()`` starts the next epoch at the data's beginning (validation does, as Keras)."""
 
     def __init__(self, adapter, steps=None):
         self.adapter, self.steps = adapter, steps
         self.num_batches = steps if steps is not None else adapter.num_batches
         self._stream = None
         self.ran_out = False
+
+    def reset(self) -> None:
+        """The next pass starts from the first batch (arrays, PyDatasets and DataLoaders)."""
+        if not isinstance(self.adapter, GeneratorAdapter):
+            self._stream = None
 
     def __iter__(self):
         if self.steps is None:
@@ -319,3 +393,152 @@ class EpochIterator:
             "generate at least `steps_per_epoch * epochs` batches.",
             stacklevel=4,
         )
+
+
+# ---- from the loops' arguments to batches ---------------------------------------------------------------------
+def _positive_int(value, name: str, what: str):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{what}: `{name}` must be a positive integer, got {name}={value!r}")
+    return int(value)
+
+
+def adapter(model, x, y, sample_weight, batch_size, steps, shuffle, class_weight, what):
+    """The adapter for any of Keras' data forms, checked: arrays (standardized against the model,
+    which is built from the data when its input shape is not declared), a generator, a
+    ``PyDataset`` or a torch ``DataLoader`` (these yield whole batches: ``batch_size`` is ignored
+    as Keras ignores it; ``y`` and ``sample_weight`` must not be given)."""
+    if x is None:
+        raise ValueError(f"{what}: x is None; give the input data")
+    if is_py_dataset(x) or is_generator(x) or is_torch_dataloader(x):
+        kind = "a PyDataset" if is_py_dataset(x) else "a DataLoader" if is_torch_dataloader(x) else "a generator"
+        for name, value in (("y", y), ("sample_weight", sample_weight)):
+            if value is not None:
+                raise ValueError(f"{what}: `{name}` must not be given when x is {kind} (it yields whole batches)")
+        if class_weight is not None:
+            raise ValueError(f"{what}: `class_weight` is only supported for array data")
+        if is_py_dataset(x):
+            return PyDatasetAdapter(x, model, shuffle, what)
+        if is_torch_dataloader(x):
+            return TorchDataLoaderAdapter(x, model, what)
+        return GeneratorAdapter(x, model, what)
+    batch_size = _positive_int(batch_size, "batch_size", what)
+    xs = standardize_x(model, x, what)
+    if not model.built:  # build from the data, then standardize against the now-known input
+        model._ensure_built(xs[:1] if not isinstance(xs, list) else [a[:1] for a in xs])
+        xs = standardize_x(model, x, what)
+    ys = standardize_y(model, y, what)
+    sw = None
+    if sample_weight is not None:
+        if class_weight is not None:
+            raise ValueError(f"{what}: give `class_weight` or `sample_weight`, not both")
+        sw = standardize_sample_weight(model, sample_weight, what)
+    n = num_samples(xs, ys, sw, what)
+    if class_weight is not None:
+        sw = class_weight_to_sample_weight(ys, class_weight)
+    if batch_size is None:
+        batch_size = math.ceil(n / steps) if steps else 32
+    return ArrayAdapter(xs, ys, sw, batch_size, shuffle, n)
+
+
+def standardize_sample_weight(model, sample_weight, what: str) -> np.ndarray:
+    """Finite numbers, one per sample (or per sample and time step), in the model's dtype."""
+    sw = np.asarray(sample_weight.data if isinstance(sample_weight, am.Tensor) else sample_weight)
+    if sw.dtype.kind not in "fiub" or (sw.dtype.kind == "f" and not np.isfinite(sw).all()):
+        raise ValueError(f"{what}: sample_weight must be finite numbers, got dtype {sw.dtype}")
+    if sw.ndim == 0:
+        raise ValueError(
+            f"{what}: sample_weight must have one weight per sample (an array with a batch axis), got the "
+            f"scalar {sample_weight!r}"
+        )
+    return sw.astype(model.dtype)
+
+
+def epoch_iterator(model, x, y, sample_weight, batch_size, steps, shuffle, class_weight, what) -> EpochIterator:
+    """``EpochIterator(adapter(...), steps)``."""
+    return EpochIterator(adapter(model, x, y, sample_weight, batch_size, steps, shuffle, class_weight, what), steps)
+
+
+def one_batch(model, x, y, sample_weight, class_weight, what):
+    """``(x, y[, sample_weight])`` standardized, for ``train_on_batch`` and the like."""
+    found = adapter(model, x, y, sample_weight, None, None, False, class_weight, what)
+    if not isinstance(found, ArrayAdapter):
+        raise ValueError(f"{what}: give arrays (one batch), not a generator, PyDataset or DataLoader")
+    return pack_x_y_sample_weight(found.x, found.y, found.sample_weight)
+
+
+class FitData:
+    """``fit``'s data: ``train`` (an ``EpochIterator``) and ``validation`` (one, or None), from
+    ``x``/``y``/... with Keras' rules: ``validation_split`` holds out the last fraction of the
+    arrays before shuffling; ``validation_data`` is ``(x, y[, sample_weight])``, a generator,
+    a PyDataset or a DataLoader."""
+
+    def __init__(
+        self,
+        model,
+        x,
+        y,
+        sample_weight,
+        class_weight,
+        batch_size,
+        shuffle,
+        steps_per_epoch,
+        validation_split,
+        validation_data,
+        validation_batch_size,
+        validation_steps,
+    ):
+        what = "fit"
+        if (
+            isinstance(validation_split, bool)
+            or not isinstance(validation_split, numbers.Real)
+            or not 0 <= validation_split < 1
+        ):
+            raise ValueError(f"fit: `validation_split` must be a number in [0, 1), got {validation_split!r}")
+        if validation_split and validation_data is None:
+            if is_generator(x) or is_py_dataset(x) or is_torch_dataloader(x):
+                raise ValueError(
+                    "fit: `validation_split` is only supported for arrays, not generators, PyDatasets or DataLoaders"
+                )
+            x, y, sample_weight, validation_data = _split(model, x, y, sample_weight, validation_split)
+        self.train = epoch_iterator(
+            model, x, y, sample_weight, batch_size, steps_per_epoch, shuffle, class_weight, what
+        )
+        self.validation = None
+        if validation_data is not None:
+            self.validation = _validation(model, validation_data, validation_batch_size or batch_size, validation_steps)
+
+
+def _split(model, x, y, sample_weight, validation_split):
+    """Keras' rule: the last ``validation_split`` fraction of the arrays, before shuffling."""
+    xs = standardize_x(model, x, "fit")
+    ys = standardize_y(model, y, "fit")
+    n = num_samples(xs, ys, None, "fit")
+    split = int(math.floor(n * (1.0 - validation_split)))
+    if split == 0 or split == n:
+        raise ValueError(
+            f"fit: the training data has {n} samples, not enough to split into training and validation sets "
+            f"with validation_split={validation_split}; give more data or another validation_split"
+        )
+    sw_train = sw_val = None
+    if sample_weight is not None:
+        sample_weight = standardize_sample_weight(model, sample_weight, "fit")
+        sw_train, sw_val = sample_weight[:split], sample_weight[split:]
+    held = pack_x_y_sample_weight(_take(xs, slice(split, None)), _take(ys, slice(split, None)), sw_val)
+    return _take(xs, slice(0, split)), _take(ys, slice(0, split)), sw_train, held
+
+
+def _validation(model, validation_data, batch_size, steps) -> EpochIterator:
+    what = "fit (validation_data)"
+    if is_generator(validation_data) or is_py_dataset(validation_data) or is_torch_dataloader(validation_data):
+        return epoch_iterator(model, validation_data, None, None, None, steps, False, None, what)
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+        raise ValueError(
+            f"fit: `validation_data` must be a tuple (x_val, y_val) or (x_val, y_val, val_sample_weight), "
+            f"a generator, a PyDataset or a DataLoader; got {type(validation_data).__name__}"
+        )
+    x_val, y_val, sw_val = unpack_x_y_sample_weight(tuple(validation_data))
+    if y_val is None:
+        raise ValueError("fit: `validation_data` = (x_val, None) has no targets; give (x_val, y_val)")
+    return epoch_iterator(model, x_val, y_val, sw_val, batch_size, steps, False, None, what)

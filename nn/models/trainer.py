@@ -1,27 +1,558 @@
-"""The loops around ``train_step`` / ``test_step`` / ``predict_step`` (Keras 3's trainer):
-argument checks, data adapters, callbacks with Keras' hooks and logs, progress, History.
+"""``Trainer``: Keras 3's trainer (``keras/src/trainers/trainer.py`` with the JAX backend's loops),
+the base class ``Model`` inherits ``compile`` / ``fit`` / ``evaluate`` / ``predict`` from.
 
-Robustness: arguments are checked before anything changes; a non-finite loss is caught by the
-default train_step before backward (the weights keep the last good step), the callbacks see
-it (``TerminateOnNaN`` stops cleanly), and without a stop the loop raises FloatingPointError.
-``model.training`` is restored however fit ends, and ``model.history`` keeps the epochs done.
+One step per kind, which users may override: ``train_step`` (forward, loss, backward, the
+optimizer step, the metrics), ``test_step`` and ``predict_step``. The loops never call them
+directly: ``make_train_function()`` / ``make_test_function()`` / ``make_predict_function()``
+are the one seam that returns the function of one *execution* (``steps_per_execution``
+batches), running either the step itself or ``am.compile`` of that same step (``jit_compile``,
+see ``nn.models.step_function``). The loops around them (``fit`` and friends) check the
+arguments before anything changes, take the data through ``nn.models.data_adapters`` and call
+Keras' callback hooks (``nn.callbacks.CallbackList``) with ``logs`` dicts, never None.
+
+Training faults, Keras 3's semantics: a non-finite loss does not stop ``fit`` (it is logged as
+NaN; ``TerminateOnNaN`` stops training quietly). Where nn differs: the optimizer never writes a
+non-finite value into a weight; that step is skipped (the weights keep the last finite step)
+and the optimizer warns once, naming its step.
 """
 
 from __future__ import annotations
 
-import math
 import numbers
 
 import numpy as np
 
 import autograd_mini as am
 
+from ..optimizers.step import apply_if_finite
 from . import data_adapters as da
-from . import execution, step_cache
-from .model import pack_x_y_sample_weight, unpack_x_y_sample_weight
+from . import step_function
+from .data_adapters import unpack_x_y_sample_weight
 
 
-# ---- argument checks ---------------------------------------------------------------------------------------
+class LossTracker:
+    """Running mean of the loss, weighted by batch size (Keras' ``Mean(name="loss")`` tracker)."""
+
+    __slots__ = ("total", "count")
+
+    def __init__(self):
+        self.total, self.count = 0.0, 0
+
+    def update_state(self, value: float, count: int) -> None:
+        """Add a batch mean ``value`` over ``count`` samples."""
+        self.total += value * count
+        self.count += count
+
+    def result(self) -> float:
+        """The mean so far (NaN before any batch)."""
+        return self.total / self.count if self.count else float("nan")
+
+    def reset_state(self) -> None:
+        """Forget the batches seen."""
+        self.total, self.count = 0.0, 0
+
+
+@am.replayable  # a captured step updates the metrics with each replay's arrays
+def _update_metrics(model, loss, batch_size, x, y, y_pred, sample_weight) -> tuple:
+    """The loss tracker and ``compute_metrics`` on this batch; the logs' values as 0-d Tensors (their
+    keys are kept in ``model._log_keys``), so that a replay returns this batch's values."""
+    model._loss_tracker.update_state(float(loss.data), batch_size)
+    logs = model.compute_metrics(x, y, y_pred, sample_weight)
+    model._log_keys = tuple(logs)
+    return tuple(am.Tensor._wrap(np.asarray(float(_value(v)))) for v in logs.values())
+
+
+@am.replayable
+def _track_loss(model, loss, batch_size) -> tuple:
+    """``_update_metrics`` without compiled metrics: the loss tracker alone (the logs' one value)."""
+    tracker = model._loss_tracker
+    tracker.update_state(float(loss.data), batch_size)
+    return (am.Tensor._wrap(np.asarray(tracker.result(), dtype=np.float64)),)
+
+
+def _value(v):
+    return v.data if isinstance(v, am.Tensor) else v
+
+
+class Trainer:
+    """compile / fit / evaluate / predict around ``train_step`` / ``test_step`` / ``predict_step``."""
+
+    def __init__(self):
+        super().__init__()
+        self.optimizer = None
+        self.loss = None
+        self.compiled = False
+        self.history = None
+        self.stop_training = False
+        self._compile_loss = None
+        self._compile_metrics = None
+        self._loss_tracker = LossTracker()
+        self._compile_config = {}
+        self._log_keys = ("loss",)
+        self.steps_per_execution, self.jit_compile, self.run_eagerly = 1, "auto", False
+        self.train_function = self.test_function = self.predict_function = None
+        self._fit_state = {}  # a dict: Module._children never walks it (fit caches the trainable weights here)
+
+    # ---- compile ---------------------------------------------------------------------------------------
+    def compile(
+        self,
+        optimizer="rmsprop",
+        loss=None,
+        loss_weights=None,
+        metrics=None,
+        weighted_metrics=None,
+        run_eagerly=False,
+        steps_per_execution=1,
+        jit_compile="auto",
+        auto_scale_loss=True,
+    ):
+        """Choose the optimizer, the loss and the metrics (names, functions or objects, Keras'
+        rules). ``jit_compile`` ("auto", True, False) and ``run_eagerly`` choose what
+        ``make_train_function`` returns; ``steps_per_execution`` batches run per execution of the
+        loops (callbacks' batch hooks and the progress bar once per execution)."""
+        if (
+            metrics is None
+            and isinstance(loss_weights, (list, tuple))
+            and all(isinstance(w, str) for w in loss_weights)
+        ):
+            metrics, loss_weights = loss_weights, None  # nn's former positional order compile(optimizer, loss, metrics)
+        for what, value in (("metrics", metrics), ("weighted_metrics", weighted_metrics)):
+            if value is not None and not isinstance(value, (list, tuple, dict)):
+                raise ValueError(
+                    f"compile: expected `{what}` to be a list, tuple, or dict, got {what}={value!r} "
+                    f"of type {type(value).__name__} (write {what}=[{value!r}])"
+                )
+        _positive_int(steps_per_execution, "steps_per_execution", "compile")
+        if jit_compile not in ("auto", True, False):
+            raise ValueError(f"compile: jit_compile must be 'auto', True or False, got {jit_compile!r}")
+        from .. import losses, optimizers
+        from ..compile_utils import CompileLoss, CompileMetrics
+
+        optimizer = optimizers.get(optimizer)
+        compile_loss = None if loss is None else CompileLoss(loss, loss_weights=loss_weights)
+        compile_metrics = None
+        if metrics or weighted_metrics:
+            compile_metrics = CompileMetrics(metrics, weighted_metrics=weighted_metrics)
+        self.optimizer = optimizer
+        self.loss = loss if loss is None or isinstance(loss, (list, dict)) else losses.get(loss)
+        self._compile_loss, self._compile_metrics = compile_loss, compile_metrics
+        self._loss_tracker = LossTracker()
+        self.run_eagerly, self.steps_per_execution = run_eagerly, int(steps_per_execution)
+        self.jit_compile = jit_compile
+        self._compile_config = {"loss": loss, "loss_weights": loss_weights, "metrics": metrics}
+        self._metric_names = list(metrics) if isinstance(metrics, (list, tuple)) else []  # read by nn.saving today
+        self.compiled = True
+        self.train_function = self.test_function = self.predict_function = None
+        if self.built:
+            self._build_optimizer()
+
+    def _build_optimizer(self) -> None:
+        """Hand the (now built) trainable weights to the optimizer."""
+        self.optimizer.add_params(self.trainable_weights)
+
+    def _assert_compiled(self, what: str) -> None:
+        if not self.compiled or self.optimizer is None:
+            raise RuntimeError(f"{what}: you must call model.compile(optimizer=..., loss=...) first")
+
+    # ---- one batch -------------------------------------------------------------------------------------
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The compiled loss of (y, y_pred) plus ``model.losses`` (regularization): a scalar Tensor."""
+        if self._compile_loss is None:
+            raise ValueError(
+                f"Model '{self.name}': no loss to compute; compile with a loss (e.g. loss='mse') or override train_step"
+            )
+        if y is None:
+            raise ValueError(
+                f"Model '{self.name}': y is None but the model was compiled with a loss; give targets "
+                f"(fit(x, y), or a generator/PyDataset yielding (x, y))"
+            )
+        loss = self._compile_loss(y, y_pred, sample_weight)
+        for penalty in self.losses:
+            loss = loss + penalty
+        return loss
+
+    def train_step(self, data):
+        """One optimizer step on a batch ``(x, y[, sample_weight])``; returns the logs (running
+        means). A step whose loss is not finite updates nothing (see ``apply_if_finite``); its
+        loss is still logged, and the metrics still see the batch, as in Keras."""
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        y_pred = self(x, training=True)
+        loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
+        variables = self._fit_state.get("trainable") or self.trainable_weights
+        for p in variables:
+            p.grad = None
+        loss.backward()
+        apply_if_finite(self.optimizer, variables, loss)
+        return self._logs_after(loss, x, y, y_pred, sample_weight)
+
+    def test_step(self, data):
+        """The loss and metrics on a batch, in inference mode (no graph recorded)."""
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        with am.no_grad():
+            y_pred = self(x, training=False)
+            loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
+        return self._logs_after(loss, x, y, y_pred, sample_weight)
+
+    def _logs_after(self, loss, x, y, y_pred, sample_weight) -> dict:
+        """The loss tracker and ``compute_metrics`` updated with this batch; the logs (0-d Tensors).
+        Without compiled metrics (and nn's own ``compute_metrics``) the batch's arrays are not
+        handed over, so that a replayed step tracks only the loss."""
+        batch_size = _batch_size(x)
+        if self._compile_metrics is None and type(self).compute_metrics is Trainer.compute_metrics:
+            (value,) = _track_loss(self, loss, batch_size)
+            return {"loss": value}
+        values = _update_metrics(self, loss, batch_size, x, y, y_pred, sample_weight)
+        return dict(zip(self._log_keys, values))
+
+    def predict_step(self, data):
+        """The model's outputs on a batch (inference mode, no graph recorded)."""
+        x, _, _ = unpack_x_y_sample_weight(data)
+        with am.no_grad():
+            return self(x, training=False)
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        """Update the compiled metrics with the batch; returns ``get_metrics_result()``."""
+        if self._compile_metrics is not None and y is not None:
+            self._compile_metrics.update_state(y, y_pred, sample_weight)
+        return self.get_metrics_result()
+
+    def get_metrics_result(self) -> dict:
+        """{"loss": running mean, metric name: value, ...} over the batches seen since the reset."""
+        logs = {"loss": self._loss_tracker.result()}
+        if self._compile_metrics is not None:
+            logs.update(self._compile_metrics.result())
+        return logs
+
+    def reset_metrics(self) -> None:
+        """Reset the loss tracker and the compiled metrics (fit does it at each epoch start)."""
+        self._loss_tracker.reset_state()
+        if self._compile_metrics is not None:
+            self._compile_metrics.reset_state()
+
+    @property
+    def metrics_names(self) -> list[str]:
+        """ "loss" then each compiled metric's name, in the order evaluate returns them."""
+        names = ["loss"]
+        if self._compile_metrics is not None:
+            names += list(self._compile_metrics.metrics_names)
+        return names
+
+    # ---- the seam: the function of one execution --------------------------------------------------------
+    def make_train_function(self, force=False):
+        """``function(batch, batches) -> (logs, count)``: ``train_step`` on ``batch`` and on up to
+        ``steps_per_execution - 1`` more from the iterator ``batches``. The step runs as written,
+        or through ``am.compile`` (``jit_compile``: "auto" replays nn's own models bit for bit,
+        True compiles loop kernels); kept until ``compile()`` or the variables change."""
+        function = self._make_function("train", force)
+        step = function.step
+        self._captured_train_step = step if isinstance(step, step_function.CapturedStep) else None
+        return function
+
+    def make_test_function(self, force=False):
+        """As ``make_train_function``, for ``test_step`` (evaluation and validation)."""
+        return self._make_function("test", force)
+
+    def make_predict_function(self, force=False):
+        """As ``make_train_function``, for ``predict_step``: ``(outputs as numpy, per batch), count``."""
+        return self._make_function("predict", force)
+
+    def _make_function(self, kind: str, force: bool):
+        """The ``kind`` function, kept while what its capture baked in is unchanged: ``compile()``
+        (optimizer, loss, metrics, jit_compile, steps_per_execution), the variables (a layer
+        added, other weights) and which of them are frozen (``trainable=False`` clears
+        ``requires_grad``, which a recorded backward baked in)."""
+        variables = self.weights
+        key = (self._compile_config, self.optimizer, self.jit_compile, self.steps_per_execution, *variables)
+        frozen = tuple(p.requires_grad and getattr(p, "trainable", True) for p in variables)
+        name = f"{kind}_function"
+        cached = self._fit_state.get(f"{kind}_key")
+        function = getattr(self, name)
+        if function is None or force or not cached or not _same(cached[0], key) or cached[1] != frozen:
+            step = step_function.capture(self, getattr(self, f"{kind}_step"), kind)
+            collect = _to_numpy if kind == "predict" else None
+            function = step_function.execution(step, self.steps_per_execution, collect=collect)
+            setattr(self, name, function)
+            self._fit_state[f"{kind}_key"] = (key, frozen)
+        return function
+
+    # ---- fit -----------------------------------------------------------------------------------------------
+    def fit(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        epochs=1,
+        verbose="auto",
+        callbacks=None,
+        validation_split=0.0,
+        validation_data=None,
+        shuffle=True,
+        class_weight=None,
+        sample_weight=None,
+        initial_epoch=0,
+        steps_per_epoch=None,
+        validation_steps=None,
+        validation_batch_size=None,
+        validation_freq=1,
+    ):
+        """Train for ``epochs`` (an epoch index, as in Keras: ``initial_epoch`` continues); returns
+        a fresh ``History`` (also ``model.history``). ``validation_split`` holds out the last
+        fraction of the arrays before shuffling; ``validation_steps`` batches of the validation
+        data are evaluated from its start at each validation (Keras)."""
+        what = "fit"
+        self._assert_compiled(what)
+        _positive_int(self.steps_per_execution, "steps_per_execution", what)
+        epochs = _positive_int(epochs, "epochs", what)
+        verbose = _verbose(verbose, what)
+        validation_freq = _positive_int(validation_freq, "validation_freq", what)
+        for name, value in (
+            ("steps_per_epoch", steps_per_epoch),
+            ("validation_steps", validation_steps),
+            ("validation_batch_size", validation_batch_size),
+        ):
+            _positive_int(value, name, what, allow_none=True)
+        if isinstance(initial_epoch, bool) or not isinstance(initial_epoch, (int, np.integer)) or initial_epoch < 0:
+            raise ValueError(f"fit: `initial_epoch` must be a non-negative integer, got {initial_epoch!r}")
+        callbacks = _callback_list(callbacks, what)
+        data = da.FitData(
+            self,
+            x,
+            y,
+            sample_weight,
+            class_weight,
+            batch_size,
+            shuffle,
+            steps_per_epoch,
+            validation_split,
+            validation_data,
+            validation_batch_size,
+            validation_steps,
+        )
+        _check_loss_fits_output(self, what)
+        iterator, val = data.train, data.validation
+
+        from ..callbacks import CallbackList
+
+        params = {"verbose": verbose, "epochs": epochs, "steps": iterator.num_batches}
+        cbs = CallbackList(callbacks, add_history=True, model=self, **params)
+        history = self.history  # CallbackList.set_model made the list's History model.history
+        self._build_optimizer()
+        self._fit_state["trainable"] = self.trainable_weights
+        was_training = self.training
+        self.stop_training = False
+        logs = {}
+        try:
+            self.train(True)
+            cbs.on_train_begin({})
+            # BackupAndRestore sets model._initial_epoch in on_train_begin (Keras' rule): resume there
+            initial_epoch = getattr(self, "_initial_epoch", None) or initial_epoch
+            self._initial_epoch = None
+            train_function = self.make_train_function()
+            for epoch in range(initial_epoch, epochs):
+                self.reset_metrics()
+                cbs.on_epoch_begin(epoch, {})
+                progress = _progress(f"Epoch {epoch + 1}/{epochs}", iterator.num_batches, verbose)
+                step_logs = _run_epoch(self, train_function, iterator, cbs, progress, "train")
+                if iterator.ran_out and not step_logs:
+                    break
+                epoch_logs = _float_logs(step_logs)
+                if val is not None and (epoch + 1) % validation_freq == 0 and not self.stop_training:
+                    val_logs = self._run_test(val, cbs, verbose=0)
+                    epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
+                progress.close(epoch_logs)
+                cbs.on_epoch_end(epoch, epoch_logs)
+                logs = epoch_logs
+                if self.stop_training or iterator.ran_out:
+                    break
+            self.optimizer.finalize_variable_values(self.trainable_weights)  # use_ema: the averages in (Keras)
+            cbs.on_train_end(logs)
+        finally:
+            self.train(was_training)
+            self._fit_state.pop("trainable", None)
+        return history
+
+    # ---- evaluate / predict ------------------------------------------------------------------------------
+    def _run_test(self, iterator, cbs, verbose) -> dict:
+        was_training = self.training
+        self.reset_metrics()
+        iterator.reset()  # validation_steps: each validation starts at the data's beginning (Keras)
+        try:
+            self.train(False)
+            cbs.on_test_begin({})
+            progress = _progress("Evaluate", iterator.num_batches, verbose)
+            logs = _float_logs(_run_epoch(self, self.make_test_function(), iterator, cbs, progress, "test"))
+            if verbose:
+                progress.close(logs)
+            cbs.on_test_end(logs)
+        finally:
+            self.train(was_training)
+        return logs
+
+    def evaluate(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        verbose="auto",
+        sample_weight=None,
+        steps=None,
+        callbacks=None,
+        return_dict=False,
+        **kwargs,
+    ):
+        """The loss and metrics on the data: a float when there are no metrics, else
+        [loss, *metrics] (``return_dict=True``: a dict)."""
+        what = "evaluate"
+        if kwargs:
+            raise TypeError(f"evaluate: unexpected arguments {sorted(kwargs)}")
+        self._assert_compiled(what)
+        _positive_int(self.steps_per_execution, "steps_per_execution", what)
+        verbose = _verbose(verbose, what)
+        steps = _positive_int(steps, "steps", what, allow_none=True)
+        iterator = da.epoch_iterator(self, x, y, sample_weight, batch_size, steps, False, None, what)
+        from ..callbacks import CallbackList
+
+        cbs = CallbackList(
+            _callback_list(callbacks, what), model=self, verbose=verbose, epochs=1, steps=iterator.num_batches
+        )
+        logs = self._run_test(iterator, cbs, verbose)
+        if not logs:
+            raise ValueError("evaluate: the data produced no batches")
+        return _returned_logs(logs, return_dict)
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """The model's outputs for x as numpy arrays, batch by batch, in inference mode."""
+        what = "predict"
+        _require_layers(self, what)
+        _positive_int(self.steps_per_execution, "steps_per_execution", what)
+        verbose = _verbose(verbose, what)
+        steps = _positive_int(steps, "steps", what, allow_none=True)
+        if isinstance(x, tuple) and len(x) in (2, 3) and not isinstance(x[0], numbers.Number):
+            x = x[0]  # (x, y) given to predict: Keras uses x
+        iterator = da.epoch_iterator(self, x, None, None, batch_size, steps, False, None, what)
+        from ..callbacks import CallbackList
+
+        cbs = CallbackList(
+            _callback_list(callbacks, what), model=self, verbose=verbose, epochs=1, steps=iterator.num_batches
+        )
+        was_training = self.training
+        try:
+            self.train(False)
+            cbs.on_predict_begin({})
+            progress = _progress("Predict", iterator.num_batches, verbose)
+            outputs = _run_epoch(self, self.make_predict_function(), iterator, cbs, progress, "predict")
+            if verbose:
+                progress.close({})
+            cbs.on_predict_end({})
+        finally:
+            self.train(was_training)
+        if not outputs:
+            raise ValueError("predict: the data produced no batches")
+        return _concat(outputs)
+
+    # ---- single batches ----------------------------------------------------------------------------------
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        """One ``train_step`` on the batch; the running metrics continue (Keras 3). A non-finite loss
+        is returned as it is (the weights are not updated)."""
+        what = "train_on_batch"
+        self._assert_compiled(what)
+        batch = da.one_batch(self, x, y, sample_weight, class_weight, what)
+        self._build_optimizer()
+        was_training = self.training
+        try:
+            self.train(True)
+            logs = self.train_step(batch)
+        finally:
+            self.train(was_training)
+        return _returned_logs(_float_logs(logs), return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        """One ``test_step`` on the batch, metrics reset first."""
+        what = "test_on_batch"
+        self._assert_compiled(what)
+        batch = da.one_batch(self, x, y, sample_weight, None, what)
+        self.reset_metrics()
+        was_training = self.training
+        try:
+            self.train(False)
+            logs = self.test_step(batch)
+        finally:
+            self.train(was_training)
+        return _returned_logs(_float_logs(logs), return_dict)
+
+    def predict_on_batch(self, x):
+        """``predict_step`` on one batch, as numpy."""
+        what = "predict_on_batch"
+        _require_layers(self, what)
+        batch = da.one_batch(self, x, None, None, None, what)
+        was_training = self.training
+        try:
+            self.train(False)
+            return _to_numpy(self.predict_step(batch))
+        finally:
+            self.train(was_training)
+
+
+# ---- the epoch loop ----------------------------------------------------------------------------------------
+def _run_epoch(model, function, iterator, cbs, progress, kind):
+    """All executions of one epoch (``kind``: "train", "test", "predict"). Callbacks' batch hooks run
+    once per execution (Keras 3): ``on_*_batch_begin(begin)`` before it and ``on_*_batch_end(begin
+    + steps_per_execution - 1, logs)`` after it. Returns the last logs (train, test) or every
+    batch's outputs (predict). Training stops early when a callback sets ``model.stop_training``."""
+    begin_hooks = cbs.hooks(f"on_{kind}_batch_begin")
+    end_hooks = cbs.hooks(f"on_{kind}_batch_end")
+    update = progress.update if progress.verbose else None
+    spe = model.steps_per_execution
+    batches = iter(iterator)
+    predicting = kind == "predict"
+    result = [] if predicting else {}
+    step = 0
+    for batch in batches:
+        for hook in begin_hooks:
+            hook(step, {})
+        logs, count = function(batch, batches)
+        if predicting:
+            result.extend(logs)
+            logs = {"outputs": logs[0] if count == 1 else _concat(logs)}
+        else:
+            result = logs
+        if update is not None:
+            update({} if predicting else logs, count)
+        if end_hooks:
+            out = logs if predicting else _callback_logs(logs)
+            for hook in end_hooks:
+                hook(step + spe - 1, out)
+        if model.stop_training and kind == "train":
+            break
+        step += spe
+    return result
+
+
+def _callback_logs(logs):
+    """The logs as callbacks get them at a batch end: Python floats (Keras' ``pythonify_logs``),
+    the same dict when they already are (no copy per batch)."""
+    if isinstance(logs, dict):
+        for value in logs.values():
+            if value.__class__ is not float:
+                return _float_logs(logs)
+        return logs
+    return {}
+
+
+def _float_logs(logs) -> dict:
+    """A copy with every value that converts (Tensors, numpy scalars) as a Python float."""
+    out = {}
+    for key, value in (logs or {}).items():
+        if isinstance(value, am.Tensor):
+            value = value.data
+        try:
+            out[key] = float(value)
+        except (TypeError, ValueError):
+            out[key] = value
+    return out
+
+
+# ---- argument checks and small helpers ---------------------------------------------------------------------
 def _positive_int(value, name: str, what: str, allow_none: bool = False):
     if value is None and allow_none:
         return None
@@ -30,220 +561,34 @@ def _positive_int(value, name: str, what: str, allow_none: bool = False):
     return int(value)
 
 
-def _steps_per_execution(model, what: str) -> int:
-    return _positive_int(getattr(model, "steps_per_execution", 1), "steps_per_execution", what)
-
-
 def _verbose(verbose, what: str) -> int:
+    """Keras' values: "auto" (1), 0, 1, 2; True and False are 1 and 0 (Keras 3 accepts them)."""
     if verbose == "auto":
         return 1
-    if isinstance(verbose, bool) or verbose not in (0, 1, 2):
+    if isinstance(verbose, bool):
+        return int(verbose)
+    if verbose not in (0, 1, 2):
         raise ValueError(f"{what}: `verbose` must be 'auto', 0, 1 or 2, got {verbose!r}")
     return int(verbose)
 
 
-def _adapter(model, x, y, sample_weight, batch_size, steps, shuffle, class_weight, what):
-    """(adapter, needs standardized arrays) for any of Keras' data forms."""
-    if x is None:
-        raise ValueError(f"{what}: x is None; give the input data")
-    if da.is_py_dataset(x) or da.is_generator(x):
-        kind = "a PyDataset" if da.is_py_dataset(x) else "a generator"
-        for name, value in (("y", y), ("sample_weight", sample_weight), ("batch_size", batch_size)):
-            if value is not None:
-                raise ValueError(f"{what}: `{name}` must not be given when x is {kind} (it yields whole batches)")
-        if class_weight is not None:
-            raise ValueError(f"{what}: `class_weight` is only supported for array data")
-        if da.is_py_dataset(x):
-            return da.PyDatasetAdapter(x, model, shuffle, what)
-        return da.GeneratorAdapter(x, model, what)
-    batch_size = _positive_int(batch_size, "batch_size", what, allow_none=True)
-    xs = da.standardize_x(model, x, what)
-    if not model.built:  # build from the data, then standardize against the now-known input
-        model._ensure_built(_head(xs))
-        xs = da.standardize_x(model, x, what)
-    ys = da.standardize_y(model, y, what)
-    sw = None
-    if sample_weight is not None:
-        if class_weight is not None:
-            raise ValueError(f"{what}: give `class_weight` or `sample_weight`, not both")
-        sw = np.asarray(sample_weight.data if isinstance(sample_weight, am.Tensor) else sample_weight)
-        if sw.dtype.kind not in "fiub" or (sw.dtype.kind == "f" and not np.isfinite(sw).all()):
-            raise ValueError(f"{what}: sample_weight must be finite numbers, got dtype {sw.dtype}")
-        sw = sw.astype(model.dtype)
-    n = da.num_samples(xs, ys, sw, what)
-    if class_weight is not None:
-        sw = da.class_weight_to_sample_weight(ys, class_weight)
-    if batch_size is None:
-        batch_size = math.ceil(n / steps) if steps else 32
-    return da.ArrayAdapter(xs, ys, sw, batch_size, shuffle, n)
+def _callback_list(callbacks, what: str) -> list:
+    """``callbacks`` as a list: None, one Callback (Keras accepts it), or a list/tuple of them."""
+    from ..callbacks import Callback
 
-
-def _head(xs):
-    return xs[:1] if not isinstance(xs, list) else [a[:1] for a in xs]
-
-
-_KERAS_ALIASES = {"on_train_batch_begin": "on_batch_begin", "on_train_batch_end": "on_batch_end"}
-
-
-class CallbackList:
-    """Keras' hooks dispatched to each callback that defines them (base-class no-ops skipped)."""
-
-    def __init__(self, callbacks, model, params):
-        from ..callbacks import Callback
-
-        self.callbacks = list(callbacks)
-        for cb in self.callbacks:
-            if not isinstance(cb, Callback) and not hasattr(cb, "set_model"):
-                raise TypeError(f"callbacks must be nn.callbacks.Callback instances, got {type(cb).__name__}")
-        self._base = Callback
-        for cb in self.callbacks:
-            cb.set_model(model)
-            set_params = getattr(cb, "set_params", None)
-            if set_params is not None:
-                set_params(dict(params))
-            else:
-                cb.params = dict(params)
-        self._hooks = {}
-
-    def _methods(self, hook):
-        methods = self._hooks.get(hook)
-        if methods is None:
-            methods = []
-            base = getattr(self._base, hook, None)
-            for cb in self.callbacks:
-                method = getattr(cb, hook, None)
-                if method is None:
-                    continue
-                if hook not in vars(cb) and getattr(type(cb), hook, None) is base and base is not None:
-                    alias = _KERAS_ALIASES.get(hook)  # Keras' on_train_batch_* call on_batch_*
-                    if alias is None or getattr(type(cb), alias, None) is getattr(self._base, alias, None):
-                        continue
-                methods.append(method)
-            self._hooks[hook] = methods
-        return methods
-
-    def call(self, hook, *args):
-        """Run ``hook(*args)`` on every callback that defines it."""
-        for method in self._methods(hook):
-            method(*args)
-
-    def hooks(self, hook) -> list:
-        """The bound ``hook`` methods to call (callbacks that leave it as the base class's no-op
-        are skipped, as Keras skips them for async dispatch): the loops fetch a batch hook's
-        list once per loop and call it per execution; an empty list costs nothing."""
-        return self._methods(hook)
-
-
-_float_logs = execution.float_logs
+    if callbacks is None:
+        return []
+    if isinstance(callbacks, Callback):
+        return [callbacks]
+    if not isinstance(callbacks, (list, tuple)):
+        raise TypeError(f"{what}: `callbacks` must be a Callback or a list of them, got {type(callbacks).__name__}")
+    return list(callbacks)
 
 
 def _progress(title, steps, verbose):
     from ..progress import EpochProgress
 
-    return EpochProgress(title, steps, verbose)
-
-
-# ---- fit -------------------------------------------------------------------------------------------------------
-def fit(
-    model,
-    x=None,
-    y=None,
-    batch_size=None,
-    epochs=1,
-    verbose="auto",
-    callbacks=None,
-    validation_split=0.0,
-    validation_data=None,
-    shuffle=True,
-    class_weight=None,
-    sample_weight=None,
-    initial_epoch=0,
-    steps_per_epoch=None,
-    validation_steps=None,
-    validation_batch_size=None,
-    validation_freq=1,
-):
-    """Keras 3's ``Model.fit`` (see ``Model.fit``)."""
-    what = "fit"
-    model._assert_compiled(what)
-    spe = _steps_per_execution(model, what)
-    epochs = _positive_int(epochs, "epochs", what)
-    verbose = _verbose(verbose, what)
-    steps_per_epoch = _positive_int(steps_per_epoch, "steps_per_epoch", what, allow_none=True)
-    validation_steps = _positive_int(validation_steps, "validation_steps", what, allow_none=True)
-    validation_freq = _positive_int(validation_freq, "validation_freq", what)
-    validation_batch_size = _positive_int(validation_batch_size, "validation_batch_size", what, allow_none=True)
-    if isinstance(initial_epoch, bool) or not isinstance(initial_epoch, (int, np.integer)) or initial_epoch < 0:
-        raise ValueError(f"fit: `initial_epoch` must be a non-negative integer, got {initial_epoch!r}")
-    if (
-        isinstance(validation_split, bool)
-        or not isinstance(validation_split, numbers.Real)
-        or not 0 <= validation_split < 1
-    ):
-        raise ValueError(f"fit: `validation_split` must be a number in [0, 1), got {validation_split!r}")
-    if validation_split and validation_data is None:
-        if da.is_generator(x) or da.is_py_dataset(x):
-            raise ValueError("fit: `validation_split` is only supported for arrays, not generators or PyDatasets")
-        x, y, sample_weight, validation_data = _split(model, x, y, sample_weight, validation_split)
-    adapter = _adapter(model, x, y, sample_weight, batch_size, steps_per_epoch, shuffle, class_weight, what)
-    _check_loss_fits_output(model, what)
-    val = None
-    if validation_data is not None:
-        val = _validation_adapter(model, validation_data, validation_batch_size or batch_size, validation_steps)
-    if adapter.num_batches is None and steps_per_epoch is None:
-        steps = None
-    else:
-        steps = steps_per_epoch or adapter.num_batches
-    iterator = da.EpochIterator(adapter, steps_per_epoch)
-
-    from ..callbacks import History
-
-    history = History()
-    model.history = history
-    params = {"verbose": verbose, "epochs": epochs, "steps": steps}
-    cbs = CallbackList(list(callbacks or []) + [history], model, params)
-    compile_seams_register(model)
-    model._fit_state["trainable"] = model.trainable_weights
-    was_training = model.training
-    model.stop_training = False
-    logs = None
-    try:
-        model.train(True)
-        cbs.call("on_train_begin", None)
-        # BackupAndRestore sets model._initial_epoch in on_train_begin (Keras' rule): resume there
-        initial_epoch = getattr(model, "_initial_epoch", None) or initial_epoch
-        model._initial_epoch = None
-        train_step = step_cache.train_step_for(model, model._fit_state["trainable"])
-        for epoch in range(initial_epoch, epochs):
-            model.reset_metrics()
-            cbs.call("on_epoch_begin", epoch, None)
-            progress = _progress(f"Epoch {epoch + 1}/{epochs}", steps or 0, verbose)
-            step_logs, bad_step = execution.train_epoch(model, train_step, iterator, spe, cbs, progress)
-            if bad_step is not None:
-                raise FloatingPointError(
-                    f"fit: the loss became {float(step_logs['loss'])} at epoch {epoch + 1}, step {bad_step}; the "
-                    f"weights are those of the last finite step (learning rate too high? add "
-                    f"nn.callbacks.TerminateOnNaN() to stop quietly, or am.detect_anomaly() to find the op)"
-                )
-            if iterator.ran_out and not step_logs:
-                break
-            epoch_logs = _float_logs(step_logs)
-            if val is not None and (epoch + 1) % validation_freq == 0 and not model.stop_training:
-                val_logs = _run_test(model, val, cbs, verbose=0)
-                epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
-            progress.close(epoch_logs)
-            cbs.call("on_epoch_end", epoch, epoch_logs)
-            logs = epoch_logs
-            if model.stop_training or iterator.ran_out:
-                break
-        finalize = getattr(model.optimizer, "finalize_variable_values", None)
-        if finalize is not None:  # use_ema: the averaged weights go into the model (Keras)
-            finalize(model.trainable_weights)
-        cbs.call("on_train_end", logs)
-    finally:
-        model.train(was_training)
-        model._fit_state.pop("trainable", None)
-    return history
+    return EpochProgress(title, steps or 0, verbose)
 
 
 def _check_loss_fits_output(model, what) -> None:
@@ -257,134 +602,17 @@ def _check_loss_fits_output(model, what) -> None:
         )
 
 
-def compile_seams_register(model) -> None:
-    """Hand the (now built) trainable weights to the optimizer."""
-    from .compile_seams import register_variables
-
-    register_variables(model.optimizer, model.trainable_weights)
-
-
-def _split(model, x, y, sample_weight, validation_split):
-    """Keras' rule: the last ``validation_split`` fraction of the arrays, before shuffling."""
-    xs = da.standardize_x(model, x, "fit")
-    ys = da.standardize_y(model, y, "fit")
-    n = da.num_samples(xs, ys, None, "fit")
-    split = int(math.floor(n * (1.0 - validation_split)))
-    if split == 0 or split == n:
-        raise ValueError(
-            f"fit: the training data has {n} samples, not enough to split into training and validation sets "
-            f"with validation_split={validation_split}; give more data or another validation_split"
-        )
-    train = (da._take(xs, slice(0, split)), da._take(ys, slice(0, split)))
-    held = (da._take(xs, slice(split, None)), da._take(ys, slice(split, None)))
-    sw_train = sw_val = None
-    if sample_weight is not None:
-        sample_weight = np.asarray(sample_weight)
-        sw_train, sw_val = sample_weight[:split], sample_weight[split:]
-    return train[0], train[1], sw_train, pack_x_y_sample_weight(held[0], held[1], sw_val)
-
-
-def _validation_adapter(model, validation_data, batch_size, steps):
-    what = "fit (validation_data)"
-    if da.is_generator(validation_data) or da.is_py_dataset(validation_data):
-        return da.EpochIterator(_adapter(model, validation_data, None, None, None, steps, False, None, what), steps)
-    if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
-        raise ValueError(
-            f"fit: `validation_data` must be a tuple (x_val, y_val) or (x_val, y_val, val_sample_weight), "
-            f"a generator or a PyDataset; got {type(validation_data).__name__}"
-        )
-    x_val, y_val, sw_val = unpack_x_y_sample_weight(tuple(validation_data))
-    if y_val is None:
-        raise ValueError("fit: `validation_data` = (x_val, None) has no targets; give (x_val, y_val)")
-    adapter = _adapter(model, x_val, y_val, sw_val, batch_size, steps, False, None, what)
-    return da.EpochIterator(adapter, steps)
-
-
-# ---- evaluate / predict ----------------------------------------------------------------------------------------
-def _run_test(model, iterator, cbs, verbose) -> dict:
-    spe = _steps_per_execution(model, "evaluate")
-    was_training = model.training
-    model.reset_metrics()
-    try:
-        model.train(False)
-        cbs.call("on_test_begin", None)
-        progress = _progress("Evaluate", iterator.num_batches or 0, verbose)
-        logs = _float_logs(execution.test_epoch(model, iterator, spe, cbs, progress))
-        if verbose:
-            progress.close(logs)
-        cbs.call("on_test_end", logs)
-    finally:
-        model.train(was_training)
-    return logs
-
-
-def evaluate(
-    model,
-    x=None,
-    y=None,
-    batch_size=None,
-    verbose="auto",
-    sample_weight=None,
-    steps=None,
-    callbacks=None,
-    return_dict=False,
-    **kwargs,
-):
-    """Keras 3's ``Model.evaluate`` (see ``Model.evaluate``)."""
-    what = "evaluate"
-    if kwargs:
-        raise TypeError(f"evaluate: unexpected arguments {sorted(kwargs)}")
-    model._assert_compiled(what)
-    _steps_per_execution(model, what)
-    verbose = _verbose(verbose, what)
-    steps = _positive_int(steps, "steps", what, allow_none=True)
-    adapter = _adapter(model, x, y, sample_weight, batch_size, steps, False, None, what)
-    iterator = da.EpochIterator(adapter, steps)
-    cbs = CallbackList(callbacks or [], model, {"verbose": verbose, "epochs": 1, "steps": iterator.num_batches})
-    logs = _run_test(model, iterator, cbs, verbose)
-    if not logs:
-        raise ValueError("evaluate: the data produced no batches")
-    if return_dict:
-        return logs
-    values = [logs["loss"]] + [v for k, v in logs.items() if k != "loss"]
-    return values[0] if len(values) == 1 else values
-
-
-def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
-    """Keras 3's ``Model.predict``: outputs as numpy, concatenated over batches."""
-    what = "predict"
-    _require_layers(model, what)
-    spe = _steps_per_execution(model, what)
-    verbose = _verbose(verbose, what)
-    steps = _positive_int(steps, "steps", what, allow_none=True)
-    if da.is_generator(x) or da.is_py_dataset(x):
-        adapter = _adapter(model, x, None, None, batch_size, steps, False, None, what)
-    else:
-        if isinstance(x, tuple) and len(x) in (2, 3) and not isinstance(x[0], numbers.Number):
-            x = x[0]  # (x, y) given to predict: Keras uses x
-        adapter = _adapter(model, x, None, None, batch_size, steps, False, None, what)
-    iterator = da.EpochIterator(adapter, steps)
-    cbs = CallbackList(callbacks or [], model, {"verbose": verbose, "epochs": 1, "steps": iterator.num_batches})
-    was_training = model.training
-    try:
-        model.train(False)
-        cbs.call("on_predict_begin", None)
-        progress = _progress("Predict", iterator.num_batches or 0, verbose)
-        outputs = execution.predict_batches(model, iterator, spe, cbs, progress, _to_numpy, _concat)
-        if verbose:
-            progress.close({})
-        cbs.call("on_predict_end", None)
-    finally:
-        model.train(was_training)
-    if not outputs:
-        raise ValueError("predict: the data produced no batches")
-    return _concat(outputs)
-
-
 def _require_layers(model, what):
     layers = getattr(model, "_layers", None)
     if layers is not None and not [layer for layer in layers if type(layer).__name__ != "InputLayer"]:
         raise ValueError(f"{what}: the Sequential model '{model.name}' has no layers; add some with model.add(layer)")
+
+
+def _returned_logs(logs, return_dict):
+    if return_dict:
+        return logs
+    values = [logs["loss"]] + [v for k, v in logs.items() if k != "loss"]
+    return values[0] if len(values) == 1 else values
 
 
 def _to_numpy(out):
@@ -406,54 +634,14 @@ def _concat(outputs):
     return np.concatenate(outputs)
 
 
-# ---- single batches --------------------------------------------------------------------------------------------
-def _batch_logs(logs, return_dict):
-    logs = _float_logs(logs)
-    if return_dict:
-        return logs
-    values = [logs["loss"]] + [v for k, v in logs.items() if k != "loss"]
-    return values[0] if len(values) == 1 else values
+def _batch_size(x) -> int:
+    while isinstance(x, (list, tuple)):
+        x = x[0]
+    if isinstance(x, dict):
+        x = next(iter(x.values()))
+    return int(x.shape[0]) if getattr(x, "shape", None) else 1
 
 
-def train_on_batch(model, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
-    """One ``train_step`` on the batch; the running metrics continue (Keras 3)."""
-    model._assert_compiled("train_on_batch")
-    adapter = _adapter(model, x, y, sample_weight, None, None, False, class_weight, "train_on_batch")
-    batch = pack_x_y_sample_weight(adapter.x, adapter.y, adapter.sample_weight)
-    compile_seams_register(model)
-    was_training = model.training
-    try:
-        model.train(True)
-        logs = model.train_step(batch)
-    finally:
-        model.train(was_training)
-    loss = logs.get("loss")
-    if loss is not None and not math.isfinite(float(loss)):
-        raise FloatingPointError(f"train_on_batch: the loss is {float(loss)}; the weights were not updated")
-    return _batch_logs(logs, return_dict)
-
-
-def test_on_batch(model, x, y=None, sample_weight=None, return_dict=False):
-    """One ``test_step`` on the batch, metrics reset first."""
-    model._assert_compiled("test_on_batch")
-    adapter = _adapter(model, x, y, sample_weight, None, None, False, None, "test_on_batch")
-    model.reset_metrics()
-    was_training = model.training
-    try:
-        model.train(False)
-        logs = model.test_step(pack_x_y_sample_weight(adapter.x, adapter.y, adapter.sample_weight))
-    finally:
-        model.train(was_training)
-    return _batch_logs(logs, return_dict)
-
-
-def predict_on_batch(model, x):
-    """``predict_step`` on one batch, as numpy."""
-    _require_layers(model, "predict_on_batch")
-    adapter = _adapter(model, x, None, None, None, None, False, None, "predict_on_batch")
-    was_training = model.training
-    try:
-        model.train(False)
-        return _to_numpy(model.predict_step((adapter.x,)))
-    finally:
-        model.train(was_training)
+def _same(a: tuple, b: tuple) -> bool:
+    """The same objects, in order (``is``: Tensors compare elementwise with ``==``)."""
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b))

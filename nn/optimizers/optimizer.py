@@ -58,11 +58,11 @@ def _check_learning_rate(value):
     return value
 
 
-def _as_param_list(candidate, owner: str):
+def _as_param_list(candidate, owner_name: str):
     """The parameter list when ``candidate`` is an iterable of Tensors (PyTorch style), else None."""
     if isinstance(candidate, am.Tensor):
         raise TypeError(
-            f"{owner}: params argument given to the optimizer should be an iterable of Tensors, "
+            f"{owner_name}: params argument given to the optimizer should be an iterable of Tensors, "
             f"but got a single {type(candidate).__name__}; pass [tensor]"
         )
     if (
@@ -72,14 +72,27 @@ def _as_param_list(candidate, owner: str):
         or not hasattr(candidate, "__iter__")
     ):
         return None
+    unbuilt = getattr(candidate, "unbuilt", None)
+    if unbuilt:
+        path, layer = unbuilt[0]
+        owner = type(getattr(candidate, "owner", None)).__name__
+        others = f" (and {len(unbuilt) - 1} more: {[p for p, _ in unbuilt[1:]]})" if len(unbuilt) > 1 else ""
+        raise ValueError(
+            f"{owner_name}: layer {path!r} ({type(layer).__name__} '{layer.name}') of {owner} is not built yet, so "
+            f"its weights do not exist and this optimizer would never train them{others}. Call the model once "
+            f"on a batch (model(x)) before creating the optimizer, or declare the layer's input shape "
+            f"(e.g. input_dim=... / input_shape=(...)) so that it is built at construction"
+        )
     params = list(candidate)
     if not params:
-        raise ValueError(f"{owner}: optimizer got an empty parameter list")
+        raise ValueError(f"{owner_name}: optimizer got an empty parameter list")
     for p in params:
         if isinstance(p, dict):
-            raise TypeError(f"{owner}: parameter groups (dicts) are not supported; pass a flat list of Parameters")
+            raise TypeError(f"{owner_name}: parameter groups (dicts) are not supported; pass a flat list of Parameters")
         if not isinstance(p, am.Tensor):
-            raise TypeError(f"{owner}: expected an iterable of Tensors/Parameters, got an element {type(p).__name__}")
+            raise TypeError(
+                f"{owner_name}: expected an iterable of Tensors/Parameters, got an element {type(p).__name__}"
+            )
     return params
 
 
@@ -98,9 +111,11 @@ class Optimizer:
 
         @functools.wraps(init)
         def __init__(self, *args, params=None, **kw):
+            given = params
             if getattr(self, "_init_depth", 0) == 0 and params is None and args:
                 found = _as_param_list(args[0], cls.__name__)
                 if found is not None:
+                    given = args[0]
                     params, args = found, args[1:]
             elif params is not None:
                 params = _as_param_list(params, cls.__name__)
@@ -113,6 +128,9 @@ class Optimizer:
                 self._init_depth -= 1
             if params is not None:
                 self.build(params)
+                owner = getattr(given, "owner", None)
+                if owner is not None:  # step() reports gradients of this module that no optimizer applies
+                    self._owners.append(owner)
 
         cls.__init__ = __init__
 
@@ -175,6 +193,9 @@ class Optimizer:
         self._extra_variables: list[np.ndarray] = []
         self._exclude_ids: set[int] = set()
         self._exclude_pattern = None
+        self._owners: list = []  # modules whose parameters() built this optimizer (PyTorch style)
+        self._backups: dict[int, tuple] = {}  # id(array) -> (array, its copy before this step)
+        self._warned_skip = False
 
     # ---- step count and learning rate --------------------------------------------------------
     @property
@@ -285,6 +306,20 @@ class Optimizer:
                 out.extend(self._slots[name][i] for name in names)
         return out + list(self._extra_variables)
 
+    @property
+    def trainable_variables(self) -> list:
+        """The variables this optimizer updates, in the order it was built with."""
+        return list(self._vars)
+
+    def variable_index(self, variable) -> int:
+        """The position of ``variable`` in ``trainable_variables`` (KeyError when not tracked)."""
+        return self._index[id(variable)]
+
+    def slot(self, name: str, variable) -> np.ndarray:
+        """The slot array ``name`` ("momentum", "velocity", "average", ...) of ``variable``, the one
+        ``variables`` lists (updated in place by each step)."""
+        return self._slots[name][self.variable_index(variable)]
+
     def save_own_variables(self, store) -> None:
         """Write ``variables`` into ``store`` under keys "0", "1", ... (copies)."""
         for i, value in enumerate(self.variables):
@@ -344,6 +379,29 @@ class Optimizer:
         ]
         if pairs:
             self._apply(pairs)
+        if self._owners:
+            self._report_untracked()
+
+    def _report_untracked(self) -> None:
+        """After the first ``step()``: warn (once) about parameters of the module(s) this optimizer
+        was given that have a gradient but are not tracked (created after the optimizer, say)."""
+        owners, self._owners = self._owners, []
+        untracked = [
+            name
+            for owner in owners
+            for name, p in owner.named_parameters()
+            if p.grad is not None and id(p) not in self._index
+        ]
+        if untracked:
+            more = f" and {len(untracked) - 4} more" if len(untracked) > 4 else ""
+            warnings.warn(
+                f"{type(self).__name__}.step(): {len(untracked)} parameter(s) with a gradient are not tracked by "
+                f"this optimizer and were not updated: {', '.join(untracked[:4])}{more}. They were created after the optimizer "
+                f"(a layer built on its first call); create the optimizer after calling the model once, or call "
+                f"optimizer.add_params(model.parameters())",
+                UserWarning,
+                stacklevel=3,
+            )
 
     def apply_gradients(self, grads_and_vars) -> int:
         """Keras style: ``[(gradient, variable), ...]``; returns ``iterations``."""
@@ -437,6 +495,7 @@ class Optimizer:
         grads = [g for _, _, g in checked]
         datas = [v.mutable_data() for _, v, _ in checked]  # copy-on-write; values unchanged
         # -- from here on nothing can fail on checked inputs: the step is all-or-nothing --
+        backup = self._backup(indices, datas)
         if self.loss_scale_factor is not None:
             grads = [g / self.loss_scale_factor for g in grads]
         n = self.gradient_accumulation_steps
@@ -456,9 +515,51 @@ class Optimizer:
             constraint = getattr(v, "constraint", None)
             if constraint is not None:
                 np.copyto(v.mutable_data(), np.asarray(constraint(v.data), dtype=v.dtype))
+        with np.errstate(over="ignore", invalid="ignore"):  # the check's own overflow is expected
+            bad = [v for _, v, _ in checked if not _all_finite(v.data)]
+        if bad:  # never write a non-finite weight: the step is undone (nn's rule; Keras writes NaN)
+            self._restore(backup)
+            self.skip_step(f"it would make {_names(bad)} non-finite")
+            return
         if self.use_ema:
             self._update_ema()
         self._iterations += 1
+
+    def _backup(self, indices, datas) -> list:
+        """Copies of what a step writes (the variables' arrays and their slots), into buffers kept
+        per array, so that a step that would write a non-finite value can be undone."""
+        buffers = self._backups
+        pairs = []
+        for i, data in zip(indices, datas):
+            pairs.append(data)
+            for names, _ in self._groups:
+                pairs.extend(self._slots[name][i] for name in names)
+        out = []
+        for array in pairs:
+            buffer = buffers.get(id(array))
+            if buffer is None or buffer[0] is not array:
+                buffer = buffers[id(array)] = (array, np.empty_like(array))
+            buffer[1][...] = array
+            out.append(buffer)
+        return out
+
+    @staticmethod
+    def _restore(backup) -> None:
+        for array, copy in backup:
+            array[...] = copy
+
+    def skip_step(self, why: str) -> None:
+        """Record a step that was not applied (weights and slots keep the last finite step; the step
+        count does not advance) and warn once per optimizer, naming the step."""
+        if not self._warned_skip:
+            self._warned_skip = True
+            warnings.warn(
+                f"{type(self).__name__} '{self.name}': step {self.iterations + 1} was skipped because {why}; the "
+                f"weights are those of the last finite step (nn never writes a non-finite weight; learning rate "
+                f"too high? am.detect_anomaly() finds the op). Further skipped steps are not reported.",
+                RuntimeWarning,
+                stacklevel=4,
+            )
 
     def _update(self, indices, variables, datas, grads, lr) -> None:
         grads = self._clip_gradients(grads)
@@ -560,6 +661,11 @@ class Optimizer:
             raise IndexError(f"fused_update: variable index must be an int in [0, {len(self._vars)}), got {i!r}")
         return fused_module.fused_update(self, int(i), self._vars[i].data, lr)
 
+    def fused_rule(self, i: int, lr):
+        """``(kernel_name, slot_arrays, scalars)`` of variable ``i`` at this step (what ``fused_update``
+        checks and a compiled step calls each step), or None: no kernel for this optimizer."""
+        return self._fused_rule(i, lr)
+
     def _fused_rule(self, i: int, lr):
         """Subclasses with a kernel: ``(kernel_name, slot_arrays, scalars)`` for variable ``i``, the
         scalars as ``update_step`` computes them (see ``nn.optimizers.kernels``); None: no kernel."""
@@ -597,10 +703,16 @@ class Optimizer:
         return f"<{type(self).__name__} name={self.name!r} learning_rate={self.learning_rate:g}>"
 
 
-def __getattr__(name):
-    """``_BY_NAME`` (used by older saving code): the registry in ``nn.optimizers``."""
-    if name == "_BY_NAME":
-        from . import _BY_NAME
+def _all_finite(array: np.ndarray) -> bool:
+    """No NaN or Inf: one dot product (a NaN/Inf makes it non-finite), checked element by element
+    only when it is not finite (huge finite values can overflow the product)."""
+    flat = array.reshape(-1)
+    if math.isfinite(flat.dot(flat)):
+        return True
+    return bool(np.isfinite(flat).all())
 
-        return _BY_NAME
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+def _names(variables) -> str:
+    names = [getattr(v, "name", None) or "a variable" for v in variables[:3]]
+    more = f" and {len(variables) - 3} more" if len(variables) > 3 else ""
+    return ", ".join(repr(n) for n in names) + more

@@ -1,0 +1,217 @@
+"""What ``make_train_function`` (and the test and predict ones) return: a step, captured or not,
+run over one execution of ``steps_per_execution`` batches.
+
+``capture(model, step, kind)`` returns ``step`` itself, or a ``CapturedStep`` that runs the same
+``step`` through ``am.compile``: the first two batches of each input signature (batch shape and
+dtype, so a partial last batch is a second one) run ``step`` eagerly and are recorded; later
+batches replay the recording (``jit_compile="auto"``: numpy, bit for bit the eager numbers) or
+its numba loop kernels (``jit_compile=True``). There is one step: what is captured is the
+method the model defines, with its Python effects (optimizer step, metrics, random draws)
+marked ``@am.replayable``.
+
+``jit_compile="auto"`` (Keras' default) captures only what is nn's own (the model class, its
+layers, its loss and the step methods), since a replay would not run the user's Python, and
+falls back to the eager step without a word when the trace is refused (``am.CaptureError``).
+``jit_compile=True`` raises instead; set ``NN_DEBUG_CAPTURE=1`` to see "auto"'s fallbacks.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from itertools import islice
+
+import numpy as np
+
+import autograd_mini as am
+
+from ..utils import get_rng_state, set_rng_state
+from .data_adapters import pack_x_y_sample_weight, unpack_x_y_sample_weight
+
+
+def execution(step, steps_per_execution: int, collect=None):
+    """``function(batch, batches) -> (logs, count)``: ``step`` on ``batch``, then on up to
+    ``steps_per_execution - 1`` more batches from the iterator ``batches``; the logs of the last
+    one (``collect``: every batch's ``collect(step(batch))``, in a list)."""
+    spe = steps_per_execution
+    if collect is not None:
+
+        def function(batch, batches):
+            outputs = [collect(step(batch))]
+            for batch in islice(batches, spe - 1) if spe > 1 else ():
+                outputs.append(collect(step(batch)))
+            return outputs, len(outputs)
+
+    elif spe == 1:
+
+        def function(batch, batches):
+            return step(batch), 1
+
+    else:
+
+        def function(batch, batches):
+            logs, count = step(batch), 1
+            for batch in islice(batches, spe - 1):
+                logs = step(batch)
+                count += 1
+            return logs, count
+
+    function.step = step
+    return function
+
+
+def capture(model, step, kind: str):
+    """``step`` (a bound ``train_step``/``test_step``/``predict_step``), or a ``CapturedStep`` of it."""
+    if not wants_capture(model, kind):
+        return step
+    if kind == "train":
+        from ..optimizers import step_lowering  # noqa: F401  (the optimizer step's loop form)
+
+        _register_loss_tracking()
+    return CapturedStep(model, step, kernels=model.jit_compile is True and kind == "train", stateful=kind != "predict")
+
+
+def wants_capture(model, kind: str) -> bool:
+    """Whether the ``kind`` step should be captured: ``jit_compile=True`` whenever it is nn's own
+    step method; "auto" also needs the model class, every layer and the loss to be nn's own,
+    because a replay runs none of the user's Python (a custom layer's side effects would run
+    once, at trace time: jax's rule), so "auto" leaves user code eager."""
+    mode = model.jit_compile
+    if mode is False or model.run_eagerly:
+        return False
+    from .trainer import Trainer
+
+    name = f"{kind}_step"
+    step = getattr(model, name)  # (an instance attribute set by hand counts as the user's own step)
+    if getattr(step, "__func__", None) is not getattr(Trainer, name):
+        return False
+    if mode is True:
+        return True
+    return _ours(type(model)) and all(_ours(type(layer)) for layer in model.layers) and _ours_loss(model.loss)
+
+
+def _ours(cls) -> bool:
+    return cls.__module__.split(".")[0] == "nn"
+
+
+def _ours_loss(loss) -> bool:
+    if isinstance(loss, (list, tuple)):
+        return all(_ours_loss(item) for item in loss)
+    if isinstance(loss, dict):
+        return all(_ours_loss(item) for item in loss.values())
+    if loss is None or isinstance(loss, str):
+        return True
+    return _ours(loss if isinstance(loss, type) else type(loss)) or getattr(loss, "__module__", "").startswith("nn.")
+
+
+class CapturedStep:
+    """``step`` through ``am.compile``; eager for batches it cannot take (not one array input and
+    one array target) and, under "auto", for good once a trace is refused."""
+
+    def __init__(self, model, step, kernels: bool, stateful: bool):
+        self.model, self.step = model, step
+        self.strict = model.jit_compile is True
+        # kernels: compiled loop kernels from the first batch on (the traces are undone, see _save)
+        state = (self._save, self._restore) if stateful else None
+        self.compiled = am.compile(self._on_arrays, kernels=kernels, state=state)
+        self.eager = False
+
+    def _on_arrays(self, x, y=None, sample_weight=None):
+        """The step on one batch given as arrays (what ``am.compile`` traces per signature)."""
+        return self.step(pack_x_y_sample_weight(x, y, sample_weight))
+
+    def __call__(self, data):
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        if self.eager or not _plain_batch(x, y, sample_weight):
+            return self.step(data)
+        try:
+            return self.compiled(x, y, sample_weight)
+        except am.CaptureError as error:
+            if self.strict:
+                raise
+            if os.environ.get("NN_DEBUG_CAPTURE"):
+                warnings.warn(
+                    f"jit_compile='auto': running eagerly, the step cannot be captured: {error}", stacklevel=2
+                )
+            self.eager = True
+            return self.step(data)
+
+    def _save(self):
+        """What a traced step changes: every weight, the optimizer's variables (slots and step
+        count), the loss tracker and the metrics, the random generators (nn's and seeded layers')."""
+        model = self.model
+        store: dict = {}
+        optimizer = model.optimizer
+        if optimizer is not None and optimizer.built:
+            optimizer.save_own_variables(store)
+        generators = [
+            (layer, layer._generator.bit_generator.state)
+            for layer in model.layers
+            if getattr(layer, "_generator", None) is not None
+        ]
+        weights = [(w, w.data, w.data.copy()) for w in model.weights]
+        tracker = model._loss_tracker
+        metrics = _metric_states(model._compile_metrics)
+        return weights, store, (tracker.total, tracker.count), metrics, get_rng_state(), generators
+
+    def _restore(self, snapshot) -> None:
+        weights, store, tracked, metrics, rng_state, generators = snapshot
+        for w, array, copy in weights:
+            w.data = array  # the original array object (read-only views of it stay valid)...
+            np.copyto(w.mutable_data(), copy)  # ...holding the saved values again
+        if store:
+            self.model.optimizer.load_own_variables(store)
+        self.model._loss_tracker.total, self.model._loss_tracker.count = tracked
+        for obj, state in metrics:
+            obj.__dict__.update(state)
+        set_rng_state(rng_state)
+        for layer, state in generators:
+            layer._generator.bit_generator.state = state
+
+
+def _metric_states(compile_metrics) -> list:
+    """(object, copy of its attributes) for the compiled metrics and each metric they hold: a
+    traced step updates them, and a refused or undone trace must not count its batch."""
+    if compile_metrics is None:
+        return []
+    import copy
+
+    objects = [compile_metrics, *getattr(compile_metrics, "metrics", [])]
+    return [(obj, copy.deepcopy(obj.__dict__)) for obj in objects]
+
+
+def _plain_batch(x, y, sample_weight) -> bool:
+    """One array input, an optional array target and array of sample weights."""
+    return (
+        isinstance(x, np.ndarray)
+        and (y is None or isinstance(y, np.ndarray))
+        and (sample_weight is None or isinstance(sample_weight, np.ndarray))
+    )
+
+
+def _register_loss_tracking() -> None:
+    """The loop form of the trainer's loss tracking (``_track_loss``), so that a compiled step
+    without metrics runs as one kernel: the running mean is computed in the kernel from the
+    tracker's state (the same float64 operations as ``LossTracker``), and the tracker is
+    updated after each call."""
+    import autograd_mini.lowering as lowering
+
+    from .trainer import _track_loss
+
+    if _track_loss in lowering.EFFECTS:
+        return
+
+    def rule(L, args, kwargs, step):
+        model, loss, batch_size = args
+        if not isinstance(loss, lowering.Var) or loss.size != 1 or not isinstance(batch_size, int):
+            raise lowering.NotLowerable("loss tracking needs a scalar loss")
+        tracker = model._loss_tracker
+        state = step.runtime(lambda: (tracker.total, float(tracker.count)))
+        value = L.alloc((), np.float64)
+        L.line(f"{value.name} = float({loss.at('0')})")
+        mean = L.alloc((), np.float64)
+        L.line(f"{mean.name} = ({state}[0] + {value.name} * {batch_size}) / ({state}[1] + {batch_size})")
+        step.after(lambda array: tracker.update_state(array.item(), batch_size), value)
+        return (mean,)
+
+    lowering.register_effect(_track_loss, rule)

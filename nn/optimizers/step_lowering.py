@@ -1,0 +1,96 @@
+"""The loop form of ``apply_if_finite`` (``jit_compile=True``): when the loss is finite, each
+variable's fused optimizer kernel (``Optimizer.fused_update``) runs inside the compiled step, and
+the step count advances afterwards. Only for plain optimizers: clipping, EMA, weight decay,
+gradient accumulation, loss scaling, constraints or a ``before_update_step`` keep the Python step.
+
+Importing this module registers the rule (``am.lowering.register_effect``); the trainer imports
+it when it first captures a step, so ``import nn`` does not load the lowering package.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+import autograd_mini as am
+import autograd_mini.lowering
+
+from .fused import _NotExact as NotExact
+from .fused import as_operand
+from .optimizer import Optimizer
+from .step import apply_if_finite
+
+
+def _plain(optimizer, variables) -> bool:
+    return not (
+        type(optimizer).before_update_step is not Optimizer.before_update_step
+        or optimizer.clipnorm
+        or optimizer.clipvalue
+        or optimizer.global_clipnorm
+        or optimizer.use_ema
+        or optimizer.gradient_accumulation_steps
+        or optimizer.loss_scale_factor is not None
+        or optimizer.weight_decay is not None
+        or not optimizer.built
+        or {id(v) for v in optimizer.trainable_variables} != {id(p) for p in variables}
+        or any(getattr(p, "constraint", None) is not None or not getattr(p, "trainable", True) for p in variables)
+    )
+
+
+def _lower_update(L, args, kwargs, step) -> None:
+    optimizer, variables, loss = args
+    if not _plain(optimizer, variables) or not isinstance(loss, am.lowering.Var):
+        raise am.lowering.NotLowerable("an optimizer step that needs its Python form")
+    indices = [optimizer.variable_index(p) for p in variables]
+    lr = optimizer.learning_rate
+    plans = [optimizer.fused_update(i, lr) for i in indices]
+    if any(plan is None for plan in plans):
+        raise am.lowering.NotLowerable("an optimizer without a fused kernel for these variables")
+    grads = [step.leaf_grad(p) for p in variables]
+    datas = [step.write(p) for p in variables]
+    rule = optimizer.fused_rule
+    names = [rule(i, lr)[0] for i in indices]
+    dtypes = [p.data.dtype for p in variables]
+
+    def runtime():  # each step: the rules' slot arrays and scalars (fused_update's checks, kept lean)
+        rate = optimizer.learning_rate
+        if not math.isfinite(rate):
+            return None  # the numpy replay raises the eager error
+        values = []
+        try:
+            for i, name, dtype in zip(indices, names, dtypes):
+                found = rule(i, rate)
+                if found is None or found[0] != name:
+                    return None
+                for array in found[1]:
+                    flags = array.flags
+                    if not (flags.c_contiguous and flags.writeable) or array.dtype != dtype:
+                        return None
+                    values.append(array.reshape(-1))
+                values.extend(as_operand(value, dtype) for value in found[2])
+        except NotExact:
+            return None
+        return tuple(values)
+
+    name = step.runtime(runtime)
+    flag = L.alloc((1,), np.float64, fill=0)
+    grad_buffers = [L.buffer(grad) for grad in grads]  # (before the branch: a scalar gradient gets a buffer)
+    L.line(f"if math.isfinite({loss.at('0')}):")
+    position = 0
+    for k, (plan, grad, data) in enumerate(zip(plans, grad_buffers, datas)):
+        key = f"optimizer_kernel_{k}"
+        L.globals[key] = plan[0]
+        extra = [f"{name}[{position + j}]" for j in range(len(plan[1]) + len(plan[2]))]
+        position += len(extra)
+        L.line(f"{key}({', '.join([data.name, grad, *extra])})", 1)
+    L.line(f"{flag.name} = 1.0", 1)
+    step.after(lambda value: _count_step(optimizer, value), flag)
+
+
+def _count_step(optimizer, flag) -> None:
+    if flag[0]:
+        optimizer.iterations = optimizer.iterations + 1  # plain optimizers only: no accumulation
+
+
+am.lowering.register_effect(apply_if_finite, _lower_update)
