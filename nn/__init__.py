@@ -9,7 +9,7 @@
 Modules follow Keras 3's names: ``nn.models``, ``nn.layers``, ``nn.optimizers`` (with
 ``nn.optimizers.schedules``), ``nn.losses``, ``nn.metrics``, ``nn.callbacks``,
 ``nn.regularizers``, ``nn.initializers``, ``nn.activations``, ``nn.utils``, ``nn.saving``,
-``nn.datasets``. Drawing (``nn.utils.plot_model``, ``nn.plot_history``) loads graphviz and
+``nn.datasets``, ``nn.ops`` and ``nn.random``. Drawing (``nn.utils.plot_model``, ``nn.plot_history``) loads graphviz and
 matplotlib only when called.
 """
 
@@ -24,7 +24,9 @@ from . import (
     lowering_rules,
     metrics,
     models,
+    ops,
     optimizers,
+    random,
     regularizers,
     saving,
     utils,
@@ -69,9 +71,11 @@ __all__ = [
     "losses",
     "metrics",
     "models",
+    "ops",
     "optimizers",
     "plot_history",
     "plot_model",
+    "random",
     "regularizers",
     "saving",
     "utils",
