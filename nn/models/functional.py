@@ -232,6 +232,22 @@ class Functional(Model):
         return functional_from_config(config, custom_objects)
 
 
+_SUBCLASSES: dict = {}
+
+
+def functional_subclass(cls):
+    """A class with ``cls``'s methods on top of ``Functional``'s graph: what ``CustomModel(inputs,
+    outputs)`` instantiates when ``CustomModel`` subclasses ``Model`` (Keras injects Functional
+    the same way), so an overridden ``train_step`` runs on a functional graph."""
+    if issubclass(cls, Functional):
+        return cls
+    if cls not in _SUBCLASSES:
+        _SUBCLASSES[cls] = type(
+            cls.__name__, (cls, Functional), {"__module__": cls.__module__, "__qualname__": cls.__qualname__}
+        )
+    return _SUBCLASSES[cls]
+
+
 def _default_name(base: str) -> str:
     from ..utils import unique_name
 
