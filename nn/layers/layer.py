@@ -217,6 +217,36 @@ class Layer(Module):
         """PyTorch-style alias of ``__call__``."""
         return self(*args, **kwargs)
 
+    # -- the functional graph ---------------------------------------------------------------------
+    @property
+    def input(self):
+        """The KerasTensor(s) this layer was first called on (Keras' ``layer.input``)."""
+        return self._node_tensors("input")
+
+    @property
+    def output(self):
+        """The KerasTensor(s) the first call of this layer returned (Keras' ``layer.output``)."""
+        if "_output" in self.__dict__:
+            return self.__dict__["_output"]
+        return self._node_tensors("output")
+
+    @output.setter
+    def output(self, value) -> None:
+        self.__dict__["_output"] = value  # InputLayer keeps its placeholder here
+
+    def _node_tensors(self, which: str):
+        nodes = self.__dict__.get("_inbound_nodes") or []
+        if not nodes:
+            raise AttributeError(
+                f"Layer '{self.name}' has no defined {which}: it was never called on a KerasTensor (keras.Input)"
+            )
+        node = nodes[0]
+        if which == "output":
+            return node.outputs
+        if not node.inputs:  # an InputLayer: its own placeholder
+            return node.outputs
+        return node.inputs[0] if len(node.inputs) == 1 else list(node.inputs)
+
     # -- weights ----------------------------------------------------------------------------------
     def add_weight(
         self,
