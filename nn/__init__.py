@@ -15,6 +15,7 @@ matplotlib only when called.
 
 from . import (
     activations,
+    backend,
     callbacks,
     constraints,
     datasets,
@@ -62,6 +63,7 @@ __all__ = [
     "Sequential",
     "Softmax",
     "activations",
+    "backend",
     "callbacks",
     "datasets",
     "dense",

@@ -129,7 +129,7 @@ def test_layer_and_model_input_output_for_feature_extraction():
     feats = extractor(np.ones((2, 4), np.float32))
     assert tuple(feats[0].shape if isinstance(feats, list) else feats.shape) == (2, 3)
     with pytest.raises(AttributeError, match="never called"):
-        nn.layers.Dense(2).output
+        _ = nn.layers.Dense(2).output
 
 
 def test_metric_add_variable():
