@@ -14,7 +14,7 @@ def test_lr_is_a_deprecated_alias():
     assert float(opt.learning_rate) == 0.25
     with pytest.warns(DeprecationWarning):
         assert float(nn.optimizers.Adam(lr=0.5).learning_rate) == 0.5
-    with pytest.raises(ValueError, match="not both"), pytest.warns(DeprecationWarning):
+    with pytest.raises(ValueError, match="not both"):
         nn.optimizers.SGD(lr=0.1, learning_rate=0.2)
 
 
