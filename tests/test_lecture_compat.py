@@ -62,3 +62,19 @@ def test_boston_housing_split_is_keras(tmp_path):
     np.testing.assert_array_equal(xte, x[order[40:]])
     with pytest.raises(FileNotFoundError, match="never downloads"):
         nn.datasets.boston_housing.load_data(path=str(tmp_path / "missing.npz"))
+
+
+def test_examples_accept_the_readme_flags(tmp_path):
+    """README: every example takes [--quick] [--out DIR]; the argument parsers accept both."""
+    import importlib.util
+    from pathlib import Path
+
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    for name in ("keras_iris", "keras_x_squared", "keras_mnist_mlp", "main"):
+        source = (examples / f"{name}.py").read_text()
+        assert '"--out"' in source and '"--quick"' in source, name
+    spec = importlib.util.spec_from_file_location("keras_iris", examples / "keras_iris.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.main(["--quick", "--out", str(tmp_path)])
+    assert (tmp_path / "keras_iris" / "history.json").exists()
