@@ -268,7 +268,8 @@ class Model(Module):
         from .. import optimizers
 
         optimizer = optimizers.get(optimizer)
-        compile_loss = None if loss is None else compile_seams.make_compile_loss(loss, loss_weights)
+        # Keras 3 keeps the previously compiled loss when compile() is called again without one
+        compile_loss = self._compile_loss if loss is None else compile_seams.make_compile_loss(loss, loss_weights)
         compile_metrics = compile_seams.make_compile_metrics(metrics, weighted_metrics, loss)
         self.optimizer = optimizer
         self.loss = compile_seams.resolve_loss(loss)
@@ -322,7 +323,8 @@ class Model(Module):
         params = self._fit_state.get("trainable") or self.trainable_weights
         for p in params:
             p.grad = None
-        loss.backward()
+        if loss.requires_grad:  # a loss that reaches no trainable weight (Keras: no gradients, no update)
+            loss.backward()
         compile_seams.optimizer_step(self.optimizer, params)
         self._loss_tracker.update_state(value, _batch_size(x))
         return self.compute_metrics(x, y, y_pred, sample_weight)

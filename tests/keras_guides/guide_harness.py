@@ -1,0 +1,52 @@
+"""Runs a guide program on nn and on Keras 3 and compares the figures it returns."""
+
+import numpy as np
+import pytest
+
+
+def namespaces(keras_too: bool):
+    import nn
+    from nn import ops
+
+    nn.backend.clear_session()
+    out = [("nn", nn, ops)]
+    if keras_too:
+        keras = pytest.importorskip("keras")
+        keras.backend.clear_session()
+        out.append(("keras", keras, keras.ops))
+    return out
+
+
+def compare(ours: dict, theirs: dict, rtol=1e-5, atol=1e-6):
+    """Every figure both runs returned: equal (numbers within rtol, anything else exactly)."""
+    assert ours.keys() == theirs.keys()
+    for key in ours:
+        a, b = ours[key], theirs[key]
+        if isinstance(a, (str, bool, type(None))) or (isinstance(a, (list, tuple, dict)) and _plain(a)):
+            assert a == b, key
+        else:
+            np.testing.assert_allclose(_arr(a), _arr(b), rtol=rtol, atol=atol, err_msg=key)
+
+
+def _plain(value) -> bool:
+    items = value.values() if isinstance(value, dict) else value
+    return all(isinstance(v, (str, int, bool, type(None), tuple)) for v in items)
+
+
+def _arr(x):
+    if isinstance(x, (list, tuple)):
+        return np.asarray([_arr(v) for v in x], dtype=np.float64)
+    return np.asarray(x, dtype=np.float64)
+
+
+def run_and_compare(prog, rtol=1e-5, atol=1e-6):
+    """Run ``prog(keras, ops)`` on nn; when Keras 3 is installed, run it there too and compare
+    the figures (nn alone still runs without Keras)."""
+    import importlib.util
+
+    keras_too = importlib.util.find_spec("keras") is not None
+    runs = namespaces(keras_too)
+    results = [prog(namespace, ops) for _, namespace, ops in runs]
+    if len(results) == 2:
+        compare(results[0], results[1], rtol=rtol, atol=atol)
+    return results[0]
