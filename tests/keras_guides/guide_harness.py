@@ -50,3 +50,17 @@ def run_and_compare(prog, rtol=1e-5, atol=1e-6):
     if len(results) == 2:
         compare(results[0], results[1], rtol=rtol, atol=atol)
     return results[0]
+
+
+def set_weights_from(model, seed=0, scale=0.3):
+    """Every weight drawn from RandomState(seed) in ``model.weights`` order, so nn and Keras
+    start from the same numbers (moving variances set to 1)."""
+    rng = np.random.RandomState(seed)
+    arrays = []
+    for w in model.weights:
+        shape = tuple(w.shape)
+        if "variance" in w.name:
+            arrays.append(np.ones(shape, "float32"))
+        else:
+            arrays.append((rng.standard_normal(shape) * scale).astype("float32"))
+    model.set_weights(arrays)
