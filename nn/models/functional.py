@@ -196,7 +196,10 @@ class Functional(Model):
         for node in self._nodes:
             args = _map(lambda v: values[id(v)] if _is_keras_tensor(v) else v, list(node.args))
             kwargs = _map(lambda v: values[id(v)] if _is_keras_tensor(v) else v, dict(node.kwargs))
-            kwargs.setdefault("training", training)
+            if training is not None:  # Keras 3: the outer call's training overrides the one recorded at the call site
+                kwargs["training"] = training
+            else:
+                kwargs.setdefault("training", None)
             result = node.layer(*args, **kwargs)
             for t, value in zip(node.flat_outputs, _flatten(result)):
                 values[id(t)] = value
