@@ -4,7 +4,7 @@ losses of known inputs and configs, and values after set_weights."""
 
 import numpy as np
 import pytest
-from guide_harness import run_and_compare
+from guide_harness import run_and_compare, run_on_nn
 
 PROGRAMS = []
 
@@ -261,5 +261,11 @@ def variational_autoencoder(keras, ops):
 
 
 @pytest.mark.parametrize("prog", PROGRAMS, ids=lambda p: p.__name__)
-def test_guide_program(prog):
+def test_runs_on_nn(prog):
+    run_on_nn(prog)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("prog", PROGRAMS, ids=lambda p: p.__name__)
+def test_figures_equal_keras(prog):
     run_and_compare(prog)

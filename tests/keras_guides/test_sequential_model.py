@@ -3,7 +3,7 @@ are out of nn's scope)."""
 
 import numpy as np
 import pytest
-from guide_harness import run_and_compare, set_weights_from
+from guide_harness import run_and_compare, run_on_nn, set_weights_from
 
 PROGRAMS = []
 
@@ -137,5 +137,11 @@ def transfer_learning_with_sequential(keras, ops):
 
 
 @pytest.mark.parametrize("prog", PROGRAMS, ids=lambda p: p.__name__)
-def test_guide_program(prog):
+def test_runs_on_nn(prog):
+    run_on_nn(prog)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("prog", PROGRAMS, ids=lambda p: p.__name__)
+def test_figures_equal_keras(prog):
     run_and_compare(prog)

@@ -3,7 +3,7 @@ BatchNormalization; the Xception fine-tuning needs image models and downloads)."
 
 import numpy as np
 import pytest
-from guide_harness import run_and_compare, set_weights_from
+from guide_harness import run_and_compare, run_on_nn, set_weights_from
 
 PROGRAMS = []
 
@@ -111,5 +111,11 @@ def base_model_frozen_inside_a_new_model(keras, ops):
 
 
 @pytest.mark.parametrize("prog", PROGRAMS, ids=lambda p: p.__name__)
-def test_guide_program(prog):
+def test_runs_on_nn(prog):
+    run_on_nn(prog)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("prog", PROGRAMS, ids=lambda p: p.__name__)
+def test_figures_equal_keras(prog):
     run_and_compare(prog, rtol=2e-5)
