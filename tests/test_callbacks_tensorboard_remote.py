@@ -46,7 +46,7 @@ def test_tensorboard_writes_scalars_tensorboard_reads(tmp_path):
 class _Recorder(http.server.BaseHTTPRequestHandler):
     received: list = []
 
-    def do_POST(self):  # noqa: N802 - http.server's name
+    def do_POST(self):
         body = self.rfile.read(int(self.headers["Content-Length"]))
         type(self).received.append((self.path, self.headers["Content-Type"], body))
         self.send_response(200)
