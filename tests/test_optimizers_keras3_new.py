@@ -1,0 +1,45 @@
+"""Adafactor against installed Keras 3: values after several steps and the optimizer's variables."""
+
+import os
+
+import numpy as np
+import pytest
+
+import nn
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+SHAPES = [(4, 3), (3,), (2, 3, 5)]
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{}, {"learning_rate": 0.05, "relative_step": False}, {"clip_threshold": 0.5, "weight_decay": 0.01}]
+)
+def test_adafactor_equals_keras(kwargs):
+    keras = pytest.importorskip("keras")
+    rng = np.random.RandomState(0)
+    init = [rng.standard_normal(s).astype("float32") for s in SHAPES]
+    steps = [[rng.standard_normal(s).astype("float32") for s in SHAPES] for _ in range(4)]
+    theirs = [keras.Variable(a) for a in init]
+    ours = [nn.Parameter(a.copy()) for a in init]
+    k_opt, n_opt = keras.optimizers.Adafactor(**kwargs), nn.optimizers.Adafactor(**kwargs)
+    for grads in steps:
+        k_opt.apply_gradients(zip([keras.ops.convert_to_tensor(g) for g in grads], theirs))
+        n_opt.apply_gradients(zip(grads, ours))
+    for a, b in zip(theirs, ours):
+        np.testing.assert_allclose(b.data, np.asarray(a), rtol=1e-5, atol=1e-6)
+    assert [tuple(np.shape(v)) for v in n_opt.variables] == [tuple(np.shape(v)) for v in k_opt.variables]
+    for a, b in zip(k_opt.variables[2:], n_opt.variables[2:]):
+        np.testing.assert_allclose(b, np.asarray(a), rtol=1e-5, atol=1e-30)
+    config = n_opt.get_config()
+    for key in ("beta_2_decay", "epsilon_1", "epsilon_2", "clip_threshold", "relative_step"):
+        assert config[key] == k_opt.get_config()[key]
+
+
+def test_adafactor_trains_a_model_and_resolves_by_name():
+    model = nn.Sequential([nn.Input((3,)), nn.layers.Dense(4), nn.layers.Dense(1)])
+    model.compile(optimizer="adafactor", loss="mse")
+    rng = np.random.RandomState(0)
+    x, y = rng.random_sample((32, 3)).astype("float32"), rng.random_sample((32, 1)).astype("float32")
+    history = model.fit(x, y, epochs=5, verbose=0)
+    assert isinstance(model.optimizer, nn.optimizers.Adafactor)
+    assert history.history["loss"][-1] < history.history["loss"][0]
