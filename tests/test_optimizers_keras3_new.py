@@ -35,6 +35,26 @@ def test_adafactor_equals_keras(kwargs):
         assert config[key] == k_opt.get_config()[key]
 
 
+@pytest.mark.parametrize("kwargs", [{}, {"learning_rate": 0.01, "warmup_steps": 3, "weight_decay": 0.004}])
+def test_schedule_free_adamw_equals_keras(kwargs):
+    keras = pytest.importorskip("keras")
+    rng = np.random.RandomState(1)
+    init = [rng.standard_normal(s).astype("float32") for s in SHAPES]
+    steps = [[rng.standard_normal(s).astype("float32") for s in SHAPES] for _ in range(5)]
+    theirs = [keras.Variable(a) for a in init]
+    ours = [nn.Parameter(a.copy()) for a in init]
+    k_opt, n_opt = keras.optimizers.ScheduleFreeAdamW(**kwargs), nn.optimizers.ScheduleFreeAdamW(**kwargs)
+    for grads in steps:
+        k_opt.apply_gradients(zip([keras.ops.convert_to_tensor(g) for g in grads], theirs))
+        n_opt.apply_gradients(zip(grads, ours))
+    for a, b in zip(theirs, ours):
+        np.testing.assert_allclose(b.data, np.asarray(a), rtol=1e-5, atol=1e-6)
+    assert [tuple(np.shape(v)) for v in n_opt.variables] == [tuple(np.shape(v)) for v in k_opt.variables]
+    for a, b in zip(k_opt.variables[2:], n_opt.variables[2:]):
+        np.testing.assert_allclose(b, np.asarray(a), rtol=1e-5, atol=1e-7)
+    assert n_opt.get_config()["warmup_steps"] == k_opt.get_config()["warmup_steps"]
+
+
 def test_adafactor_trains_a_model_and_resolves_by_name():
     model = nn.Sequential([nn.Input((3,)), nn.layers.Dense(4), nn.layers.Dense(1)])
     model.compile(optimizer="adafactor", loss="mse")

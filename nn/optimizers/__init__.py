@@ -16,9 +16,10 @@ from .lion import Lion
 from .nadam import Nadam
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
+from .schedule_free_adamw import ScheduleFreeAdamW
 from .sgd import SGD
 
-_CLASSES = (SGD, RMSprop, Adagrad, Adadelta, Adam, AdamW, Adamax, Nadam, Ftrl, Lion, Lamb, Adafactor)
+_CLASSES = (SGD, RMSprop, Adagrad, Adadelta, Adam, AdamW, Adamax, Nadam, Ftrl, Lion, Lamb, Adafactor, ScheduleFreeAdamW)
 
 
 class _Registry(dict):
@@ -78,6 +79,7 @@ def get(identifier) -> Optimizer:
 
 __all__ = [
     "SGD",
+    "ScheduleFreeAdamW",
     "Adadelta",
     "Adafactor",
     "Adagrad",
