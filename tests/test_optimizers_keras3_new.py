@@ -55,6 +55,27 @@ def test_schedule_free_adamw_equals_keras(kwargs):
     assert n_opt.get_config()["warmup_steps"] == k_opt.get_config()["warmup_steps"]
 
 
+@pytest.mark.parametrize(
+    "kwargs", [{}, {"learning_rate": 0.01, "nesterov": False, "weight_decay": 0.01, "rms_rate": None}]
+)
+def test_muon_equals_keras(kwargs):
+    keras = pytest.importorskip("keras")
+    rng = np.random.RandomState(2)
+    shapes = [(5, 3), (3,), (3, 4)]
+    init = [rng.standard_normal(s).astype("float32") for s in shapes]
+    steps = [[rng.standard_normal(s).astype("float32") for s in shapes] for _ in range(3)]
+    theirs = [keras.Variable(a, name=f"w{i}") for i, a in enumerate(init)]
+    ours = [nn.Parameter(a.copy(), name=f"w{i}") for i, a in enumerate(init)]
+    k_opt, n_opt = keras.optimizers.Muon(**kwargs), nn.optimizers.Muon(**kwargs)
+    for grads in steps:
+        k_opt.apply_gradients(zip([keras.ops.convert_to_tensor(g) for g in grads], theirs))
+        n_opt.apply_gradients(zip(grads, ours))
+    for a, b in zip(theirs, ours):
+        np.testing.assert_allclose(b.data, np.asarray(a), rtol=2e-5, atol=2e-6)
+    assert [tuple(np.shape(v)) for v in n_opt.variables] == [tuple(np.shape(v)) for v in k_opt.variables]
+    assert n_opt.get_config()["weight_decay"] == k_opt.get_config()["weight_decay"]
+
+
 def test_adafactor_trains_a_model_and_resolves_by_name():
     model = nn.Sequential([nn.Input((3,)), nn.layers.Dense(4), nn.layers.Dense(1)])
     model.compile(optimizer="adafactor", loss="mse")

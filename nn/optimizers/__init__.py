@@ -13,13 +13,29 @@ from .adamax import Adamax
 from .ftrl import Ftrl
 from .lamb import Lamb
 from .lion import Lion
+from .muon import Muon
 from .nadam import Nadam
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .schedule_free_adamw import ScheduleFreeAdamW
 from .sgd import SGD
 
-_CLASSES = (SGD, RMSprop, Adagrad, Adadelta, Adam, AdamW, Adamax, Nadam, Ftrl, Lion, Lamb, Adafactor, ScheduleFreeAdamW)
+_CLASSES = (
+    SGD,
+    RMSprop,
+    Adagrad,
+    Adadelta,
+    Adam,
+    AdamW,
+    Adamax,
+    Nadam,
+    Ftrl,
+    Lion,
+    Lamb,
+    Adafactor,
+    ScheduleFreeAdamW,
+    Muon,
+)
 
 
 class _Registry(dict):
@@ -89,6 +105,7 @@ __all__ = [
     "Ftrl",
     "Lamb",
     "Lion",
+    "Muon",
     "Nadam",
     "Optimizer",
     "RMSprop",
