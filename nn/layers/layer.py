@@ -408,13 +408,13 @@ class Layer(Module):
         if len(weights) != len(params):
             raise ValueError(
                 f"set_weights: layer '{self.name}' has {len(params)} weights "
-                f"({', '.join(str(p.name) for p in params)}), got a list of {len(weights)}"
+                f"({', '.join(str(p.path) for p in params)}), got a list of {len(weights)}"
             )
         arrays = []
         for p, w in zip(params, weights):
             w = np.asarray(w)
             if w.shape != p.shape:
-                raise ValueError(f"set_weights: '{p.name}' has shape {p.shape}, got an array of shape {w.shape}")
+                raise ValueError(f"set_weights: '{p.path}' has shape {p.shape}, got an array of shape {w.shape}")
             if w.dtype.kind not in "fiub":
                 raise ValueError(f"set_weights: '{p.name}' needs numbers, got an array of dtype {w.dtype}")
             arrays.append(w)

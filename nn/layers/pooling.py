@@ -45,6 +45,7 @@ class GlobalAveragePooling1D(_GlobalPooling1D):
     """The mean over the steps axis (masked steps excluded when a ``mask`` (batch, steps) is given)."""
 
     def call(self, inputs, mask=None):
+        """mean(inputs) over the steps axis; with a mask, sum(inputs mask) / sum(mask)."""
         axis = self._steps_axis
         if mask is None:
             return am.mean(inputs, axis=axis, keepdims=self.keepdims)
@@ -58,4 +59,5 @@ class GlobalMaxPooling1D(_GlobalPooling1D):
     """The maximum over the steps axis."""
 
     def call(self, inputs):
+        """max(inputs) over the steps axis."""
         return am.max(inputs, axis=self._steps_axis, keepdims=self.keepdims)

@@ -133,7 +133,7 @@ class Model(Module):
         for p, w in zip(params, weights):
             w = np.asarray(w)
             if w.shape != p.shape:
-                raise ValueError(f"set_weights: '{p.name}' has shape {p.shape}, got an array of shape {w.shape}")
+                raise ValueError(f"set_weights: '{p.path}' has shape {p.shape}, got an array of shape {w.shape}")
             arrays.append(w)
         for p, w in zip(params, arrays):
             p.mutable_data()[...] = w
