@@ -75,7 +75,9 @@ def test_remote_monitor_posts_each_epoch(server):
     assert path == "/publish/epoch/end/" and content_type == "application/x-www-form-urlencoded"
     sent = json.loads(urllib.parse.parse_qs(body.decode())["data"][0])
     assert sent["epoch"] == 1 and sent["loss"] == pytest.approx(history.history["loss"][1])
-    model.fit(x, y, epochs=1, verbose=0, callbacks=[nn.callbacks.RemoteMonitor(root=server, path="/j", send_as_json=True)])
+    model.fit(
+        x, y, epochs=1, verbose=0, callbacks=[nn.callbacks.RemoteMonitor(root=server, path="/j", send_as_json=True)]
+    )
     path, content_type, body = _Recorder.received[-1]
     assert path == "/j" and content_type == "application/json" and json.loads(body)["epoch"] == 0
 

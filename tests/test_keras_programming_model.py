@@ -49,7 +49,9 @@ def test_subclassed_layer_weights_and_losses(use_keras):
 
 
 def _nested(K, freeze_base):
-    base = K.Sequential([K.Input((4,)), K.layers.Dense(8), K.layers.BatchNormalization(), K.layers.Dense(6)], name="base")
+    base = K.Sequential(
+        [K.Input((4,)), K.layers.Dense(8), K.layers.BatchNormalization(), K.layers.Dense(6)], name="base"
+    )
     if freeze_base:
         base.trainable = False
     inputs = K.Input((4,))
