@@ -136,7 +136,8 @@ def expand(t: Tensor, grads: dict, alias: dict, keep: list) -> Tensor:
 
 
 def tensor_label(t, grads, names, precision, show_data, show_grad) -> list[str]:
-    name = t.name or names.get(id(t), "")
+    path = getattr(t, "path", None)  # a Keras-style variable: 'dense_1/kernel' is drawn as dense_1.kernel
+    name = (path.replace("/", ".") if isinstance(path, str) and path else t.name) or names.get(id(t), "")
     parts = [name] if name else []
     parts.append(f"{tuple(t.shape)} {t.dtype}")
     if show_data:
