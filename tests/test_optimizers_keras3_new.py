@@ -12,7 +12,12 @@ SHAPES = [(4, 3), (3,), (2, 3, 5)]
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{}, {"learning_rate": 0.05, "relative_step": False}, {"clip_threshold": 0.5, "weight_decay": 0.01}]
+    "kwargs",
+    [
+        {},
+        pytest.param({"learning_rate": 0.05, "relative_step": False}, marks=pytest.mark.slow),
+        pytest.param({"clip_threshold": 0.5, "weight_decay": 0.01}, marks=pytest.mark.slow),
+    ],
 )
 def test_adafactor_equals_keras(kwargs):
     keras = pytest.importorskip("keras")
@@ -35,7 +40,10 @@ def test_adafactor_equals_keras(kwargs):
         assert config[key] == k_opt.get_config()[key]
 
 
-@pytest.mark.parametrize("kwargs", [{}, {"learning_rate": 0.01, "warmup_steps": 3, "weight_decay": 0.004}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [{}, pytest.param({"learning_rate": 0.01, "warmup_steps": 3, "weight_decay": 0.004}, marks=pytest.mark.slow)],
+)
 def test_schedule_free_adamw_equals_keras(kwargs):
     keras = pytest.importorskip("keras")
     rng = np.random.RandomState(1)
@@ -56,7 +64,13 @@ def test_schedule_free_adamw_equals_keras(kwargs):
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{}, {"learning_rate": 0.01, "nesterov": False, "weight_decay": 0.01, "rms_rate": None}]
+    "kwargs",
+    [
+        {},
+        pytest.param(
+            {"learning_rate": 0.01, "nesterov": False, "weight_decay": 0.01, "rms_rate": None}, marks=pytest.mark.slow
+        ),
+    ],
 )
 def test_muon_equals_keras(kwargs):
     keras = pytest.importorskip("keras")
