@@ -203,10 +203,11 @@ class Tensor:
         return bool(self.data)
 
     def __float__(self) -> float:
-        return float(self.data)
+        # any one-element tensor, as torch and jax allow (numpy 2 refuses float() of shape (1, 1))
+        return float(self.data.item()) if self.data.size == 1 else float(self.data)
 
     def __int__(self) -> int:
-        return int(self.data)
+        return int(self.data.item()) if self.data.size == 1 else int(self.data)
 
     __hash__ = object.__hash__
 

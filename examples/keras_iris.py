@@ -5,6 +5,8 @@ Keras code with only the imports changed (``tf.keras`` -> ``nn``). --quick: 30 e
 from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
 
 import numpy as np
 
@@ -14,6 +16,9 @@ import nn as keras
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="30 epochs")
+    parser.add_argument(
+        "--out", default="autograd_mini_output", help="folder for the training history (DIR/keras_iris/)"
+    )
     args = parser.parse_args(argv)
 
     keras.utils.set_random_seed(0)
@@ -39,6 +44,9 @@ def main(argv=None):
     print(f"test loss {loss:.4f}, test accuracy {accuracy:.4f}")
     predictions = np.argmax(model.predict(x_test[:5], verbose=0), axis=1)
     print("predicted classes of the first 5 test flowers:", predictions.tolist(), "labels:", y_test[:5].tolist())
+    folder = Path(args.out) / "keras_iris"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "history.json").write_text(json.dumps(history.history, indent=1))
     return {"model": model, "history": history.history, "loss": loss, "accuracy": accuracy}
 
 

@@ -5,6 +5,8 @@ set. Keras code with only the imports changed. --quick: 3,000 training samples, 
 from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
 
 import nn as keras
 from nn.datasets import mnist
@@ -17,6 +19,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="3,000 samples, 1 epoch")
     parser.add_argument("--data", default=None, help="folder with the four MNIST .gz files")
+    parser.add_argument(
+        "--out", default="autograd_mini_output", help="folder for the training history (DIR/keras_mnist_mlp/)"
+    )
     args = parser.parse_args(argv)
 
     keras.utils.set_random_seed(0)
@@ -52,6 +57,9 @@ def main(argv=None):
     score = model.evaluate(x_test, y_test, verbose=0)
     print("Test loss:", score[0])
     print("Test accuracy:", score[1])
+    folder = Path(args.out) / "keras_mnist_mlp"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "history.json").write_text(json.dumps(history.history, indent=1))
     return {"model": model, "history": history.history, "score": score}
 
 

@@ -6,6 +6,8 @@ only the imports changed. --quick: fewer epochs."""
 from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
 
 import numpy as np
 
@@ -17,6 +19,9 @@ from nn.models import Sequential
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer epochs")
+    parser.add_argument(
+        "--out", default="autograd_mini_output", help="folder for the predictions (DIR/keras_x_squared/)"
+    )
     args = parser.parse_args(argv)
     nn.utils.set_random_seed(0)
 
@@ -38,6 +43,11 @@ def main(argv=None):
     deeper.fit(np.array(x, dtype=float), np.array(y, dtype=float), epochs=100 if args.quick else 1000, verbose=0)
     hidden = deeper.predict([4, 11, 20], verbose=0)
     print("two hidden layers: predict([4, 11, 20]) =", hidden.ravel().round(2).tolist())
+    folder = Path(args.out) / "keras_x_squared"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "history.json").write_text(
+        json.dumps({"linear": linear.ravel().tolist(), "hidden": hidden.ravel().tolist()}, indent=1)
+    )
     return {"linear": linear, "hidden": hidden}
 
 

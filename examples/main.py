@@ -28,6 +28,7 @@ def _section(title: str) -> None:
 def main(argv=None) -> Path:
     parser = argparse.ArgumentParser(prog="python examples/main.py", description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="autograd_mini_output", help="folder for graphs and plots")
+    parser.add_argument("--quick", action="store_true", help="accepted as by every example (the main job is quick)")
     args = parser.parse_args(argv)
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)

@@ -9,12 +9,13 @@
 Modules follow Keras 3's names: ``nn.models``, ``nn.layers``, ``nn.optimizers`` (with
 ``nn.optimizers.schedules``), ``nn.losses``, ``nn.metrics``, ``nn.callbacks``,
 ``nn.regularizers``, ``nn.initializers``, ``nn.activations``, ``nn.utils``, ``nn.saving``,
-``nn.datasets``. Drawing (``nn.utils.plot_model``, ``nn.plot_history``) loads graphviz and
+``nn.datasets``, ``nn.ops`` and ``nn.random``. Drawing (``nn.utils.plot_model``, ``nn.plot_history``) loads graphviz and
 matplotlib only when called.
 """
 
 from . import (
     activations,
+    backend,
     callbacks,
     constraints,
     datasets,
@@ -24,7 +25,9 @@ from . import (
     lowering_rules,
     metrics,
     models,
+    ops,
     optimizers,
+    random,
     regularizers,
     saving,
     utils,
@@ -60,6 +63,7 @@ __all__ = [
     "Sequential",
     "Softmax",
     "activations",
+    "backend",
     "callbacks",
     "datasets",
     "dense",
@@ -69,9 +73,11 @@ __all__ = [
     "losses",
     "metrics",
     "models",
+    "ops",
     "optimizers",
     "plot_history",
     "plot_model",
+    "random",
     "regularizers",
     "saving",
     "utils",

@@ -28,12 +28,34 @@ def compute_fans(shape) -> tuple[int, int]:
     return shape[-2] * receptive, shape[-1] * receptive
 
 
+def _returning_tensor(call):
+    import functools
+
+    import autograd_mini as am
+
+    @functools.wraps(call)
+    def wrapped(self, shape, dtype=None, **kwargs):
+        out = call(self, shape, dtype, **kwargs) if not kwargs else call(self, shape, dtype=dtype, **kwargs)
+        return out if isinstance(out, am.Tensor) else am.as_tensor(np.asarray(out))
+
+    wrapped._returns_tensor = True
+    return wrapped
+
+
 def _dtype(dtype):
     return np.dtype(np.float32 if dtype is None else dtype)
 
 
 class Initializer:
-    """Base class: ``initializer(shape, dtype=None)`` -> an array (dtype None: float32)."""
+    """Base class: ``initializer(shape, dtype=None)`` -> a Tensor (dtype None: float32), as
+    Keras 3 returns a backend tensor (``float(init(shape=(1, 1)))`` works). Subclasses write
+    ``__call__`` returning an array; the base wraps it."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        call = cls.__dict__.get("__call__")
+        if call is not None and not getattr(call, "_returns_tensor", False):
+            cls.__call__ = _returning_tensor(call)
 
     def __call__(self, shape, dtype=None):
         raise NotImplementedError

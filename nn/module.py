@@ -14,7 +14,7 @@ from .symbolic import symbolic_call
 class Parameter(am.Tensor):
     """A leaf Tensor that a Module trains (``requires_grad=True``; ``trainable`` flag)."""
 
-    __slots__ = ("trainable", "regularizer", "constraint")
+    __slots__ = ("trainable", "regularizer", "constraint", "_path")
 
     def __init__(self, data, name: str | None = None, trainable: bool = True, regularizer=None, constraint=None):
         array = np.asarray(data)
@@ -26,11 +26,17 @@ class Parameter(am.Tensor):
         self.regularizer = regularizer
         #: Keras' variable.constraint: a callable array -> array applied after each optimizer step
         self.constraint = constraint
+        self._path = None
 
     @property
     def path(self) -> str:
-        """Keras' variable path: 'dense/kernel' for the Parameter named 'dense.kernel'."""
-        return (self.name or "").replace(".", "/")
+        """Keras' variable path, '<layer>/<name>' ('dense_1/kernel'; ``name`` is 'kernel')."""
+        return self._path or (self.name or "").replace(".", "/")
+
+    @property
+    def value(self):
+        """Keras' ``variable.value``: the variable as a Tensor (itself)."""
+        return self
 
     def __repr__(self) -> str:
         return f"Parameter(name={self.name!r}, shape={self.shape}, dtype={self.dtype})"

@@ -85,8 +85,55 @@ def _huber_plus_log_cosh_ref(pred, targets):
     return np.asarray(huber + np.mean(np.mean(np.log(np.cosh(e)), axis=-1)))
 
 
+def _draw_overlap(data):
+    """probabilities in (0.05, 0.95) and 0/1 targets of one 2-d shape; Tversky's alpha, beta; an axis."""
+    shape = data.draw(shapes(min_dims=2, max_dims=2, max_side=MAX_SIDE))
+    targets = (data.draw(arrays(shape)) > 0).astype(float)
+    return [data.draw(arrays(shape, low=0.05, high=0.95))], {
+        "targets": targets,
+        "alpha": data.draw(st.sampled_from([0.5, 0.3])),
+        "axis": data.draw(st.sampled_from([None, -1])),
+    }
+
+
+def _dice_plus_tversky(pred, targets, alpha, axis):
+    return nn.losses.Dice(axis=axis)(targets, pred) + nn.losses.Tversky(alpha=alpha, beta=1 - alpha, axis=axis)(
+        targets, pred
+    )
+
+
+def _dice_plus_tversky_ref(p, targets, alpha, axis):
+    y = targets
+    tp = np.sum(y * p, axis=axis)
+    dice = 1 - 2 * tp / (np.sum(y, axis=axis) + np.sum(p, axis=axis) + 1e-7)
+    fp, fn = np.sum((1 - p) * y, axis=axis), np.sum(p * (1 - y), axis=axis)
+    tversky = 1 - tp / (tp + alpha * fp + (1 - alpha) * fn + 1e-7)
+    return np.asarray(np.mean(dice) + np.mean(tversky))
+
+
+def _draw_gce(data):
+    """positive scores (n, k) normalised to probabilities, integer labels, q."""
+    n, k = data.draw(st.integers(1, MAX_SIDE)), data.draw(st.integers(2, MAX_SIDE))
+    labels = np.asarray(data.draw(st.lists(st.integers(0, k - 1), min_size=n, max_size=n)))
+    return [data.draw(arrays((n, k), low=0.1, high=1.0))], {
+        "labels": labels,
+        "q": data.draw(st.sampled_from([0.5, 0.7])),
+    }
+
+
+def _gce(scores, labels, q):
+    return nn.losses.CategoricalGeneralizedCrossEntropy(q=q)(labels, scores / scores.sum(axis=-1, keepdims=True))
+
+
+def _gce_ref(scores, labels, q):
+    p = (scores / scores.sum(axis=-1, keepdims=True))[np.arange(len(labels)), labels]
+    return np.asarray(np.mean((1 - p**q) / q))
+
+
 LOSS_OPS = [
     Op("nn.losses.sparse_categorical_crossentropy", _sparse_ce, _sparse_ce_ref, _draw_sparse_ce, covers=()),
     Op("nn.losses.binary_crossentropy", _binary_ce, _binary_ce_ref, _draw_binary_ce, covers=()),
     Op("nn.losses.huber+log_cosh", _huber_plus_log_cosh, _huber_plus_log_cosh_ref, _draw_regression, covers=()),
+    Op("nn.losses.dice+tversky", _dice_plus_tversky, _dice_plus_tversky_ref, _draw_overlap, covers=()),
+    Op("nn.losses.categorical_generalized_cross_entropy", _gce, _gce_ref, _draw_gce, covers=()),
 ]

@@ -47,7 +47,7 @@ def test_uniform_initializers_follow_keras_limits(init, limit):
 )
 def test_truncated_normals_keep_the_target_stddev(init, stddev):
     """Keras divides by 0.87962566103423978 so that the truncated draw has the wanted stddev."""
-    w = init(SHAPE).astype(np.float64)
+    w = np.asarray(init(SHAPE), dtype=np.float64)
     raw = stddev / 0.87962566103423978
     assert np.abs(w).max() <= 2 * raw * (1 + 1e-6)  # truncated at two (corrected) stddevs
     assert abs(w.std() / stddev - 1) < 0.02
@@ -55,11 +55,11 @@ def test_truncated_normals_keep_the_target_stddev(init, stddev):
 
 
 def test_normal_untruncated_and_truncated():
-    w = I.RandomNormal(mean=1.0, stddev=0.5)(SHAPE).astype(np.float64)
+    w = np.asarray(I.RandomNormal(mean=1.0, stddev=0.5)(SHAPE), dtype=np.float64)
     assert abs(w.mean() - 1.0) < 0.01 and abs(w.std() - 0.5) < 0.01
-    t = I.TruncatedNormal(mean=0.0, stddev=0.5)(SHAPE).astype(np.float64)
+    t = np.asarray(I.TruncatedNormal(mean=0.0, stddev=0.5)(SHAPE), dtype=np.float64)
     assert np.abs(t).max() <= 1.0 and abs(t.std() / (0.5 * 0.87962566103423978) - 1) < 0.02
-    u = I.VarianceScaling(1.0, "fan_in", "untruncated_normal")(SHAPE).astype(np.float64)
+    u = np.asarray(I.VarianceScaling(1.0, "fan_in", "untruncated_normal")(SHAPE), dtype=np.float64)
     assert abs(u.std() * math.sqrt(FAN_IN) - 1) < 0.02 and np.abs(u).max() > 2 / math.sqrt(FAN_IN)
 
 
@@ -142,3 +142,13 @@ def test_get_resolves_keras_aliases_and_rejects_the_rest():
         I.get("glorot_unifrom")
     with pytest.raises(ValueError, match="mode must be one of"):
         I.VarianceScaling(mode="fan_sum")
+
+
+def test_initializers_return_tensors_as_keras():
+    """Keras 3 returns a backend tensor: float() of a one-element result works under numpy 2."""
+    import autograd_mini as am
+
+    out = I.RandomNormal(seed=1)(shape=(1, 1))
+    assert isinstance(out, am.Tensor) and out.dtype == np.float32
+    assert isinstance(float(out), float)
+    assert float(I.Constant(2.5)(shape=(1, 1))) == 2.5

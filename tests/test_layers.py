@@ -244,7 +244,8 @@ def test_trainable_false_freezes_weights():
     out.backward()
     assert layer.kernel.grad is None
     layer.trainable = True
-    assert [p.name for p in layer.trainable_weights] == [f"{layer.name}.kernel", f"{layer.name}.bias"]
+    assert [p.name for p in layer.trainable_weights] == ["kernel", "bias"]  # Keras 3's variable names
+    assert [p.path for p in layer.trainable_weights] == [f"{layer.name}/kernel", f"{layer.name}/bias"]
 
 
 def test_set_weights_checks_everything_before_writing():

@@ -163,7 +163,8 @@ def tensor_label(t, grads, names, precision, show_data, show_grad) -> list:
     cells with their values, larger ones as a summary)."""
     from .edges import Matrix
 
-    name = t.name or names.get(id(t), "")
+    path = getattr(t, "path", None)  # a Keras-style variable: 'dense_1/kernel' is drawn as dense_1.kernel
+    name = (path.replace("/", ".") if isinstance(path, str) and path else t.name) or names.get(id(t), "")
     parts = [name] if name else []
     parts.append(f"{tuple(t.shape)} {t.dtype}")
     digits = min(precision, 3)

@@ -5,8 +5,26 @@ from .activation_layers import ELU, LeakyReLU, PReLU, ReLU, RReLU, Softmax
 from .core import Activation, Dense, Embedding, Identity, Lambda
 from .input_layer import Input, InputLayer, KerasTensor
 from .layer import Layer
-from .merging import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
+from .merging import (
+    Add,
+    Average,
+    Concatenate,
+    Dot,
+    Maximum,
+    Minimum,
+    Multiply,
+    Subtract,
+    add,
+    average,
+    concatenate,
+    dot,
+    maximum,
+    minimum,
+    multiply,
+    subtract,
+)
 from .normalization import BatchNormalization, LayerNormalization, Normalization, Rescaling, UnitNormalization
+from .pooling import GlobalAveragePooling1D, GlobalMaxPooling1D
 from .registry import LAYER_TYPES, deserialize, serialize
 from .regularization import ActivityRegularization, AlphaDropout, Dropout, GaussianDropout, GaussianNoise
 from .reshaping import Flatten, Reshape
@@ -34,6 +52,8 @@ __all__ = [
     "Dropout",
     "Embedding",
     "Flatten",
+    "GlobalAveragePooling1D",
+    "GlobalMaxPooling1D",
     "GaussianDropout",
     "GaussianNoise",
     "Identity",
@@ -56,7 +76,15 @@ __all__ = [
     "Softmax",
     "Subtract",
     "UnitNormalization",
+    "add",
+    "average",
+    "concatenate",
     "core",
     "deserialize",
+    "dot",
+    "maximum",
+    "minimum",
+    "multiply",
     "serialize",
+    "subtract",
 ]

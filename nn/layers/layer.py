@@ -78,12 +78,10 @@ class Layer(Module):
             cls.__init__ = _build_after_init(init)
         call = cls.__dict__.get("call")
         if call is not None:
-            params = inspect.signature(call).parameters
-            cls._call_takes_training = "training" in params or any(
-                p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()
-            )
+            cls._call_takes_training, cls._call_takes_mask = call_accepts(call)
 
     _call_takes_training = True
+    _call_takes_mask = True
 
     def __init__(self, *, activity_regularizer=None, trainable=True, dtype=None, autocast=True, name=None, **kwargs):
         input_dim = kwargs.pop("input_dim", None)
@@ -202,6 +200,8 @@ class Layer(Module):
             self._losses = []
         if self._call_takes_training:
             kwargs["training"] = training
+        if not self._call_takes_mask and kwargs.get("mask", 0) is None:
+            del kwargs["mask"]  # Keras passes mask only to a call that accepts it
         with am.name_scope(self.name):
             outputs = self.call(inputs, *args[1:], **kwargs)
         if self.activity_regularizer is not None:
@@ -216,10 +216,40 @@ class Layer(Module):
         """PyTorch-style alias of ``__call__``."""
         return self(*args, **kwargs)
 
+    # -- the functional graph ---------------------------------------------------------------------
+    @property
+    def input(self):
+        """The KerasTensor(s) this layer was first called on (Keras' ``layer.input``)."""
+        return self._node_tensors("input")
+
+    @property
+    def output(self):
+        """The KerasTensor(s) the first call of this layer returned (Keras' ``layer.output``)."""
+        if "_output" in self.__dict__:
+            return self.__dict__["_output"]
+        return self._node_tensors("output")
+
+    @output.setter
+    def output(self, value) -> None:
+        self.__dict__["_output"] = value  # InputLayer keeps its placeholder here
+
+    def _node_tensors(self, which: str):
+        nodes = self.__dict__.get("_inbound_nodes") or []
+        if not nodes:
+            raise AttributeError(
+                f"Layer '{self.name}' has no defined {which}: it was never called on a KerasTensor (keras.Input)"
+            )
+        node = nodes[0]
+        if which == "output":
+            return node.outputs
+        if not node.inputs:  # an InputLayer: its own placeholder
+            return node.outputs
+        return node.inputs[0] if len(node.inputs) == 1 else list(node.inputs)
+
     # -- weights ----------------------------------------------------------------------------------
     def add_weight(
         self,
-        name=None,
+        *args,
         shape=None,
         initializer=None,
         dtype=None,
@@ -227,11 +257,32 @@ class Layer(Module):
         autocast=True,
         regularizer=None,
         constraint=None,
+        aggregation="none",
+        overwrite_with_gradient=False,
+        name=None,
     ) -> Parameter:
-        """Create a weight (Keras' argument order), kept as ``self.<name>`` and in ``self.weights``.
-
-        Default initializer: 'glorot_uniform' for floats (Keras), 'zeros' when ``shape`` is ().
+        """Create a weight with Keras 3's signature ``add_weight(shape, initializer, dtype, *,
+        trainable, regularizer, constraint, name, ...)``; the Variable's ``name`` is ``name``
+        ('kernel'), its ``path`` '<layer>/<name>'. It is listed in ``self.weights`` and kept as
+        ``self.<name>``. nn's own layers also use the form ``add_weight(name, shape, initializer)``
+        (a string first). Default initializer: 'glorot_uniform' ('zeros' when ``shape`` is ()).
         """
+        if args and isinstance(args[0], str):  # nn's (and Keras 2's) add_weight(name, shape, initializer, ...)
+            if name is not None:
+                raise ValueError(f"{self.name}.add_weight: name given twice ({args[0]!r} and name={name!r})")
+            name, args = args[0], args[1:]
+        if len(args) > 3:
+            raise TypeError(
+                f"add_weight() takes at most 3 positional arguments (shape, initializer, dtype), got {len(args)}"
+            )
+        given = {"shape": shape, "initializer": initializer, "dtype": dtype}
+        for key, value in zip(("shape", "initializer", "dtype"), args):
+            if given[key] is not None:
+                raise ValueError(
+                    f"{self.name}.add_weight: `{key}` was passed both positionally and as a keyword argument"
+                )
+            given[key] = value
+        shape, initializer, dtype = given["shape"], given["initializer"], given["dtype"]
         if shape is None:
             shape = ()
         if isinstance(shape, (int, np.integer)):
@@ -250,14 +301,17 @@ class Layer(Module):
             data = np.broadcast_to(data, shape).copy()
         param = Parameter(
             data,
-            name=f"{self.name}.{name}",
-            trainable=bool(trainable),
+            name=name,
+            trainable=bool(trainable) and self._trainable,
             regularizer=regularizers_module.get(regularizer),
             constraint=_get_constraint(constraint),
         )
         param.requires_grad = bool(trainable) and self._trainable
+        param._path = f"{self.name}/{name}"
+        if trainable:
+            self.__dict__.setdefault("_created_trainable", set()).add(id(param))
         self._weights.append(param)
-        if not hasattr(type(self), name):
+        if not hasattr(type(self), name) and name.isidentifier():
             object.__setattr__(self, name, param)
         return param
 
@@ -265,7 +319,7 @@ class Layer(Module):
         seen = set()
         for p in self._ordered_own_weights():
             seen.add(id(p))
-            yield p.name.rsplit(".", 1)[-1] if p.name else "weight", p
+            yield p.name or "weight", p
         for key, value in super()._children():
             if id(value) not in seen:
                 yield key, value
@@ -286,11 +340,16 @@ class Layer(Module):
 
     @trainable.setter
     def trainable(self, value: bool) -> None:
+        """Keras 3's rule: the flag goes to every weight created trainable, and to every
+        sublayer and nested model (a frozen BatchNormalization then runs in inference mode)."""
         self._trainable = bool(value)
+        created = self.__dict__.get("_created_trainable", set())
         for p in self._weights:
-            p.requires_grad = self._trainable and p.trainable
+            if id(p) in created:
+                p.trainable = self._trainable
+            p.requires_grad = bool(p.trainable)
         for layer in self._sublayers():
-            if isinstance(layer, Layer):
+            if hasattr(layer, "trainable"):
                 layer.trainable = value
 
     @property
@@ -300,21 +359,17 @@ class Layer(Module):
 
     @property
     def trainable_weights(self) -> list[Parameter]:
-        """The weights an optimizer updates (none when ``trainable`` is False)."""
+        """``weights`` whose variable is trainable (none when ``trainable`` is False), in ``weights`` order."""
         if not self._trainable:
             return []
-        out = [p for p in self._ordered_own_weights() if p.trainable]
-        seen = {id(p) for p in self._weights}
-        out += [p for _, p in Module._children(self) if isinstance(p, Parameter) and p.trainable and id(p) not in seen]
-        for layer in self._sublayers():
-            out += layer.trainable_weights if isinstance(layer, Layer) else layer.parameters()
-        return out
+        return [p for p in self.weights if getattr(p, "trainable", True)]
 
     @property
     def non_trainable_weights(self) -> list[Parameter]:
-        """The weights outside ``trainable_weights`` (moving statistics; all when frozen)."""
-        trainable = {id(p) for p in self.trainable_weights}
-        return [p for p in self.weights if id(p) not in trainable]
+        """The other weights (moving statistics; all of them when the layer is frozen)."""
+        if not self._trainable:
+            return self.weights
+        return [p for p in self.weights if not getattr(p, "trainable", True)]
 
     @property
     def trainable_variables(self) -> list[Parameter]:
@@ -352,13 +407,13 @@ class Layer(Module):
         if len(weights) != len(params):
             raise ValueError(
                 f"set_weights: layer '{self.name}' has {len(params)} weights "
-                f"({', '.join(str(p.name) for p in params)}), got a list of {len(weights)}"
+                f"({', '.join(str(p.path) for p in params)}), got a list of {len(weights)}"
             )
         arrays = []
         for p, w in zip(params, weights):
             w = np.asarray(w)
             if w.shape != p.shape:
-                raise ValueError(f"set_weights: '{p.name}' has shape {p.shape}, got an array of shape {w.shape}")
+                raise ValueError(f"set_weights: '{p.path}' has shape {p.shape}, got an array of shape {w.shape}")
             if w.dtype.kind not in "fiub":
                 raise ValueError(f"set_weights: '{p.name}' needs numbers, got an array of dtype {w.dtype}")
             arrays.append(w)
@@ -427,3 +482,10 @@ def _build_after_init(init):
                 self.build_for(shape)
 
     return wrapped
+
+
+def call_accepts(call) -> tuple[bool, bool]:
+    """Whether ``call`` accepts ``training`` and ``mask`` (by name or through ``**kwargs``)."""
+    params = inspect.signature(call).parameters
+    var_kw = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    return ("training" in params or var_kw), ("mask" in params or var_kw)

@@ -188,3 +188,30 @@ class Dot(Layer):
         """Keras 3's config: axes, normalize."""
         axes = self.axes if isinstance(self.axes, int) else list(self.axes)
         return {**super().get_config(), "axes": axes, "normalize": self.normalize}
+
+
+def _functional(cls, doc):
+    def merge(inputs, **kwargs):
+        return cls(**kwargs)(inputs)
+
+    merge.__name__ = cls.__name__.lower()
+    merge.__doc__ = doc
+    return merge
+
+
+add = _functional(Add, "Keras' ``layers.add(inputs)``: ``Add()(inputs)``.")
+subtract = _functional(Subtract, "Keras' ``layers.subtract(inputs)``: ``Subtract()(inputs)``.")
+multiply = _functional(Multiply, "Keras' ``layers.multiply(inputs)``: ``Multiply()(inputs)``.")
+average = _functional(Average, "Keras' ``layers.average(inputs)``: ``Average()(inputs)``.")
+maximum = _functional(Maximum, "Keras' ``layers.maximum(inputs)``: ``Maximum()(inputs)``.")
+minimum = _functional(Minimum, "Keras' ``layers.minimum(inputs)``: ``Minimum()(inputs)``.")
+
+
+def concatenate(inputs, axis=-1, **kwargs):
+    """Keras' ``layers.concatenate(inputs, axis=-1)``: ``Concatenate(axis)(inputs)``."""
+    return Concatenate(axis=axis, **kwargs)(inputs)
+
+
+def dot(inputs, axes=-1, normalize=False, **kwargs):
+    """Keras' ``layers.dot(inputs, axes, normalize)``: ``Dot(axes, normalize)(inputs)``."""
+    return Dot(axes=axes, normalize=normalize, **kwargs)(inputs)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from . import activation_layers, core, merging, normalization, regularization, reshaping
+from . import activation_layers, core, merging, normalization, pooling, regularization, reshaping
 from .layer import Layer
 
 LAYER_TYPES: dict[str, type] = {
     cls.__name__: cls
-    for module in (core, activation_layers, regularization, reshaping, normalization, merging)
+    for module in (core, activation_layers, regularization, reshaping, normalization, merging, pooling)
     for cls in vars(module).values()
     if isinstance(cls, type) and issubclass(cls, Layer) and not cls.__name__.startswith("_") and cls is not Layer
 }

@@ -54,6 +54,16 @@ from .functions import (
     squared_hinge,
 )
 from .loss import EPSILON, REDUCTIONS, Loss, LossFunctionWrapper, reduce_weighted_values
+from .overlap import (
+    CategoricalGeneralizedCrossEntropy,
+    Circle,
+    Dice,
+    Tversky,
+    categorical_generalized_cross_entropy,
+    circle,
+    dice,
+    tversky,
+)
 
 # Keras' aliases of the function forms.
 mse = MSE = mean_squared_error
@@ -84,6 +94,10 @@ CLASSES = (
     CategoricalCrossentropy,
     CategoricalFocalCrossentropy,
     SparseCategoricalCrossentropy,
+    Dice,
+    Tversky,
+    Circle,
+    CategoricalGeneralizedCrossEntropy,
 )
 FUNCTIONS = (
     mean_squared_error,
@@ -103,6 +117,10 @@ FUNCTIONS = (
     categorical_crossentropy,
     categorical_focal_crossentropy,
     sparse_categorical_crossentropy,
+    dice,
+    tversky,
+    circle,
+    categorical_generalized_cross_entropy,
 )
 _FUNCTION_ALIASES = {
     "mse": mean_squared_error,
@@ -139,6 +157,10 @@ _CLASS_OF = {
     categorical_crossentropy: CategoricalCrossentropy,
     categorical_focal_crossentropy: CategoricalFocalCrossentropy,
     sparse_categorical_crossentropy: SparseCategoricalCrossentropy,
+    dice: Dice,
+    tversky: Tversky,
+    circle: Circle,
+    categorical_generalized_cross_entropy: CategoricalGeneralizedCrossEntropy,
 }
 # deprecated (nn/saving reads it): loss name or alias -> class
 _BY_NAME = {name: _CLASS_OF[f] for name, f in {**{f.__name__: f for f in FUNCTIONS}, **_FUNCTION_ALIASES}.items()}

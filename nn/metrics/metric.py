@@ -55,8 +55,35 @@ class Metric:
         raise NotImplementedError
 
     def reset_state(self):
-        """Forget all accumulated statistics."""
-        raise NotImplementedError
+        """Forget all accumulated statistics: Keras' default sets every ``add_variable``
+        variable back to zeros (classes with other state override it)."""
+        variables = self.__dict__.get("_variables")
+        if not variables:
+            raise NotImplementedError(f"{type(self).__name__}.reset_state is not implemented")
+        for v in variables:
+            v.assign(np.zeros(v.shape, v.dtype))
+
+    def add_variable(self, shape, initializer, dtype=None, aggregation="sum", name=None):
+        """Keras 3's ``Metric.add_variable``: a non-trainable state variable (update it with
+        ``assign``/``assign_add``); ``reset_state`` sets it to zeros."""
+        from .. import initializers
+        from ..module import Parameter
+
+        shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape or ())
+        dtype = np.dtype(dtype or self._dtype)
+        init = initializers.get(initializer)
+        value = np.asarray(init(shape, dtype=dtype), dtype=dtype) if callable(init) else np.full(shape, init, dtype)
+        variables = self.__dict__.setdefault("_variables", [])
+        variable = Parameter(value, name=name or f"variable_{len(variables)}", trainable=False)
+        variable.requires_grad = False
+        variable._path = f"{self.name}/{variable.name}"
+        variables.append(variable)
+        return variable
+
+    @property
+    def variables(self) -> list:
+        """The state variables made by ``add_variable``."""
+        return list(self.__dict__.get("_variables", ()))
 
     def __call__(self, *args, **kwargs):
         self.update_state(*args, **kwargs)

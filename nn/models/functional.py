@@ -110,7 +110,10 @@ class Functional(Model):
         for node in self._nodes:
             args = _map(lambda v: values[id(v)] if _is_keras_tensor(v) else v, list(node.args))
             kwargs = _map(lambda v: values[id(v)] if _is_keras_tensor(v) else v, dict(node.kwargs))
-            kwargs.setdefault("training", training)
+            if training is not None:  # Keras 3: the outer call's training overrides the one recorded at the call site
+                kwargs["training"] = training
+            else:
+                kwargs.setdefault("training", None)
             result = node.layer(*args, **kwargs)
             for t, value in zip(node.flat_outputs, _flatten(result)):
                 values[id(t)] = value
@@ -144,6 +147,22 @@ class Functional(Model):
         from .serialization import functional_from_config
 
         return functional_from_config(config, custom_objects)
+
+
+_SUBCLASSES: dict = {}
+
+
+def functional_subclass(cls):
+    """A class with ``cls``'s methods on top of ``Functional``'s graph: what ``CustomModel(inputs,
+    outputs)`` instantiates when ``CustomModel`` subclasses ``Model`` (Keras injects Functional
+    the same way), so an overridden ``train_step`` runs on a functional graph."""
+    if issubclass(cls, Functional):
+        return cls
+    if cls not in _SUBCLASSES:
+        _SUBCLASSES[cls] = type(
+            cls.__name__, (cls, Functional), {"__module__": cls.__module__, "__qualname__": cls.__qualname__}
+        )
+    return _SUBCLASSES[cls]
 
 
 def _default_name(base: str) -> str:

@@ -27,7 +27,21 @@ class Model(Trainer, Module):
             from .functional import Functional
 
             return object.__new__(Functional)
+        if _functional_arguments(args, kwargs):
+            from .functional import functional_subclass
+
+            return object.__new__(functional_subclass(cls))  # Keras: CustomModel(inputs, outputs)
         return object.__new__(cls)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "call" in cls.__dict__:
+            from ..layers.layer import call_accepts
+
+            cls._call_takes_training, cls._call_takes_mask = call_accepts(cls.__dict__["call"])
+
+    _call_takes_training = True
+    _call_takes_mask = True
 
     def __init__(self, *args, name=None, trainable=True, dtype=None, **kwargs):
         if args or kwargs:
@@ -108,7 +122,7 @@ class Model(Trainer, Module):
         for p, w in zip(params, weights):
             w = np.asarray(w)
             if w.shape != p.shape:
-                raise ValueError(f"set_weights: '{p.name}' has shape {p.shape}, got an array of shape {w.shape}")
+                raise ValueError(f"set_weights: '{p.path}' has shape {p.shape}, got an array of shape {w.shape}")
             arrays.append(w)
         for p, w in zip(params, arrays):
             p.mutable_data()[...] = w
@@ -116,12 +130,58 @@ class Model(Trainer, Module):
     @property
     def losses(self) -> list:
         """Scalar Tensors added to the loss: the layers' weight (and activity) regularization."""
-        out = []
+        out = list(self.__dict__.get("_own_losses", ()))
         for layer in self.layers:
             losses = getattr(layer, "losses", None)  # a plain Module has none
             if isinstance(losses, list):
                 out.extend(losses)
         return out
+
+    def add_loss(self, loss) -> None:
+        """Keras' ``add_loss``: a scalar Tensor added to the training loss (cleared at the next call)."""
+        self.__dict__.setdefault("_own_losses", []).append(loss)
+
+    @property
+    def trainable(self) -> bool:
+        """False freezes the model: every layer and nested model, as Keras 3 propagates it."""
+        return self.__dict__.get("_trainable", True)
+
+    @trainable.setter
+    def trainable(self, value) -> None:
+        self.__dict__["_trainable"] = bool(value)
+        try:
+            children = list(self._children())
+        except AttributeError:  # during __init__, before the layers exist
+            children = []
+        for _, child in children:
+            if isinstance(child, Module) and hasattr(child, "trainable") and child is not self:
+                child.trainable = value
+
+    @property
+    def metrics(self) -> list:
+        """Keras' ``model.metrics``: the loss tracker, the compiled metrics, then the Metric
+        objects held as attributes (a custom ``train_step``'s trackers)."""
+        from ..metrics.metric import Metric
+
+        out = [self._loss_tracker] if self.compiled else []
+        if self._compile_metrics is not None:
+            out.append(self._compile_metrics)
+        out += [v for v in vars(self).values() if isinstance(v, Metric)]
+        return out
+
+    @property
+    def input(self):
+        """The model's input KerasTensor(s) (functional models)."""
+        if not hasattr(self, "_inputs_struct"):
+            raise AttributeError(f"Model '{self.name}' has no defined input (it was never called on a KerasTensor)")
+        return self._inputs_struct
+
+    @property
+    def output(self):
+        """The model's output KerasTensor(s) (functional models)."""
+        if not hasattr(self, "_outputs_struct"):
+            raise AttributeError(f"Model '{self.name}' has no defined output (it was never called on a KerasTensor)")
+        return self._outputs_struct
 
     # ---- calling ------------------------------------------------------------------------------------
     def call(self, inputs, training=None):
@@ -134,7 +194,13 @@ class Model(Trainer, Module):
             self.train(self.training)
         if training is None:
             training = self.training
-        return self.call(*args, training=training, **kwargs)
+        if self._call_takes_training:
+            kwargs["training"] = training  # Keras passes training (and mask) only to a call that accepts it
+        if not self._call_takes_mask and kwargs.get("mask", 0) is None:
+            del kwargs["mask"]
+        if self.__dict__.get("_own_losses"):
+            self._own_losses = []
+        return self.call(*args, **kwargs)
 
     def train(self, mode: bool = True):
         """Put the model and all its layers in training (True) or inference mode."""
@@ -229,3 +295,15 @@ def _call_saving(function, model, filepath, **kwargs):
                 else:
                     raise TypeError(f"{function.__name__}: this build of nn.saving does not support {key}=")
     return function(model, filepath, **kwargs)
+
+
+def _functional_arguments(args, kwargs) -> bool:
+    """True for ``(inputs, outputs)`` given as KerasTensors: Keras' functional constructor."""
+    if "inputs" in kwargs and "outputs" in kwargs:
+        return True
+    if len(args) >= 2 or (len(args) == 1 and "outputs" in kwargs):
+        from .functional import _flatten, _is_keras_tensor
+
+        leaves = _flatten(args[0])
+        return bool(leaves) and all(_is_keras_tensor(t) for t in leaves)
+    return False

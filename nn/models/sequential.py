@@ -81,6 +81,16 @@ class Sequential(Model):
         return None
 
     @property
+    def inputs(self) -> list:
+        """[the input KerasTensor] once built (Keras' ``model.inputs``, for feature extraction)."""
+        return [self.input]
+
+    @property
+    def outputs(self) -> list:
+        """[the output KerasTensor] once built."""
+        return [self.output]
+
+    @property
     def output_shape(self):
         """The batch shape of the output, when built."""
         return self._output_shape if self.built else None
@@ -112,6 +122,7 @@ class Sequential(Model):
             shapes.append(x.shape)
         self._output_shape = shapes[-1]
         self._layer_output_shapes = shapes
+        self._inputs_struct, self._outputs_struct = self._input_layer.output, x  # Model.input / output
         self.built = True
 
     def _build_from_data(self, x) -> None:

@@ -129,7 +129,8 @@ class Trainer:
         from ..compile_utils import CompileLoss, CompileMetrics
 
         optimizer = optimizers.get(optimizer)
-        compile_loss = None if loss is None else CompileLoss(loss, loss_weights=loss_weights)
+        # Keras 3 keeps the previously compiled loss when compile() is called again without one
+        compile_loss = self._compile_loss if loss is None else CompileLoss(loss, loss_weights=loss_weights)
         compile_metrics = None
         if metrics or weighted_metrics:
             compile_metrics = CompileMetrics(metrics, weighted_metrics=weighted_metrics)
@@ -158,9 +159,16 @@ class Trainer:
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """The compiled loss of (y, y_pred) plus ``model.losses`` (regularization): a scalar Tensor."""
         if self._compile_loss is None:
-            raise ValueError(
-                f"Model '{self.name}': no loss to compute; compile with a loss (e.g. loss='mse') or override train_step"
-            )
+            penalties = self.losses  # Keras: compile() without a loss trains on the add_loss terms
+            if not penalties:
+                raise ValueError(
+                    f"Model '{self.name}': no loss to compute; compile with a loss (e.g. loss='mse'), "
+                    "add one with add_loss() in call, or override train_step"
+                )
+            total = penalties[0]
+            for penalty in penalties[1:]:
+                total = total + penalty
+            return total
         if y is None:
             raise ValueError(
                 f"Model '{self.name}': y is None but the model was compiled with a loss; give targets "
@@ -181,7 +189,8 @@ class Trainer:
         variables = self._fit_state.get("trainable") or self.trainable_weights
         for p in variables:
             p.grad = None
-        loss.backward()
+        if loss.requires_grad:  # a loss that reaches no trainable weight (Keras: no gradients, no update)
+            loss.backward()
         apply_if_finite(self.optimizer, variables, loss)
         return self._logs_after(loss, x, y, y_pred, sample_weight)
 

@@ -112,6 +112,8 @@ class Optimizer:
         @functools.wraps(init)
         def __init__(self, *args, params=None, **kw):
             given = params
+            if "lr" in kw:  # TF 2.x's deprecated alias (the lectures' SGD(lr=0.1)); Keras 3 refuses it
+                _lr_alias(cls.__name__, kw)
             if getattr(self, "_init_depth", 0) == 0 and params is None and args:
                 found = _as_param_list(args[0], cls.__name__)
                 if found is not None:
@@ -716,3 +718,17 @@ def _names(variables) -> str:
     names = [getattr(v, "name", None) or "a variable" for v in variables[:3]]
     more = f" and {len(variables) - 3} more" if len(variables) > 3 else ""
     return ", ".join(repr(n) for n in names) + more
+
+
+def _lr_alias(name: str, kw: dict) -> None:
+    """Accept ``lr=`` as ``learning_rate=`` with a DeprecationWarning, as TF 2.x's Keras did."""
+    import warnings
+
+    if "learning_rate" in kw:
+        raise ValueError(f"{name}: give learning_rate or its deprecated alias lr, not both")
+    warnings.warn(
+        f"{name}: `lr` is deprecated, use `learning_rate` (nn accepts it as TF 2.x did; Keras 3 refuses it)",
+        DeprecationWarning,
+        stacklevel=4,
+    )
+    kw["learning_rate"] = kw.pop("lr")

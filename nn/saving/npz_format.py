@@ -149,7 +149,7 @@ def _read_weights(archive: _Archive, model) -> list:
             raise file_error(
                 archive.path,
                 key,
-                f"weight {param.name} has shape {tuple(param.shape)} in the model, the file holds shape {shape} "
+                f"weight {getattr(param, 'path', param.name)} has shape {tuple(param.shape)} in the model, the file holds shape {shape} "
                 f"dtype {dtype}",
             )
     return [(param, archive.read(key).astype(param.dtype, copy=False)) for key, param in expected]
