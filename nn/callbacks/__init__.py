@@ -14,6 +14,7 @@ from .progbar_logger import ProgbarLogger
 from .reduce_lr_on_plateau import ReduceLROnPlateau
 from .swap_ema_weights import SwapEMAWeights
 from .terminate_on_nan import TerminateOnNaN
+from .tune_report import TuneReportCallback
 
 __all__ = [
     "BackupAndRestore",
@@ -30,4 +31,5 @@ __all__ = [
     "ReduceLROnPlateau",
     "SwapEMAWeights",
     "TerminateOnNaN",
+    "TuneReportCallback",
 ]

@@ -1,0 +1,114 @@
+"""Ray Tune plumbing shared by the examples' ``--tune`` runs: the options, starting Ray (embedded on this
+machine, or a cluster by address), and one grid as one Tune experiment.
+
+Ray comes with the ``tune`` extra (``pip install 'autograd_mini[tune]'``); nothing here is imported by a
+serial run."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+# Ray must not reach for the network: no usage statistics, no dashboard, no metrics exporter.
+OFFLINE_ENV = {
+    "RAY_USAGE_STATS_ENABLED": "0",
+    "RAY_USAGE_STATS_PROMPT_ENABLED": "0",
+    "RAY_DISABLE_DOCKER_CPU_WARNING": "1",
+}
+
+
+def add_options(parser):
+    """``--tune``, ``--address`` and ``--storage`` on an example's parser."""
+    parser.add_argument(
+        "--tune", action="store_true", help="run the grid as a Ray Tune experiment (pip install 'autograd_mini[tune]')"
+    )
+    parser.add_argument(
+        "--address",
+        default=None,
+        help="Ray cluster to run on: ray://host:10001 (Ray Client, needs ray[client]) or host:6379 on a node of it; "
+        "default $RAY_ADDRESS, else Ray started here on all cores",
+    )
+    parser.add_argument("--storage", default=None, help="folder for Tune's results (default: OUT/ray_results)")
+    return parser
+
+
+def quiet_environment() -> None:
+    """Set the offline defaults (an explicit setting in the environment wins)."""
+    for key, value in OFFLINE_ENV.items():
+        os.environ.setdefault(key, value)
+
+
+def start_ray(address: str | None = None, num_cpus: int | None = None) -> bool:
+    """Connect to Ray: to ``address`` (or ``$RAY_ADDRESS``) when given, else start it on this machine with
+    ``num_cpus`` (default: every core) and no dashboard. Returns True when this call started the
+    connection (the caller then ``ray.shutdown()``s it), False when Ray was already up.
+
+    On a cluster, the workers import the driver's copy of ``autograd_mini`` and ``nn`` (shipped as
+    ``runtime_env={"py_modules": ...}``), so a checkout with local changes runs unchanged; numpy, h5py
+    and numba must be installed on the nodes (``pip install 'autograd_mini[tune]'`` there)."""
+    quiet_environment()
+    import ray
+
+    if ray.is_initialized():
+        return False
+    address = address or os.environ.get("RAY_ADDRESS")
+    if address:
+        import autograd_mini
+        import nn
+
+        ray.init(
+            address=address,
+            runtime_env={"py_modules": [os.path.dirname(autograd_mini.__file__), os.path.dirname(nn.__file__)]},
+            logging_level=logging.WARNING,
+            log_to_driver=False,
+        )
+    else:
+        ray.init(
+            num_cpus=num_cpus or os.cpu_count(),
+            include_dashboard=False,
+            logging_level=logging.WARNING,
+            log_to_driver=False,
+        )
+    return True
+
+
+def run_grid(trainable, param_space: dict, *, name: str, storage=None, max_failures: int = 0, **shared):
+    """Run ``trainable`` over ``param_space`` (``tune.grid_search`` values) as one Tune experiment and
+    return the ``ResultGrid``; ``shared`` objects (the data) go to every trial through Ray's object
+    store (``tune.with_parameters``). Raises if a trial failed for good."""
+    from ray import tune
+    from ray.cloudpickle import register_pickle_by_value
+
+    module = sys.modules.get(trainable.__module__)
+    if module is not None and trainable.__module__ not in ("__main__",) and not _installed(module):
+        register_pickle_by_value(module)  # an example's module: workers need not find it on their path
+    if shared:
+        trainable = tune.with_parameters(trainable, **shared)
+    storage = Path(storage or "autograd_mini_output/ray_results").resolve()
+    tuner = tune.Tuner(
+        trainable,
+        param_space=param_space,
+        run_config=tune.RunConfig(
+            name=name,
+            storage_path=str(storage),
+            verbose=1,
+            failure_config=tune.FailureConfig(max_failures=max_failures),
+        ),
+        tune_config=tune.TuneConfig(reuse_actors=True),  # small trials: one worker process imports nn once
+    )
+    results = tuner.fit()
+    if results.errors:
+        raise RuntimeError(f"{len(results.errors)} trial(s) of {name} failed: {results.errors[0]}")
+    return results
+
+
+def by_config(results, key: str) -> dict:
+    """``{config[key]: last reported metrics}`` of every trial."""
+    return {result.config[key]: result.metrics for result in results}
+
+
+def _installed(module) -> bool:
+    path = getattr(module, "__file__", None) or ""
+    return "site-packages" in path or "dist-packages" in path
