@@ -45,25 +45,20 @@ def start_ray(address: str | None = None, num_cpus: int | None = None) -> bool:
     ``num_cpus`` (default: every core) and no dashboard. Returns True when this call started the
     connection (the caller then ``ray.shutdown()``s it), False when Ray was already up.
 
-    On a cluster, the workers import the driver's copy of ``autograd_mini`` and ``nn`` (shipped as
-    ``runtime_env={"py_modules": ...}``), so a checkout with local changes runs unchanged; numpy, h5py
-    and numba must be installed on the nodes (``pip install 'autograd_mini[tune]'`` there)."""
+    On a cluster, the workers import the ``autograd_mini`` and ``nn`` installed on the nodes
+    (``pip install 'autograd_mini[tune]'`` there); the example's own functions travel with the trials."""
     quiet_environment()
+    address = address or os.environ.get("RAY_ADDRESS")
+    if not address and "ray" not in sys.modules:
+        # Ray's single-machine switch (read when ray is imported): every address is 127.0.0.1, nothing
+        # listens on the network interfaces
+        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     import ray
 
     if ray.is_initialized():
         return False
-    address = address or os.environ.get("RAY_ADDRESS")
     if address:
-        import autograd_mini
-        import nn
-
-        ray.init(
-            address=address,
-            runtime_env={"py_modules": [os.path.dirname(autograd_mini.__file__), os.path.dirname(nn.__file__)]},
-            logging_level=logging.WARNING,
-            log_to_driver=False,
-        )
+        ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
     else:
         ray.init(
             num_cpus=num_cpus or os.cpu_count(),
