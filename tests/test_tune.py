@@ -256,6 +256,7 @@ def test_optuna_example(local_ray, tmp_path, capsys):
 # ---- a cluster by address ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # about 30 s idle, 50 s on the loaded 2-core machine: starting a head node is the cost
 def test_sweep_on_a_head_node_reached_by_address(tmp_path):
     """`ray start --head` on loopback in a subprocess, then the optimizers example with --address ray://...:
     the same numbers as the serial run, and Ray disconnected and the head stopped at the end."""
