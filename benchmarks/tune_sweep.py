@@ -60,6 +60,10 @@ def serial(data, points, epochs):
 def tuned(data, depths, names, epochs, storage):
     import ray
     from ray import tune
+    from ray.cloudpickle import register_pickle_by_value
+
+    for module in (depth_sweep, optimizers):  # the examples travel with the trials, by value
+        register_pickle_by_value(module)
 
     started = time.perf_counter()
     _tune.start_ray()
