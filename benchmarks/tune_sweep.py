@@ -7,8 +7,8 @@ one Ray Tune experiment on this machine's cores, with trials per second.
 Each point is ``examples/depth_sweep.train_depth``: construct_model(h) on 12,000 MNIST images, 1 epoch,
 batch 128, with one optimizer of ``examples/optimizers.contenders`` (their learning rates), seeded with 0.
 The Tune run reuses worker processes (``reuse_actors=True``); its time includes starting Ray (shown
-apart), and the test accuracies of both runs are checked equal. Rounds alternate serial and Tune
-(serial, Tune, serial, Tune, ...), and the best of each counts: the machine may be shared, say so when
+apart), and the test accuracies of both runs are compared point by point. Rounds alternate serial and Tune
+(Tune, serial, Tune, serial, ...), and the best of each counts: the machine may be shared, say so when
 quoting. Needs the tune extra and MNIST (``--data``, default ../shared/data/mnist).
 """
 
@@ -31,6 +31,8 @@ import optimizers  # noqa: E402
 import nn  # noqa: E402
 
 BATCH = 128
+# the two functions a point needs, bound here so that a trial pickles them and not the example modules
+train_depth, contenders = depth_sweep.train_depth, optimizers.contenders
 
 
 def grid(depths, names):
@@ -39,8 +41,8 @@ def grid(depths, names):
 
 def point(data, h, name, epochs, callbacks=()):
     steps = -(-len(data[0]) // BATCH)
-    optimizer = optimizers.contenders(steps)[name]()
-    _, accuracy = depth_sweep.train_depth(data, h, epochs, seed=0, optimizer=optimizer, callbacks=callbacks)
+    optimizer = contenders(steps)[name]()
+    _, accuracy = train_depth(data, h, epochs, seed=0, optimizer=optimizer, callbacks=callbacks)
     return accuracy
 
 
@@ -94,10 +96,11 @@ def main(argv=None):
     print(f"{len(points)} trials ({len(depths)} depths x {len(names)} optimizers), {cores} cores, load {load:.1f}")
     best_serial = best_tune = best_start = float("inf")
     for round_ in range(args.rounds):
-        s_wall, s_acc = serial(data, points, epochs)
         t_wall, t_start, t_acc = tuned(data, depths, names, epochs, args.storage)
-        assert s_acc == t_acc, "Tune's accuracies differ from the serial run's"
+        s_wall, s_acc = serial(data, points, epochs)
         print(f"round {round_ + 1}: serial {s_wall:.1f} s, Tune {t_wall:.1f} s (of which starting Ray {t_start:.1f} s)")
+        differ = [(p, s_acc[p], t_acc.get(p)) for p in points if s_acc[p] != t_acc.get(p)]
+        print(f"  test accuracies: {len(points) - len(differ)} of {len(points)} identical", *differ, sep="\n  ")
         best_serial, best_tune, best_start = min(best_serial, s_wall), min(best_tune, t_wall), min(best_start, t_start)
     n = len(points)
     print(f"{'run':<10}{'wall s':>9}{'trials/s':>10}")
@@ -105,7 +108,7 @@ def main(argv=None):
     print(f"{'Tune':<10}{best_tune:>9.1f}{n / best_tune:>10.2f}")
     print(
         f"Tune / serial speed-up {best_serial / best_tune:.2f}x on {cores} cores "
-        f"(without Ray's start {best_serial / (best_tune - best_start):.2f}x); accuracies identical; "
+        f"(without Ray's start {best_serial / (best_tune - best_start):.2f}x); "
         f"load average after: {os.getloadavg()[0]:.1f}"
     )
     return {"serial": best_serial, "tune": best_tune, "ray_start": best_start, "trials": n, "nn": nn.__file__}

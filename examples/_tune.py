@@ -65,8 +65,16 @@ def start_ray(address: str | None = None, num_cpus: int | None = None) -> bool:
             include_dashboard=False,
             logging_level=logging.WARNING,
             log_to_driver=False,
+            runtime_env={"env_vars": {"OMP_NUM_THREADS": blas_threads()}},
         )
     return True
+
+
+def blas_threads() -> str:
+    """The BLAS thread count of a serial run here: ``$OMP_NUM_THREADS``, else every core. Ray would run
+    each 1-CPU trial with one thread, and float32 matrix products (OpenBLAS) can round differently with
+    another thread count, so the trials get this one: their numbers are then the serial run's."""
+    return os.environ.get("OMP_NUM_THREADS") or str(os.cpu_count())
 
 
 def run_grid(trainable, param_space: dict, *, name: str, storage=None, max_failures: int = 0, **shared):
