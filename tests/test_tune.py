@@ -54,9 +54,11 @@ def load(name):
 
 @pytest.fixture(scope="module")
 def local_ray():
-    """Ray on this machine (2 CPUs: two trials at a time), shared by the module's tests, shut down after."""
+    """Ray on this machine as the examples start it without an address (the embedded default), with
+    2 CPUs (two trials at a time); shared by the module's tests, shut down after."""
     ray.shutdown()
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="WARNING")
+    assert load("_tune").start_ray(num_cpus=2)
+    assert ray.cluster_resources()["CPU"] == 2
     yield ray
     ray.shutdown()
 
