@@ -4,7 +4,8 @@ of every layer's kernel at initialization for sigmoid, tanh and relu networks of
 showing the gradients vanishing towards the input with sigmoid (tanh and relu keep them level at
 Glorot initialization).
 
---quick trains on 12,000 images for 1 epoch at depths 1, 4 and 8."""
+--quick trains on 12,000 images for 1 epoch at depths 1, 4 and 8. --tune runs the depths as a Ray Tune
+experiment (a trial each, on every core here, or on a cluster with --address); the numbers are the same."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import nn
 
 if __package__ in (None, ""):
     sys.path.insert(0, __import__("os").path.dirname(__file__))
+import _tune
 from _common import options, out_dir, pyplot, save_plot
 
 
@@ -38,20 +40,60 @@ def load(path=None, limit=None):
     return x_train, y_train, x_test, y_test
 
 
-def sweep(data, depths, epochs, seed=0):
+def train_depth(data, h, epochs, seed=0, optimizer=None, callbacks=()):
+    """One point of the sweep: seed, build construct_model(h), train, evaluate; (model, test accuracy).
+    A Tune trial calls exactly this, so its numbers are the serial run's."""
     x_train, y_train, x_test, y_test = data
+    nn.utils.set_random_seed(seed)
+    model = construct_model(h)
+    model.compile(
+        optimizer=optimizer if optimizer is not None else nn.optimizers.SGD(learning_rate=0.01),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    model.fit(x_train, y_train, batch_size=128, epochs=epochs, verbose=0, callbacks=list(callbacks))
+    return model, model.evaluate(x_test, y_test, verbose=0)[1]
+
+
+def print_point(h, params, accuracy):
+    print(f"  h = {h:>2} hidden layers ({params:>7,} params): test accuracy {accuracy:.4f}")
+
+
+def sweep(data, depths, epochs, seed=0):
     accuracies = {}
     for h in depths:
-        nn.utils.set_random_seed(seed)
-        model = construct_model(h)
-        model.compile(
-            optimizer=nn.optimizers.SGD(learning_rate=0.01),
-            loss="sparse_categorical_crossentropy",
-            metrics=["accuracy"],
-        )
-        model.fit(x_train, y_train, batch_size=128, epochs=epochs, verbose=0)
-        accuracies[h] = model.evaluate(x_test, y_test, verbose=0)[1]
-        print(f"  h = {h:>2} hidden layers ({model.count_params():>7,} params): test accuracy {accuracies[h]:.4f}")
+        model, accuracies[h] = train_depth(data, h, epochs, seed)
+        print_point(h, model.count_params(), accuracies[h])
+    return accuracies
+
+
+def depth_trial(config, data=None):
+    """The Tune trial of one depth: each epoch's logs reported by TuneReportCallback, then the test accuracy."""
+    from ray import tune
+
+    model, accuracy = train_depth(
+        data, config["h"], config["epochs"], config["seed"], callbacks=[nn.callbacks.TuneReportCallback()]
+    )
+    tune.report({"test_accuracy": accuracy, "params": model.count_params()})
+
+
+def tune_sweep(data, depths, epochs, seed=0, address=None, storage=None):
+    """The same sweep as one Ray Tune experiment (a trial per depth); prints the same lines."""
+    import ray
+    from ray import tune
+
+    started = _tune.start_ray(address)
+    try:
+        space = {"h": tune.grid_search(list(depths)), "epochs": epochs, "seed": seed}
+        results = _tune.run_grid(depth_trial, space, name="depth_sweep", storage=storage, data=data)
+    finally:
+        if started:
+            ray.shutdown()
+    metrics = _tune.by_config(results, "h")
+    accuracies = {}
+    for h in depths:
+        accuracies[h] = metrics[h]["test_accuracy"]
+        print_point(h, metrics[h]["params"], accuracies[h])
     return accuracies
 
 
@@ -82,11 +124,15 @@ def plot(accuracies, norms, folder):
 def main(argv=None):
     parser = options(__doc__.splitlines()[0], argv, quick_help="12,000 images, 1 epoch, depths 1, 4, 8")
     parser.add_argument("--data", default=None, help="folder with the four MNIST .gz files")
-    args = parser.parse_args(argv)
+    args = _tune.add_options(parser).parse_args(argv)
     data = load(args.data, limit=12_000 if args.quick else None)
     depths, epochs = ((1, 4, 8), 1) if args.quick else ((1, 2, 3, 4, 6, 8, 10), 3)
     print(f"construct_model(h), SGD 0.01, batch 128, {epochs} epoch(s) on {len(data[0]):,} images:")
-    accuracies = sweep(data, depths, epochs)
+    if args.tune:
+        storage = args.storage or out_dir(args.out, "ray_results")
+        accuracies = tune_sweep(data, depths, epochs, address=args.address, storage=storage)
+    else:
+        accuracies = sweep(data, depths, epochs)
     norms = {activation: gradient_norms(data, activation) for activation in ("sigmoid", "tanh", "relu")}
     print("gradient norm of each kernel at initialization, 8 hidden layers of 64 (input side first, output last):")
     for activation, values in norms.items():

@@ -4,7 +4,8 @@ decaying learning rate; the training-loss curves share one plot.
 
 Learning rates are the usual ones for each method on this problem (Keras' defaults are tuned
 for larger networks: Adadelta's 0.001, for example, barely moves in 60 epochs).
---quick trains 20 epochs instead of 60."""
+--quick trains 20 epochs instead of 60. --tune runs the optimizers as a Ray Tune experiment (a trial
+each, on every core here, or on a cluster with --address); the numbers are the same."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import nn
 
 if __package__ in (None, ""):
     sys.path.insert(0, __import__("os").path.dirname(__file__))
+import _tune
 from _common import options, out_dir, pyplot, save_plot
 
 
@@ -41,22 +43,61 @@ def standardized_iris():
     return (x_train - mean) / std, y_train, (x_test - mean) / std, y_test
 
 
-def run(epochs=60, batch_size=16):
-    x_train, y_train, x_test, y_test = standardized_iris()
-    steps = -(-len(x_train) // batch_size)
+def build():
+    return nn.Sequential([nn.Input((4,)), nn.Dense(8, activation="relu"), nn.Dense(3, activation="softmax")])
+
+
+def initial_weights():
+    """The starting point every optimizer shares: the network seeded with 3."""
     nn.utils.set_random_seed(3)
-    template = nn.Sequential([nn.Input((4,)), nn.Dense(8, activation="relu"), nn.Dense(3, activation="softmax")])
-    initial = template.get_weights()
-    results = {}
-    for name, make in contenders(steps).items():
-        nn.utils.set_random_seed(3)  # the same shuffling for every optimizer
-        model = nn.Sequential([nn.Input((4,)), nn.Dense(8, activation="relu"), nn.Dense(3, activation="softmax")])
-        model.set_weights(initial)  # the same starting point for every optimizer
-        model.compile(optimizer=make(), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-        history = model.fit(x_train, y_train, batch_size=batch_size, epochs=epochs, verbose=0)
-        _, accuracy = model.evaluate(x_test, y_test, verbose=0)
-        results[name] = {"loss": history.history["loss"], "test_accuracy": accuracy}
-    return results
+    return build().get_weights()
+
+
+def train_one(name, epochs=60, batch_size=16, data=None, initial=None, callbacks=()):
+    """One optimizer from the shared initial weights: {"loss": per-epoch losses, "test_accuracy"}.
+    A Tune trial calls exactly this, so its numbers are the serial run's."""
+    x_train, y_train, x_test, y_test = data if data is not None else standardized_iris()
+    initial = initial if initial is not None else initial_weights()
+    make = contenders(-(-len(x_train) // batch_size))[name]
+    nn.utils.set_random_seed(3)  # the same shuffling for every optimizer
+    model = build()
+    model.set_weights(initial)  # the same starting point for every optimizer
+    model.compile(optimizer=make(), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(x_train, y_train, batch_size=batch_size, epochs=epochs, verbose=0, callbacks=list(callbacks))
+    _, accuracy = model.evaluate(x_test, y_test, verbose=0)
+    return {"loss": history.history["loss"], "test_accuracy": accuracy}
+
+
+def run(epochs=60, batch_size=16):
+    data, initial = standardized_iris(), initial_weights()
+    return {name: train_one(name, epochs, batch_size, data, initial) for name in contenders(1)}
+
+
+def optimizer_trial(config):
+    """The Tune trial of one optimizer: each epoch's loss reported by TuneReportCallback, then the curve."""
+    from ray import tune
+
+    result = train_one(config["optimizer"], config["epochs"], callbacks=[nn.callbacks.TuneReportCallback(["loss"])])
+    tune.report({"test_accuracy": result["test_accuracy"], "loss_curve": result["loss"]})
+
+
+def run_tune(epochs=60, address=None, storage=None):
+    """The same runs as one Ray Tune experiment (a trial per optimizer); the same results as run()."""
+    import ray
+    from ray import tune
+
+    started = _tune.start_ray(address)
+    try:
+        space = {"optimizer": tune.grid_search(list(contenders(1))), "epochs": epochs}
+        results = _tune.run_grid(optimizer_trial, space, name="optimizers", storage=storage)
+    finally:
+        if started:
+            ray.shutdown()
+    metrics = _tune.by_config(results, "optimizer")
+    return {
+        name: {"loss": metrics[name]["loss_curve"], "test_accuracy": metrics[name]["test_accuracy"]}
+        for name in contenders(1)
+    }
 
 
 def plot(results, folder):
@@ -73,8 +114,13 @@ def plot(results, folder):
 
 
 def main(argv=None):
-    args = options(__doc__.splitlines()[0], argv, quick_help="20 epochs").parse_args(argv)
-    results = run(epochs=20 if args.quick else 60)
+    args = _tune.add_options(options(__doc__.splitlines()[0], argv, quick_help="20 epochs")).parse_args(argv)
+    epochs = 20 if args.quick else 60
+    if args.tune:
+        storage = args.storage or out_dir(args.out, "ray_results")
+        results = run_tune(epochs, address=args.address, storage=storage)
+    else:
+        results = run(epochs)
     print(f"{'optimizer':<36}{'first loss':>11}{'last loss':>11}{'test acc':>10}")
     for name, result in results.items():
         print(f"{name:<36}{result['loss'][0]:>11.4f}{result['loss'][-1]:>11.4f}{result['test_accuracy']:>10.3f}")

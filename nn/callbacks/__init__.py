@@ -16,6 +16,7 @@ from .remote_monitor import RemoteMonitor
 from .swap_ema_weights import SwapEMAWeights
 from .tensorboard import TensorBoard
 from .terminate_on_nan import TerminateOnNaN
+from .tune_report import TuneReportCallback
 
 __all__ = [
     "BackupAndRestore",
@@ -34,4 +35,5 @@ __all__ = [
     "SwapEMAWeights",
     "TensorBoard",
     "TerminateOnNaN",
+    "TuneReportCallback",
 ]
