@@ -153,20 +153,17 @@ class CapturedStep:
         learning rate (its kernel's inputs cannot change between the steps); otherwise
         ``run_steps`` checks them after the steps and undoes the run when one changed."""
         logs = None
+        unpacked = [unpack_x_y_sample_weight(batch) for batch in batches]
+        keys = [None if self.eager or not _plain_batch(*args) else _shapes(args) for args in unpacked]
         k, n = 0, len(batches)
         while k < n:
-            args = unpack_x_y_sample_weight(batches[k])
-            key = None if self.eager or not _plain_batch(*args) else _shapes(args)
-            end = k + 1
-            while key is not None and end < n:
-                following = unpack_x_y_sample_weight(batches[end])
-                if not _plain_batch(*following) or _shapes(following) != key:
-                    break
+            key, end = keys[k], k + 1
+            while key is not None and end < n and keys[end] == key:
                 end += 1
             results = None
             if end - k > 1:
-                group = [tuple(unpack_x_y_sample_weight(b)) for b in batches[k:end]]
-                results = self.compiled.run_steps(group, invariant=_invariant(self.model))
+                invariant = _invariant(self.model)
+                results = self.compiled.run_steps(unpacked[k:end], invariant=invariant, last_only=True)
             if results is not None:
                 self.multi_step_batches += end - k
                 logs = results[-1]
