@@ -219,7 +219,13 @@ def _metric_states(compile_metrics) -> list:
 
 def _shapes(args) -> tuple:
     """What makes plain batches one compiled signature: each array's shape and dtype."""
-    return tuple(None if a is None else (a.shape, a.dtype) for a in args)
+    x, y, sample_weight = args
+    return (
+        x.shape,
+        x.dtype,
+        None if y is None else (y.shape, y.dtype),
+        None if sample_weight is None else (sample_weight.shape, sample_weight.dtype),
+    )
 
 
 def _invariant(model) -> bool:
