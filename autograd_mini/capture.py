@@ -291,12 +291,13 @@ class CompiledFunction:
         self.pending: dict[tuple, _Entry] = {}  # signature -> first recording, awaiting its check
         self.traces = 0  # how many times a signature was traced (validation traces count)
 
-    def run_steps(self, batches, invariant: bool = False):
+    def run_steps(self, batches, invariant: bool = False, last_only: bool = False):
         """Per batch, what ``self(*args)`` returns, computed in one native call (Keras'
         ``steps_per_execution``); None when that is not possible, having done nothing (then
         call per batch). ``batches``: positional argument tuples of one checked, compiled
         signature. ``invariant=True``: the values the kernel reads from Python (a constant
-        learning rate) stay the same over the N steps. See ``lowering/multi_step.py``."""
+        learning rate) stay the same over the N steps. ``last_only=True``: a list of one item,
+        the last batch's result (the others are not built). See ``lowering/multi_step.py``."""
         batches = [tuple(args) for args in batches]
         if len(batches) < 2 or state.tracer is not None or not self.kernels:
             return None
@@ -310,7 +311,7 @@ class CompiledFunction:
             return None
         from .lowering.multi_step import run_entry
 
-        return run_entry(entry, self.state, batches, invariant)
+        return run_entry(entry, self.state, batches, invariant, last_only)
 
     def __call__(self, *args, **kwargs):
         if state.tracer is not None:  # nested: the outer trace records the inner ops

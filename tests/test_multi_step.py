@@ -82,15 +82,19 @@ def _lecture(optimizer):
 @pytest.mark.parametrize("invariant", [False, True])
 def test_n_training_steps_equal_n_single_steps(invariant):
     """SGD with a constant rate: its values stay the same over the steps, so the N steps run in
-    one call; weights, optimizer step count, losses and predictions equal N single steps."""
+    one call; weights, optimizer step count, the logs of each step and the loss tracker equal N
+    single steps (the tracker's running state is carried from step to step inside the call)."""
     sgd = lambda: nn.optimizers.SGD(learning_rate=0.008)
     many, batches = _lecture(sgd)
     one, _ = _lecture(sgd)
     results = run_steps(many._captured_train_step.compiled, batches, invariant=invariant)
     assert results is not None
     singles = [one._captured_train_step.compiled(*args) for args in batches]
-    for (loss, pred), (loss1, pred1) in zip(results, singles):
-        assert np.array_equal(loss.data, loss1.data) and np.array_equal(pred.data, pred1.data)
+    for logs, logs1 in zip(results, singles):  # each step's logs: the running mean of the loss
+        assert logs.keys() == logs1.keys() == {"loss"}
+        assert np.array_equal(logs["loss"].data, logs1["loss"].data)
+    assert many._loss_tracker.total == one._loss_tracker.total
+    assert many._loss_tracker.count == one._loss_tracker.count
     for a, b in zip(many.get_weights(), one.get_weights()):
         assert np.array_equal(a, b)
     assert int(many.optimizer.iterations) == int(one.optimizer.iterations) == 24
@@ -113,3 +117,97 @@ def test_values_that_change_per_step_leave_nothing_applied():
         one._captured_train_step.compiled(*args)
     for a, b in zip(many.get_weights(), one.get_weights()):
         assert np.array_equal(a, b)
+
+
+# ---- fit(steps_per_execution=N, jit_compile=True): N batches in one native call -----------------------------
+class _Hooks(nn.callbacks.Callback):
+    """Every batch hook's (name, index, logs) and every epoch end's logs, in order."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = []
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.calls.append(("begin", batch, dict(logs or {})))
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.calls.append(("end", batch, dict(logs or {})))
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.calls.append(("epoch", epoch, dict(logs or {})))
+
+
+def _fit(optimizer, spe, n, batch_size, validation_split=0.0, epochs=2, metrics=None):
+    rng = np.random.default_rng(5)
+    x = rng.uniform(-4, 4, (n, 1)).astype(np.float32)
+    y = (x - 0.5) ** 2
+    nn.utils.set_random_seed(0)
+    model = nn.Sequential([nn.Input((1,)), nn.Dense(10, activation="sigmoid"), nn.Dense(1)])
+    model.compile(optimizer=optimizer(), loss="mse", metrics=metrics, jit_compile=True, steps_per_execution=spe)
+    hooks = _Hooks()
+    history = model.fit(
+        x, y, batch_size=batch_size, epochs=epochs, validation_split=validation_split, verbose=0, callbacks=[hooks]
+    )
+    return model, history, hooks.calls
+
+
+def _expected_hooks(single_calls, spe):
+    """What Keras' steps_per_execution=spe reports, from a run of single steps: per execution,
+    begin(first index) and end(first index + spe - 1) with the logs after its last batch."""
+    expected, epoch_ends = [], []
+    ends = []
+    for name, index, logs in single_calls:
+        if name == "end":
+            ends.append(logs)
+        elif name == "epoch":
+            for begin in range(0, len(ends), spe):
+                expected.append(("begin", begin, {}))
+                expected.append(("end", begin + spe - 1, ends[min(begin + spe, len(ends)) - 1]))
+            expected.append(("epoch", index, logs))
+            epoch_ends.append(logs)
+            ends = []
+    return expected
+
+
+SGD = lambda: nn.optimizers.SGD(learning_rate=0.01)  # (invariant: one unchecked call)
+MOMENTUM = lambda: nn.optimizers.SGD(learning_rate=0.01, momentum=0.9)  # (checked after the call)
+ADAM = lambda: nn.optimizers.Adam(learning_rate=0.01)  # (bias corrections change: single steps)
+DECAY = lambda: nn.optimizers.SGD(nn.optimizers.schedules.ExponentialDecay(0.01, 3, 0.9))
+
+
+@pytest.mark.parametrize(
+    "optimizer, spe, n, batch_size, validation_split, native",
+    [
+        (SGD, 4, 24, 1, 0.0, True),  # full executions only
+        (SGD, 5, 23, 1, 0.0, True),  # a partial last execution (3 batches)
+        (MOMENTUM, 4, 30, 3, 0.2, True),  # the checked path, with validation; 8 batches of 3
+        (SGD, 3, 22, 3, 0.0, True),  # a partial last batch (1 sample): its own signature, run singly
+        (ADAM, 4, 24, 1, 0.2, False),  # undone once, then single steps: the same numbers
+        (DECAY, 4, 24, 1, 0.0, False),  # a schedule changes the rate each step: undone, single steps
+    ],
+)
+def test_fit_with_steps_per_execution_equals_single_steps(optimizer, spe, n, batch_size, validation_split, native):
+    """Weights, History and every callback hook of ``fit(steps_per_execution=N, jit_compile=True)``
+    are bit for bit those of N=1 under Keras' rule (hooks once per execution, the logs after its
+    last batch); the N batches ran in one native call where the step allows it."""
+    many, history, calls = _fit(optimizer, spe, n, batch_size, validation_split)
+    one, history1, calls1 = _fit(optimizer, 1, n, batch_size, validation_split)
+    for a, b in zip(many.get_weights(), one.get_weights()):
+        assert np.array_equal(a, b)
+    assert int(many.optimizer.iterations) == int(one.optimizer.iterations)
+    assert history.history == history1.history and history.epoch == history1.epoch
+    assert calls == _expected_hooks(calls1, spe)
+    used = many.train_function.step.multi_step_batches
+    assert (used > 0) if native else (used == 0)
+    assert one.train_function.step.multi_step_batches == 0
+
+
+def test_a_step_with_python_metrics_runs_single_steps_with_the_same_numbers():
+    """Compiled metrics keep Python in the step (no single kernel): each batch is its own call."""
+    many, history, calls = _fit(SGD, 4, 20, 1, 0.2, epochs=1, metrics=["mae"])
+    one, history1, calls1 = _fit(SGD, 1, 20, 1, 0.2, epochs=1, metrics=["mae"])
+    for a, b in zip(many.get_weights(), one.get_weights()):
+        assert np.array_equal(a, b)
+    assert history.history == history1.history and set(history.history) == {"loss", "mae", "val_loss", "val_mae"}
+    assert calls == _expected_hooks(calls1, 4)
+    assert many.train_function.step.multi_step_batches == 0

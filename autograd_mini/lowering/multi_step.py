@@ -25,16 +25,17 @@ from ..tensor import Tensor
 _REFUSED = "refused"
 
 
-def run_steps(step, batches, invariant: bool = False):
+def run_steps(step, batches, invariant: bool = False, last_only: bool = False):
     """``step.run_steps(batches, invariant)``: per batch, what ``step(*args)`` returns, computed
     in one native call; None when that is not possible (nothing was done: run ``step(*args)``
     per batch instead). ``invariant=True``: the caller knows the values the kernel reads from
     Python stay the same over the N steps (a constant learning rate of plain SGD), so they are
-    not read again after each step."""
-    return step.run_steps(batches, invariant)
+    not read again after each step. ``last_only=True``: only the last batch's result (a list of
+    one), as a loop that reports the logs after the last step needs."""
+    return step.run_steps(batches, invariant, last_only)
 
 
-def run_entry(entry, state, batches: list, invariant: bool):
+def run_entry(entry, state, batches: list, invariant: bool, last_only: bool = False):
     """Run ``batches`` through the N-step function of one checked, compiled signature ``entry``
     (built once per entry); None when the entry cannot run that way."""
     runner = getattr(entry, "multi_step", None)  # (unset until the first call)
@@ -46,7 +47,7 @@ def run_entry(entry, state, batches: list, invariant: bool):
         entry.multi_step = runner
     if runner is _REFUSED:
         return None
-    return runner(batches, invariant)
+    return runner(batches, invariant, last_only)
 
 
 class _Refused(Exception):
@@ -105,7 +106,7 @@ class _Runner:
         self.fn, self.compile_source = compile_kernel(numba, "multi_steps", source, namespace, types)
         self.source = source
 
-    def __call__(self, batches, invariant=False):
+    def __call__(self, batches, invariant=False, last_only=False):
         block, entry = self.block, self.entry
         n = len(batches)
         snapshot = self.state[0]() if block.runtime and not invariant else None  # (only a changed value restores)
@@ -158,6 +159,8 @@ class _Runner:
         template, output, exported = entry.template, entry.output, list(enumerate(self.exported))
         placed = [(k, slot) for k, slot in enumerate(entry.arg_slots) if slot is not None]
         for s, args in enumerate(batches):
+            if last_only and s < n - 1:
+                continue
             slots = template.copy()
             for k, slot in placed:
                 slots[slot] = _array(args[k])

@@ -34,7 +34,13 @@ def execution(step, steps_per_execution: int, collect=None):
     ``steps_per_execution - 1`` more batches from the iterator ``batches``; the logs of the last
     one (``collect``: every batch's ``collect(step(batch))``, in a list)."""
     spe = steps_per_execution
-    if collect is not None:
+    if spe > 1 and collect is None and isinstance(step, CapturedStep) and step.kernels:
+
+        def function(batch, batches):  # (N steps in one native call where the step is one kernel)
+            group = [batch, *islice(batches, spe - 1)]
+            return step.run_execution(group), len(group)
+
+    elif collect is not None:
 
         def function(batch, batches):
             outputs = [collect(step(batch))]
@@ -111,6 +117,8 @@ class CapturedStep:
     def __init__(self, model, step, kernels: bool, stateful: bool):
         self.model, self.step = model, step
         self.strict = model.jit_compile is True
+        self.kernels = kernels
+        self.multi_step_batches = 0  # batches run N at a time in one native call (run_execution)
         # kernels: compiled loop kernels from the first batch on (the traces are undone, see _save)
         state = (self._save, self._restore) if stateful else None
         self.compiled = am.compile(self._on_arrays, kernels=kernels, state=state)
@@ -135,6 +143,35 @@ class CapturedStep:
                 )
             self.eager = True
             return self.step(data)
+
+    def run_execution(self, batches: list):
+        """The logs after the last of ``batches`` (one execution of ``steps_per_execution``), with
+        the numbers of ``self(batch)`` on each in turn. Each run of two or more consecutive batches
+        of one compiled signature goes through ``run_steps`` (one native call for the run, when the
+        step is a single kernel); the others, and any run ``run_steps`` declines (having done
+        nothing), go one by one. ``invariant=True`` only for plain SGD with a constant float
+        learning rate (its kernel's inputs cannot change between the steps); otherwise
+        ``run_steps`` checks them after the steps and undoes the run when one changed."""
+        logs = None
+        unpacked = [unpack_x_y_sample_weight(batch) for batch in batches]
+        keys = [None if self.eager or not _plain_batch(*args) else _shapes(args) for args in unpacked]
+        k, n = 0, len(batches)
+        while k < n:
+            key, end = keys[k], k + 1
+            while key is not None and end < n and keys[end] == key:
+                end += 1
+            results = None
+            if end - k > 1:
+                invariant = _invariant(self.model)
+                results = self.compiled.run_steps(unpacked[k:end], invariant=invariant, last_only=True)
+            if results is not None:
+                self.multi_step_batches += end - k
+                logs = results[-1]
+            else:
+                for batch in batches[k:end]:
+                    logs = self(batch)
+            k = end
+        return logs
 
     def _save(self):
         """What a traced step changes: every weight, the optimizer's variables (slots and step
@@ -180,6 +217,28 @@ def _metric_states(compile_metrics) -> list:
     return [(obj, copy.deepcopy(obj.__dict__)) for obj in objects]
 
 
+def _shapes(args) -> tuple:
+    """What makes plain batches one compiled signature: each array's shape and dtype."""
+    x, y, sample_weight = args
+    return (
+        x.shape,
+        x.dtype,
+        None if y is None else (y.shape, y.dtype),
+        None if sample_weight is None else (sample_weight.shape, sample_weight.dtype),
+    )
+
+
+def _invariant(model) -> bool:
+    """Whether a compiled train step's Python-read values provably stay the same over the steps of
+    one execution: plain ``SGD`` (its kernel reads the rate, the momentum and its slot arrays,
+    none of which a step changes) with a constant float learning rate (no schedule or callable,
+    ``get_config()``'s public view). Callbacks change the rate only between executions."""
+    from ..optimizers import SGD
+
+    optimizer = model.optimizer
+    return type(optimizer) is SGD and type(optimizer.get_config().get("learning_rate")) is float
+
+
 def _plain_batch(x, y, sample_weight) -> bool:
     """One array input, an optional array target and array of sample weights."""
     return (
@@ -193,7 +252,9 @@ def _register_loss_tracking() -> None:
     """The loop form of the trainer's loss tracking (``_track_loss``), so that a compiled step
     without metrics runs as one kernel: the running mean is computed in the kernel from the
     tracker's state (the same float64 operations as ``LossTracker``), and the tracker is
-    updated after each call."""
+    updated after each call. The state is one array, refreshed from the tracker before each
+    call and advanced by the kernel itself, so N steps in one native call (``run_steps``) pass it
+    from step to step and read the same running means as N single steps."""
     import autograd_mini.lowering as lowering
 
     from .trainer import _track_loss
@@ -206,11 +267,19 @@ def _register_loss_tracking() -> None:
         if not isinstance(loss, lowering.Var) or loss.size != 1 or not isinstance(batch_size, int):
             raise lowering.NotLowerable("loss tracking needs a scalar loss")
         tracker = model._loss_tracker
-        state = step.runtime(lambda: (tracker.total, float(tracker.count)))
+        carried = np.zeros(2, np.float64)  # [total, count]: the kernel advances it as the tracker will
+
+        def current():  # the same array each call, holding the tracker's state before this step
+            carried[0], carried[1] = tracker.total, tracker.count
+            return carried
+
+        state = step.runtime(current)
         value = L.alloc((), np.float64)
         L.line(f"{value.name} = float({loss.at('0')})")
         mean = L.alloc((), np.float64)
         L.line(f"{mean.name} = ({state}[0] + {value.name} * {batch_size}) / ({state}[1] + {batch_size})")
+        L.line(f"{state}[0] = {state}[0] + {value.name} * {batch_size}")  # (LossTracker.update_state's
+        L.line(f"{state}[1] = {state}[1] + {batch_size}")  # operations: N steps in one call carry it)
         step.after(lambda array: tracker.update_state(array.item(), batch_size), value)
         return (mean,)
 
