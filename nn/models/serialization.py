@@ -141,3 +141,14 @@ def functional_from_config(config, custom_objects=None):
         name=config.get("name"),
         trainable=config.get("trainable", True),
     )
+
+
+def resume_saved_rng_state(model) -> None:
+    """Continue fit's random stream where the saved model left it: a model from ``load_model``
+    carries its file's (validated) random state, which its first ``fit`` restores (loading
+    itself leaves the global stream alone, as Keras' ``load_model`` does)."""
+    state = model.__dict__.pop("_saved_rng_state", None)
+    if state is not None:
+        from ..utils import set_rng_state
+
+        set_rng_state(state)

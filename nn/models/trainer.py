@@ -19,6 +19,7 @@ import autograd_mini as am
 from . import data_adapters as da
 from . import execution, step_cache
 from .model import pack_x_y_sample_weight, unpack_x_y_sample_weight
+from .serialization import resume_saved_rng_state
 
 
 # ---- argument checks ---------------------------------------------------------------------------------------
@@ -209,6 +210,7 @@ def fit(
     logs = None
     try:
         model.train(True)
+        resume_saved_rng_state(model)  # a loaded model continues its file's random stream (nn.saving)
         cbs.call("on_train_begin", None)
         # BackupAndRestore sets model._initial_epoch in on_train_begin (Keras' rule): resume there
         initial_epoch = getattr(model, "_initial_epoch", None) or initial_epoch

@@ -196,6 +196,16 @@ def load_model(filepath, custom_objects=None, compile: bool = True, safe_mode: b
             f"load_model: nn rebuilds only its own classes and runs no code from files; "
             f"custom_objects {sorted(custom_objects)} cannot be used"
         )
+    from ..utils import random_state
+
+    kept = random_state.get_rng_state()
+    try:  # building the model draws initial weights; the caller's stream is left as it was
+        return _load_model(filepath, compile)
+    finally:
+        random_state.set_rng_state(kept)
+
+
+def _load_model(filepath, compile):
     kind = _sniff(filepath, "load_model")
     if kind == "hdf5":
         from . import legacy_h5

@@ -337,11 +337,23 @@ def get_rng_state():
     return utils.get_rng_state()
 
 
-def set_rng_state(state) -> None:
-    """Restore ``get_rng_state()``'s result."""
-    from .. import utils
+def checked_rng_state(state, path, where):
+    """A saved random state validated as data (``nn.utils.random_state.check_rng_state``), or None."""
+    if state is None:
+        return None
+    from ..utils.random_state import check_rng_state
 
-    utils.set_rng_state(state)
+    try:
+        return check_rng_state(state)
+    except ValueError as error:
+        raise file_error(path, where, f"nn_rng_state is not a random state: {error}") from None
+
+
+def attach_rng_state(model, state) -> None:
+    """Keep a loaded model's saved random state on the model: loading leaves the global stream
+    alone (Keras' ``load_model`` does too); the model's next ``fit`` continues from it."""
+    if state is not None:
+        model._saved_rng_state = state
 
 
 # ---- compile --------------------------------------------------------------------------------------

@@ -105,13 +105,9 @@ def load_model(filepath, compile: bool = True):
                 optimizer_arrays = h5_weights.read_optimizer(h5, model, filepath, WEIGHTS)
         except (zipfile.BadZipFile, OSError, EOFError, KeyError, RuntimeError) as error:
             raise file_error(filepath, WEIGHTS, f"could not be read (truncated or corrupt?): {error}") from None
-    rng_state = metadata.get("nn_rng_state")
+    rng_state = adapters.checked_rng_state(metadata.get("nn_rng_state"), filepath, METADATA)
     h5_weights.assign_all(model, pairs, optimizer_arrays)
-    if rng_state is not None:
-        try:
-            adapters.set_rng_state(rng_state)
-        except (KeyError, TypeError, ValueError, AttributeError) as error:
-            raise file_error(filepath, METADATA, f"nn_rng_state is not a random state: {error}") from None
+    adapters.attach_rng_state(model, rng_state)
     return model
 
 

@@ -223,7 +223,7 @@ def load_model(filepath, compile: bool = True):
                     filepath, None, "holds no model_config: a weights file? Build the model and load_weights"
                 )
             training = _json_attr(h5, "training_config", filepath)
-            rng_state = _json_attr(h5, "nn_rng_state", filepath)
+            rng_state = adapters.checked_rng_state(_json_attr(h5, "nn_rng_state", filepath), filepath, "nn_rng_state")
             model = keras_config.model_from_config(config, filepath)
             if compile and isinstance(training, dict):
                 compiled = dict(training)
@@ -236,9 +236,5 @@ def load_model(filepath, compile: bool = True):
         except (OSError, KeyError) as error:
             raise file_error(filepath, "load_model", f"could not be read (truncated or corrupt?): {error}") from None
     h5_weights.assign_all(model, pairs, optimizer_arrays)
-    if rng_state is not None:
-        try:
-            adapters.set_rng_state(rng_state)
-        except (KeyError, TypeError, ValueError, AttributeError) as error:
-            raise file_error(filepath, "nn_rng_state", f"is not a random state: {error}") from None
+    adapters.attach_rng_state(model, rng_state)
     return model

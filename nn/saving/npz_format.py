@@ -187,9 +187,9 @@ def load_model(path):
             ]:
                 optimizer_arrays = [archive.read(k) for k in keys]
         pairs = _read_weights(archive, model)
+        rng_state = adapters.checked_rng_state(meta.get("nn_rng_state"), path, META)
     finally:
         archive.close()
     h5_weights.assign_all(model, pairs, optimizer_arrays)
-    if meta.get("nn_rng_state") is not None:
-        adapters.set_rng_state(meta["nn_rng_state"])
+    adapters.attach_rng_state(model, rng_state)
     return model
