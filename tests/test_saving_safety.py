@@ -85,3 +85,107 @@ def test_loading_leaves_the_global_random_state_alone_and_fit_resumes_the_files(
     assert loaded._saved_rng_state == saved  # the file's state waits for the loaded model's fit
     loaded.fit(x, y, epochs=1, batch_size=8, verbose=0)
     assert "_saved_rng_state" not in vars(loaded)
+
+
+# ---- HDF5: only the file's own groups and datasets ------------------------------------------------
+def _weights_file(tmp_path, name="w.weights.h5"):
+    model = _model()
+    path = tmp_path / name
+    model.save_weights(path)
+    return model, path
+
+
+def _replace_kernel(path, make):
+    """Replace the first Dense kernel by what ``make(h5, key, shape)`` creates."""
+    with h5py.File(path, "a") as h5:
+        key = "layers/dense/vars/0" if "layers" in h5 else None
+        if key is None:
+            layer = next(n.decode() for n in h5.attrs["layer_names"] if len(h5[n.decode()].attrs["weight_names"]))
+            key = f"{layer}/{h5[layer].attrs['weight_names'][0].decode()}"
+        shape = h5[key].shape
+        del h5[key]
+        make(h5, key, shape)
+
+
+def _other_file(tmp_path, shape=(4, 8)):
+    other = tmp_path / "secret.bin"
+    other.write_bytes(np.full(shape, 7.0, "float32").tobytes())
+    return other
+
+
+def _external_storage(tmp_path):
+    other = _other_file(tmp_path)
+    return lambda h5, key, shape: h5.create_dataset(key, shape, "float32", external=[(str(other), 0, 128)])
+
+
+def _external_link(tmp_path):
+    other = tmp_path / "other.h5"
+    with h5py.File(other, "w") as h5:
+        h5["k"] = np.full((4, 8), 7.0, "float32")
+    return lambda h5, key, shape: h5.__setitem__(key, h5py.ExternalLink(str(other), "/k"))
+
+
+def _virtual(tmp_path):
+    other = tmp_path / "other.h5"
+    with h5py.File(other, "w") as h5:
+        h5["k"] = np.full((4, 8), 7.0, "float32")
+
+    def make(h5, key, shape):
+        layout = h5py.VirtualLayout(shape=shape, dtype="float32")
+        layout[...] = h5py.VirtualSource(str(other), "k", shape=shape)
+        h5.create_virtual_dataset(key, layout)
+
+    return make
+
+
+def _soft_link(tmp_path):
+    def make(h5, key, shape):
+        h5.create_dataset("elsewhere", data=np.full(shape, 7.0, "float32"))
+        h5[key] = h5py.SoftLink("/elsewhere")
+
+    return make
+
+
+def _soft_loop(tmp_path):
+    return lambda h5, key, shape: h5.__setitem__(key, h5py.SoftLink("/" + key))
+
+
+@pytest.mark.parametrize("name", ["w.weights.h5", "w.h5"])
+@pytest.mark.parametrize(
+    "craft, message",
+    [
+        (_external_storage, "external storage"),
+        (_external_link, "external link"),
+        (_virtual, "virtual dataset"),
+        (_soft_link, "soft link"),
+        (_soft_loop, "soft link"),
+    ],
+)
+def test_hdf5_objects_that_reach_other_files_or_loop_are_refused(tmp_path, name, craft, message):
+    model, path = _weights_file(tmp_path, name)
+    _replace_kernel(path, craft(tmp_path))
+    before = model.get_weights()
+    with pytest.raises(ValueError, match=rf"{name}: .*{message}"):
+        model.load_weights(path)
+    for a, b in zip(model.get_weights(), before):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_hdf5_with_more_objects_than_the_limit_is_refused_before_listing(tmp_path, monkeypatch):
+    model, path = _weights_file(tmp_path)
+    with h5py.File(path, "a") as h5:
+        junk = h5.create_group("junk")
+        for i in range(300):
+            junk.create_group(str(i))
+    monkeypatch.setattr(nn.saving.limits, "MAX_ENTRIES", 200)
+    with pytest.raises(ValueError, match="MAX_ENTRIES"):
+        model.load_weights(path)
+
+
+def test_every_hdf5_file_nn_writes_has_metadata_checksums(tmp_path):
+    model = _model()
+    model.save(tmp_path / "m.h5")
+    model.save_weights(tmp_path / "w.weights.h5")
+    for name in ("m.h5", "w.weights.h5"):
+        head = (tmp_path / name).read_bytes()[:9]
+        assert head[:8] == b"\x89HDF\r\n\x1a\n" and head[8] >= 2  # superblock v2+: checksummed metadata

@@ -18,7 +18,7 @@ import warnings
 
 import numpy as np
 
-from . import adapters, limits
+from . import adapters, h5_safety, limits
 from .errors import file_error
 from .keras_config import snake_case
 
@@ -181,19 +181,25 @@ def open_h5(source, path, what: str):
     import h5py
 
     try:
-        return h5py.File(source, "r")
-    except (OSError, ValueError) as error:
+        h5 = h5py.File(source, "r")
+    except Exception as error:  # h5py raises OSError, ValueError, RuntimeError... on damaged files
         raise file_error(path, what, f"is not a readable HDF5 file (truncated or corrupt?): {error}") from None
+    try:
+        h5_safety.check_file(h5, path, what)
+    except BaseException:
+        h5.close()
+        raise
+    return h5
 
 
 def save_weights(model, filepath, include_optimizer: bool = True) -> None:
     """Write Keras 3's ``.weights.h5`` file (atomically)."""
-    import h5py
+    from .atomic import atomic_write
 
-    from .atomic import atomic_path
-
-    with atomic_path(filepath) as tmp, h5py.File(tmp, "w") as h5:
+    with h5_safety.file_image() as (h5, image):
         write(h5, model, include_optimizer)
+    with atomic_write(filepath, "wb") as handle:
+        handle.write(image[0])
 
 
 def load_weights(model, filepath, skip_mismatch: bool = False) -> None:

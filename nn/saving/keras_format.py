@@ -13,11 +13,10 @@ Reading opens only these three members, checks their declared sizes against
 from __future__ import annotations
 
 import datetime
-import io
 import json
 import zipfile
 
-from . import adapters, h5_weights, keras_config, limits
+from . import adapters, h5_safety, h5_weights, keras_config, limits
 from .atomic import atomic_path
 from .errors import file_error
 
@@ -27,8 +26,6 @@ NN_FORMAT_VERSION = 1
 
 def save_model(model, filepath, include_optimizer: bool = True) -> None:
     """Write ``model`` to a ``.keras`` zip (atomically: the old file stays whole until the new one is)."""
-    import h5py
-
     from .. import __version__
 
     config = keras_config.model_config(model)
@@ -42,15 +39,14 @@ def save_model(model, filepath, include_optimizer: bool = True) -> None:
         "nn_format_version": NN_FORMAT_VERSION,
         "nn_rng_state": adapters.get_rng_state(),
     }
-    buffer = io.BytesIO()
-    with h5py.File(buffer, "w") as h5:
+    with h5_safety.file_image() as (h5, image):
         h5_weights.write(h5, model, include_optimizer and compiled is not None)
     config_text = json.dumps(config)
     metadata_text = json.dumps(metadata)
     with atomic_path(filepath) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as archive:
         archive.writestr(METADATA, metadata_text)
         archive.writestr(CONFIG, config_text)
-        archive.writestr(WEIGHTS, buffer.getvalue())
+        archive.writestr(WEIGHTS, image[0])
 
 
 def _read_json(archive, name, path):

@@ -17,8 +17,8 @@ import json
 
 import numpy as np
 
-from . import adapters, h5_weights, keras_config, limits
-from .atomic import atomic_path
+from . import adapters, h5_safety, h5_weights, keras_config, limits
+from .atomic import atomic_write
 from .errors import file_error
 
 KERAS_VERSION = "3.0.0"
@@ -73,20 +73,18 @@ def write_weights(group, model) -> None:
 
 def save_weights(model, filepath) -> None:
     """Write a Keras 2 layout weights file (atomically)."""
-    import h5py
-
-    with atomic_path(filepath) as tmp, h5py.File(tmp, "w") as h5:
+    with h5_safety.file_image() as (h5, image):
         write_weights(h5, model)
+    with atomic_write(filepath, "wb") as handle:
+        handle.write(image[0])
 
 
 def save_model(model, filepath, include_optimizer: bool = True) -> None:
     """Write a Keras 2 layout model file: config, weights, training config and optimizer state."""
-    import h5py
-
     config = keras_config.model_config(model)
     model_config = {"class_name": config["class_name"], "config": config["config"]}
     compiled = adapters.compile_config(model) if include_optimizer else None
-    with atomic_path(filepath) as tmp, h5py.File(tmp, "w") as h5:
+    with h5_safety.file_image() as (h5, image):
         h5.attrs["keras_version"] = KERAS_VERSION
         h5.attrs["backend"] = BACKEND
         h5.attrs["model_config"] = json.dumps(model_config)
@@ -107,6 +105,8 @@ def save_model(model, filepath, include_optimizer: bool = True) -> None:
             group.attrs["weight_names"] = _names_attr(names)
             for name, array in zip(names, arrays):
                 group.create_dataset(name, data=array)
+    with atomic_write(filepath, "wb") as handle:
+        handle.write(image[0])
 
 
 def is_legacy(filepath) -> bool:
