@@ -189,3 +189,138 @@ def test_every_hdf5_file_nn_writes_has_metadata_checksums(tmp_path):
     for name in ("m.h5", "w.weights.h5"):
         head = (tmp_path / name).read_bytes()[:9]
         assert head[:8] == b"\x89HDF\r\n\x1a\n" and head[8] >= 2  # superblock v2+: checksummed metadata
+
+
+# ---- sizes a config implies ----------------------------------------------------------------------
+def _functional_config_file(tmp_path, edit):
+    inputs = nn.Input((4,))
+    hidden = nn.layers.Dense(8, name="wide")(inputs)
+    model = nn.Model(inputs, nn.layers.Dense(2)(hidden))
+    path = tmp_path / "f.keras"
+    model.save(path)
+
+    def craft(text):
+        config = json.loads(text)
+        edit(config)
+        return json.dumps(config).encode()
+
+    _rewrite_keras_member(path, "config.json", craft)
+    return path
+
+
+def _layer(config, name):
+    return next(entry for entry in config["config"]["layers"] if entry["config"].get("name") == name)
+
+
+def test_a_functional_config_with_a_huge_dense_is_refused_before_allocation(tmp_path):
+    def edit(config):
+        _layer(config, "wide")["config"]["units"] = 40_000
+        for entry in config["config"]["layers"]:
+            if entry["class_name"] == "InputLayer":
+                entry["config"]["batch_shape"] = [None, 40_000]
+
+    path = _functional_config_file(tmp_path, edit)
+    with pytest.raises(ValueError, match=r"f\.keras: .*'wide'.*MAX_ARRAY_BYTES"):
+        nn.models.load_model(path)
+
+
+def test_a_huge_embedding_is_refused_before_allocation(tmp_path):
+    model = nn.Sequential([nn.Input((3,)), nn.layers.Embedding(10, 4), nn.layers.Flatten(), nn.layers.Dense(1)])
+    path = tmp_path / "e.keras"
+    model.save(path)
+
+    def craft(text):
+        config = json.loads(text)
+        entry = next(e for e in config["config"]["layers"] if e["class_name"] == "Embedding")
+        entry["config"].update(input_dim=300_000, output_dim=10_000)
+        return json.dumps(config).encode()
+
+    _rewrite_keras_member(path, "config.json", craft)
+    with pytest.raises(ValueError, match=r"e\.keras: .*embedding.*MAX_ARRAY_BYTES"):
+        nn.models.load_model(path)
+
+
+def test_the_total_a_config_implies_is_bounded(tmp_path, monkeypatch):
+    path = tmp_path / "m.keras"
+    _model().save(path)
+    monkeypatch.setattr(nn.saving.limits, "MAX_TOTAL_BYTES", 100)
+    with pytest.raises(ValueError, match=r"m\.keras: .*MAX_TOTAL_BYTES"):
+        nn.models.load_model(path)
+
+
+# ---- a refused part leaves the model as it was ---------------------------------------------------
+def _trained():
+    x, y = _data()
+    nn.utils.set_random_seed(2)
+    model = _model()
+    model.fit(x, y, epochs=1, batch_size=8, verbose=0)
+    return model
+
+
+def _state(model):
+    store = {}
+    model.optimizer.save_own_variables(store)
+    return [w.copy() for w in model.get_weights()], {k: np.array(v, copy=True) for k, v in store.items()}
+
+
+def _assert_same(model, state):
+    weights, store = _state(model)
+    for a, b in zip(weights, state[0]):
+        np.testing.assert_array_equal(a, b)
+    assert store.keys() == state[1].keys()
+    for key in store:
+        np.testing.assert_array_equal(store[key], state[1][key])
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, -3.0, 2.5])
+@pytest.mark.parametrize("name", ["w.weights.h5", "m.keras", "m.h5"])
+def test_a_bad_iteration_count_is_refused_and_nothing_is_assigned(tmp_path, name, value):
+    model = _trained()
+    path = tmp_path / name
+    if name.endswith(".weights.h5"):
+        model.save_weights(path)
+    else:
+        model.save(path)
+    target = tmp_path / "edited" / name
+    target.parent.mkdir()
+    if name.endswith(".keras"):
+        with zipfile.ZipFile(path) as archive:
+            (tmp_path / "inner.h5").write_bytes(archive.read("model.weights.h5"))
+        inner = tmp_path / "inner.h5"
+    else:
+        inner = target
+        target.write_bytes(path.read_bytes())
+    with h5py.File(inner, "a") as h5:
+        key = "optimizer/vars/0" if "optimizer" in h5 else None
+        if key is None:
+            group = h5["optimizer_weights"]
+            key = f"optimizer_weights/{group.attrs['weight_names'][0].decode()}"
+        del h5[key]
+        h5[key] = np.float64(value)
+    if name.endswith(".keras"):
+        with zipfile.ZipFile(path) as src, zipfile.ZipFile(target, "w") as dst:
+            for info in src.infolist():
+                data = inner.read_bytes() if info.filename == "model.weights.h5" else src.read(info)
+                dst.writestr(info.filename, data)
+    other = _trained()
+    for w in other.weights:
+        w.mutable_data()[...] = 0.5
+    before = _state(other)
+    with pytest.raises(ValueError, match=rf"{name}: .*optimizer variable 0"):
+        if name.endswith(".weights.h5"):
+            other.load_weights(target)
+        else:
+            nn.models.load_model(target)
+    if name.endswith(".weights.h5"):
+        _assert_same(other, before)
+
+
+@pytest.mark.parametrize("name", ["w.weights.h5", "w.h5"])
+def test_values_that_do_not_fit_the_weights_dtype_are_refused(tmp_path, name):
+    model, path = _weights_file(tmp_path, name)
+    _replace_kernel(path, lambda h5, key, shape: h5.create_dataset(key, data=np.full(shape, 1e300)))
+    before = model.get_weights()
+    with pytest.raises(ValueError, match=rf"{name}: .*range of float32"):
+        model.load_weights(path)
+    for a, b in zip(model.get_weights(), before):
+        np.testing.assert_array_equal(a, b)

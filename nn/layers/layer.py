@@ -22,6 +22,7 @@ from ..utils import snake_case, unique_name
 from .keras_tensor import KerasTensor
 
 _FLOAT_DTYPES = ("float16", "float32", "float64")
+ALLOCATION_GUARDS: list = []  # callables (layer, name, shape, dtype) run before add_weight allocates (nn.saving's limits)
 
 
 def standardize_dtype(dtype, where: str) -> np.dtype:
@@ -246,6 +247,8 @@ class Layer(Module):
         if initializer is None:
             initializer = "zeros" if shape == () else "glorot_uniform"
         init = initializers_module.get(initializer)
+        for guard in ALLOCATION_GUARDS:
+            guard(self, name, shape, dtype)
         data = np.asarray(init(shape, dtype=dtype), dtype=dtype)
         if data.shape != shape:
             data = np.broadcast_to(data, shape).copy()

@@ -11,7 +11,7 @@ import inspect
 
 import numpy as np
 
-from .errors import file_error
+from .errors import FileFormatError, file_error
 
 # Keras' defaults for arguments nn does not take: a file may carry them, any other value is refused.
 HARMLESS = {
@@ -88,6 +88,8 @@ def construct(cls, config: dict, path, where: str):
         maker = lambda c: cls(**c)
     try:
         return maker(kwargs)
+    except FileFormatError:
+        raise
     except (TypeError, ValueError, KeyError, AttributeError) as error:
         raise file_error(path, where, f"{cls.__name__}({_short(kwargs)}) refused: {error}") from None
 
@@ -321,6 +323,25 @@ def optimizer_variables(optimizer, trainable) -> list[np.ndarray]:
 def expected_optimizer_shapes(optimizer, trainable) -> list[tuple]:
     """The shapes ``optimizer_variables`` gives for this optimizer and these weights."""
     return [np.shape(v) for v in optimizer_variables(optimizer, trainable)]
+
+
+def checked_optimizer_arrays(optimizer, trainable, arrays, path, where) -> list[np.ndarray]:
+    """``arrays`` converted to the dtypes of the optimizer's own variables, every value checked to
+    fit (a NaN step count or an overflowing slot is refused before anything is assigned); the
+    iteration count must be a non-negative integer and a constant learning rate finite."""
+    from . import limits
+
+    current = optimizer_variables(optimizer, trainable)
+    out = []
+    for i, (array, like) in enumerate(zip(arrays, current)):
+        target = np.int64 if i == 0 else np.asarray(like).dtype
+        value = limits.convert(path, f"{where}: optimizer variable {i}", array, target)
+        if i == 0 and np.any(value < 0):
+            raise file_error(path, f"{where}: optimizer variable 0", "holds a negative iteration count")
+        if i == 1 and not callable(getattr(optimizer, "_learning_rate", None)) and not np.all(np.isfinite(value)):
+            raise file_error(path, f"{where}: optimizer variable 1", "holds a non-finite learning rate")
+        out.append(value.astype(np.asarray(like).dtype) if i == 0 else value)
+    return out
 
 
 def set_optimizer_variables(optimizer, trainable, arrays: list[np.ndarray]) -> None:

@@ -135,16 +135,17 @@ def read_layers(h5, model, path, what: str, skip_mismatch: bool = False) -> list
         if layer_pairs:
             pairs += layer_pairs
     limits.check_total(path, total)
-    return [(param, _read(dataset, param.dtype, path, what)) for param, dataset in pairs]
+    return [(param, read_dataset(dataset, param.dtype, path, what)) for param, dataset in pairs]
 
 
-def _read(dataset, dtype, path, what):
+def read_dataset(dataset, dtype, path, what):
     try:
-        return np.asarray(dataset[()]).astype(dtype, copy=False)
-    except (OSError, ValueError, TypeError) as error:
+        array = np.asarray(dataset[()])
+    except Exception as error:  # h5py raises OSError, ValueError, RuntimeError... on damaged data
         raise file_error(
             path, f"{what}: {dataset.name}", f"could not be read (truncated or corrupt?): {error}"
         ) from None
+    return limits.convert(path, f"{what}: {dataset.name}", array, dtype)
 
 
 def read_optimizer(h5, model, path, what: str) -> list[np.ndarray] | None:
@@ -165,7 +166,8 @@ def read_optimizer(h5, model, path, what: str) -> list[np.ndarray] | None:
             stacklevel=3,
         )
         return None
-    return [np.asarray(d[()]) for d in datasets]
+    arrays = [read_dataset(d, d.dtype, path, what) for d in datasets]
+    return adapters.checked_optimizer_arrays(optimizer, trainable, arrays, path, what)
 
 
 def assign_all(model, pairs, optimizer_arrays=None) -> None:

@@ -9,13 +9,12 @@ before any layer is built.
 
 from __future__ import annotations
 
-import math
 import re
 
 import numpy as np
 
 from . import adapters, limits
-from .errors import file_error
+from .errors import FileFormatError, file_error
 
 
 def snake_case(name: str) -> str:
@@ -170,36 +169,29 @@ def _batch_shape(value, path, where):
     return (None,) + tuple(value[1:])
 
 
-def _check_implied_sizes(layers, input_shape, dtype, path):
-    """Refuse a config whose weights would exceed the limits, before building anything."""
-    itemsize = np.dtype(dtype).itemsize
+def _check_shapes_fit(layers, input_shape, dtype, path):
+    """Refuse a config whose layers do not fit their inputs, before building anything (the
+    weights each layer allocates are bounded by ``limits.allocation_budget`` as it builds)."""
     limits.check_array(path, "config.json: input shape", input_shape[1:], dtype)
     shape = input_shape
-    total = 0
     for i, layer in enumerate(layers):
-        features = math.prod(d for d in shape[1:] if d is not None) if len(shape) > 1 else 1
-        units = getattr(layer, "units", None)
-        implied = features * (int(units) if isinstance(units, (int, np.integer)) else 1) * itemsize
-        if implied > limits.MAX_ARRAY_BYTES:
-            raise file_error(
-                path,
-                f"config.json: layer {i} ({layer.name})",
-                f"implies a weight of {implied:,} bytes for inputs of shape {shape}, beyond "
-                f"nn.saving.limits.MAX_ARRAY_BYTES = {limits.MAX_ARRAY_BYTES:,}",
-            )
-        total += implied
         try:
             shape = tuple(layer.compute_output_shape(shape))
         except (TypeError, ValueError, AttributeError) as error:
             raise file_error(
                 path, f"config.json: layer {i} ({layer.name})", f"does not fit its input: {error}"
             ) from None
-    limits.check_total(path, total)
 
 
 def model_from_config(config, path):
     """A built nn model from ``config.json``'s object (Sequential, or Functional through
-    ``nn.models.Model.from_config`` when nn has it)."""
+    ``nn.models.Model.from_config`` when nn has it). Every weight a layer is about to allocate
+    while the model is built is checked against ``nn.saving.limits`` first."""
+    with limits.allocation_budget(path, "config.json"):
+        return _model_from_config(config, path)
+
+
+def _model_from_config(config, path):
     if not isinstance(config, dict) or not isinstance(config.get("class_name"), str):
         raise file_error(path, "config.json", "expected an object with 'class_name' and 'config'")
     inner = config.get("config")
@@ -215,6 +207,8 @@ def model_from_config(config, path):
         _check_ints(inner, path, "config.json")
         try:
             return model_cls.from_config(inner)
+        except FileFormatError:
+            raise
         except (TypeError, ValueError, KeyError, AttributeError) as error:
             raise file_error(path, "config.json", f"the functional model could not be rebuilt: {error}") from None
     if kind != "Sequential":
@@ -249,8 +243,10 @@ def model_from_config(config, path):
         raise file_error(path, "config.json", "the model has no layers")
     if input_shape is None:
         raise file_error(path, "config.json", "no input shape (no InputLayer and no build_input_shape)")
-    _check_implied_sizes(layers, input_shape, dtype, path)
+    _check_shapes_fit(layers, input_shape, dtype, path)
     try:
         return adapters.new_sequential(inner.get("name"), input_shape, dtype, layers)
+    except FileFormatError:
+        raise
     except (TypeError, ValueError) as error:
         raise file_error(path, "config.json", f"the model could not be built: {error}") from None

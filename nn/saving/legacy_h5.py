@@ -166,7 +166,7 @@ def read_weights(group, model, path) -> list:
             total += dataset.size * dataset.dtype.itemsize
             pairs.append((param, dataset))
     limits.check_total(path, total)
-    return [(param, np.asarray(dataset[()]).astype(param.dtype, copy=False)) for param, dataset in pairs]
+    return [(param, h5_weights.read_dataset(dataset, param.dtype, path, "weights")) for param, dataset in pairs]
 
 
 def _read_optimizer(h5, model, path):
@@ -177,14 +177,16 @@ def _read_optimizer(h5, model, path):
     if group is None or optimizer is None:
         return None
     names = _read_names(group, "weight_names", path)
-    shapes = adapters.expected_optimizer_shapes(optimizer, adapters.model_trainable_weights(model))
+    trainable = adapters.model_trainable_weights(model)
+    shapes = adapters.expected_optimizer_shapes(optimizer, trainable)
     datasets = [_dataset(group, name, path) for name in names]
     if [tuple(d.shape) for d in datasets] != [tuple(s) for s in shapes]:
         warnings.warn(
             f"{path}: the optimizer's weights do not fit the model's optimizer; it starts fresh", stacklevel=3
         )
         return None
-    return [np.asarray(d[()]) for d in datasets]
+    arrays = [h5_weights.read_dataset(d, d.dtype, path, "optimizer_weights") for d in datasets]
+    return adapters.checked_optimizer_arrays(optimizer, trainable, arrays, path, "optimizer_weights")
 
 
 def load_weights(model, filepath) -> None:

@@ -152,7 +152,7 @@ def _read_weights(archive: _Archive, model) -> list:
                 f"weight {param.name} has shape {tuple(param.shape)} in the model, the file holds shape {shape} "
                 f"dtype {dtype}",
             )
-    return [(param, archive.read(key).astype(param.dtype, copy=False)) for key, param in expected]
+    return [(param, limits.convert(archive.path, key, archive.read(key), param.dtype)) for key, param in expected]
 
 
 def load_weights(model, path) -> None:
@@ -185,7 +185,9 @@ def load_model(path):
             if all(k in archive.names for k in keys) and [archive.header(k)[0] for k in keys] == [
                 tuple(s) for s in shapes
             ]:
-                optimizer_arrays = [archive.read(k) for k in keys]
+                optimizer_arrays = adapters.checked_optimizer_arrays(
+                    model.optimizer, trainable, [archive.read(k) for k in keys], path, "optimizer"
+                )
         pairs = _read_weights(archive, model)
         rng_state = adapters.checked_rng_state(meta.get("nn_rng_state"), path, META)
     finally:
