@@ -19,12 +19,13 @@ Loading reads data only (no pickle, nothing imported by name), within ``nn.savin
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
 
 from . import limits
-from .errors import FileFormatError
+from .errors import FileFormatError, file_error
 
 __all__ = [
     "FileFormatError",
@@ -84,6 +85,21 @@ def _may_write(filepath, overwrite: bool) -> bool:
         print("[TIP] Next time specify overwrite=True!")
         return True
     raise FileExistsError(f"{os.fspath(filepath)} exists and overwrite=False (no terminal to ask)")
+
+
+@contextlib.contextmanager
+def _only_file_errors(filepath, what: str):
+    """Whatever a damaged file makes a reader raise leaves as the one documented error: a
+    ``FileFormatError`` (a ``ValueError``) naming the file (the file's absence stays
+    ``FileNotFoundError``)."""
+    try:
+        yield
+    except (FileFormatError, FileNotFoundError):
+        raise
+    except (Exception, RecursionError, MemoryError) as error:
+        raise file_error(
+            filepath, what, f"could not be read (truncated or corrupt?): {type(error).__name__}: {error}"
+        ) from None
 
 
 def _require_built(model, what: str) -> None:
@@ -169,6 +185,11 @@ def load_weights(model, filepath, skip_mismatch: bool = False, **kwargs):
     if kwargs:
         raise TypeError(f"load_weights: unexpected arguments {sorted(kwargs)}")
     _require_built(model, "load_weights")
+    with _only_file_errors(filepath, "load_weights"):
+        _load_weights(model, filepath, skip_mismatch)
+
+
+def _load_weights(model, filepath, skip_mismatch):
     kind = _sniff(filepath, "load_weights")
     if kind == "hdf5":
         from . import h5_weights, legacy_h5
@@ -200,7 +221,8 @@ def load_model(filepath, custom_objects=None, compile: bool = True, safe_mode: b
 
     kept = random_state.get_rng_state()
     try:  # building the model draws initial weights; the caller's stream is left as it was
-        return _load_model(filepath, compile)
+        with _only_file_errors(filepath, "load_model"):
+            return _load_model(filepath, compile)
     finally:
         random_state.set_rng_state(kept)
 

@@ -18,7 +18,7 @@ import zipfile
 
 from . import adapters, h5_safety, h5_weights, keras_config, limits
 from .atomic import atomic_path
-from .errors import file_error
+from .errors import FileFormatError, file_error
 
 CONFIG, METADATA, WEIGHTS = "config.json", "metadata.json", "model.weights.h5"
 NN_FORMAT_VERSION = 1
@@ -57,7 +57,7 @@ def _read_json(archive, name, path):
     limits.check_text_size(path, name, info.file_size)
     try:
         text = archive.read(info)
-    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, ValueError) as error:
+    except Exception as error:
         raise file_error(path, name, f"could not be read (truncated or corrupt?): {error}") from None
     if len(text) > limits.MAX_CONFIG_BYTES:
         raise file_error(path, name, "is larger than declared")
@@ -71,7 +71,7 @@ def open_archive(filepath):
     """The zip, or a ``ValueError`` naming the file."""
     try:
         archive = zipfile.ZipFile(filepath, "r")
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
+    except Exception as error:  # zipfile raises BadZipFile, NotImplementedError, OSError, ...
         raise file_error(filepath, None, f"is not a readable .keras zip (truncated or corrupt?): {error}") from None
     if len(archive.infolist()) > limits.MAX_ENTRIES:
         archive.close()
@@ -99,7 +99,9 @@ def load_model(filepath, compile: bool = True):
             with archive.open(info) as member, h5_weights.open_h5(member, filepath, WEIGHTS) as h5:
                 pairs = h5_weights.read_layers(h5, model, filepath, WEIGHTS)
                 optimizer_arrays = h5_weights.read_optimizer(h5, model, filepath, WEIGHTS)
-        except (zipfile.BadZipFile, OSError, EOFError, KeyError, RuntimeError) as error:
+        except FileFormatError:
+            raise
+        except Exception as error:  # zipfile and h5py raise many types on damaged members
             raise file_error(filepath, WEIGHTS, f"could not be read (truncated or corrupt?): {error}") from None
     rng_state = adapters.checked_rng_state(metadata.get("nn_rng_state"), filepath, METADATA)
     h5_weights.assign_all(model, pairs, optimizer_arrays)
@@ -119,6 +121,8 @@ def load_weights(model, filepath, skip_mismatch: bool = False) -> None:
             with archive.open(info) as member, h5_weights.open_h5(member, filepath, WEIGHTS) as h5:
                 pairs = h5_weights.read_layers(h5, model, filepath, WEIGHTS, skip_mismatch)
                 optimizer_arrays = h5_weights.read_optimizer(h5, model, filepath, WEIGHTS)
-        except (zipfile.BadZipFile, OSError, EOFError, KeyError, RuntimeError) as error:
+        except FileFormatError:
+            raise
+        except Exception as error:  # zipfile and h5py raise many types on damaged members
             raise file_error(filepath, WEIGHTS, f"could not be read (truncated or corrupt?): {error}") from None
     h5_weights.assign_all(model, pairs, optimizer_arrays)

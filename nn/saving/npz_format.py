@@ -73,7 +73,7 @@ class _Archive:
         self.path = path
         try:
             self.zip = zipfile.ZipFile(path, "r")
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
+        except Exception as error:  # zipfile raises BadZipFile, NotImplementedError, OSError, ...
             raise file_error(path, None, f"is not a readable .npz (truncated or corrupt?): {error}") from None
         if len(self.zip.infolist()) > limits.MAX_ENTRIES:
             raise file_error(path, None, f"holds more than {limits.MAX_ENTRIES} entries")
@@ -98,7 +98,7 @@ class _Archive:
                 else:
                     raise ValueError(f"unknown .npy version {version}")
                 offset = member.tell()
-        except (ValueError, OSError, EOFError, zipfile.BadZipFile, SyntaxError) as error:
+        except Exception as error:  # a damaged header: ValueError, SyntaxError, NotImplementedError, ...
             raise file_error(self.path, key, f"has no valid .npy header: {error}") from None
         if dtype.hasobject:
             raise file_error(self.path, key, f"holds Python objects (dtype {dtype}); nn never unpickles")
@@ -117,7 +117,7 @@ class _Archive:
         try:
             with self.zip.open(f"{key}.npy") as member:
                 return np.lib.format.read_array(io.BufferedReader(member), allow_pickle=False)
-        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
+        except Exception as error:
             raise file_error(self.path, key, f"could not be read (truncated or corrupt?): {error}") from None
 
     def meta(self) -> dict:
