@@ -324,3 +324,63 @@ def test_values_that_do_not_fit_the_weights_dtype_are_refused(tmp_path, name):
         model.load_weights(path)
     for a, b in zip(model.get_weights(), before):
         np.testing.assert_array_equal(a, b)
+
+
+# ---- files on disk -------------------------------------------------------------------------------
+SAVERS = {
+    "m.keras": lambda m, p: m.save(p),
+    "m.h5": lambda m, p: m.save(p),
+    "w.weights.h5": lambda m, p: m.save_weights(p),
+    "m.npz": lambda m, p: m.save(p),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SAVERS))
+def test_new_files_follow_the_umask_and_overwrites_keep_the_mode(tmp_path, name):
+    import os
+
+    path = tmp_path / name
+    old = os.umask(0o027)
+    try:
+        SAVERS[name](_model(), path)
+        assert path.stat().st_mode & 0o777 == 0o640
+        path.chmod(0o604)
+        SAVERS[name](_model(), path)
+        assert path.stat().st_mode & 0o777 == 0o604
+    finally:
+        os.umask(old)
+
+
+@pytest.mark.parametrize("name", sorted(SAVERS))
+def test_saving_through_a_symlink_writes_its_target(tmp_path, name):
+    real = tmp_path / "real" / name
+    real.parent.mkdir()
+    SAVERS[name](_model(), real)
+    before = real.read_bytes()
+    link = tmp_path / name
+    link.symlink_to(real)
+    SAVERS[name](_model(), link)
+    assert link.is_symlink() and real.read_bytes() != before
+    assert sorted(p.name for p in real.parent.iterdir()) == [name]
+
+
+def test_a_250_byte_name_works_and_stale_temporary_files_are_cleaned(tmp_path):
+    import os
+    import time
+
+    from nn.saving import atomic
+
+    name = "m" * (250 - len(".keras")) + ".keras"
+    path = tmp_path / name
+    model = _model()
+    model.save(path)
+    stale = tmp_path / f"{atomic._temp_prefix(path)}dead.tmp"
+    stale.write_bytes(b"left by a killed save")
+    other = tmp_path / f"{atomic._temp_prefix(tmp_path / 'other.keras')}dead.tmp"
+    other.write_bytes(b"another target's")
+    past = time.time() - 5
+    os.utime(stale, (past, past))
+    os.utime(other, (past, past))
+    model.save(path)
+    assert not stale.exists() and other.exists()
+    assert nn.models.load_model(path).count_params() == model.count_params()
