@@ -20,6 +20,7 @@ from .. import regularizers as regularizers_module
 from ..module import Module, Parameter
 from ..utils import snake_case, unique_name
 from .keras_tensor import KerasTensor
+from .saving_methods import LayerSavingMethods
 
 _FLOAT_DTYPES = ("float16", "float32", "float64")
 ALLOCATION_GUARDS: list = []  # callables (layer, name, shape, dtype) run before add_weight allocates (nn.saving's limits)
@@ -62,7 +63,7 @@ def _first_shape(inputs) -> tuple:
 _CONCRETE = (am.Tensor, np.ndarray)
 
 
-class Layer(Module):
+class Layer(LayerSavingMethods, Module):
     """Keras 3's ``keras.layers.Layer``.
 
     Subclasses write ``build(input_shape)`` (create weights with ``add_weight``), ``call(inputs,

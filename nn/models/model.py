@@ -17,9 +17,10 @@ import autograd_mini as am
 
 from ..module import Module, Parameter
 from . import compile_seams
+from .serialization import ModelSerialization
 
 
-class Model(Module):
+class Model(ModelSerialization, Module):
     """A trainable stack or graph of layers with Keras' compile / fit / evaluate / predict."""
 
     def __new__(cls, *args, **kwargs):
@@ -209,7 +210,7 @@ class Model(Module):
         self._compile_loss, self._compile_metrics = compile_loss, compile_metrics
         self._loss_tracker = compile_seams.LossTracker()
         self.run_eagerly, self.steps_per_execution, self.jit_compile = run_eagerly, steps_per_execution, jit_compile
-        self._compile_config = {"loss": loss, "loss_weights": loss_weights, "metrics": metrics}
+        self._compile_config = dict(optimizer=optimizer, loss=loss, loss_weights=loss_weights, metrics=metrics, weighted_metrics=weighted_metrics, run_eagerly=run_eagerly, steps_per_execution=steps_per_execution, jit_compile=jit_compile, auto_scale_loss=auto_scale_loss)  # fmt: skip
         self._metric_names = list(metrics) if isinstance(metrics, (list, tuple)) else []  # read by nn.saving today
         self.compiled = True
         if self.built:

@@ -7,41 +7,50 @@ them, else ``{"class_name", "config"}`` from ``get_config()`` and ``LAYER_TYPES`
 
 from __future__ import annotations
 
+import json
+
 
 def serialize_layer(layer) -> dict:
-    """{"class_name": ..., "config": ...} for one layer."""
+    """{"module", "class_name", "config", "registered_name"} for one layer (nn's own layers in
+    Keras' form; a user's layer under its registered name, rebuilt with the registry or
+    ``custom_objects``)."""
     from .. import layers
 
-    serialize = getattr(layers, "serialize", None)
-    if serialize is not None and layers.LAYER_TYPES.get(type(layer).__name__) is type(layer):
-        return serialize(layer)
-    # a user's layer (Keras 3 serializes it too; rebuilding it needs custom_objects)
+    if layers.LAYER_TYPES.get(type(layer).__name__) is type(layer):
+        return layers.serialize(layer)
+    from ..saving.object_registration import GLOBAL_CUSTOM_NAMES
+
     name = type(layer).__name__
-    return {"module": type(layer).__module__, "class_name": name, "config": layer.get_config(), "registered_name": name}
+    return {
+        "module": type(layer).__module__,
+        "class_name": name,
+        "config": layer.get_config(),
+        "registered_name": GLOBAL_CUSTOM_NAMES.get(type(layer), name),
+    }
 
 
 def deserialize_layer(entry: dict, custom_objects=None):
-    """A layer from ``serialize_layer``'s dict (nn's classes, or ``custom_objects``)."""
+    """A layer from ``serialize_layer``'s dict: nn's classes, registered classes and
+    ``custom_objects`` (``nn.saving.object_registration``); nothing is imported by name."""
     from .. import layers
     from ..layers.input_layer import InputLayer
+    from ..saving.object_registration import resolve_class
 
+    if not isinstance(entry, dict):
+        raise ValueError(f"expected a layer entry {{'class_name', 'config'}}, got {type(entry).__name__}")
     name = entry.get("class_name")
-    if custom_objects and name in custom_objects:
-        cls = custom_objects[name]
-        from_config = getattr(cls, "from_config", None)
-        config = dict(entry.get("config", {}))
-        return from_config(config) if from_config is not None else cls(**config)
+    config = dict(entry.get("config") or {})
     if name == "InputLayer":
-        return InputLayer(**entry.get("config", {}))
-    deserialize = getattr(layers, "deserialize", None)
-    if deserialize is not None:
-        return deserialize(entry)
-    from ..layers.core import LAYER_TYPES
-
-    cls = LAYER_TYPES.get(name)
+        return InputLayer(**config)
+    cls = resolve_class(name, entry.get("module"), entry.get("registered_name"), custom_objects)
     if cls is None:
-        raise ValueError(f"unknown layer class {name!r}; known: {sorted(LAYER_TYPES)}")
-    return cls(**entry.get("config", {}))
+        raise ValueError(
+            f"Could not locate class {name!r}: not one of nn's layers ({len(layers.LAYER_TYPES)} known), not "
+            "registered with nn.saving.register_keras_serializable and not in custom_objects"
+        )
+    if layers.LAYER_TYPES.get(name) is cls:
+        return layers.deserialize(entry)
+    return cls.from_config(config)
 
 
 def sequential_config(model) -> dict:
@@ -99,14 +108,14 @@ def functional_config(model) -> dict:
     }
 
 
-def functional_from_config(config, custom_objects=None):
+def functional_from_config(config, custom_objects=None, prebuilt=None):
     """Replay the layer calls of ``functional_config`` (iteratively: a layer is called once all the
-    tensors its node needs exist)."""
+    tensors its node needs exist). ``prebuilt``: layers by name to use instead of new ones."""
     from .functional import Functional
 
     layers, pending = {}, []
     for entry in config["layers"]:
-        layer = deserialize_layer(entry, custom_objects)
+        layer = (prebuilt or {}).get(entry["name"]) or deserialize_layer(entry, custom_objects)
         layers[entry["name"]] = layer
         for node_refs in entry.get("inbound_nodes", []):
             pending.append((layer, node_refs))
@@ -152,3 +161,89 @@ def resume_saved_rng_state(model) -> None:
         from ..utils import set_rng_state
 
         set_rng_state(state)
+
+
+# ---- the model side of saving (Keras 3's Model API), mixed into nn.models.Model -------------------
+class ModelSerialization:
+    """``get_compile_config`` / ``compile_from_config``, ``get_build_config`` /
+    ``build_from_config`` and ``to_json``: what ``nn.saving`` asks a model for."""
+
+    def get_compile_config(self):
+        """Every ``compile`` argument in Keras' serialized form (None before ``compile``)."""
+        config = getattr(self, "_compile_config", None)
+        if not getattr(self, "compiled", False) or not config:
+            return None
+        from ..saving import adapters
+
+        return adapters.serialize_compile_arguments(dict(config), self.optimizer)
+
+    def compile_from_config(self, config) -> None:
+        """``compile(**config)`` from ``get_compile_config()`` (or a Keras file's compile_config)."""
+        from ..saving import adapters
+
+        adapters.compile_from_config(self, config, None)
+
+    def get_build_config(self):
+        """``{"input_shape": ...}`` of a built model with known inputs, else None."""
+        shape = getattr(self, "input_shape", None)
+        if not getattr(self, "built", False) or shape is None:
+            return None
+        if isinstance(shape, list):
+            return {"input_shape": [list(s) for s in shape]}
+        return {"input_shape": list(shape)}
+
+    def build_from_config(self, config) -> None:
+        """Build for ``config["input_shape"]`` (``get_build_config``'s form)."""
+        if not config or "input_shape" not in config or getattr(self, "built", False):
+            return
+        shape = config["input_shape"]
+        self.build([tuple(s) for s in shape] if shape and isinstance(shape[0], list) else tuple(shape))
+
+    def to_json(self, **kwargs) -> str:
+        """The model's config as JSON text (Keras' ``to_json``; ``model_from_json`` reads it)."""
+        from ..saving.serialization_lib import serialize_keras_object
+
+        return json.dumps(serialize_keras_object(self), **kwargs)
+
+
+def model_from_json(json_string, custom_objects=None):
+    """A new model (fresh weights) from ``to_json``'s text; classes resolve through the registry."""
+    from ..saving.serialization_lib import deserialize_keras_object
+
+    return deserialize_keras_object(json.loads(json_string), custom_objects=custom_objects)
+
+
+def clone_model(model, input_tensors=None, clone_function=None, call_function=None, recursive=False, **kwargs):
+    """A new model of the same architecture with fresh weights (Keras' ``clone_model``):
+    Sequential and functional models from their config, each layer through ``clone_function``
+    (default: ``layer.__class__.from_config(layer.get_config())``)."""
+    if kwargs:
+        raise TypeError(f"clone_model: unexpected arguments {sorted(kwargs)}")
+    if input_tensors is not None or call_function is not None:
+        raise ValueError("clone_model: nn does not support input_tensors= or call_function=")
+    from .functional import Functional
+    from .sequential import Sequential
+
+    clone = clone_function or (lambda layer: type(layer).from_config(layer.get_config()))
+    if isinstance(model, Sequential):
+        layers = [clone(layer) for layer in model._layers]
+        new = Sequential(name=model.name, trainable=model.trainable)
+        if model._input_layer is not None:
+            from ..layers import Input
+
+            new.add(Input(batch_shape=tuple(model._input_layer.get_config()["batch_shape"])))
+        for layer in layers:
+            new.add(layer)
+        return new
+    if isinstance(model, Functional):
+        config = model.get_config()
+        by_name = {layer.name: layer for layer in model._operations}
+        clones = {}
+        for entry in config["layers"]:
+            layer = by_name[entry["name"]]
+            if type(layer).__name__ != "InputLayer":
+                clones[entry["name"]] = clone(layer)
+        return functional_from_config(config, prebuilt=clones)
+    from ..saving.serialization_lib import deserialize_keras_object, serialize_keras_object
+
+    return deserialize_keras_object(serialize_keras_object(model))

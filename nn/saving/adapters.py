@@ -379,6 +379,8 @@ def attach_rng_state(model, state) -> None:
 
 # ---- compile --------------------------------------------------------------------------------------
 def _loss_entry(loss):
+    """A loss as Keras serializes it: names stay names, nn's loss functions their names, loss
+    objects (nn's or registered) and registered functions their ``serialize_keras_object`` form."""
     from .. import losses
 
     if loss is None or isinstance(loss, str):
@@ -389,26 +391,23 @@ def _loss_entry(loss):
         if "class_name" in loss:  # already Keras' serialized form
             return _jsonable(loss)
         return {k: _loss_entry(v) for k, v in loss.items()}
-    if isinstance(loss, losses.Loss):
-        config = {k: v for k, v in loss.get_config().items() if not k.startswith("_") and not callable(v)}
-        if type(loss).__name__ not in vars(losses):
-            raise ValueError(f"save: the loss {type(loss).__name__} is not one of nn's losses")
-        return {
-            "module": "keras.losses",
-            "class_name": type(loss).__name__,
-            "config": _jsonable(config),
-            "registered_name": None,
-        }
     name = getattr(loss, "__name__", None)
-    if name and getattr(losses, name, None) is loss:
+    if name and not isinstance(loss, type) and getattr(losses, name, None) is loss:
         return name  # a built-in loss function: Keras saves its registered name
+    from .object_registration import GLOBAL_CUSTOM_NAMES
+    from .serialization_lib import serialize_keras_object
+
+    if isinstance(loss, losses.Loss) or GLOBAL_CUSTOM_NAMES.get(loss) is not None:
+        return serialize_keras_object(loss)
     raise ValueError(
-        f"save: the loss {loss!r} is a Python function that nn cannot find again by name; "
-        f"use a name ('mse') or an nn.losses.Loss instance, or save_weights instead"
+        f"save: the loss {loss!r} is a Python function that nn cannot find again by name; use a name "
+        f"('mse'), an nn.losses.Loss, or register it with nn.saving.register_keras_serializable"
     )
 
 
 def _metric_entry(metric):
+    """A metric as Keras serializes it: a name stays a name, an object (any name it was given)
+    or a function its ``serialize_keras_object`` form."""
     if metric is None or isinstance(metric, str):
         return metric
     if isinstance(metric, (list, tuple)):
@@ -417,46 +416,34 @@ def _metric_entry(metric):
         if "class_name" in metric:
             return _jsonable(metric)
         return {k: _metric_entry(v) for k, v in metric.items()}
-    from .. import metrics
+    from .serialization_lib import serialize_keras_object
 
-    name = getattr(metric, "name", None) or getattr(metric, "__name__", None)
-    if isinstance(name, str) and getattr(metrics, name, None) is not None:
-        return name
-    raise ValueError(f"save: the metric {metric!r} is a Python object nn cannot find again by name; use its name")
+    try:
+        return serialize_keras_object(metric)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"save: the metric {metric!r} cannot be saved: {error}") from None
+
+
+def serialize_compile_arguments(config: dict, optimizer) -> dict:
+    """Keras' ``compile_config`` from the arguments ``compile`` was given (``model._compile_config``)."""
+    return _jsonable(
+        {
+            "optimizer": serialize_optimizer(optimizer),
+            "loss": _loss_entry(config.get("loss")),
+            "loss_weights": config.get("loss_weights"),
+            "metrics": _metric_entry(config.get("metrics")),
+            "weighted_metrics": _metric_entry(config.get("weighted_metrics")),
+            "run_eagerly": bool(config.get("run_eagerly", False)),
+            "steps_per_execution": int(config.get("steps_per_execution", 1)),
+            "jit_compile": config.get("jit_compile", "auto"),
+            "auto_scale_loss": bool(config.get("auto_scale_loss", True)),
+        }
+    )
 
 
 def compile_config(model) -> dict | None:
-    """Keras' ``compile_config`` of a compiled model, or None."""
-    if getattr(model, "optimizer", None) is None:
-        return None
-    getter = getattr(model, "get_compile_config", None)
-    given = getter() if callable(getter) else None
-    if isinstance(given, dict) and given.get("loss") is not None:  # Keras' API, when the model has it
-        config = dict(given)
-        config["optimizer"] = serialize_optimizer(model.optimizer)
-        config["loss"] = _loss_entry(config["loss"])
-        config["metrics"] = _metric_entry(config.get("metrics"))
-        config["weighted_metrics"] = _metric_entry(config.get("weighted_metrics"))
-        return _jsonable(config)
-    raw_loss = getattr(model, "_compile_loss_argument", None)
-    loss = raw_loss if raw_loss is not None else getattr(model, "loss", None)
-    if loss is None:
-        return None
-    metrics = getattr(model, "_metric_names", None)
-    if metrics is None:
-        metrics = getattr(model, "_compile_metrics_argument", None)
-    return {
-        "optimizer": serialize_optimizer(model.optimizer),
-        "loss": _loss_entry(loss),
-        "loss_weights": getattr(model, "loss_weights", None)
-        if not callable(getattr(model, "loss_weights", None))
-        else None,
-        "metrics": _metric_entry(list(metrics) if metrics else None),
-        "weighted_metrics": _metric_entry(getattr(model, "_weighted_metrics_argument", None)),
-        "run_eagerly": False,
-        "steps_per_execution": 1,
-        "jit_compile": False,
-    }
+    """Keras' ``compile_config`` of a compiled model (``model.get_compile_config()``), or None."""
+    return model.get_compile_config()
 
 
 def _deserialize_loss(entry, path):
@@ -465,7 +452,9 @@ def _deserialize_loss(entry, path):
     where = "compile_config.loss"
     if entry is None or isinstance(entry, str):
         try:
-            return losses.get(entry) if entry is not None else None
+            if entry is not None:
+                losses.get(entry)  # checked here; compile gets the name, as Keras' compile_from_config does
+            return entry
         except ValueError as error:
             raise file_error(path, where, str(error)) from None
     if isinstance(entry, list):
@@ -475,14 +464,44 @@ def _deserialize_loss(entry, path):
     if not isinstance(entry, dict):
         raise file_error(path, where, f"expected a loss name or {{'class_name', 'config'}}, got {entry!r}")
     cls = vars(losses).get(entry["class_name"])
-    if not (isinstance(cls, type) and issubclass(cls, losses.Loss)):
-        raise file_error(path, where, f"unknown loss {entry['class_name']!r}")
+    if not (isinstance(cls, type) and issubclass(cls, losses.Loss)) or entry.get("registered_name") not in (
+        None,
+        entry["class_name"],
+    ):
+        return _deserialize_object(entry, path, where)
     config = {k: v for k, v in dict(entry.get("config") or {}).items() if k != "name"}
     return construct(cls, config, path, where)
 
 
+def _deserialize_object(entry, path, where):
+    """A registered or ``custom_objects`` object (``serialization_lib``), as a file error if unknown."""
+    from .serialization_lib import deserialize_keras_object
+
+    try:
+        return deserialize_keras_object(entry)
+    except FileFormatError:
+        raise
+    except (TypeError, ValueError, KeyError, AttributeError) as error:
+        raise file_error(path, where, str(error)) from None
+
+
+def _deserialize_metrics(entry, path, where):
+    """Metric names stay names; Keras' serialized metric objects become nn metric objects (with
+    the name they were given); lists and dicts (per output) keep their shape."""
+    if entry is None or isinstance(entry, str):
+        return entry
+    if isinstance(entry, list):
+        return [_deserialize_metrics(m, path, where) for m in entry]
+    if isinstance(entry, dict) and "class_name" not in entry:
+        return {k: _deserialize_metrics(v, path, where) for k, v in entry.items()}
+    if isinstance(entry, dict):
+        return _deserialize_object(entry, path, where)
+    raise file_error(path, where, f"expected metric names or serialized metrics, got {entry!r:.200}")
+
+
 def compile_from_config(model, config: dict, path) -> None:
-    """``model.compile(...)`` from Keras' ``compile_config`` (checked before compiling)."""
+    """``model.compile(...)`` from Keras' ``compile_config`` with every argument it holds
+    (checked and rebuilt before compiling); a config without a loss leaves the model uncompiled."""
     if not isinstance(config, dict):
         raise file_error(path, "compile_config", f"expected a dict, got {type(config).__name__}")
     optimizer = deserialize_optimizer(config.get("optimizer", "rmsprop"), path)
@@ -490,35 +509,31 @@ def compile_from_config(model, config: dict, path) -> None:
     if loss is None:
         return
     kwargs = {"optimizer": optimizer, "loss": loss}
-    metrics = _metric_names(config.get("metrics"))
-    if metrics:
-        kwargs["metrics"] = metrics
-    params = inspect.signature(model.compile).parameters
-    for key in ("loss_weights", "weighted_metrics"):
-        if config.get(key) is not None and key in params:
-            kwargs[key] = config[key]
+    kwargs["metrics"] = _deserialize_metrics(config.get("metrics"), path, "compile_config.metrics")
+    kwargs["weighted_metrics"] = _deserialize_metrics(
+        config.get("weighted_metrics"), path, "compile_config.weighted_metrics"
+    )
+    loss_weights = config.get("loss_weights")
+    if loss_weights is not None:
+        kwargs["loss_weights"] = loss_weights
+    for key, kind in (("run_eagerly", bool), ("steps_per_execution", int), ("auto_scale_loss", bool)):
+        value = config.get(key)
+        if value is not None:
+            if not isinstance(value, kind) or kind is int and isinstance(value, bool):
+                raise file_error(path, f"compile_config.{key}", f"expected a {kind.__name__}, got {value!r:.100}")
+            kwargs[key] = value
+    if config.get("jit_compile") is not None:
+        if config["jit_compile"] not in (True, False, "auto"):
+            raise file_error(
+                path,
+                "compile_config.jit_compile",
+                f"expected True, False or 'auto', got {config['jit_compile']!r:.100}",
+            )
+        kwargs["jit_compile"] = config["jit_compile"]
     try:
         model.compile(**kwargs)
     except (TypeError, ValueError) as error:
-        if "metrics" not in kwargs:
-            raise file_error(path, "compile_config", f"model.compile refused it: {error}") from None
-        import warnings
-
-        warnings.warn(f"{path}: compiled without the metrics {metrics} ({error})", stacklevel=3)
-        kwargs.pop("metrics")
-        kwargs.pop("weighted_metrics", None)
-        model.compile(**kwargs)
-
-
-def _metric_names(metrics):
-    """Keras' serialized metric objects become their names ('accuracy', 'mean_squared_error')."""
-    if isinstance(metrics, dict) and "class_name" in metrics:
-        name = (metrics.get("config") or {}).get("name")
-        return name if isinstance(name, str) else None
-    if isinstance(metrics, list):
-        out = [_metric_names(m) for m in metrics]
-        return [m for m in out if m is not None]
-    return metrics if isinstance(metrics, str) else None
+        raise file_error(path, "compile_config", f"model.compile refused it: {error}") from None
 
 
 def _jsonable(value):
