@@ -166,3 +166,38 @@ def test_layer_variables_and_build_config():
     np.testing.assert_array_equal(other.kernel.data, layer.kernel.data)
     with pytest.raises(ValueError, match="expected 2 variables"):
         other.load_own_variables({"0": store["0"]})
+
+
+@nn.saving.register_keras_serializable(package="Tests")
+class Twice(nn.Model):
+    def __init__(self, units=3, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.dense = nn.layers.Dense(units)
+
+    def call(self, x, training=None):
+        return self.dense(x) * 2
+
+    def get_config(self):
+        return {"units": self.units, "name": self.name}
+
+
+@pytest.mark.parametrize("name", MODEL_FORMATS)
+def test_a_registered_subclassed_model_round_trips(tmp_path, name):
+    x = np.ones((2, 4), "float32")
+    model = Twice(2)
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(x, np.ones((2, 2)), verbose=0)
+    model.save(tmp_path / name)
+    loaded = nn.models.load_model(tmp_path / name)
+    assert type(loaded) is Twice and loaded.optimizer.iterations == 1
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_a_subclassed_models_allocations_are_bounded(tmp_path, monkeypatch):
+    model = Twice(2)
+    model.predict(np.ones((2, 4), "float32"), verbose=0)
+    model.save(tmp_path / "m.keras")
+    monkeypatch.setattr(nn.saving.limits, "MAX_ARRAY_BYTES", 16)
+    with pytest.raises(ValueError, match=r"m\.keras: config\.json: layer '.*' weight 'kernel'.*MAX_ARRAY_BYTES"):
+        nn.models.load_model(tmp_path / "m.keras")

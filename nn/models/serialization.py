@@ -185,19 +185,35 @@ class ModelSerialization:
 
     def get_build_config(self):
         """``{"input_shape": ...}`` of a built model with known inputs, else None."""
-        shape = getattr(self, "input_shape", None)
-        if not getattr(self, "built", False) or shape is None:
+        if not getattr(self, "built", False):
             return None
+        shape = getattr(self, "input_shape", None)
+        if shape is None:  # a subclassed model: the shape its first layer was built for
+            shape = next((layer.input_shape for layer in self.layers if getattr(layer, "input_shape", None)), None)
+            if shape is None or isinstance(shape, list):
+                return None
+            shape = (None, *tuple(shape)[1:])
         if isinstance(shape, list):
             return {"input_shape": [list(s) for s in shape]}
         return {"input_shape": list(shape)}
 
     def build_from_config(self, config) -> None:
-        """Build for ``config["input_shape"]`` (``get_build_config``'s form)."""
+        """Build for ``config["input_shape"]`` (``get_build_config``'s form): ``build`` where the
+        model has one, else one inference call on zeros of that shape (batch 1) as Keras does."""
         if not config or "input_shape" not in config or getattr(self, "built", False):
             return
         shape = config["input_shape"]
-        self.build([tuple(s) for s in shape] if shape and isinstance(shape[0], list) else tuple(shape))
+        shapes = [tuple(s) for s in shape] if shape and isinstance(shape[0], list) else tuple(shape)
+        build = getattr(type(self), "build", None)
+        if build is not None:
+            self.build(shapes)
+            return
+        import numpy as np
+
+        def zeros(s):
+            return np.zeros((1, *s[1:]), dtype=self.dtype)
+
+        self._build_from_data([zeros(s) for s in shapes] if isinstance(shapes, list) else zeros(shapes))
 
     def to_json(self, **kwargs) -> str:
         """The model's config as JSON text (Keras' ``to_json``; ``model_from_json`` reads it)."""

@@ -135,19 +135,13 @@ def model_layers(model) -> list:
 
 
 def layer_weights(layer) -> list:
-    """The layer's weights (``nn.Parameter``) in Keras' order (trainable and non-trainable)."""
-    weights = getattr(layer, "weights", None)
-    if weights is None:
-        weights = layer.parameters()
-    return list(weights)
+    """The layer's weights (``layer.weights``: Keras' order, trainable and non-trainable)."""
+    return list(layer.weights)
 
 
 def model_trainable_weights(model) -> list:
     """The model's trainable weights in Keras' order (the order of the optimizer's slots)."""
-    weights = getattr(model, "trainable_weights", None)
-    if weights is None:
-        weights = [w for layer in model_layers(model) for w in layer_weights(layer) if getattr(w, "trainable", True)]
-    return list(weights)
+    return list(model.trainable_weights)
 
 
 def assign(param, array: np.ndarray) -> None:
@@ -161,20 +155,15 @@ def assign(param, array: np.ndarray) -> None:
 
 def model_dtype(model) -> str:
     """The model's float dtype name ('float32', 'float64')."""
-    dtype = getattr(model, "dtype", None)
-    if dtype is None:
-        weights = [w for layer in model_layers(model) for w in layer_weights(layer)]
-        dtype = weights[0].dtype if weights else np.float32
-    if isinstance(dtype, dict):
-        dtype = dtype.get("config", {}).get("name", "float32")
-    return np.dtype(dtype).name
+    return np.dtype(model.dtype).name
 
 
 def new_sequential(name, input_shape, dtype, layers):
     """A Sequential of ``layers`` after ``Input(input_shape[1:], dtype)``, built."""
     from ..layers import Input
-    from ..models import Sequential
+    from .object_registration import resolve_class
 
+    Sequential = resolve_class("Sequential", "keras")
     model = Sequential(name=name) if name else Sequential()
     if input_shape is not None:
         model.add(Input(tuple(input_shape[1:]), dtype=dtype))

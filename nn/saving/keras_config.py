@@ -63,17 +63,26 @@ def serialize_layer(layer) -> dict:
 
 
 def is_sequential(model) -> bool:
-    from ..models import Sequential
+    """True for nn's Sequential (resolved through the registry: saving never imports nn.models)."""
+    from .object_registration import resolve_class
 
-    return isinstance(model, Sequential)
+    sequential = resolve_class("Sequential", "keras")
+    return sequential is not None and isinstance(model, sequential)
 
 
 def model_config(model) -> dict:
     """The whole ``config.json`` object of ``model`` (without ``compile_config``)."""
     dtype = adapters.model_dtype(model)
     if not is_sequential(model):
-        config = adapters.jsonable(model.get_config())
-        return {"module": "keras", "class_name": "Functional", "config": config, "registered_name": None}
+        from .object_registration import resolve_class
+        from .serialization_lib import serialize_keras_object
+
+        if type(model) is resolve_class("Functional", "keras"):
+            config = adapters.jsonable(model.get_config())
+            return {"module": "keras", "class_name": "Functional", "config": config, "registered_name": None}
+        entry = serialize_keras_object(model)  # a subclassed model: its own get_config, build_config
+        entry.pop("compile_config", None)
+        return entry
     input_shape = list(model.input_shape) if model.input_shape is not None else None
     layers = []
     if input_shape is not None:
@@ -198,11 +207,11 @@ def _model_from_config(config, path):
     if not isinstance(inner, dict):
         raise file_error(path, "config.json", "'config' must be an object")
     kind = config["class_name"]
-    if kind in ("Functional", "Model"):
-        from .. import models
+    if kind in ("Functional", "Model") and config.get("registered_name") in (None, kind, "Functional"):
+        from .object_registration import resolve_class
 
-        model_cls = getattr(models, "Model", None)
-        if model_cls is None or not hasattr(model_cls, "from_config"):
+        model_cls = resolve_class("Functional", "keras")
+        if model_cls is None:
             raise file_error(path, "config.json", "a functional model, which this nn cannot rebuild")
         _check_ints(inner, path, "config.json")
         try:
@@ -212,7 +221,7 @@ def _model_from_config(config, path):
         except (TypeError, ValueError, KeyError, AttributeError) as error:
             raise file_error(path, "config.json", f"the functional model could not be rebuilt: {error}") from None
     if kind != "Sequential":
-        raise file_error(path, "config.json", f"unknown model type {kind!r}; nn loads Sequential and Functional")
+        return _custom_model(config, path)
     entries = inner.get("layers")
     if not isinstance(entries, list):
         raise file_error(path, "config.json", "'layers' must be a list")
@@ -250,3 +259,27 @@ def _model_from_config(config, path):
         raise
     except (TypeError, ValueError) as error:
         raise file_error(path, "config.json", f"the model could not be built: {error}") from None
+
+
+def _custom_model(config, path):
+    """A subclassed model the registry or the caller's ``custom_objects`` knows: its
+    ``from_config``, then ``build_from_config`` (Keras' order)."""
+    from .object_registration import resolve_class
+    from .serialization_lib import deserialize_keras_object
+
+    kind = config["class_name"]
+    if resolve_class(kind, config.get("module"), config.get("registered_name")) is None:
+        raise file_error(
+            path,
+            "config.json",
+            f"unknown model type {kind!r}: nn loads Sequential, Functional, and model classes registered with "
+            "nn.saving.register_keras_serializable or passed in custom_objects",
+        )
+    _check_ints(config.get("config"), path, "config.json")
+    entry = {k: v for k, v in config.items() if k != "compile_config"}
+    try:
+        return deserialize_keras_object(entry)
+    except FileFormatError:
+        raise
+    except (TypeError, ValueError, KeyError, AttributeError, NotImplementedError) as error:
+        raise file_error(path, "config.json", f"the model {kind} could not be rebuilt: {error}") from None

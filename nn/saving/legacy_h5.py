@@ -82,7 +82,9 @@ def save_weights(model, filepath) -> None:
 def save_model(model, filepath, include_optimizer: bool = True) -> None:
     """Write a Keras 2 layout model file: config, weights, training config and optimizer state."""
     config = keras_config.model_config(model)
-    model_config = {"class_name": config["class_name"], "config": config["config"]}
+    model_config = {k: v for k, v in config.items() if k in ("class_name", "config", "registered_name", "build_config")}
+    if model_config.get("registered_name") is None:
+        model_config.pop("registered_name", None)
     compiled = adapters.compile_config(model) if include_optimizer else None
     with h5_safety.file_image() as (h5, image):
         h5.attrs["keras_version"] = KERAS_VERSION
