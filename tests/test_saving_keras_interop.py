@@ -122,3 +122,59 @@ def test_nn_loads_keras_weights(tmp_path):
         p.data = np.zeros_like(p.data)
     target.load_weights(tmp_path / "w.weights.h5")
     np.testing.assert_allclose(target.predict(X), _predict(model), atol=1e-6)
+
+
+# ---- functional models and Normalization, both ways, in every format -----------------------------
+def _functional(lib):
+    a = lib.Input((4,), name="a")
+    b = lib.Input((3,), name="b")
+    h = lib.layers.Dense(5, activation="relu", name="h")(a)
+    g = lib.layers.Dense(5, name="g")(b)
+    merged = lib.layers.Add(name="add")([h, g])
+    joined = lib.layers.Concatenate(name="cat")([merged, b])
+    out1 = lib.layers.Dense(2, name="o1")(joined)
+    out2 = lib.layers.Dense(1, name="o2")(lib.layers.Multiply(name="mul")([merged, h]))
+    return lib.Model([a, b], [out1, out2])
+
+
+def _normalized(lib):
+    layer = lib.layers.Normalization(name="norm")
+    layer.adapt(np.arange(24.0, dtype="float32").reshape(8, 3))
+    return lib.Sequential([lib.Input((3,)), layer, lib.layers.Dense(2, name="d")])
+
+
+FUNCTIONAL_X = [np.linspace(-1, 1, 8, dtype="float32").reshape(2, 4), np.full((2, 3), 0.5, "float32")]
+NORMALIZED_X = np.linspace(0, 20, 6, dtype="float32").reshape(2, 3)
+
+
+def _same_predictions(a, b, x):
+    out_a, out_b = a.predict(x, verbose=0), b.predict(x, verbose=0)
+    out_a = out_a if isinstance(out_a, (list, tuple)) else [out_a]
+    out_b = out_b if isinstance(out_b, (list, tuple)) else [out_b]
+    assert len(out_a) == len(out_b)
+    for p, q in zip(out_a, out_b):
+        np.testing.assert_allclose(np.asarray(p), np.asarray(q), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "build, x", [(_functional, FUNCTIONAL_X), (_normalized, NORMALIZED_X)], ids=["functional", "normalization"]
+)
+@pytest.mark.parametrize("ext", ["keras", "h5", "weights.h5"])
+@pytest.mark.parametrize("direction", ["nn_to_keras", "keras_to_nn"])
+def test_functional_and_normalization_travel_both_ways(tmp_path, build, x, ext, direction):
+    src_lib, dst_lib = (nn, keras) if direction == "nn_to_keras" else (keras, nn)
+    source = build(src_lib)
+    path = tmp_path / f"m.{ext}"
+    if ext == "weights.h5":
+        source.save_weights(path)
+        target = build(dst_lib)
+        target.load_weights(path)
+    else:
+        source.save(path)
+        target = (keras.saving.load_model if dst_lib is keras else nn.models.load_model)(path)
+    _same_predictions(source, target, x)
+
+
+def test_normalization_has_keras_variables():
+    names = [w.name.split(".")[-1] for w in _normalized(nn).get_layer("norm").weights]
+    assert names == [w.path.split("/")[-1] for w in _normalized(keras).get_layer("norm").weights]

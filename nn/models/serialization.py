@@ -72,8 +72,10 @@ def sequential_from_config(cls, config, custom_objects=None):
 
 
 def functional_config(model) -> dict:
-    """Keras 3's functional config: every layer with its inbound nodes as
-    [[layer name, node index, tensor index], ...], and the input/output layers."""
+    """Keras 3's functional config: every layer with its inbound nodes as Keras 3 writes them
+    (``{"args": [...], "kwargs": {...}}`` with each input a ``__keras_tensor__`` holding its
+    shape, dtype and ``keras_history`` = [layer name, node index, tensor index]), and the
+    input/output layers."""
     in_model = {id(n) for n in model._nodes}
     position = {}  # a node's index among its layer's calls inside this model
     for layer in model._operations:
@@ -87,12 +89,26 @@ def functional_config(model) -> dict:
         layer, node_index, tensor_index = t._keras_history
         return [layer.name, position[id(layer._inbound_nodes[node_index])], tensor_index]
 
+    def encode(value):
+        if getattr(type(value), "_is_keras_tensor", False):
+            return {
+                "class_name": "__keras_tensor__",
+                "config": {"shape": list(value.shape), "dtype": value.dtype.name, "keras_history": ref(value)},
+            }
+        if isinstance(value, (list, tuple)):
+            return [encode(v) for v in value]
+        if isinstance(value, dict):
+            return {k: encode(v) for k, v in value.items()}
+        return value
+
     entries = []
     for layer in model._operations:
         entry = dict(serialize_layer(layer))
         entry["name"] = layer.name
         entry["inbound_nodes"] = [
-            [ref(t) for t in node.inputs] for node in getattr(layer, "_inbound_nodes", []) if id(node) in in_model
+            {"args": encode(list(node.args)), "kwargs": encode(dict(node.kwargs))}
+            for node in getattr(layer, "_inbound_nodes", [])
+            if id(node) in in_model
         ]
         entries.append(entry)
 
@@ -108,6 +124,43 @@ def functional_config(model) -> dict:
     }
 
 
+def _node_refs(node) -> list[tuple]:
+    """Every (layer, node, tensor) reference in one inbound node (Keras 3's or Keras 2's form)."""
+    found, stack = [], [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if item.get("class_name") == "__keras_tensor__":
+                found.append(tuple(item["config"]["keras_history"][:3]))
+            else:
+                stack.extend(item.values())
+        elif isinstance(item, list):
+            if len(item) >= 3 and isinstance(item[0], str) and isinstance(item[1], int) and isinstance(item[2], int):
+                found.append(tuple(item[:3]))
+            else:
+                stack.extend(item)
+    return found
+
+
+def _decode(value, tensors):
+    if isinstance(value, dict):
+        if value.get("class_name") == "__keras_tensor__":
+            return tensors[tuple(value["config"]["keras_history"][:3])]
+        return {k: _decode(v, tensors) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decode(v, tensors) for v in value]
+    return value
+
+
+def _node_call(node, tensors):
+    """(args, kwargs) of one inbound node with its tensors filled in."""
+    if isinstance(node, dict) and "args" in node:
+        return _decode(node["args"], tensors), _decode(node.get("kwargs") or {}, tensors)
+    refs = [tuple(r[:3]) for r in node]  # Keras 2: [[name, node, tensor, kwargs], ...]
+    args = [tensors[r] for r in refs]
+    return [args[0] if len(args) == 1 else args], {}
+
+
 def functional_from_config(config, custom_objects=None, prebuilt=None):
     """Replay the layer calls of ``functional_config`` (iteratively: a layer is called once all the
     tensors its node needs exist). ``prebuilt``: layers by name to use instead of new ones."""
@@ -117,8 +170,8 @@ def functional_from_config(config, custom_objects=None, prebuilt=None):
     for entry in config["layers"]:
         layer = (prebuilt or {}).get(entry["name"]) or deserialize_layer(entry, custom_objects)
         layers[entry["name"]] = layer
-        for node_refs in entry.get("inbound_nodes", []):
-            pending.append((layer, node_refs))
+        for node in entry.get("inbound_nodes", []):
+            pending.append((layer, node, _node_refs(node)))
     tensors = {}  # (layer name, node index, tensor index) -> KerasTensor
     calls = {}
     for name, layer in layers.items():
@@ -128,11 +181,10 @@ def functional_from_config(config, custom_objects=None, prebuilt=None):
     while pending:
         progress = False
         for item in list(pending):
-            layer, node_refs = item
-            keys = [tuple(ref) for ref in node_refs]
+            layer, node, keys = item
             if all(k in tensors for k in keys):
-                args = [tensors[k] for k in keys]
-                out = layer(args[0] if len(args) == 1 else args)
+                args, kwargs = _node_call(node, tensors)
+                out = layer(*args, **kwargs)
                 index = calls.get(layer.name, 0)
                 calls[layer.name] = index + 1
                 outs = out if isinstance(out, (list, tuple)) else [out]

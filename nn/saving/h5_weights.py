@@ -118,7 +118,8 @@ def read_layers(h5, model, path, what: str, skip_mismatch: bool = False) -> list
         layer_pairs = []
         for i, param in enumerate(weights):
             dataset = _dataset(h5, f"{group_path}/vars/{i}", path, what)
-            if dataset is None or tuple(dataset.shape) != tuple(param.shape) or dataset.dtype.kind != "f":
+            kinds = "fiu" if np.dtype(param.dtype).kind == "f" else "iu"  # (Keras stores some counts as ints)
+            if dataset is None or tuple(dataset.shape) != tuple(param.shape) or dataset.dtype.kind not in kinds:
                 got = "nothing" if dataset is None else f"shape {dataset.shape} dtype {dataset.dtype}"
                 if skip_mismatch:
                     warnings.warn(f"{path}: skipping layer '{layer.name}': {got}", stacklevel=3)

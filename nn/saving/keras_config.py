@@ -79,7 +79,12 @@ def model_config(model) -> dict:
 
         if type(model) is resolve_class("Functional", "keras"):
             config = adapters.jsonable(model.get_config())
-            return {"module": "keras", "class_name": "Functional", "config": config, "registered_name": None}
+            return {  # as Keras 3.15 writes it (it resolves "keras.src.models.functional", not "keras")
+                "module": "keras.src.models.functional",
+                "class_name": "Functional",
+                "config": config,
+                "registered_name": "Functional",
+            }
         entry = serialize_keras_object(model)  # a subclassed model: its own get_config, build_config
         entry.pop("compile_config", None)
         return entry

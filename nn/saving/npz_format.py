@@ -145,7 +145,7 @@ def _read_weights(archive: _Archive, model) -> list:
         raise file_error(archive.path, None, f"holds weights {extra} that the model does not have")
     for key, param in expected:
         shape, dtype, _ = archive.header(key)
-        if shape != tuple(param.shape) or dtype.kind != "f":
+        if shape != tuple(param.shape) or dtype.kind not in ("fiu" if np.dtype(param.dtype).kind == "f" else "iu"):
             raise file_error(
                 archive.path,
                 key,
