@@ -111,7 +111,7 @@ def _only_file_errors(filepath, what: str):
     ``FileNotFoundError``)."""
     try:
         yield
-    except (FileFormatError, FileNotFoundError):
+    except (FileFormatError, FileNotFoundError, NameError, ImportError):  # (the last two: nn's bugs, not the file's)
         raise
     except (Exception, RecursionError, MemoryError) as error:
         raise file_error(

@@ -13,6 +13,7 @@ Reading opens only these three members, checks their declared sizes against
 from __future__ import annotations
 
 import datetime
+import io
 import json
 import zipfile
 
@@ -67,6 +68,12 @@ def _read_json(archive, name, path):
         raise file_error(path, name, f"is not valid JSON: {error}") from None
 
 
+def _member_bytes(archive, info):
+    """The whole member in memory, its CRC checked by zipfile as the read ends: a damaged byte
+    anywhere in the weights is refused, not read as a different weight."""
+    return io.BytesIO(archive.read(info))
+
+
 def open_archive(filepath):
     """The zip, or a ``ValueError`` naming the file."""
     try:
@@ -96,7 +103,7 @@ def load_model(filepath, compile: bool = True):
             raise file_error(filepath, None, f"has no {WEIGHTS}") from None
         limits.check_total(filepath, info.file_size)
         try:
-            with archive.open(info) as member, h5_weights.open_h5(member, filepath, WEIGHTS) as h5:
+            with h5_weights.open_h5(_member_bytes(archive, info), filepath, WEIGHTS) as h5:
                 pairs = h5_weights.read_layers(h5, model, filepath, WEIGHTS)
                 optimizer_arrays = h5_weights.read_optimizer(h5, model, filepath, WEIGHTS)
         except FileFormatError:
@@ -118,7 +125,7 @@ def load_weights(model, filepath, skip_mismatch: bool = False) -> None:
             raise file_error(filepath, None, f"has no {WEIGHTS}") from None
         limits.check_total(filepath, info.file_size)
         try:
-            with archive.open(info) as member, h5_weights.open_h5(member, filepath, WEIGHTS) as h5:
+            with h5_weights.open_h5(_member_bytes(archive, info), filepath, WEIGHTS) as h5:
                 pairs = h5_weights.read_layers(h5, model, filepath, WEIGHTS, skip_mismatch)
                 optimizer_arrays = h5_weights.read_optimizer(h5, model, filepath, WEIGHTS)
         except FileFormatError:
