@@ -178,3 +178,67 @@ def test_functional_and_normalization_travel_both_ways(tmp_path, build, x, ext, 
 def test_normalization_has_keras_variables():
     names = [w.name.split(".")[-1] for w in _normalized(nn).get_layer("norm").weights]
     assert names == [w.path.split("/")[-1] for w in _normalized(keras).get_layer("norm").weights]
+
+
+# ---- every layer nn has (that Keras 3 has too), both ways, in every format -----------------------
+LAYER_SPECS = {
+    "Dense": {"units": 3},
+    "Embedding": {"input_dim": 10, "output_dim": 3},
+    "Activation": {"activation": "tanh"},
+    "ELU": {},
+    "LeakyReLU": {"negative_slope": 0.2},
+    "PReLU": {},
+    "ReLU": {"max_value": 2.0},
+    "Softmax": {},
+    "Dropout": {"rate": 0.3},
+    "AlphaDropout": {"rate": 0.2},
+    "GaussianDropout": {"rate": 0.2},
+    "GaussianNoise": {"stddev": 0.1},
+    "ActivityRegularization": {"l1": 0.01},
+    "Flatten": {},
+    "Reshape": {"target_shape": (2, 2)},
+    "Identity": {},
+    "BatchNormalization": {},
+    "LayerNormalization": {},
+    "UnitNormalization": {},
+    "Rescaling": {"scale": 0.5, "offset": 1.0},
+    "Normalization": {"mean": [1.0, 2.0, 3.0, 4.0], "variance": [1.0, 2.0, 3.0, 4.0]},
+}
+MERGES = ["Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot"]
+FAST = {"Dense", "Embedding", "BatchNormalization", "Concatenate"}
+
+
+def test_the_layer_list_covers_every_nn_layer_keras_has():
+    not_in_keras = {"InputLayer", "Lambda", "Layer", "RReLU"}  # (Lambda holds code: never saved)
+    assert set(nn.layers.LAYER_TYPES) - not_in_keras == set(LAYER_SPECS) | set(MERGES)
+
+
+def _one_layer_model(lib, name):
+    inputs = lib.Input((4,))
+    if name in MERGES:
+        a, b = lib.layers.Dense(4, name="a")(inputs), lib.layers.Dense(4, name="b")(inputs)
+        merge = getattr(lib.layers, name)(name="m", **({"axes": 1} if name == "Dot" else {}))
+        return lib.Model(inputs, merge([a, b]))
+    layer = getattr(lib.layers, name)(name="m", **LAYER_SPECS[name])
+    out = layer(inputs)
+    return lib.Model(inputs, lib.layers.Flatten()(out) if name == "Embedding" else out)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [n if n in FAST else pytest.param(n, marks=pytest.mark.slow) for n in [*LAYER_SPECS, *MERGES]],
+)
+def test_every_layer_travels_both_ways(tmp_path, name):
+    x = (np.arange(8).reshape(2, 4) % 10).astype("float32") if name == "Embedding" else FUNCTIONAL_X[0]
+    for ext in ("keras", "h5", "weights.h5"):
+        for src, dst in ((nn, keras), (keras, nn)):
+            source = _one_layer_model(src, name)
+            path = tmp_path / f"{src.__name__}.{ext}"
+            if ext == "weights.h5":
+                source.save_weights(path)
+                target = _one_layer_model(dst, name)
+                target.load_weights(path)
+            else:
+                source.save(path)
+                target = (keras.saving.load_model if dst is keras else nn.models.load_model)(path)
+            _same_predictions(source, target, x)

@@ -155,10 +155,16 @@ def _decode(value, tensors):
 def _node_call(node, tensors):
     """(args, kwargs) of one inbound node with its tensors filled in."""
     if isinstance(node, dict) and "args" in node:
-        return _decode(node["args"], tensors), _decode(node.get("kwargs") or {}, tensors)
+        kwargs = {k: v for k, v in (node.get("kwargs") or {}).items() if v is not None}  # Keras writes mask=None
+        return _decode(node["args"], tensors), _decode(kwargs, tensors)
     refs = [tuple(r[:3]) for r in node]  # Keras 2: [[name, node, tensor, kwargs], ...]
     args = [tensors[r] for r in refs]
     return [args[0] if len(args) == 1 else args], {}
+
+
+def _ref_list(refs) -> list:
+    """Keras writes one input or output as a bare [name, node, tensor], several as a list of them."""
+    return [refs] if refs and isinstance(refs[0], str) else list(refs)
 
 
 def functional_from_config(config, custom_objects=None, prebuilt=None):
@@ -194,8 +200,8 @@ def functional_from_config(config, custom_objects=None, prebuilt=None):
                 progress = True
         if not progress:
             raise ValueError("from_config: the layer graph references tensors that no layer produces")
-    inputs = [tensors[tuple(ref)] for ref in config["input_layers"]]
-    outputs = [tensors[tuple(ref)] for ref in config["output_layers"]]
+    inputs = [tensors[tuple(ref)] for ref in _ref_list(config["input_layers"])]
+    outputs = [tensors[tuple(ref)] for ref in _ref_list(config["output_layers"])]
     return Functional(
         inputs[0] if len(inputs) == 1 else inputs,
         outputs[0] if len(outputs) == 1 else outputs,
