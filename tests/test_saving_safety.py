@@ -384,3 +384,26 @@ def test_a_250_byte_name_works_and_stale_temporary_files_are_cleaned(tmp_path):
     model.save(path)
     assert not stale.exists() and other.exists()
     assert nn.models.load_model(path).count_params() == model.count_params()
+
+
+@pytest.mark.parametrize("depth", [50, 980, 5000])
+def test_a_deeply_nested_config_value_is_one_named_error(tmp_path, depth):
+    path = tmp_path / "m.keras"
+    _model().save(path)
+
+    def craft(text):
+        config = json.loads(text)
+        nested = "x"
+        for _ in range(depth):
+            nested = {"k": [nested]}
+        config["config"]["layers"][1]["config"]["unknown"] = nested
+        return json.dumps(config, check_circular=False).encode() if depth < 900 else _deep_json(text, depth)
+
+    def _deep_json(text, depth):
+        config = json.loads(text)
+        config["config"]["layers"][1]["config"]["unknown"] = "@@"
+        return json.dumps(config).replace('"@@"', '{"k": [' * depth + '"x"' + "]}" * depth).encode()
+
+    _rewrite_keras_member(path, "config.json", craft)
+    with pytest.raises(ValueError, match=r"m\.keras: "):
+        nn.models.load_model(path)

@@ -212,58 +212,25 @@ def schedule_registry() -> dict:
     }
 
 
-def _public_arguments(obj, skip=("params", "lr", "self")) -> dict:
-    names = accepted_arguments(type(obj)) or set()
-    return {n: getattr(obj, n) for n in sorted(names) if n not in skip and hasattr(obj, n)}
-
-
-def serialize_schedule(schedule) -> dict:
-    """Keras' form of a learning-rate schedule: ``{"module", "class_name", "config"}``."""
-    if type(schedule).__name__ not in schedule_registry():
-        raise ValueError(
-            f"save: the learning-rate schedule {schedule!r} is not one of nn's schedules "
-            f"({', '.join(sorted(schedule_registry()))}); a Python function cannot be saved"
-        )
-    config = schedule.get_config() if hasattr(schedule, "get_config") else _public_arguments(schedule)
-    config = {k: v for k, v in config.items() if not callable(v)}
-    config.setdefault("name", type(schedule).__name__)
-    return {
-        "module": "keras.optimizers.schedules",
-        "class_name": type(schedule).__name__,
-        "config": _jsonable(config),
-        "registered_name": None,
-    }
-
-
-def optimizer_schedule(optimizer):
-    """The schedule behind the optimizer's learning rate, or None for a constant rate."""
-    for attr in ("_learning_rate", "learning_rate"):
-        value = getattr(optimizer, attr, None)
-        if value is not None and callable(value) and not isinstance(value, (int, float)):
-            return value
-    return None
-
-
 def serialize_optimizer(optimizer) -> dict:
-    """Keras' form of an optimizer (class name, every hyperparameter, the schedule if any)."""
-    if type(optimizer).__name__ not in optimizer_registry():
-        raise ValueError(f"save: the optimizer {type(optimizer).__name__} is not one of nn's optimizers")
-    config = dict(optimizer.get_config()) if hasattr(optimizer, "get_config") else {}
-    for key, value in _public_arguments(optimizer).items():
-        config.setdefault(key, value)
+    """Keras' form of an optimizer: its ``get_config()`` (every hyperparameter, a schedule in its
+    serialized form), with Keras' defaults for the keys nn does not use."""
+    from .object_registration import GLOBAL_CUSTOM_NAMES
+
+    registered = GLOBAL_CUSTOM_NAMES.get(type(optimizer))
+    if registered is None and type(optimizer).__name__ not in optimizer_registry():
+        raise ValueError(
+            f"save: the optimizer {type(optimizer).__name__} is not one of nn's optimizers; register it with "
+            "nn.saving.register_keras_serializable"
+        )
+    config = dict(optimizer.get_config())
     for key, value in KERAS_OPTIMIZER_DEFAULTS.items():
         config.setdefault(key, value)
-    config.setdefault("name", getattr(optimizer, "name", type(optimizer).__name__.lower()))
-    schedule = optimizer_schedule(optimizer)
-    if schedule is not None:
-        config["learning_rate"] = serialize_schedule(schedule)
-    elif not isinstance(config.get("learning_rate"), (int, float)):
-        config["learning_rate"] = float(getattr(optimizer, "learning_rate", 0.001))
     return {
-        "module": "keras.optimizers",
+        "module": "keras.optimizers" if registered is None else type(optimizer).__module__,
         "class_name": type(optimizer).__name__,
-        "config": _jsonable({k: v for k, v in config.items() if k not in ("params", "lr")}),
-        "registered_name": None,
+        "config": _jsonable(config),
+        "registered_name": registered,
     }
 
 
@@ -280,8 +247,12 @@ def deserialize_optimizer(entry, path, where="compile_config.optimizer"):
         raise file_error(path, where, f"expected an optimizer name or {{'class_name', 'config'}}, got {entry!r}")
     registry = optimizer_registry()
     cls = registry.get(entry["class_name"])
-    if cls is None:
-        raise file_error(path, where, f"unknown optimizer {entry['class_name']!r}; nn has {sorted(registry)}")
+    if cls is None or entry.get("registered_name") not in (None, entry["class_name"]):
+        from .object_registration import resolve_class
+
+        if resolve_class(entry["class_name"], entry.get("module"), entry.get("registered_name")) is None:
+            raise file_error(path, where, f"unknown optimizer {entry['class_name']!r}; nn has {sorted(registry)}")
+        return _deserialize_object(entry, path, where)  # a registered or custom_objects optimizer
     config = dict(entry.get("config") or {})
     lr = config.get("learning_rate")
     if isinstance(lr, dict):
