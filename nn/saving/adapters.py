@@ -108,8 +108,7 @@ def layer_registry() -> dict:
     """nn's own layer classes by Keras class name (``nn.layers.LAYER_TYPES``)."""
     from .. import layers
 
-    registry = getattr(layers, "LAYER_TYPES", None) or getattr(layers.core, "LAYER_TYPES", {})
-    return dict(registry)
+    return dict(layers.LAYER_TYPES)
 
 
 def layer_class_name(layer) -> str:
@@ -121,9 +120,9 @@ def layer_config(layer) -> dict:
     """``layer.get_config()`` (Keras' config of a layer), with ``dtype`` and ``trainable`` filled in."""
     config = dict(layer.get_config())
     config.setdefault("name", layer.name)
-    config.setdefault("trainable", bool(getattr(layer, "trainable", True)))
+    config.setdefault("trainable", bool(layer.trainable))
     if "dtype" not in config:
-        config["dtype"] = np.dtype(getattr(layer, "dtype", "float32")).name
+        config["dtype"] = np.dtype(layer.dtype).name
     return config
 
 
@@ -146,9 +145,8 @@ def model_trainable_weights(model) -> list:
 
 def assign(param, array: np.ndarray) -> None:
     """Write ``array`` into ``param`` in place (through ``mutable_data`` when the dtype matches)."""
-    mutable = getattr(param, "mutable_data", None)
-    if mutable is not None and param.shape == array.shape and param.dtype == array.dtype:
-        mutable()[...] = array
+    if param.shape == array.shape and param.dtype == array.dtype:
+        param.mutable_data()[...] = array
     else:
         param.data = np.array(array, dtype=array.dtype, copy=True)
 
@@ -267,7 +265,7 @@ def deserialize_optimizer(entry, path, where="compile_config.optimizer"):
 
 
 def _ensure_built(optimizer, trainable) -> None:
-    if not getattr(optimizer, "built", False):
+    if not optimizer.built:
         optimizer.build(trainable)
 
 

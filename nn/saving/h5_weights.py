@@ -51,16 +51,16 @@ def write(h5, model, include_optimizer: bool = True) -> None:
     for path, layer in layer_paths(model):
         group = layers_group.create_group(path.split("/", 1)[1])
         _write_vars(group, layer.name, [w.data for w in adapters.layer_weights(layer)])
-    optimizer = getattr(model, "optimizer", None)
+    optimizer = model.optimizer
     if include_optimizer and optimizer is not None:
         trainable = adapters.model_trainable_weights(model)
         group = h5.create_group("optimizer")
         _write_vars(
             group,
-            getattr(optimizer, "name", type(optimizer).__name__.lower()),
+            optimizer.name,
             adapters.optimizer_variables(optimizer, trainable),
         )
-    _write_vars(h5, getattr(model, "name", "model"), [])
+    _write_vars(h5, model.name, [])
 
 
 def _dataset(h5, key: str, path, what: str):
@@ -128,7 +128,7 @@ def read_layers(h5, model, path, what: str, skip_mismatch: bool = False) -> list
                 raise file_error(
                     path,
                     f"{what}: {group_path}/vars/{i}",
-                    f"weight {getattr(param, 'name', i)} of layer '{layer.name}' has shape {tuple(param.shape)} "
+                    f"weight {param.name} of layer '{layer.name}' has shape {tuple(param.shape)} "
                     f"in the model, the file holds {got}",
                 )
             total += dataset.size * dataset.dtype.itemsize
@@ -152,7 +152,7 @@ def read_dataset(dataset, dtype, path, what):
 def read_optimizer(h5, model, path, what: str) -> list[np.ndarray] | None:
     """The optimizer's variables when the file holds them and they fit the model's optimizer;
     None (with a warning, as Keras does) when they do not fit."""
-    optimizer = getattr(model, "optimizer", None)
+    optimizer = model.optimizer
     count = _vars_count(h5, "optimizer/vars")
     if optimizer is None or count == 0:
         return None

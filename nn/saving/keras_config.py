@@ -56,9 +56,9 @@ def serialize_layer(layer) -> dict:
         "config": adapters.jsonable(config),
         "registered_name": None,
     }
-    input_shape = getattr(layer, "input_shape", None)
-    if getattr(layer, "built", False) and input_shape is not None:
-        entry["build_config"] = {"input_shape": list(input_shape)}
+    build_config = layer.get_build_config()
+    if build_config is not None:
+        entry["build_config"] = build_config
     return entry
 
 

@@ -101,7 +101,7 @@ def save_model(model, filepath, include_optimizer: bool = True) -> None:
             h5.attrs["training_config"] = json.dumps(training)
             optimizer = model.optimizer
             arrays = adapters.optimizer_variables(optimizer, adapters.model_trainable_weights(model))
-            opt_name = getattr(optimizer, "name", type(optimizer).__name__.lower())
+            opt_name = optimizer.name
             names = [f"{opt_name}/iteration"] + [f"{opt_name}/variable_{i}" for i in range(1, len(arrays))]
             group = h5.create_group("optimizer_weights")
             group.attrs["weight_names"] = _names_attr(names)
@@ -175,7 +175,7 @@ def _read_optimizer(h5, model, path):
     import warnings
 
     group = h5.get("optimizer_weights")
-    optimizer = getattr(model, "optimizer", None)
+    optimizer = model.optimizer
     if group is None or optimizer is None:
         return None
     names = _read_names(group, "weight_names", path)
