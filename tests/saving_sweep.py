@@ -21,6 +21,8 @@ import warnings
 from pathlib import Path
 
 FORMATS = ("keras", "weights.h5", "h5", "npz_model", "npz_weights", "checkpoint", "backup")
+KERAS_FORMATS = ("keras_written.keras", "keras_written.weights.h5", "keras_written.h5")
+"""Files written by installed Keras 3 (no HDF5 checksums: nn reads them, but damage is parsed)."""
 
 
 def _model():
@@ -32,8 +34,26 @@ def _model():
     return model
 
 
+def _keras_written(fmt: str, folder: Path) -> Path:
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    import keras
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="relu"), keras.layers.Dense(2)])
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse", metrics=["mae"])
+    path = folder / fmt.replace("keras_written", "k")
+    if fmt.endswith(".weights.h5"):
+        model.save_weights(path)
+    else:
+        model.save(path)
+    return path
+
+
 def _healthy(fmt: str, folder: Path) -> Path:
     import numpy as np
+
+    if fmt.startswith("keras_written"):
+        return _keras_written(fmt, folder)
 
     model = _model()
     x = np.linspace(-1, 1, 24, dtype="float32").reshape(8, 3)
@@ -64,7 +84,7 @@ def _healthy(fmt: str, folder: Path) -> Path:
 def _load(fmt: str, path: Path) -> None:
     import nn
 
-    if fmt in ("weights.h5", "npz_weights"):
+    if fmt in ("weights.h5", "npz_weights", "keras_written.weights.h5"):
         _model().load_weights(path)
     elif fmt == "backup":
         callback = nn.callbacks.BackupAndRestore(path.parent, delete_checkpoint=False)
@@ -160,7 +180,7 @@ if __name__ == "__main__":
     import argparse
 
     parser = argparse.ArgumentParser()
-    parser.add_argument("format", choices=FORMATS)
+    parser.add_argument("format", choices=FORMATS + KERAS_FORMATS)
     parser.add_argument("--flips", type=int, default=100)
     parser.add_argument("--all", action="store_true")
     parser.add_argument("--seed", type=int, default=0)

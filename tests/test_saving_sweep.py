@@ -43,3 +43,10 @@ def test_sampled_flips_and_truncations(fmt):
 @pytest.mark.parametrize("fmt", saving_sweep.FORMATS)
 def test_every_byte_flipped(fmt):
     _check(fmt, flips=None)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", saving_sweep.KERAS_FORMATS)
+def test_damaged_files_written_by_keras(fmt):
+    pytest.importorskip("keras")
+    _check(fmt, flips=300)
