@@ -201,3 +201,39 @@ def test_a_subclassed_models_allocations_are_bounded(tmp_path, monkeypatch):
     monkeypatch.setattr(nn.saving.limits, "MAX_ARRAY_BYTES", 16)
     with pytest.raises(ValueError, match=r"m\.keras: config\.json: layer '.*' weight 'kernel'.*MAX_ARRAY_BYTES"):
         nn.models.load_model(tmp_path / "m.keras")
+
+
+class Counter(nn.layers.Layer):
+    """A layer that saves more than its weights (Keras' save_own_variables rule)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.calls = np.zeros((), "int64")
+
+    def call(self, inputs):
+        return inputs
+
+    def save_own_variables(self, store):
+        store["calls"] = self.calls
+
+    def load_own_variables(self, store):
+        self.calls = np.asarray(store["calls"]).copy()
+
+
+@pytest.mark.parametrize("name", ["m.keras", "w.weights.h5"])
+def test_a_layers_own_save_own_variables_is_used(tmp_path, name):
+    def build():
+        inputs = nn.Input((2,))
+        return nn.Model(inputs, nn.layers.Dense(1)(Counter(name="counter")(inputs)))
+
+    model = build()
+    model.get_layer("counter").calls = np.array(41)
+    path = tmp_path / name
+    if name.endswith(".keras"):
+        model.save(path)
+        loaded = nn.models.load_model(path, custom_objects={"Counter": Counter})
+    else:
+        model.save_weights(path)
+        loaded = build()
+        loaded.load_weights(path)
+    assert int(loaded.get_layer("counter").calls) == 41

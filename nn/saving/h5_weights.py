@@ -41,8 +41,39 @@ def layer_paths(model) -> list[tuple[str, object]]:
 def _write_vars(group, name: str, arrays) -> None:
     vars_group = group.create_group("vars")
     vars_group.attrs["name"] = name
-    for i, array in enumerate(arrays):
-        vars_group.create_dataset(str(i), data=np.asarray(array))
+    items = arrays.items() if isinstance(arrays, dict) else ((str(i), a) for i, a in enumerate(arrays))
+    for key, array in items:
+        vars_group.create_dataset(key, data=np.asarray(array))
+
+
+def _own_store(layer) -> bool:
+    """True when ``layer`` saves something else than its weights (overrides ``save_own_variables``)."""
+    from ..layers.saving_methods import LayerSavingMethods
+
+    return (
+        isinstance(layer, LayerSavingMethods)
+        and type(layer).save_own_variables is not LayerSavingMethods.save_own_variables
+    )
+
+
+def _layer_store(layer) -> dict:
+    """What the layer saves: ``layer.save_own_variables(store)`` (Keras' rule); a nested model
+    its weights in order."""
+    from ..layers.saving_methods import LayerSavingMethods
+
+    store: dict = {}
+    if isinstance(layer, LayerSavingMethods):
+        layer.save_own_variables(store)
+    else:
+        store = {str(i): w.data for i, w in enumerate(adapters.layer_weights(layer))}
+    return store
+
+
+class OwnVariables:
+    """A layer that loads its own store (``load_own_variables``), read and size-checked first."""
+
+    def __init__(self, layer, store):
+        self.layer, self.store = layer, store
 
 
 def write(h5, model, include_optimizer: bool = True) -> None:
@@ -50,7 +81,7 @@ def write(h5, model, include_optimizer: bool = True) -> None:
     layers_group = h5.create_group("layers")
     for path, layer in layer_paths(model):
         group = layers_group.create_group(path.split("/", 1)[1])
-        _write_vars(group, layer.name, [w.data for w in adapters.layer_weights(layer)])
+        _write_vars(group, layer.name, _layer_store(layer))
     optimizer = model.optimizer
     if include_optimizer and optimizer is not None:
         trainable = adapters.model_trainable_weights(model)
@@ -101,6 +132,11 @@ def read_layers(h5, model, path, what: str, skip_mismatch: bool = False) -> list
     pairs = []
     total = 0
     for group_path, layer in expected:
+        if _own_store(layer):
+            store, size = _read_store(h5, f"{group_path}/vars", path, what)
+            total += size
+            pairs.append((OwnVariables(layer, store), None))
+            continue
         weights = adapters.layer_weights(layer)
         found = _vars_count(h5, f"{group_path}/vars")
         if found != len(weights):
@@ -136,7 +172,14 @@ def read_layers(h5, model, path, what: str, skip_mismatch: bool = False) -> list
         if layer_pairs:
             pairs += layer_pairs
     limits.check_total(path, total)
-    return [(param, read_dataset(dataset, param.dtype, path, what)) for param, dataset in pairs]
+    out = []
+    for param, dataset in pairs:
+        if isinstance(param, OwnVariables):
+            param.store = {k: read_dataset(d, d.dtype, path, what) for k, d in param.store.items()}
+            out.append((param, None))
+        else:
+            out.append((param, read_dataset(dataset, param.dtype, path, what)))
+    return out
 
 
 def read_dataset(dataset, dtype, path, what):
@@ -171,9 +214,28 @@ def read_optimizer(h5, model, path, what: str) -> list[np.ndarray] | None:
     return adapters.checked_optimizer_arrays(optimizer, trainable, arrays, path, what)
 
 
+def _read_store(h5, key, path, what):
+    """Every dataset of a layer's ``vars`` group (checked against the limits), and their size."""
+    import h5py
+
+    group = h5.get(key)
+    store, size = {}, 0
+    if isinstance(group, h5py.Group):
+        for name in group:
+            dataset = _dataset(h5, f"{key}/{name}", path, what)
+            if dataset is not None:
+                size += dataset.size * dataset.dtype.itemsize
+                store[name] = dataset
+    return store, size
+
+
 def assign_all(model, pairs, optimizer_arrays=None) -> None:
-    """Assign checked arrays (after every check passed)."""
+    """Assign checked arrays (after every check passed); a layer with its own
+    ``load_own_variables`` gets its store."""
     for param, array in pairs:
+        if isinstance(param, OwnVariables):
+            param.layer.load_own_variables(param.store)
+            continue
         adapters.assign(param, array)
     if optimizer_arrays is not None:
         adapters.set_optimizer_variables(model.optimizer, adapters.model_trainable_weights(model), optimizer_arrays)
