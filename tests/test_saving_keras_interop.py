@@ -242,3 +242,32 @@ def test_every_layer_travels_both_ways(tmp_path, name):
                 source.save(path)
                 target = (keras.saving.load_model if dst is keras else nn.models.load_model)(path)
             _same_predictions(source, target, x)
+
+
+@pytest.mark.slow  # (Keras' fit traces for ~10 s)
+@pytest.mark.parametrize("direction", ["nn_to_keras", "keras_to_nn"])
+def test_compile_settings_travel_both_ways(tmp_path, direction):
+    src, dst = (nn, keras) if direction == "nn_to_keras" else (keras, nn)
+    inputs = src.Input((4,), name="x")
+    hidden = src.layers.Dense(6, activation="relu")(inputs)
+    model = src.Model(inputs, [src.layers.Dense(1, name="r")(hidden), src.layers.Dense(3, name="c")(hidden)])
+    model.compile(
+        optimizer=src.optimizers.Adam(0.01),
+        loss=["mean_squared_error", "sparse_categorical_crossentropy"],
+        loss_weights=[0.5, 2.0],
+        metrics=[["mae"], [src.metrics.SparseCategoricalAccuracy(name="acc")]],
+        weighted_metrics=[["mean_squared_error"], []],
+        steps_per_execution=2,
+        jit_compile=False,
+    )
+    x = np.random.default_rng(0).normal(size=(8, 4)).astype("float32")
+    y = [np.ones((8, 1), "float32"), np.zeros(8, "int64")]
+    model.fit(x, y, epochs=1, verbose=0)
+    model.save(tmp_path / "m.keras")
+    loaded = (keras.saving.load_model if dst is keras else nn.models.load_model)(tmp_path / "m.keras")
+    config = loaded.get_compile_config()
+    assert config["loss_weights"] == [0.5, 2.0] and config["steps_per_execution"] == 2
+    assert config["metrics"][1][0]["config"]["name"] == "acc"
+    assert config["weighted_metrics"] == [["mean_squared_error"], []]
+    loaded.fit(x, y, epochs=1, verbose=0)
+    assert int(np.asarray(loaded.optimizer.iterations)) == 2

@@ -93,7 +93,7 @@ def save_model(model, filepath, include_optimizer: bool = True) -> None:
         h5.attrs["nn_rng_state"] = json.dumps(adapters.get_rng_state())
         write_weights(h5.create_group("model_weights"), model)
         if compiled is not None:
-            training = {k: v for k, v in compiled.items() if k != "optimizer"}
+            training = {k: _legacy_form(v) for k, v in compiled.items() if k not in ("optimizer", "auto_scale_loss")}
             training["optimizer_config"] = {
                 "class_name": compiled["optimizer"]["class_name"],
                 "config": compiled["optimizer"]["config"],
@@ -109,6 +109,18 @@ def save_model(model, filepath, include_optimizer: bool = True) -> None:
                 group.create_dataset(name, data=array)
     with atomic_write(filepath, "wb") as handle:
         handle.write(image[0])
+
+
+def _legacy_form(value):
+    """Keras 2's serialized objects in ``training_config``: {"class_name", "config"} only (Keras 3's
+    legacy reader takes a ``module`` key as the new format and then fails on metric names)."""
+    if isinstance(value, list):
+        return [_legacy_form(v) for v in value]
+    if isinstance(value, dict):
+        if "class_name" in value and "config" in value:
+            return {"class_name": value["class_name"], "config": value["config"]}
+        return {k: _legacy_form(v) for k, v in value.items()}
+    return value
 
 
 def is_legacy(filepath) -> bool:
