@@ -83,6 +83,9 @@ def set_rng_state(state: dict) -> None:
     states are accepted, checked field by field (``check_rng_state``); nothing is looked up by name."""
     global _generator
     clean = check_rng_state(state)
+    if isinstance(_generator.bit_generator, np.random.PCG64):
+        _generator.bit_generator.state = clean  # in place: whoever holds rng() continues the restored stream
+        return
     bit_generator = np.random.PCG64()
     bit_generator.state = clean
     _generator = np.random.Generator(bit_generator)
