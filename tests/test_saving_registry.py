@@ -237,3 +237,15 @@ def test_a_layers_own_save_own_variables_is_used(tmp_path, name):
         loaded = build()
         loaded.load_weights(path)
     assert int(loaded.get_layer("counter").calls) == 41
+
+
+@pytest.mark.parametrize("name", MODEL_FORMATS)
+def test_a_sequential_with_a_user_layer(tmp_path, name):
+    model = nn.Sequential([nn.Input((3,)), Scale(3.0, name="scale"), nn.layers.Dense(2)])
+    model.compile(optimizer="adam", loss="mse")
+    model.save(tmp_path / name)
+    with pytest.raises(ValueError, match="Scale"):
+        nn.models.load_model(tmp_path / name)
+    loaded = nn.models.load_model(tmp_path / name, custom_objects={"Scale": Scale})
+    x = np.ones((2, 3), "float32")
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))

@@ -165,14 +165,38 @@ def deserialize_layer(entry, path, where):
         raise file_error(path, where, f"expected {{'class_name': ..., 'config': {{...}}}}, got {entry!r:.200}")
     registry = adapters.layer_registry()
     cls = registry.get(entry["class_name"])
-    if cls is None:
-        raise file_error(path, where, f"unknown layer type {entry['class_name']!r}; nn has {sorted(registry)}")
+    if cls is None or entry.get("registered_name") not in (None, entry["class_name"]):
+        return _custom_layer(entry, path, where, registry)
     config = entry.get("config") or {}
     if not isinstance(config, dict):
         raise file_error(path, where, f"config must be a dict, got {type(config).__name__}")
     _check_ints(config, path, where)
     config = {k: _nn_value(k, v, path, where) for k, v in config.items()}
     return adapters.construct(cls, config, path, where)
+
+
+def _custom_layer(entry, path, where, registry):
+    """A registered or ``custom_objects`` layer: its own ``from_config`` (Keras' rule)."""
+    from .object_registration import resolve_class
+
+    cls = resolve_class(entry["class_name"], entry.get("module"), entry.get("registered_name"))
+    if cls is None:
+        raise file_error(
+            path,
+            where,
+            f"unknown layer type {entry['class_name']!r}; nn has {sorted(registry)}, plus classes registered with "
+            "nn.saving.register_keras_serializable or passed in custom_objects",
+        )
+    config = entry.get("config") or {}
+    if not isinstance(config, dict):
+        raise file_error(path, where, f"config must be a dict, got {type(config).__name__}")
+    _check_ints(config, path, where)
+    try:
+        return cls.from_config(dict(config))
+    except FileFormatError:
+        raise
+    except (TypeError, ValueError, KeyError, AttributeError) as error:
+        raise file_error(path, where, f"{entry['class_name']}.from_config refused the config: {error}") from None
 
 
 def _batch_shape(value, path, where):
