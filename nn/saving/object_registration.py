@@ -131,7 +131,7 @@ KERAS_MODULE_ALIASES = {
     "keras.models": "keras",
     "keras.src.models.functional": "keras",
     "keras.src.models.sequential": "keras",
-    "builtins": "keras",
+    "keras.src.models.model": "keras",
 }
 
 
