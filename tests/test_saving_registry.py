@@ -249,3 +249,31 @@ def test_a_sequential_with_a_user_layer(tmp_path, name):
     loaded = nn.models.load_model(tmp_path / name, custom_objects={"Scale": Scale})
     x = np.ones((2, 3), "float32")
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_saving_never_imports_nn_models():
+    """Class names resolve through the registry; nn.models registers its classes there."""
+    import ast
+    from pathlib import Path
+
+    folder = Path(nn.saving.__file__).parent
+    for source in folder.glob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""] + [alias.name for alias in node.names]
+                assert not (node.level == 2 and ("models" in names or (node.module or "").startswith("models"))), (
+                    f"{source.name} imports nn.models"
+                )
+
+
+def test_clone_model_with_a_clone_function():
+    model = nn.Sequential([nn.Input((4,)), nn.layers.Dense(3, name="d1"), nn.layers.Dense(1, name="d2")])
+    seen = []
+
+    def clone(layer):
+        seen.append(layer.name)
+        return type(layer).from_config({**layer.get_config(), "name": layer.name + "_copy"})
+
+    copy = nn.models.clone_model(model, clone_function=clone)
+    assert seen == ["d1", "d2"]
+    assert [layer.name for layer in copy.layers] == ["d1_copy", "d2_copy"]
