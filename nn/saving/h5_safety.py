@@ -10,8 +10,8 @@ visited once (hard links that loop are walked once). No attribute and no data is
 
 ``file_image`` builds an HDF5 file in memory (h5py's core driver, no backing store) so that a
 writer hands finished bytes to ``atomic_write``: a full disk fails the write cleanly, never
-inside the HDF5 library. Files carry metadata checksums (``libver="latest"``), so a damaged
-header is detected by the library instead of parsed.
+inside the HDF5 library. Files carry metadata checksums (``LIBVER``), so a damaged header is
+detected by the library instead of parsed.
 """
 
 from __future__ import annotations
@@ -22,9 +22,10 @@ import itertools
 from . import limits
 from .errors import FileFormatError, file_error
 
-LIBVER = "latest"
-"""The HDF5 format version nn writes: the newest object headers carry checksums of their
-metadata (Keras 3 reads these files through the same h5py)."""
+LIBVER = ("v108", "v110")
+"""The HDF5 format versions nn writes: HDF5 1.8's superblock v2 and object headers v2, which carry
+checksums of their metadata, and nothing newer than HDF5 1.10's formats, so any h5py of the last
+decade (and Keras 3) reads the files."""
 
 _names = itertools.count()
 
