@@ -147,7 +147,8 @@ def run_sweep(fmt: str, flips: int | None = 100, seed: int = 0, env=None, timeou
     while total is None or start < total:
         command = [sys.executable, __file__, fmt, "--seed", str(seed), "--start", str(start)]
         command += ["--all"] if flips is None else ["--flips", str(flips)]
-        proc = subprocess.run(command, capture_output=True, text=True, env=env or os.environ, timeout=timeout)
+        limit = None if flips is None else timeout  # (every byte of a 15 kB file: longer than any fixed bound)
+        proc = subprocess.run(command, capture_output=True, text=True, env=env or os.environ, timeout=limit)
         current = None
         for line in proc.stdout.splitlines():
             parts = line.split()
