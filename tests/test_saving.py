@@ -194,7 +194,7 @@ def test_save_format_and_keyword_arguments(tmp_path):
 
 def test_python_callable_loss_or_activation_is_refused_at_save(tmp_path):
     model = _model()
-    model.loss = lambda y_true, y_pred: (y_pred - y_true) ** 2
+    model.compile(optimizer="sgd", loss=lambda y_true, y_pred: (y_pred - y_true) ** 2)
     with pytest.raises(ValueError, match="Python function"):
         model.save(tmp_path / "m.keras")
     assert not (tmp_path / "m.keras").exists()
@@ -228,10 +228,13 @@ def test_refused_load_weights_leaves_the_model_untouched(tmp_path):
     assert len(_slots(model.optimizer, model.parameters())) == len(opt_before)
 
 
-def test_custom_objects_are_refused(tmp_path):
+def test_custom_objects_are_accepted_and_compile_false_skips_the_optimizer(tmp_path):
     model = _model()
     model.save(tmp_path / "m.keras")
-    with pytest.raises(ValueError, match="custom_objects"):
-        nn.models.load_model(tmp_path / "m.keras", custom_objects={"f": print})
+    with pytest.raises(TypeError, match="custom_objects"):
+        nn.models.load_model(tmp_path / "m.keras", custom_objects=[print])
+    assert (
+        nn.models.load_model(tmp_path / "m.keras", custom_objects={"f": print}).count_params() == model.count_params()
+    )
     loaded = nn.models.load_model(tmp_path / "m.keras", compile=False)
     assert loaded.optimizer is None

@@ -74,26 +74,62 @@ class BackupAndRestore(Callback):
 
     @staticmethod
     def _read(path):
-        with np.load(path, allow_pickle=False) as data:
-            meta = json.loads(str(data["metadata"]))
-            weights = [data[f"weight_{i}"] for i in range(meta["n_weights"])]
-            store = {str(i): data[f"optimizer_{i}"] for i in range(meta["n_optimizer"])}
-        return meta, weights, store
+        """(meta, weights, optimizer store) with every header checked first (``nn.saving``'s npz
+        reader); any damage is a ``ValueError`` naming the file."""
+        from ..saving import npz_format
+        from ..saving.errors import FileFormatError, file_error
 
-    def _restore(self, meta, weights, store):
+        archive = npz_format._Archive(path)
+        try:
+            text = archive.read("metadata")
+            meta = json.loads(str(text))
+            if not isinstance(meta, dict) or not all(
+                isinstance(meta.get(k), int) and meta[k] >= 0 for k in ("epoch", "n_weights", "n_optimizer")
+            ):
+                raise file_error(path, "metadata", "expected epoch, n_weights and n_optimizer counts")
+            weights = [archive.read(f"weight_{i}") for i in range(meta["n_weights"])]
+            store = {str(i): archive.read(f"optimizer_{i}") for i in range(meta["n_optimizer"])}
+        except FileFormatError:
+            raise
+        except (Exception, RecursionError) as error:
+            raise file_error(path, None, f"could not be read (truncated or corrupt?): {error}") from None
+        finally:
+            archive.close()
+        return path, meta, weights, store
+
+    def _restore(self, path, meta, weights, store):
+        """Every part is checked (weights' shapes and dtypes, the optimizer's variables, the random
+        state) before the first is assigned: a refused backup leaves the model as it was."""
+        from ..saving import adapters, limits
+        from ..saving.errors import file_error
+
         model = self.model
-        model.set_weights(weights)
+        params = model.weights
+        if len(weights) != len(params):
+            raise file_error(path, None, f"holds {len(weights)} weights, the model has {len(params)}")
+        for i, (w, p) in enumerate(zip(weights, params)):
+            if w.shape != p.shape:
+                raise file_error(path, f"weight_{i}", f"has shape {w.shape}, the model's {p.name} has {p.shape}")
+        weights = [limits.convert(path, f"weight_{i}", w, p.dtype) for i, (w, p) in enumerate(zip(weights, params))]
+        rng_state = adapters.checked_rng_state(meta.get("rng_state"), path, "metadata")
         optimizer = getattr(model, "optimizer", None)
+        arrays = None
         if optimizer is not None and store:
             if not optimizer.built:
                 optimizer.build(trainable_weights(model))
-            optimizer.load_own_variables(store)
-        if meta.get("rng_state") is not None:
-            from .. import utils
+            trainable = trainable_weights(model)
+            arrays = [store[str(i)] for i in range(len(store))]
+            shapes = adapters.expected_optimizer_shapes(optimizer, trainable)
+            if [np.shape(a) for a in arrays] != [tuple(s) for s in shapes]:
+                raise file_error(path, "optimizer", "its variables do not fit the model's optimizer")
+            arrays = adapters.checked_optimizer_arrays(optimizer, trainable, arrays, path, "optimizer")
+        model.set_weights(weights)
+        if arrays is not None:
+            optimizer.load_own_variables({str(i): a for i, a in enumerate(arrays)})
+        if rng_state is not None:
+            from ..utils import set_rng_state
 
-            set_state = getattr(utils, "set_rng_state", None)
-            if set_state is not None:
-                set_state(meta["rng_state"])
+            set_rng_state(rng_state)
         model._initial_epoch = meta["epoch"]
         self._current_epoch = meta["epoch"]
 

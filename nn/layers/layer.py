@@ -21,8 +21,10 @@ from ..module import Module, Parameter
 from ..symbolic import symbolic_call
 from ..utils import snake_case, unique_name
 from .keras_tensor import KerasTensor
+from .saving_methods import LayerSavingMethods
 
 _FLOAT_DTYPES = ("float16", "float32", "float64")
+ALLOCATION_GUARDS: list = []  # callables (layer, name, shape, dtype) run before add_weight allocates (nn.saving's limits)
 
 
 def standardize_dtype(dtype, where: str) -> np.dtype:
@@ -62,7 +64,7 @@ def _first_shape(inputs) -> tuple:
 _CONCRETE = (am.Tensor, np.ndarray)
 
 
-class Layer(Module):
+class Layer(LayerSavingMethods, Module):
     """Keras 3's ``keras.layers.Layer``.
 
     Subclasses write ``build(input_shape)`` (create weights with ``add_weight``), ``call(inputs,
@@ -296,6 +298,8 @@ class Layer(Module):
         if initializer is None:
             initializer = "zeros" if shape == () else "glorot_uniform"
         init = initializers_module.get(initializer)
+        for guard in ALLOCATION_GUARDS:
+            guard(self, name, shape, dtype)
         data = np.asarray(init(shape, dtype=dtype), dtype=dtype)
         if data.shape != shape:
             data = np.broadcast_to(data, shape).copy()

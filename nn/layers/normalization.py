@@ -262,12 +262,24 @@ class Normalization(Layer):
         if self.input_mean is None:
             self.add_weight("mean", shape, "zeros", trainable=False)
             self.add_weight("variance", shape, "ones", trainable=False)
+            self._add_count_weight()
             self._adapted = False
         else:
             self._constants = (
                 np.broadcast_to(self.input_mean, self._broadcast),
                 np.broadcast_to(self.input_variance, self._broadcast),
             )
+
+    def _add_count_weight(self):
+        """Keras 3's third variable, ``count`` (shape (), kept at 0 by ``adapt`` as in Keras: it
+        exists so files carry Keras' three variables mean, variance, count). Keras holds it as
+        int32; nn's weights are floats, so it is a float32 0 (files convert both ways)."""
+        from ..module import Parameter
+
+        count = Parameter(np.zeros((), np.float32), name=f"{self.name}.count", trainable=False)
+        count.requires_grad = False
+        self._weights.append(count)
+        object.__setattr__(self, "count", count)
 
     def adapt(self, data, batch_size=None, steps=None):
         """Set mean and variance to the data's (over every axis but ``axis``)."""

@@ -3,9 +3,13 @@
 
 import inspect
 
+from ..saving.object_registration import register_builtin_models
 from .functional import Functional
 from .model import Model
 from .sequential import Sequential
+from .serialization import clone_model, model_from_json
+
+register_builtin_models(Sequential, Functional, Model)  # "Sequential"/"Functional" in configs resolve here
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
@@ -20,4 +24,4 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     return saving.load_model(filepath, **kwargs)
 
 
-__all__ = ["Functional", "Model", "Sequential", "load_model"]
+__all__ = ["Functional", "Model", "Sequential", "clone_model", "load_model", "model_from_json"]

@@ -16,10 +16,11 @@ import numpy as np
 import autograd_mini as am
 
 from ..module import Module, Parameter
+from .serialization import ModelSerialization
 from .trainer import Trainer
 
 
-class Model(Trainer, Module):
+class Model(Trainer, ModelSerialization, Module):
     """A trainable stack or graph of layers with Keras' compile / fit / evaluate / predict."""
 
     def __new__(cls, *args, **kwargs):

@@ -28,6 +28,7 @@ from ..optimizers.step import apply_if_finite
 from . import data_adapters as da
 from . import step_function
 from .data_adapters import unpack_x_y_sample_weight
+from .serialization import resume_saved_rng_state
 
 
 class LossTracker:
@@ -140,7 +141,7 @@ class Trainer:
         self._loss_tracker = LossTracker()
         self.run_eagerly, self.steps_per_execution = run_eagerly, int(steps_per_execution)
         self.jit_compile = jit_compile
-        self._compile_config = {"loss": loss, "loss_weights": loss_weights, "metrics": metrics}
+        self._compile_config = dict(optimizer=optimizer, loss=loss, loss_weights=loss_weights, metrics=metrics, weighted_metrics=weighted_metrics, run_eagerly=run_eagerly, steps_per_execution=steps_per_execution, jit_compile=jit_compile, auto_scale_loss=auto_scale_loss)  # fmt: skip
         self._metric_names = list(metrics) if isinstance(metrics, (list, tuple)) else []  # read by nn.saving today
         self.compiled = True
         self.train_function = self.test_function = self.predict_function = None
@@ -352,6 +353,7 @@ class Trainer:
         logs = {}
         try:
             self.train(True)
+            resume_saved_rng_state(self)  # a loaded model continues its file's random stream (nn.saving)
             cbs.on_train_begin({})
             # BackupAndRestore sets model._initial_epoch in on_train_begin (Keras' rule): resume there
             initial_epoch = getattr(self, "_initial_epoch", None) or initial_epoch

@@ -19,15 +19,33 @@ Loading reads data only (no pickle, nothing imported by name), within ``nn.savin
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
 
-from . import limits
-from .errors import FileFormatError
+from . import limits, object_registration
+from .errors import FileFormatError, file_error
+from .object_registration import (
+    CustomObjectScope,
+    custom_object_scope,
+    get_custom_objects,
+    get_registered_name,
+    get_registered_object,
+    register_keras_serializable,
+)
+from .serialization_lib import deserialize_keras_object, serialize_keras_object
 
 __all__ = [
+    "CustomObjectScope",
     "FileFormatError",
+    "custom_object_scope",
+    "deserialize_keras_object",
+    "get_custom_objects",
+    "get_registered_name",
+    "get_registered_object",
+    "register_keras_serializable",
+    "serialize_keras_object",
     "export_model",
     "limits",
     "load_model",
@@ -84,6 +102,21 @@ def _may_write(filepath, overwrite: bool) -> bool:
         print("[TIP] Next time specify overwrite=True!")
         return True
     raise FileExistsError(f"{os.fspath(filepath)} exists and overwrite=False (no terminal to ask)")
+
+
+@contextlib.contextmanager
+def _only_file_errors(filepath, what: str):
+    """Whatever a damaged file makes a reader raise leaves as the one documented error: a
+    ``FileFormatError`` (a ``ValueError``) naming the file (the file's absence stays
+    ``FileNotFoundError``)."""
+    try:
+        yield
+    except (FileFormatError, FileNotFoundError, NameError, ImportError):  # (the last two: nn's bugs, not the file's)
+        raise
+    except (Exception, RecursionError, MemoryError) as error:
+        raise file_error(
+            filepath, what, f"could not be read (truncated or corrupt?): {type(error).__name__}: {error}"
+        ) from None
 
 
 def _require_built(model, what: str) -> None:
@@ -169,6 +202,11 @@ def load_weights(model, filepath, skip_mismatch: bool = False, **kwargs):
     if kwargs:
         raise TypeError(f"load_weights: unexpected arguments {sorted(kwargs)}")
     _require_built(model, "load_weights")
+    with _only_file_errors(filepath, "load_weights"):
+        _load_weights(model, filepath, skip_mismatch)
+
+
+def _load_weights(model, filepath, skip_mismatch):
     kind = _sniff(filepath, "load_weights")
     if kind == "hdf5":
         from . import h5_weights, legacy_h5
@@ -189,13 +227,27 @@ def load_weights(model, filepath, skip_mismatch: bool = False, **kwargs):
 
 def load_model(filepath, custom_objects=None, compile: bool = True, safe_mode: bool = True):
     """``nn.models.load_model(filepath)``: a model from ``.keras`` (nn's or Keras 3's), ``.h5``
-    (Keras 2 layout), nn's checkpoint or ``.npz``. Only nn's own classes are rebuilt:
-    ``custom_objects`` must be empty; ``safe_mode`` is always on (nothing is executed)."""
-    if custom_objects:
-        raise ValueError(
-            f"load_model: nn rebuilds only its own classes and runs no code from files; "
-            f"custom_objects {sorted(custom_objects)} cannot be used"
+    (Keras 2 layout), nn's checkpoint or ``.npz``. Class names resolve against nn's classes,
+    registered classes (``register_keras_serializable``) and ``custom_objects`` (code the caller
+    runs), never against anything the file names; ``safe_mode`` is always on (a lambda or any
+    code in a file is refused whatever it says). Loading leaves the global random stream as it
+    was; the model's first ``fit`` continues from the stream the file saved."""
+    if custom_objects is not None and not isinstance(custom_objects, dict):
+        raise TypeError(
+            f"load_model: custom_objects must be a dict of name -> object, got {type(custom_objects).__name__}"
         )
+    from ..utils import random_state
+
+    kept = random_state.get_rng_state()
+    scoped = {**object_registration.scope_objects(), **(custom_objects or {})}
+    try:  # building the model draws initial weights; the caller's stream is left as it was
+        with _only_file_errors(filepath, "load_model"), custom_object_scope(scoped):
+            return _load_model(filepath, compile)
+    finally:
+        random_state.set_rng_state(kept)
+
+
+def _load_model(filepath, compile):
     kind = _sniff(filepath, "load_model")
     if kind == "hdf5":
         from . import legacy_h5

@@ -11,7 +11,7 @@ import inspect
 
 import numpy as np
 
-from .errors import file_error
+from .errors import FileFormatError, file_error
 
 # Keras' defaults for arguments nn does not take: a file may carry them, any other value is refused.
 HARMLESS = {
@@ -88,6 +88,8 @@ def construct(cls, config: dict, path, where: str):
         maker = lambda c: cls(**c)
     try:
         return maker(kwargs)
+    except FileFormatError:
+        raise
     except (TypeError, ValueError, KeyError, AttributeError) as error:
         raise file_error(path, where, f"{cls.__name__}({_short(kwargs)}) refused: {error}") from None
 
@@ -106,8 +108,7 @@ def layer_registry() -> dict:
     """nn's own layer classes by Keras class name (``nn.layers.LAYER_TYPES``)."""
     from .. import layers
 
-    registry = getattr(layers, "LAYER_TYPES", None) or getattr(layers.core, "LAYER_TYPES", {})
-    return dict(registry)
+    return dict(layers.LAYER_TYPES)
 
 
 def layer_class_name(layer) -> str:
@@ -119,9 +120,9 @@ def layer_config(layer) -> dict:
     """``layer.get_config()`` (Keras' config of a layer), with ``dtype`` and ``trainable`` filled in."""
     config = dict(layer.get_config())
     config.setdefault("name", layer.name)
-    config.setdefault("trainable", bool(getattr(layer, "trainable", True)))
+    config.setdefault("trainable", bool(layer.trainable))
     if "dtype" not in config:
-        config["dtype"] = np.dtype(getattr(layer, "dtype", "float32")).name
+        config["dtype"] = np.dtype(layer.dtype).name
     return config
 
 
@@ -133,46 +134,34 @@ def model_layers(model) -> list:
 
 
 def layer_weights(layer) -> list:
-    """The layer's weights (``nn.Parameter``) in Keras' order (trainable and non-trainable)."""
-    weights = getattr(layer, "weights", None)
-    if weights is None:
-        weights = layer.parameters()
-    return list(weights)
+    """The layer's weights (``layer.weights``: Keras' order, trainable and non-trainable)."""
+    return list(layer.weights)
 
 
 def model_trainable_weights(model) -> list:
     """The model's trainable weights in Keras' order (the order of the optimizer's slots)."""
-    weights = getattr(model, "trainable_weights", None)
-    if weights is None:
-        weights = [w for layer in model_layers(model) for w in layer_weights(layer) if getattr(w, "trainable", True)]
-    return list(weights)
+    return list(model.trainable_weights)
 
 
 def assign(param, array: np.ndarray) -> None:
     """Write ``array`` into ``param`` in place (through ``mutable_data`` when the dtype matches)."""
-    mutable = getattr(param, "mutable_data", None)
-    if mutable is not None and param.shape == array.shape and param.dtype == array.dtype:
-        mutable()[...] = array
+    if param.shape == array.shape and param.dtype == array.dtype:
+        param.mutable_data()[...] = array
     else:
         param.data = np.array(array, dtype=array.dtype, copy=True)
 
 
 def model_dtype(model) -> str:
     """The model's float dtype name ('float32', 'float64')."""
-    dtype = getattr(model, "dtype", None)
-    if dtype is None:
-        weights = [w for layer in model_layers(model) for w in layer_weights(layer)]
-        dtype = weights[0].dtype if weights else np.float32
-    if isinstance(dtype, dict):
-        dtype = dtype.get("config", {}).get("name", "float32")
-    return np.dtype(dtype).name
+    return np.dtype(model.dtype).name
 
 
 def new_sequential(name, input_shape, dtype, layers):
     """A Sequential of ``layers`` after ``Input(input_shape[1:], dtype)``, built."""
     from ..layers import Input
-    from ..models import Sequential
+    from .object_registration import resolve_class
 
+    Sequential = resolve_class("Sequential", "keras")
     model = Sequential(name=name) if name else Sequential()
     if input_shape is not None:
         model.add(Input(tuple(input_shape[1:]), dtype=dtype))
@@ -221,58 +210,25 @@ def schedule_registry() -> dict:
     }
 
 
-def _public_arguments(obj, skip=("params", "lr", "self")) -> dict:
-    names = accepted_arguments(type(obj)) or set()
-    return {n: getattr(obj, n) for n in sorted(names) if n not in skip and hasattr(obj, n)}
-
-
-def serialize_schedule(schedule) -> dict:
-    """Keras' form of a learning-rate schedule: ``{"module", "class_name", "config"}``."""
-    if type(schedule).__name__ not in schedule_registry():
-        raise ValueError(
-            f"save: the learning-rate schedule {schedule!r} is not one of nn's schedules "
-            f"({', '.join(sorted(schedule_registry()))}); a Python function cannot be saved"
-        )
-    config = schedule.get_config() if hasattr(schedule, "get_config") else _public_arguments(schedule)
-    config = {k: v for k, v in config.items() if not callable(v)}
-    config.setdefault("name", type(schedule).__name__)
-    return {
-        "module": "keras.optimizers.schedules",
-        "class_name": type(schedule).__name__,
-        "config": _jsonable(config),
-        "registered_name": None,
-    }
-
-
-def optimizer_schedule(optimizer):
-    """The schedule behind the optimizer's learning rate, or None for a constant rate."""
-    for attr in ("_learning_rate", "learning_rate"):
-        value = getattr(optimizer, attr, None)
-        if value is not None and callable(value) and not isinstance(value, (int, float)):
-            return value
-    return None
-
-
 def serialize_optimizer(optimizer) -> dict:
-    """Keras' form of an optimizer (class name, every hyperparameter, the schedule if any)."""
-    if type(optimizer).__name__ not in optimizer_registry():
-        raise ValueError(f"save: the optimizer {type(optimizer).__name__} is not one of nn's optimizers")
-    config = dict(optimizer.get_config()) if hasattr(optimizer, "get_config") else {}
-    for key, value in _public_arguments(optimizer).items():
-        config.setdefault(key, value)
+    """Keras' form of an optimizer: its ``get_config()`` (every hyperparameter, a schedule in its
+    serialized form), with Keras' defaults for the keys nn does not use."""
+    from .object_registration import GLOBAL_CUSTOM_NAMES
+
+    registered = GLOBAL_CUSTOM_NAMES.get(type(optimizer))
+    if registered is None and type(optimizer).__name__ not in optimizer_registry():
+        raise ValueError(
+            f"save: the optimizer {type(optimizer).__name__} is not one of nn's optimizers; register it with "
+            "nn.saving.register_keras_serializable"
+        )
+    config = dict(optimizer.get_config())
     for key, value in KERAS_OPTIMIZER_DEFAULTS.items():
         config.setdefault(key, value)
-    config.setdefault("name", getattr(optimizer, "name", type(optimizer).__name__.lower()))
-    schedule = optimizer_schedule(optimizer)
-    if schedule is not None:
-        config["learning_rate"] = serialize_schedule(schedule)
-    elif not isinstance(config.get("learning_rate"), (int, float)):
-        config["learning_rate"] = float(getattr(optimizer, "learning_rate", 0.001))
     return {
-        "module": "keras.optimizers",
+        "module": "keras.optimizers" if registered is None else type(optimizer).__module__,
         "class_name": type(optimizer).__name__,
-        "config": _jsonable({k: v for k, v in config.items() if k not in ("params", "lr")}),
-        "registered_name": None,
+        "config": _jsonable(config),
+        "registered_name": registered,
     }
 
 
@@ -289,8 +245,12 @@ def deserialize_optimizer(entry, path, where="compile_config.optimizer"):
         raise file_error(path, where, f"expected an optimizer name or {{'class_name', 'config'}}, got {entry!r}")
     registry = optimizer_registry()
     cls = registry.get(entry["class_name"])
-    if cls is None:
-        raise file_error(path, where, f"unknown optimizer {entry['class_name']!r}; nn has {sorted(registry)}")
+    if cls is None or entry.get("registered_name") not in (None, entry["class_name"]):
+        from .object_registration import resolve_class
+
+        if resolve_class(entry["class_name"], entry.get("module"), entry.get("registered_name")) is None:
+            raise file_error(path, where, f"unknown optimizer {entry['class_name']!r}; nn has {sorted(registry)}")
+        return _deserialize_object(entry, path, where)  # a registered or custom_objects optimizer
     config = dict(entry.get("config") or {})
     lr = config.get("learning_rate")
     if isinstance(lr, dict):
@@ -305,7 +265,7 @@ def deserialize_optimizer(entry, path, where="compile_config.optimizer"):
 
 
 def _ensure_built(optimizer, trainable) -> None:
-    if not getattr(optimizer, "built", False):
+    if not optimizer.built:
         optimizer.build(trainable)
 
 
@@ -323,6 +283,25 @@ def expected_optimizer_shapes(optimizer, trainable) -> list[tuple]:
     return [np.shape(v) for v in optimizer_variables(optimizer, trainable)]
 
 
+def checked_optimizer_arrays(optimizer, trainable, arrays, path, where) -> list[np.ndarray]:
+    """``arrays`` converted to the dtypes of the optimizer's own variables, every value checked to
+    fit (a NaN step count or an overflowing slot is refused before anything is assigned); the
+    iteration count must be a non-negative integer and a constant learning rate finite."""
+    from . import limits
+
+    current = optimizer_variables(optimizer, trainable)
+    out = []
+    for i, (array, like) in enumerate(zip(arrays, current)):
+        target = np.int64 if i == 0 else np.asarray(like).dtype
+        value = limits.convert(path, f"{where}: optimizer variable {i}", array, target)
+        if i == 0 and np.any(value < 0):
+            raise file_error(path, f"{where}: optimizer variable 0", "holds a negative iteration count")
+        if i == 1 and not callable(getattr(optimizer, "_learning_rate", None)) and not np.all(np.isfinite(value)):
+            raise file_error(path, f"{where}: optimizer variable 1", "holds a non-finite learning rate")
+        out.append(value.astype(np.asarray(like).dtype) if i == 0 else value)
+    return out
+
+
 def set_optimizer_variables(optimizer, trainable, arrays: list[np.ndarray]) -> None:
     """Restore what ``optimizer_variables`` gave (shapes already checked by the caller)."""
     _ensure_built(optimizer, trainable)
@@ -337,15 +316,29 @@ def get_rng_state():
     return utils.get_rng_state()
 
 
-def set_rng_state(state) -> None:
-    """Restore ``get_rng_state()``'s result."""
-    from .. import utils
+def checked_rng_state(state, path, where):
+    """A saved random state validated as data (``nn.utils.random_state.check_rng_state``), or None."""
+    if state is None:
+        return None
+    from ..utils.random_state import check_rng_state
 
-    utils.set_rng_state(state)
+    try:
+        return check_rng_state(state)
+    except ValueError as error:
+        raise file_error(path, where, f"nn_rng_state is not a random state: {error}") from None
+
+
+def attach_rng_state(model, state) -> None:
+    """Keep a loaded model's saved random state on the model: loading leaves the global stream
+    alone (Keras' ``load_model`` does too); the model's next ``fit`` continues from it."""
+    if state is not None:
+        model._saved_rng_state = state
 
 
 # ---- compile --------------------------------------------------------------------------------------
 def _loss_entry(loss):
+    """A loss as Keras serializes it: names stay names, nn's loss functions their names, loss
+    objects (nn's or registered) and registered functions their ``serialize_keras_object`` form."""
     from .. import losses
 
     if loss is None or isinstance(loss, str):
@@ -356,26 +349,23 @@ def _loss_entry(loss):
         if "class_name" in loss:  # already Keras' serialized form
             return _jsonable(loss)
         return {k: _loss_entry(v) for k, v in loss.items()}
-    if isinstance(loss, losses.Loss):
-        config = {k: v for k, v in loss.get_config().items() if not k.startswith("_") and not callable(v)}
-        if type(loss).__name__ not in vars(losses):
-            raise ValueError(f"save: the loss {type(loss).__name__} is not one of nn's losses")
-        return {
-            "module": "keras.losses",
-            "class_name": type(loss).__name__,
-            "config": _jsonable(config),
-            "registered_name": None,
-        }
     name = getattr(loss, "__name__", None)
-    if name and getattr(losses, name, None) is loss:
+    if name and not isinstance(loss, type) and getattr(losses, name, None) is loss:
         return name  # a built-in loss function: Keras saves its registered name
+    from .object_registration import GLOBAL_CUSTOM_NAMES
+    from .serialization_lib import serialize_keras_object
+
+    if isinstance(loss, losses.Loss) or GLOBAL_CUSTOM_NAMES.get(loss) is not None:
+        return serialize_keras_object(loss)
     raise ValueError(
-        f"save: the loss {loss!r} is a Python function that nn cannot find again by name; "
-        f"use a name ('mse') or an nn.losses.Loss instance, or save_weights instead"
+        f"save: the loss {loss!r} is a Python function that nn cannot find again by name; use a name "
+        f"('mse'), an nn.losses.Loss, or register it with nn.saving.register_keras_serializable"
     )
 
 
 def _metric_entry(metric):
+    """A metric as Keras serializes it: a name stays a name, an object (any name it was given)
+    or a function its ``serialize_keras_object`` form."""
     if metric is None or isinstance(metric, str):
         return metric
     if isinstance(metric, (list, tuple)):
@@ -384,46 +374,34 @@ def _metric_entry(metric):
         if "class_name" in metric:
             return _jsonable(metric)
         return {k: _metric_entry(v) for k, v in metric.items()}
-    from .. import metrics
+    from .serialization_lib import serialize_keras_object
 
-    name = getattr(metric, "name", None) or getattr(metric, "__name__", None)
-    if isinstance(name, str) and getattr(metrics, name, None) is not None:
-        return name
-    raise ValueError(f"save: the metric {metric!r} is a Python object nn cannot find again by name; use its name")
+    try:
+        return serialize_keras_object(metric)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"save: the metric {metric!r} cannot be saved: {error}") from None
+
+
+def serialize_compile_arguments(config: dict, optimizer) -> dict:
+    """Keras' ``compile_config`` from the arguments ``compile`` was given (``model._compile_config``)."""
+    return _jsonable(
+        {
+            "optimizer": serialize_optimizer(optimizer),
+            "loss": _loss_entry(config.get("loss")),
+            "loss_weights": config.get("loss_weights"),
+            "metrics": _metric_entry(config.get("metrics")),
+            "weighted_metrics": _metric_entry(config.get("weighted_metrics")),
+            "run_eagerly": bool(config.get("run_eagerly", False)),
+            "steps_per_execution": int(config.get("steps_per_execution", 1)),
+            "jit_compile": config.get("jit_compile", "auto"),
+            "auto_scale_loss": bool(config.get("auto_scale_loss", True)),
+        }
+    )
 
 
 def compile_config(model) -> dict | None:
-    """Keras' ``compile_config`` of a compiled model, or None."""
-    if getattr(model, "optimizer", None) is None:
-        return None
-    getter = getattr(model, "get_compile_config", None)
-    given = getter() if callable(getter) else None
-    if isinstance(given, dict) and given.get("loss") is not None:  # Keras' API, when the model has it
-        config = dict(given)
-        config["optimizer"] = serialize_optimizer(model.optimizer)
-        config["loss"] = _loss_entry(config["loss"])
-        config["metrics"] = _metric_entry(config.get("metrics"))
-        config["weighted_metrics"] = _metric_entry(config.get("weighted_metrics"))
-        return _jsonable(config)
-    raw_loss = getattr(model, "_compile_loss_argument", None)
-    loss = raw_loss if raw_loss is not None else getattr(model, "loss", None)
-    if loss is None:
-        return None
-    metrics = getattr(model, "_metric_names", None)
-    if metrics is None:
-        metrics = getattr(model, "_compile_metrics_argument", None)
-    return {
-        "optimizer": serialize_optimizer(model.optimizer),
-        "loss": _loss_entry(loss),
-        "loss_weights": getattr(model, "loss_weights", None)
-        if not callable(getattr(model, "loss_weights", None))
-        else None,
-        "metrics": _metric_entry(list(metrics) if metrics else None),
-        "weighted_metrics": _metric_entry(getattr(model, "_weighted_metrics_argument", None)),
-        "run_eagerly": False,
-        "steps_per_execution": 1,
-        "jit_compile": False,
-    }
+    """Keras' ``compile_config`` of a compiled model (``model.get_compile_config()``), or None."""
+    return model.get_compile_config()
 
 
 def _deserialize_loss(entry, path):
@@ -432,7 +410,9 @@ def _deserialize_loss(entry, path):
     where = "compile_config.loss"
     if entry is None or isinstance(entry, str):
         try:
-            return losses.get(entry) if entry is not None else None
+            if entry is not None:
+                losses.get(entry)  # checked here; compile gets the name, as Keras' compile_from_config does
+            return entry
         except ValueError as error:
             raise file_error(path, where, str(error)) from None
     if isinstance(entry, list):
@@ -442,14 +422,44 @@ def _deserialize_loss(entry, path):
     if not isinstance(entry, dict):
         raise file_error(path, where, f"expected a loss name or {{'class_name', 'config'}}, got {entry!r}")
     cls = vars(losses).get(entry["class_name"])
-    if not (isinstance(cls, type) and issubclass(cls, losses.Loss)):
-        raise file_error(path, where, f"unknown loss {entry['class_name']!r}")
+    if not (isinstance(cls, type) and issubclass(cls, losses.Loss)) or entry.get("registered_name") not in (
+        None,
+        entry["class_name"],
+    ):
+        return _deserialize_object(entry, path, where)
     config = {k: v for k, v in dict(entry.get("config") or {}).items() if k != "name"}
     return construct(cls, config, path, where)
 
 
+def _deserialize_object(entry, path, where):
+    """A registered or ``custom_objects`` object (``serialization_lib``), as a file error if unknown."""
+    from .serialization_lib import deserialize_keras_object
+
+    try:
+        return deserialize_keras_object(entry)
+    except FileFormatError:
+        raise
+    except (TypeError, ValueError, KeyError, AttributeError) as error:
+        raise file_error(path, where, str(error)) from None
+
+
+def _deserialize_metrics(entry, path, where):
+    """Metric names stay names; Keras' serialized metric objects become nn metric objects (with
+    the name they were given); lists and dicts (per output) keep their shape."""
+    if entry is None or isinstance(entry, str):
+        return entry
+    if isinstance(entry, list):
+        return [_deserialize_metrics(m, path, where) for m in entry]
+    if isinstance(entry, dict) and "class_name" not in entry:
+        return {k: _deserialize_metrics(v, path, where) for k, v in entry.items()}
+    if isinstance(entry, dict):
+        return _deserialize_object(entry, path, where)
+    raise file_error(path, where, f"expected metric names or serialized metrics, got {entry!r:.200}")
+
+
 def compile_from_config(model, config: dict, path) -> None:
-    """``model.compile(...)`` from Keras' ``compile_config`` (checked before compiling)."""
+    """``model.compile(...)`` from Keras' ``compile_config`` with every argument it holds
+    (checked and rebuilt before compiling); a config without a loss leaves the model uncompiled."""
     if not isinstance(config, dict):
         raise file_error(path, "compile_config", f"expected a dict, got {type(config).__name__}")
     optimizer = deserialize_optimizer(config.get("optimizer", "rmsprop"), path)
@@ -457,35 +467,31 @@ def compile_from_config(model, config: dict, path) -> None:
     if loss is None:
         return
     kwargs = {"optimizer": optimizer, "loss": loss}
-    metrics = _metric_names(config.get("metrics"))
-    if metrics:
-        kwargs["metrics"] = metrics
-    params = inspect.signature(model.compile).parameters
-    for key in ("loss_weights", "weighted_metrics"):
-        if config.get(key) is not None and key in params:
-            kwargs[key] = config[key]
+    kwargs["metrics"] = _deserialize_metrics(config.get("metrics"), path, "compile_config.metrics")
+    kwargs["weighted_metrics"] = _deserialize_metrics(
+        config.get("weighted_metrics"), path, "compile_config.weighted_metrics"
+    )
+    loss_weights = config.get("loss_weights")
+    if loss_weights is not None:
+        kwargs["loss_weights"] = loss_weights
+    for key, kind in (("run_eagerly", bool), ("steps_per_execution", int), ("auto_scale_loss", bool)):
+        value = config.get(key)
+        if value is not None:
+            if not isinstance(value, kind) or kind is int and isinstance(value, bool):
+                raise file_error(path, f"compile_config.{key}", f"expected a {kind.__name__}, got {value!r:.100}")
+            kwargs[key] = value
+    if config.get("jit_compile") is not None:
+        if config["jit_compile"] not in (True, False, "auto"):
+            raise file_error(
+                path,
+                "compile_config.jit_compile",
+                f"expected True, False or 'auto', got {config['jit_compile']!r:.100}",
+            )
+        kwargs["jit_compile"] = config["jit_compile"]
     try:
         model.compile(**kwargs)
     except (TypeError, ValueError) as error:
-        if "metrics" not in kwargs:
-            raise file_error(path, "compile_config", f"model.compile refused it: {error}") from None
-        import warnings
-
-        warnings.warn(f"{path}: compiled without the metrics {metrics} ({error})", stacklevel=3)
-        kwargs.pop("metrics")
-        kwargs.pop("weighted_metrics", None)
-        model.compile(**kwargs)
-
-
-def _metric_names(metrics):
-    """Keras' serialized metric objects become their names ('accuracy', 'mean_squared_error')."""
-    if isinstance(metrics, dict) and "class_name" in metrics:
-        name = (metrics.get("config") or {}).get("name")
-        return name if isinstance(name, str) else None
-    if isinstance(metrics, list):
-        out = [_metric_names(m) for m in metrics]
-        return [m for m in out if m is not None]
-    return metrics if isinstance(metrics, str) else None
+        raise file_error(path, "compile_config", f"model.compile refused it: {error}") from None
 
 
 def _jsonable(value):

@@ -18,7 +18,7 @@ import warnings
 
 import numpy as np
 
-from . import adapters, limits
+from . import adapters, h5_safety, limits
 from .errors import file_error
 from .keras_config import snake_case
 
@@ -41,8 +41,39 @@ def layer_paths(model) -> list[tuple[str, object]]:
 def _write_vars(group, name: str, arrays) -> None:
     vars_group = group.create_group("vars")
     vars_group.attrs["name"] = name
-    for i, array in enumerate(arrays):
-        vars_group.create_dataset(str(i), data=np.asarray(array))
+    items = arrays.items() if isinstance(arrays, dict) else ((str(i), a) for i, a in enumerate(arrays))
+    for key, array in items:
+        vars_group.create_dataset(key, data=np.asarray(array))
+
+
+def _own_store(layer) -> bool:
+    """True when ``layer`` saves something else than its weights (overrides ``save_own_variables``)."""
+    from ..layers.saving_methods import LayerSavingMethods
+
+    return (
+        isinstance(layer, LayerSavingMethods)
+        and type(layer).save_own_variables is not LayerSavingMethods.save_own_variables
+    )
+
+
+def _layer_store(layer) -> dict:
+    """What the layer saves: ``layer.save_own_variables(store)`` (Keras' rule); a nested model
+    its weights in order."""
+    from ..layers.saving_methods import LayerSavingMethods
+
+    store: dict = {}
+    if isinstance(layer, LayerSavingMethods):
+        layer.save_own_variables(store)
+    else:
+        store = {str(i): w.data for i, w in enumerate(adapters.layer_weights(layer))}
+    return store
+
+
+class OwnVariables:
+    """A layer that loads its own store (``load_own_variables``), read and size-checked first."""
+
+    def __init__(self, layer, store):
+        self.layer, self.store = layer, store
 
 
 def write(h5, model, include_optimizer: bool = True) -> None:
@@ -50,17 +81,17 @@ def write(h5, model, include_optimizer: bool = True) -> None:
     layers_group = h5.create_group("layers")
     for path, layer in layer_paths(model):
         group = layers_group.create_group(path.split("/", 1)[1])
-        _write_vars(group, layer.name, [w.data for w in adapters.layer_weights(layer)])
-    optimizer = getattr(model, "optimizer", None)
+        _write_vars(group, layer.name, _layer_store(layer))
+    optimizer = model.optimizer
     if include_optimizer and optimizer is not None:
         trainable = adapters.model_trainable_weights(model)
         group = h5.create_group("optimizer")
         _write_vars(
             group,
-            getattr(optimizer, "name", type(optimizer).__name__.lower()),
+            optimizer.name,
             adapters.optimizer_variables(optimizer, trainable),
         )
-    _write_vars(h5, getattr(model, "name", "model"), [])
+    _write_vars(h5, model.name, [])
 
 
 def _dataset(h5, key: str, path, what: str):
@@ -101,6 +132,11 @@ def read_layers(h5, model, path, what: str, skip_mismatch: bool = False) -> list
     pairs = []
     total = 0
     for group_path, layer in expected:
+        if _own_store(layer):
+            store, size = _read_store(h5, f"{group_path}/vars", path, what)
+            total += size
+            pairs.append((OwnVariables(layer, store), None))
+            continue
         weights = adapters.layer_weights(layer)
         found = _vars_count(h5, f"{group_path}/vars")
         if found != len(weights):
@@ -118,7 +154,8 @@ def read_layers(h5, model, path, what: str, skip_mismatch: bool = False) -> list
         layer_pairs = []
         for i, param in enumerate(weights):
             dataset = _dataset(h5, f"{group_path}/vars/{i}", path, what)
-            if dataset is None or tuple(dataset.shape) != tuple(param.shape) or dataset.dtype.kind != "f":
+            kinds = "fiu" if np.dtype(param.dtype).kind == "f" else "iu"  # (Keras stores some counts as ints)
+            if dataset is None or tuple(dataset.shape) != tuple(param.shape) or dataset.dtype.kind not in kinds:
                 got = "nothing" if dataset is None else f"shape {dataset.shape} dtype {dataset.dtype}"
                 if skip_mismatch:
                     warnings.warn(f"{path}: skipping layer '{layer.name}': {got}", stacklevel=3)
@@ -127,7 +164,7 @@ def read_layers(h5, model, path, what: str, skip_mismatch: bool = False) -> list
                 raise file_error(
                     path,
                     f"{what}: {group_path}/vars/{i}",
-                    f"weight {getattr(param, 'name', i)} of layer '{layer.name}' has shape {tuple(param.shape)} "
+                    f"weight {param.name} of layer '{layer.name}' has shape {tuple(param.shape)} "
                     f"in the model, the file holds {got}",
                 )
             total += dataset.size * dataset.dtype.itemsize
@@ -135,22 +172,30 @@ def read_layers(h5, model, path, what: str, skip_mismatch: bool = False) -> list
         if layer_pairs:
             pairs += layer_pairs
     limits.check_total(path, total)
-    return [(param, _read(dataset, param.dtype, path, what)) for param, dataset in pairs]
+    out = []
+    for param, dataset in pairs:
+        if isinstance(param, OwnVariables):
+            param.store = {k: read_dataset(d, d.dtype, path, what) for k, d in param.store.items()}
+            out.append((param, None))
+        else:
+            out.append((param, read_dataset(dataset, param.dtype, path, what)))
+    return out
 
 
-def _read(dataset, dtype, path, what):
+def read_dataset(dataset, dtype, path, what):
     try:
-        return np.asarray(dataset[()]).astype(dtype, copy=False)
-    except (OSError, ValueError, TypeError) as error:
+        array = np.asarray(dataset[()])
+    except Exception as error:  # h5py raises OSError, ValueError, RuntimeError... on damaged data
         raise file_error(
             path, f"{what}: {dataset.name}", f"could not be read (truncated or corrupt?): {error}"
         ) from None
+    return limits.convert(path, f"{what}: {dataset.name}", array, dtype)
 
 
 def read_optimizer(h5, model, path, what: str) -> list[np.ndarray] | None:
     """The optimizer's variables when the file holds them and they fit the model's optimizer;
     None (with a warning, as Keras does) when they do not fit."""
-    optimizer = getattr(model, "optimizer", None)
+    optimizer = model.optimizer
     count = _vars_count(h5, "optimizer/vars")
     if optimizer is None or count == 0:
         return None
@@ -165,12 +210,32 @@ def read_optimizer(h5, model, path, what: str) -> list[np.ndarray] | None:
             stacklevel=3,
         )
         return None
-    return [np.asarray(d[()]) for d in datasets]
+    arrays = [read_dataset(d, d.dtype, path, what) for d in datasets]
+    return adapters.checked_optimizer_arrays(optimizer, trainable, arrays, path, what)
+
+
+def _read_store(h5, key, path, what):
+    """Every dataset of a layer's ``vars`` group (checked against the limits), and their size."""
+    import h5py
+
+    group = h5.get(key)
+    store, size = {}, 0
+    if isinstance(group, h5py.Group):
+        for name in group:
+            dataset = _dataset(h5, f"{key}/{name}", path, what)
+            if dataset is not None:
+                size += dataset.size * dataset.dtype.itemsize
+                store[name] = dataset
+    return store, size
 
 
 def assign_all(model, pairs, optimizer_arrays=None) -> None:
-    """Assign checked arrays (after every check passed)."""
+    """Assign checked arrays (after every check passed); a layer with its own
+    ``load_own_variables`` gets its store."""
     for param, array in pairs:
+        if isinstance(param, OwnVariables):
+            param.layer.load_own_variables(param.store)
+            continue
         adapters.assign(param, array)
     if optimizer_arrays is not None:
         adapters.set_optimizer_variables(model.optimizer, adapters.model_trainable_weights(model), optimizer_arrays)
@@ -181,19 +246,25 @@ def open_h5(source, path, what: str):
     import h5py
 
     try:
-        return h5py.File(source, "r")
-    except (OSError, ValueError) as error:
+        h5 = h5py.File(source, "r")
+    except Exception as error:  # h5py raises OSError, ValueError, RuntimeError... on damaged files
         raise file_error(path, what, f"is not a readable HDF5 file (truncated or corrupt?): {error}") from None
+    try:
+        h5_safety.check_file(h5, path, what)
+    except BaseException:
+        h5.close()
+        raise
+    return h5
 
 
 def save_weights(model, filepath, include_optimizer: bool = True) -> None:
     """Write Keras 3's ``.weights.h5`` file (atomically)."""
-    import h5py
+    from .atomic import atomic_write
 
-    from .atomic import atomic_path
-
-    with atomic_path(filepath) as tmp, h5py.File(tmp, "w") as h5:
+    with h5_safety.file_image() as (h5, image):
         write(h5, model, include_optimizer)
+    with atomic_write(filepath, "wb") as handle:
+        handle.write(image[0])
 
 
 def load_weights(model, filepath, skip_mismatch: bool = False) -> None:

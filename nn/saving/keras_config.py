@@ -9,13 +9,12 @@ before any layer is built.
 
 from __future__ import annotations
 
-import math
 import re
 
 import numpy as np
 
 from . import adapters, limits
-from .errors import file_error
+from .errors import FileFormatError, file_error
 
 
 def snake_case(name: str) -> str:
@@ -57,24 +56,38 @@ def serialize_layer(layer) -> dict:
         "config": adapters.jsonable(config),
         "registered_name": None,
     }
-    input_shape = getattr(layer, "input_shape", None)
-    if getattr(layer, "built", False) and input_shape is not None:
-        entry["build_config"] = {"input_shape": list(input_shape)}
+    build_config = layer.get_build_config()
+    if build_config is not None:
+        entry["build_config"] = build_config
     return entry
 
 
 def is_sequential(model) -> bool:
-    from ..models import Sequential
+    """True for nn's Sequential (resolved through the registry: saving never imports nn.models)."""
+    from .object_registration import resolve_class
 
-    return isinstance(model, Sequential)
+    sequential = resolve_class("Sequential", "keras")
+    return sequential is not None and isinstance(model, sequential)
 
 
 def model_config(model) -> dict:
     """The whole ``config.json`` object of ``model`` (without ``compile_config``)."""
     dtype = adapters.model_dtype(model)
     if not is_sequential(model):
-        config = adapters.jsonable(model.get_config())
-        return {"module": "keras", "class_name": "Functional", "config": config, "registered_name": None}
+        from .object_registration import resolve_class
+        from .serialization_lib import serialize_keras_object
+
+        if type(model) is resolve_class("Functional", "keras"):
+            config = adapters.jsonable(model.get_config())
+            return {  # as Keras 3.15 writes it (it resolves "keras.src.models.functional", not "keras")
+                "module": "keras.src.models.functional",
+                "class_name": "Functional",
+                "config": config,
+                "registered_name": "Functional",
+            }
+        entry = serialize_keras_object(model)  # a subclassed model: its own get_config, build_config
+        entry.pop("compile_config", None)
+        return entry
     input_shape = list(model.input_shape) if model.input_shape is not None else None
     layers = []
     if input_shape is not None:
@@ -152,14 +165,38 @@ def deserialize_layer(entry, path, where):
         raise file_error(path, where, f"expected {{'class_name': ..., 'config': {{...}}}}, got {entry!r:.200}")
     registry = adapters.layer_registry()
     cls = registry.get(entry["class_name"])
-    if cls is None:
-        raise file_error(path, where, f"unknown layer type {entry['class_name']!r}; nn has {sorted(registry)}")
+    if cls is None or entry.get("registered_name") not in (None, entry["class_name"]):
+        return _custom_layer(entry, path, where, registry)
     config = entry.get("config") or {}
     if not isinstance(config, dict):
         raise file_error(path, where, f"config must be a dict, got {type(config).__name__}")
     _check_ints(config, path, where)
     config = {k: _nn_value(k, v, path, where) for k, v in config.items()}
     return adapters.construct(cls, config, path, where)
+
+
+def _custom_layer(entry, path, where, registry):
+    """A registered or ``custom_objects`` layer: its own ``from_config`` (Keras' rule)."""
+    from .object_registration import resolve_class
+
+    cls = resolve_class(entry["class_name"], entry.get("module"), entry.get("registered_name"))
+    if cls is None:
+        raise file_error(
+            path,
+            where,
+            f"unknown layer type {entry['class_name']!r}; nn has {sorted(registry)}, plus classes registered with "
+            "nn.saving.register_keras_serializable or passed in custom_objects",
+        )
+    config = entry.get("config") or {}
+    if not isinstance(config, dict):
+        raise file_error(path, where, f"config must be a dict, got {type(config).__name__}")
+    _check_ints(config, path, where)
+    try:
+        return cls.from_config(dict(config))
+    except FileFormatError:
+        raise
+    except (TypeError, ValueError, KeyError, AttributeError) as error:
+        raise file_error(path, where, f"{entry['class_name']}.from_config refused the config: {error}") from None
 
 
 def _batch_shape(value, path, where):
@@ -170,55 +207,50 @@ def _batch_shape(value, path, where):
     return (None,) + tuple(value[1:])
 
 
-def _check_implied_sizes(layers, input_shape, dtype, path):
-    """Refuse a config whose weights would exceed the limits, before building anything."""
-    itemsize = np.dtype(dtype).itemsize
+def _check_shapes_fit(layers, input_shape, dtype, path):
+    """Refuse a config whose layers do not fit their inputs, before building anything (the
+    weights each layer allocates are bounded by ``limits.allocation_budget`` as it builds)."""
     limits.check_array(path, "config.json: input shape", input_shape[1:], dtype)
     shape = input_shape
-    total = 0
     for i, layer in enumerate(layers):
-        features = math.prod(d for d in shape[1:] if d is not None) if len(shape) > 1 else 1
-        units = getattr(layer, "units", None)
-        implied = features * (int(units) if isinstance(units, (int, np.integer)) else 1) * itemsize
-        if implied > limits.MAX_ARRAY_BYTES:
-            raise file_error(
-                path,
-                f"config.json: layer {i} ({layer.name})",
-                f"implies a weight of {implied:,} bytes for inputs of shape {shape}, beyond "
-                f"nn.saving.limits.MAX_ARRAY_BYTES = {limits.MAX_ARRAY_BYTES:,}",
-            )
-        total += implied
         try:
             shape = tuple(layer.compute_output_shape(shape))
         except (TypeError, ValueError, AttributeError) as error:
             raise file_error(
                 path, f"config.json: layer {i} ({layer.name})", f"does not fit its input: {error}"
             ) from None
-    limits.check_total(path, total)
 
 
 def model_from_config(config, path):
     """A built nn model from ``config.json``'s object (Sequential, or Functional through
-    ``nn.models.Model.from_config`` when nn has it)."""
+    ``nn.models.Model.from_config`` when nn has it). Every weight a layer is about to allocate
+    while the model is built is checked against ``nn.saving.limits`` first."""
+    with limits.allocation_budget(path, "config.json"):
+        return _model_from_config(config, path)
+
+
+def _model_from_config(config, path):
     if not isinstance(config, dict) or not isinstance(config.get("class_name"), str):
         raise file_error(path, "config.json", "expected an object with 'class_name' and 'config'")
     inner = config.get("config")
     if not isinstance(inner, dict):
         raise file_error(path, "config.json", "'config' must be an object")
     kind = config["class_name"]
-    if kind in ("Functional", "Model"):
-        from .. import models
+    if kind in ("Functional", "Model") and config.get("registered_name") in (None, kind, "Functional"):
+        from .object_registration import resolve_class
 
-        model_cls = getattr(models, "Model", None)
-        if model_cls is None or not hasattr(model_cls, "from_config"):
+        model_cls = resolve_class("Functional", "keras")
+        if model_cls is None:
             raise file_error(path, "config.json", "a functional model, which this nn cannot rebuild")
         _check_ints(inner, path, "config.json")
         try:
             return model_cls.from_config(inner)
+        except FileFormatError:
+            raise
         except (TypeError, ValueError, KeyError, AttributeError) as error:
             raise file_error(path, "config.json", f"the functional model could not be rebuilt: {error}") from None
     if kind != "Sequential":
-        raise file_error(path, "config.json", f"unknown model type {kind!r}; nn loads Sequential and Functional")
+        return _custom_model(config, path)
     entries = inner.get("layers")
     if not isinstance(entries, list):
         raise file_error(path, "config.json", "'layers' must be a list")
@@ -249,8 +281,34 @@ def model_from_config(config, path):
         raise file_error(path, "config.json", "the model has no layers")
     if input_shape is None:
         raise file_error(path, "config.json", "no input shape (no InputLayer and no build_input_shape)")
-    _check_implied_sizes(layers, input_shape, dtype, path)
+    _check_shapes_fit(layers, input_shape, dtype, path)
     try:
         return adapters.new_sequential(inner.get("name"), input_shape, dtype, layers)
+    except FileFormatError:
+        raise
     except (TypeError, ValueError) as error:
         raise file_error(path, "config.json", f"the model could not be built: {error}") from None
+
+
+def _custom_model(config, path):
+    """A subclassed model the registry or the caller's ``custom_objects`` knows: its
+    ``from_config``, then ``build_from_config`` (Keras' order)."""
+    from .object_registration import resolve_class
+    from .serialization_lib import deserialize_keras_object
+
+    kind = config["class_name"]
+    if resolve_class(kind, config.get("module"), config.get("registered_name")) is None:
+        raise file_error(
+            path,
+            "config.json",
+            f"unknown model type {kind!r}: nn loads Sequential, Functional, and model classes registered with "
+            "nn.saving.register_keras_serializable or passed in custom_objects",
+        )
+    _check_ints(config.get("config"), path, "config.json")
+    entry = {k: v for k, v in config.items() if k != "compile_config"}
+    try:
+        return deserialize_keras_object(entry)
+    except FileFormatError:
+        raise
+    except (TypeError, ValueError, KeyError, AttributeError, NotImplementedError) as error:
+        raise file_error(path, "config.json", f"the model {kind} could not be rebuilt: {error}") from None

@@ -17,9 +17,9 @@ import io
 import json
 import zipfile
 
-from . import adapters, h5_weights, keras_config, limits
+from . import adapters, h5_safety, h5_weights, keras_config, limits
 from .atomic import atomic_path
-from .errors import file_error
+from .errors import FileFormatError, file_error
 
 CONFIG, METADATA, WEIGHTS = "config.json", "metadata.json", "model.weights.h5"
 NN_FORMAT_VERSION = 1
@@ -27,8 +27,6 @@ NN_FORMAT_VERSION = 1
 
 def save_model(model, filepath, include_optimizer: bool = True) -> None:
     """Write ``model`` to a ``.keras`` zip (atomically: the old file stays whole until the new one is)."""
-    import h5py
-
     from .. import __version__
 
     config = keras_config.model_config(model)
@@ -42,15 +40,14 @@ def save_model(model, filepath, include_optimizer: bool = True) -> None:
         "nn_format_version": NN_FORMAT_VERSION,
         "nn_rng_state": adapters.get_rng_state(),
     }
-    buffer = io.BytesIO()
-    with h5py.File(buffer, "w") as h5:
+    with h5_safety.file_image() as (h5, image):
         h5_weights.write(h5, model, include_optimizer and compiled is not None)
     config_text = json.dumps(config)
     metadata_text = json.dumps(metadata)
     with atomic_path(filepath) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as archive:
         archive.writestr(METADATA, metadata_text)
         archive.writestr(CONFIG, config_text)
-        archive.writestr(WEIGHTS, buffer.getvalue())
+        archive.writestr(WEIGHTS, image[0])
 
 
 def _read_json(archive, name, path):
@@ -61,7 +58,7 @@ def _read_json(archive, name, path):
     limits.check_text_size(path, name, info.file_size)
     try:
         text = archive.read(info)
-    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, ValueError) as error:
+    except Exception as error:
         raise file_error(path, name, f"could not be read (truncated or corrupt?): {error}") from None
     if len(text) > limits.MAX_CONFIG_BYTES:
         raise file_error(path, name, "is larger than declared")
@@ -71,11 +68,17 @@ def _read_json(archive, name, path):
         raise file_error(path, name, f"is not valid JSON: {error}") from None
 
 
+def _member_bytes(archive, info):
+    """The whole member in memory, its CRC checked by zipfile as the read ends: a damaged byte
+    anywhere in the weights is refused, not read as a different weight."""
+    return io.BytesIO(archive.read(info))
+
+
 def open_archive(filepath):
     """The zip, or a ``ValueError`` naming the file."""
     try:
         archive = zipfile.ZipFile(filepath, "r")
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
+    except Exception as error:  # zipfile raises BadZipFile, NotImplementedError, OSError, ...
         raise file_error(filepath, None, f"is not a readable .keras zip (truncated or corrupt?): {error}") from None
     if len(archive.infolist()) > limits.MAX_ENTRIES:
         archive.close()
@@ -100,18 +103,16 @@ def load_model(filepath, compile: bool = True):
             raise file_error(filepath, None, f"has no {WEIGHTS}") from None
         limits.check_total(filepath, info.file_size)
         try:
-            with archive.open(info) as member, h5_weights.open_h5(member, filepath, WEIGHTS) as h5:
+            with h5_weights.open_h5(_member_bytes(archive, info), filepath, WEIGHTS) as h5:
                 pairs = h5_weights.read_layers(h5, model, filepath, WEIGHTS)
                 optimizer_arrays = h5_weights.read_optimizer(h5, model, filepath, WEIGHTS)
-        except (zipfile.BadZipFile, OSError, EOFError, KeyError, RuntimeError) as error:
+        except FileFormatError:
+            raise
+        except Exception as error:  # zipfile and h5py raise many types on damaged members
             raise file_error(filepath, WEIGHTS, f"could not be read (truncated or corrupt?): {error}") from None
-    rng_state = metadata.get("nn_rng_state")
+    rng_state = adapters.checked_rng_state(metadata.get("nn_rng_state"), filepath, METADATA)
     h5_weights.assign_all(model, pairs, optimizer_arrays)
-    if rng_state is not None:
-        try:
-            adapters.set_rng_state(rng_state)
-        except (KeyError, TypeError, ValueError, AttributeError) as error:
-            raise file_error(filepath, METADATA, f"nn_rng_state is not a random state: {error}") from None
+    adapters.attach_rng_state(model, rng_state)
     return model
 
 
@@ -124,9 +125,11 @@ def load_weights(model, filepath, skip_mismatch: bool = False) -> None:
             raise file_error(filepath, None, f"has no {WEIGHTS}") from None
         limits.check_total(filepath, info.file_size)
         try:
-            with archive.open(info) as member, h5_weights.open_h5(member, filepath, WEIGHTS) as h5:
+            with h5_weights.open_h5(_member_bytes(archive, info), filepath, WEIGHTS) as h5:
                 pairs = h5_weights.read_layers(h5, model, filepath, WEIGHTS, skip_mismatch)
                 optimizer_arrays = h5_weights.read_optimizer(h5, model, filepath, WEIGHTS)
-        except (zipfile.BadZipFile, OSError, EOFError, KeyError, RuntimeError) as error:
+        except FileFormatError:
+            raise
+        except Exception as error:  # zipfile and h5py raise many types on damaged members
             raise file_error(filepath, WEIGHTS, f"could not be read (truncated or corrupt?): {error}") from None
     h5_weights.assign_all(model, pairs, optimizer_arrays)

@@ -17,8 +17,8 @@ import json
 
 import numpy as np
 
-from . import adapters, h5_weights, keras_config, limits
-from .atomic import atomic_path
+from . import adapters, h5_safety, h5_weights, keras_config, limits
+from .atomic import atomic_write
 from .errors import file_error
 
 KERAS_VERSION = "3.0.0"
@@ -73,27 +73,27 @@ def write_weights(group, model) -> None:
 
 def save_weights(model, filepath) -> None:
     """Write a Keras 2 layout weights file (atomically)."""
-    import h5py
-
-    with atomic_path(filepath) as tmp, h5py.File(tmp, "w") as h5:
+    with h5_safety.file_image() as (h5, image):
         write_weights(h5, model)
+    with atomic_write(filepath, "wb") as handle:
+        handle.write(image[0])
 
 
 def save_model(model, filepath, include_optimizer: bool = True) -> None:
     """Write a Keras 2 layout model file: config, weights, training config and optimizer state."""
-    import h5py
-
     config = keras_config.model_config(model)
-    model_config = {"class_name": config["class_name"], "config": config["config"]}
+    model_config = {k: v for k, v in config.items() if k in ("class_name", "config", "registered_name", "build_config")}
+    if model_config.get("registered_name") is None:
+        model_config.pop("registered_name", None)
     compiled = adapters.compile_config(model) if include_optimizer else None
-    with atomic_path(filepath) as tmp, h5py.File(tmp, "w") as h5:
+    with h5_safety.file_image() as (h5, image):
         h5.attrs["keras_version"] = KERAS_VERSION
         h5.attrs["backend"] = BACKEND
         h5.attrs["model_config"] = json.dumps(model_config)
         h5.attrs["nn_rng_state"] = json.dumps(adapters.get_rng_state())
         write_weights(h5.create_group("model_weights"), model)
         if compiled is not None:
-            training = {k: v for k, v in compiled.items() if k != "optimizer"}
+            training = {k: _legacy_form(v) for k, v in compiled.items() if k not in ("optimizer", "auto_scale_loss")}
             training["optimizer_config"] = {
                 "class_name": compiled["optimizer"]["class_name"],
                 "config": compiled["optimizer"]["config"],
@@ -101,12 +101,26 @@ def save_model(model, filepath, include_optimizer: bool = True) -> None:
             h5.attrs["training_config"] = json.dumps(training)
             optimizer = model.optimizer
             arrays = adapters.optimizer_variables(optimizer, adapters.model_trainable_weights(model))
-            opt_name = getattr(optimizer, "name", type(optimizer).__name__.lower())
+            opt_name = optimizer.name
             names = [f"{opt_name}/iteration"] + [f"{opt_name}/variable_{i}" for i in range(1, len(arrays))]
             group = h5.create_group("optimizer_weights")
             group.attrs["weight_names"] = _names_attr(names)
             for name, array in zip(names, arrays):
                 group.create_dataset(name, data=array)
+    with atomic_write(filepath, "wb") as handle:
+        handle.write(image[0])
+
+
+def _legacy_form(value):
+    """Keras 2's serialized objects in ``training_config``: {"class_name", "config"} only (Keras 3's
+    legacy reader takes a ``module`` key as the new format and then fails on metric names)."""
+    if isinstance(value, list):
+        return [_legacy_form(v) for v in value]
+    if isinstance(value, dict):
+        if "class_name" in value and "config" in value:
+            return {"class_name": value["class_name"], "config": value["config"]}
+        return {k: _legacy_form(v) for k, v in value.items()}
+    return value
 
 
 def is_legacy(filepath) -> bool:
@@ -166,25 +180,27 @@ def read_weights(group, model, path) -> list:
             total += dataset.size * dataset.dtype.itemsize
             pairs.append((param, dataset))
     limits.check_total(path, total)
-    return [(param, np.asarray(dataset[()]).astype(param.dtype, copy=False)) for param, dataset in pairs]
+    return [(param, h5_weights.read_dataset(dataset, param.dtype, path, "weights")) for param, dataset in pairs]
 
 
 def _read_optimizer(h5, model, path):
     import warnings
 
     group = h5.get("optimizer_weights")
-    optimizer = getattr(model, "optimizer", None)
+    optimizer = model.optimizer
     if group is None or optimizer is None:
         return None
     names = _read_names(group, "weight_names", path)
-    shapes = adapters.expected_optimizer_shapes(optimizer, adapters.model_trainable_weights(model))
+    trainable = adapters.model_trainable_weights(model)
+    shapes = adapters.expected_optimizer_shapes(optimizer, trainable)
     datasets = [_dataset(group, name, path) for name in names]
     if [tuple(d.shape) for d in datasets] != [tuple(s) for s in shapes]:
         warnings.warn(
             f"{path}: the optimizer's weights do not fit the model's optimizer; it starts fresh", stacklevel=3
         )
         return None
-    return [np.asarray(d[()]) for d in datasets]
+    arrays = [h5_weights.read_dataset(d, d.dtype, path, "optimizer_weights") for d in datasets]
+    return adapters.checked_optimizer_arrays(optimizer, trainable, arrays, path, "optimizer_weights")
 
 
 def load_weights(model, filepath) -> None:
@@ -223,7 +239,7 @@ def load_model(filepath, compile: bool = True):
                     filepath, None, "holds no model_config: a weights file? Build the model and load_weights"
                 )
             training = _json_attr(h5, "training_config", filepath)
-            rng_state = _json_attr(h5, "nn_rng_state", filepath)
+            rng_state = adapters.checked_rng_state(_json_attr(h5, "nn_rng_state", filepath), filepath, "nn_rng_state")
             model = keras_config.model_from_config(config, filepath)
             if compile and isinstance(training, dict):
                 compiled = dict(training)
@@ -236,9 +252,5 @@ def load_model(filepath, compile: bool = True):
         except (OSError, KeyError) as error:
             raise file_error(filepath, "load_model", f"could not be read (truncated or corrupt?): {error}") from None
     h5_weights.assign_all(model, pairs, optimizer_arrays)
-    if rng_state is not None:
-        try:
-            adapters.set_rng_state(rng_state)
-        except (KeyError, TypeError, ValueError, AttributeError) as error:
-            raise file_error(filepath, "nn_rng_state", f"is not a random state: {error}") from None
+    adapters.attach_rng_state(model, rng_state)
     return model

@@ -6,6 +6,7 @@ models. Every check happens on declared shapes and sizes, before any array is al
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
@@ -62,3 +63,49 @@ def check_text_size(path, where: str, size: int) -> None:
         raise file_error(
             path, where, f"is {size:,} bytes, beyond nn.saving.limits.MAX_CONFIG_BYTES = {MAX_CONFIG_BYTES:,}"
         )
+
+
+@contextlib.contextmanager
+def allocation_budget(path, where: str):
+    """While a loader builds a model from a file: every weight a layer is about to allocate
+    (``Layer.add_weight``, whatever the layer or model kind) is checked against
+    ``MAX_ARRAY_BYTES`` and, in total, ``MAX_TOTAL_BYTES`` before the allocation happens."""
+    from ..layers import layer as layer_module
+
+    total = [0]
+
+    def guard(layer, name, shape, dtype):
+        size = check_array(path, f"{where}: layer '{layer.name}' weight '{name}'", shape, dtype)
+        total[0] += size
+        check_total(path, total[0])
+
+    layer_module.ALLOCATION_GUARDS.append(guard)
+    try:
+        yield
+    finally:
+        layer_module.ALLOCATION_GUARDS.remove(guard)
+
+
+def convert(path, where: str, array, dtype) -> np.ndarray:
+    """``array`` as ``dtype`` when every value fits: a finite float that would overflow to inf,
+    a non-integral or non-finite value for an integer target, or an integer out of range is a
+    ``ValueError`` naming ``path`` and ``where`` (a model is never given values the file did not hold)."""
+    array = np.asarray(array)
+    dtype = np.dtype(dtype)
+    if array.dtype.kind not in "fiub":
+        raise file_error(path, where, f"holds dtype {array.dtype}, expected numbers")
+    if dtype.kind == "f":
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = array.astype(dtype, copy=False)
+        if array.dtype.kind == "f" and out.size and np.any(np.isfinite(array) & ~np.isfinite(out)):
+            raise file_error(path, where, f"holds values beyond the range of {dtype} (they would load as inf)")
+        return out
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        values = array.astype(np.float64) if array.dtype.kind == "f" else array
+        if array.dtype.kind == "f" and not np.all(np.isfinite(values) & (values == np.round(values))):
+            raise file_error(path, where, f"holds non-integral or non-finite values, expected {dtype}")
+        if values.size and (np.min(values) < info.min or np.max(values) > info.max):
+            raise file_error(path, where, f"holds values beyond the range of {dtype}")
+        return array.astype(dtype)
+    return array.astype(dtype)

@@ -73,7 +73,7 @@ class _Archive:
         self.path = path
         try:
             self.zip = zipfile.ZipFile(path, "r")
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
+        except Exception as error:  # zipfile raises BadZipFile, NotImplementedError, OSError, ...
             raise file_error(path, None, f"is not a readable .npz (truncated or corrupt?): {error}") from None
         if len(self.zip.infolist()) > limits.MAX_ENTRIES:
             raise file_error(path, None, f"holds more than {limits.MAX_ENTRIES} entries")
@@ -98,7 +98,7 @@ class _Archive:
                 else:
                     raise ValueError(f"unknown .npy version {version}")
                 offset = member.tell()
-        except (ValueError, OSError, EOFError, zipfile.BadZipFile, SyntaxError) as error:
+        except Exception as error:  # a damaged header: ValueError, SyntaxError, NotImplementedError, ...
             raise file_error(self.path, key, f"has no valid .npy header: {error}") from None
         if dtype.hasobject:
             raise file_error(self.path, key, f"holds Python objects (dtype {dtype}); nn never unpickles")
@@ -117,7 +117,7 @@ class _Archive:
         try:
             with self.zip.open(f"{key}.npy") as member:
                 return np.lib.format.read_array(io.BufferedReader(member), allow_pickle=False)
-        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
+        except Exception as error:
             raise file_error(self.path, key, f"could not be read (truncated or corrupt?): {error}") from None
 
     def meta(self) -> dict:
@@ -145,14 +145,14 @@ def _read_weights(archive: _Archive, model) -> list:
         raise file_error(archive.path, None, f"holds weights {extra} that the model does not have")
     for key, param in expected:
         shape, dtype, _ = archive.header(key)
-        if shape != tuple(param.shape) or dtype.kind != "f":
+        if shape != tuple(param.shape) or dtype.kind not in ("fiu" if np.dtype(param.dtype).kind == "f" else "iu"):
             raise file_error(
                 archive.path,
                 key,
                 f"weight {getattr(param, 'path', param.name)} has shape {tuple(param.shape)} in the model, the file holds shape {shape} "
                 f"dtype {dtype}",
             )
-    return [(param, archive.read(key).astype(param.dtype, copy=False)) for key, param in expected]
+    return [(param, limits.convert(archive.path, key, archive.read(key), param.dtype)) for key, param in expected]
 
 
 def load_weights(model, path) -> None:
@@ -185,11 +185,13 @@ def load_model(path):
             if all(k in archive.names for k in keys) and [archive.header(k)[0] for k in keys] == [
                 tuple(s) for s in shapes
             ]:
-                optimizer_arrays = [archive.read(k) for k in keys]
+                optimizer_arrays = adapters.checked_optimizer_arrays(
+                    model.optimizer, trainable, [archive.read(k) for k in keys], path, "optimizer"
+                )
         pairs = _read_weights(archive, model)
+        rng_state = adapters.checked_rng_state(meta.get("nn_rng_state"), path, META)
     finally:
         archive.close()
     h5_weights.assign_all(model, pairs, optimizer_arrays)
-    if meta.get("nn_rng_state") is not None:
-        adapters.set_rng_state(meta["nn_rng_state"])
+    adapters.attach_rng_state(model, rng_state)
     return model

@@ -28,9 +28,25 @@ __all__ = [
 ]
 
 
+_SAVING_NAMES = (
+    "CustomObjectScope",
+    "custom_object_scope",
+    "deserialize_keras_object",
+    "get_custom_objects",
+    "get_registered_name",
+    "get_registered_object",
+    "register_keras_serializable",
+    "serialize_keras_object",
+)
+
+
 def __getattr__(name):
     if name == "plot_model":
         from ..plot import plot_model
 
         return plot_model
+    if name in _SAVING_NAMES:  # keras.utils exports the registration API too (nn.saving's)
+        from .. import saving
+
+        return getattr(saving, name)
     raise AttributeError(f"module 'nn.utils' has no attribute {name!r}")
