@@ -203,7 +203,10 @@ LAYER_SPECS = {
     "UnitNormalization": {},
     "Rescaling": {"scale": 0.5, "offset": 1.0},
     "Normalization": {"mean": [1.0, 2.0, 3.0, 4.0], "variance": [1.0, 2.0, 3.0, 4.0]},
+    "GlobalAveragePooling1D": {},
+    "GlobalMaxPooling1D": {},
 }
+SEQUENCE = {"GlobalAveragePooling1D", "GlobalMaxPooling1D"}  # (batch, steps, features) inputs
 MERGES = ["Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot"]
 FAST = {"Dense", "Embedding", "BatchNormalization", "Concatenate"}
 
@@ -214,7 +217,7 @@ def test_the_layer_list_covers_every_nn_layer_keras_has():
 
 
 def _one_layer_model(lib, name):
-    inputs = lib.Input((4,))
+    inputs = lib.Input((2, 4) if name in SEQUENCE else (4,))
     if name in MERGES:
         a, b = lib.layers.Dense(4, name="a")(inputs), lib.layers.Dense(4, name="b")(inputs)
         merge = getattr(lib.layers, name)(name="m", **({"axes": 1} if name == "Dot" else {}))
@@ -230,6 +233,8 @@ def _one_layer_model(lib, name):
 )
 def test_every_layer_travels_both_ways(tmp_path, name):
     x = (np.arange(8).reshape(2, 4) % 10).astype("float32") if name == "Embedding" else FUNCTIONAL_X[0]
+    if name in SEQUENCE:
+        x = np.stack([x, 2 * x - 1], axis=1)
     for ext in ("keras", "h5", "weights.h5"):
         for src, dst in ((nn, keras), (keras, nn)):
             source = _one_layer_model(src, name)
