@@ -18,6 +18,10 @@ the arithmetic after it cannot fail on checked inputs. Parameters are written th
 one scratch buffer per parameter are preallocated; the rules use in-place ``out=`` arithmetic
 (float32 stays float32).
 
+A step that would leave a non-finite weight is undone (nn's rule; Keras writes NaN): a
+``FiniteGuard`` per set of variables copies what the step writes (weights, slots, extra state)
+before it and checks the weights after it, a few array copies and one dot product per step.
+
 End of training with EMA: the trainer calls ``optimizer.finalize_variable_values(
 model.trainable_weights)`` in ``on_train_end`` order, as Keras' ``fit`` does, to swap the
 averages in.
