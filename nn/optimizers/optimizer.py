@@ -18,6 +18,10 @@ the arithmetic after it cannot fail on checked inputs. Parameters are written th
 one scratch buffer per parameter are preallocated; the rules use in-place ``out=`` arithmetic
 (float32 stays float32).
 
+A step that would leave a non-finite weight is undone (nn's rule; Keras writes NaN): a
+``FiniteGuard`` per set of variables copies what the step writes (weights, slots, extra state)
+before it and checks the weights after it, a few array copies and one dot product per step.
+
 End of training with EMA: the trainer calls ``optimizer.finalize_variable_values(
 model.trainable_weights)`` in ``on_train_end`` order, as Keras' ``fit`` does, to swap the
 averages in.
@@ -38,6 +42,10 @@ import autograd_mini as am
 from ..utils import unique_name
 from . import fused as fused_module
 from . import schedules as schedules_module
+from .finite_guard import FiniteGuard
+from .finite_guard import all_finite as _all_finite
+
+Tensor = am.Tensor
 
 _LR_ERROR = (
     "Argument `learning_rate` should be float, or an instance of LearningRateSchedule, or a callable "
@@ -196,7 +204,7 @@ class Optimizer:
         self._exclude_ids: set[int] = set()
         self._exclude_pattern = None
         self._owners: list = []  # modules whose parameters() built this optimizer (PyTorch style)
-        self._backups: dict[int, tuple] = {}  # id(array) -> (array, its copy before this step)
+        self._guards: dict[tuple, FiniteGuard] = {}  # variable indices -> the undo of a step on them
         self._warned_skip = False
 
     # ---- step count and learning rate --------------------------------------------------------
@@ -274,6 +282,7 @@ class Optimizer:
             self._vars.append(p)
             self._scratch.append(np.empty_like(p.data))
             new.append(len(self._vars) - 1)
+        self._guards.clear()  # (their slots change)
         for names, fills in self._groups:  # an extension: every slot gets the new variables
             for name, fill in zip(names, fills):
                 self._slots[name].extend(np.full_like(self._vars[i].data, fill) for i in new)
@@ -293,6 +302,7 @@ class Optimizer:
         names = (names,) if isinstance(names, str) else tuple(names)
         fills = (initial_values,) * len(names) if isinstance(initial_values, numbers.Real) else tuple(initial_values)
         self._groups.append((names, fills))
+        self._guards.clear()
         for name, fill in zip(names, fills):
             self._slots[name] = [np.full_like(p.data, fill) for p in self._vars]
 
@@ -468,36 +478,39 @@ class Optimizer:
             )
         self._apply(pairs)
 
-    def _check_gradients(self, pairs) -> list:
-        """(index, variable, gradient array in the variable's dtype) for each pair; raises before any write."""
+    def _check_gradients(self, pairs) -> tuple:
+        """``(indices, variables, gradient arrays in the variables' dtypes)`` of the (index, variable,
+        gradient) ``pairs``; raises before any write."""
         checked = []
         for i, v, g in pairs:
-            array = g.data if isinstance(g, am.Tensor) else np.asarray(g)
-            if array.dtype.kind not in "fiu":
+            array = g.data if isinstance(g, Tensor) else np.asarray(g)
+            dtype, data = array.dtype, v.data
+            if dtype is not data.dtype and dtype.kind not in "fiu":
                 raise TypeError(
-                    f"{type(self).__name__}: the gradient for variable {v.name or i} has dtype {array.dtype}; "
+                    f"{type(self).__name__}: the gradient for variable {v.name or i} has dtype {dtype}; "
                     f"expected a real number dtype (the variable's is {v.dtype})"
                 )
-            if array.shape != v.shape:
+            if array.shape != data.shape:
                 raise ValueError(
                     f"{type(self).__name__}: gradient of shape {array.shape} for variable {v.name or i} "
                     f"of shape {v.shape}"
                 )
-            if array.dtype != v.dtype:
-                array = array.astype(v.dtype)
+            if dtype is not data.dtype and dtype != data.dtype:
+                array = array.astype(data.dtype)
             checked.append((i, v, array))
-        return checked
+        return tuple(zip(*checked))
 
     def _apply(self, pairs) -> None:
-        checked = self._check_gradients(pairs)
+        indices, variables, grads = self._check_gradients(pairs)
         lr = self.learning_rate
         if not math.isfinite(lr):
             raise ValueError(f"{type(self).__name__}: the learning rate is {lr} at step {self._iterations}")
-        indices = [i for i, _, _ in checked]
-        grads = [g for _, _, g in checked]
-        datas = [v.mutable_data() for _, v, _ in checked]  # copy-on-write; values unchanged
+        datas = [v.mutable_data() for v in variables]  # copy-on-write; values unchanged
+        guard = self._guards.get(indices)
+        if guard is None or not guard.fits(datas, len(self._extra_variables)):
+            guard = self._new_guard(indices, datas)
         # -- from here on nothing can fail on checked inputs: the step is all-or-nothing --
-        backup = self._backup(indices, datas)
+        guard.save()
         if self.loss_scale_factor is not None:
             grads = [g / self.loss_scale_factor for g in grads]
         n = self.gradient_accumulation_steps
@@ -505,50 +518,39 @@ class Optimizer:
             accumulators = [self._slots["gradient_accumulator"][i] for i in indices]
             if (self._iterations + 1) % n == 0:
                 grads = [(g + acc) / n for g, acc in zip(grads, accumulators)]
-                self._update(indices, [v for _, v, _ in checked], datas, grads, lr)
+                self._update(indices, variables, datas, grads, lr)
                 for acc in accumulators:
                     acc.fill(0)
             else:
                 for g, acc in zip(grads, accumulators):
                     acc += g
         else:
-            self._update(indices, [v for _, v, _ in checked], datas, grads, lr)
-        for _, v, _ in checked:  # Keras applies each variable's constraint after its update
+            self._update(indices, variables, datas, grads, lr)
+        constrained = False
+        for v in variables:  # Keras applies each variable's constraint after its update
             constraint = getattr(v, "constraint", None)
             if constraint is not None:
                 np.copyto(v.mutable_data(), np.asarray(constraint(v.data), dtype=v.dtype))
-        with np.errstate(over="ignore", invalid="ignore"):  # the check's own overflow is expected
-            bad = [v for _, v, _ in checked if not _all_finite(v.data)]
-        if bad:  # never write a non-finite weight: the step is undone (nn's rule; Keras writes NaN)
-            self._restore(backup)
+                constrained = True
+        if not guard.finite([v.data for v in variables] if constrained else datas):
+            # never write a non-finite weight: the step is undone (nn's rule; Keras writes NaN)
+            bad = [v for v in variables if not _finite(v.data)]
+            guard.restore([v.mutable_data() for v in variables])
             self.skip_step(f"it would make {_names(bad)} non-finite")
             return
         if self.use_ema:
             self._update_ema()
         self._iterations += 1
 
-    def _backup(self, indices, datas) -> list:
-        """Copies of what a step writes (the variables' arrays and their slots), into buffers kept
-        per array, so that a step that would write a non-finite value can be undone."""
-        buffers = self._backups
-        pairs = []
-        for i, data in zip(indices, datas):
-            pairs.append(data)
-            for names, _ in self._groups:
-                pairs.extend(self._slots[name][i] for name in names)
-        out = []
-        for array in pairs:
-            buffer = buffers.get(id(array))
-            if buffer is None or buffer[0] is not array:
-                buffer = buffers[id(array)] = (array, np.empty_like(array))
-            buffer[1][...] = array
-            out.append(buffer)
-        return out
-
-    @staticmethod
-    def _restore(backup) -> None:
-        for array, copy in backup:
-            array[...] = copy
+    def _new_guard(self, indices, datas) -> FiniteGuard:
+        """The ``FiniteGuard`` of steps on variables ``indices`` (arrays ``datas``): it copies their
+        arrays, their slots and the optimizer's extra state (Nadam's product, Adafactor's factors).
+        Kept per set of variables until the slots change (``_add_vars``, ``add_optimizer_variables``)."""
+        slots = [self._slots[name][i] for i in indices for names, _ in self._groups for name in names]
+        if len(self._guards) >= 8:  # steps on many different subsets of the variables: keep a few
+            self._guards.clear()
+        guard = self._guards[indices] = FiniteGuard(datas, slots, self._extra_variables)
+        return guard
 
     def skip_step(self, why: str) -> None:
         """Record a step that was not applied (weights and slots keep the last finite step; the step
@@ -572,11 +574,14 @@ class Optimizer:
                     np.multiply(data, self.weight_decay * lr, out=tmp)
                     data -= tmp
         self.before_update_step(lr)
+        minimum, scratch, update_step = fused_module.MIN_FUSED_SIZE, self._scratch, self.update_step
         for i, data, g in zip(indices, datas, grads):
-            small = data.size < fused_module.MIN_FUSED_SIZE
-            fused = None if small or g.dtype != data.dtype else fused_module.fused_update(self, i, data, lr)
+            if data.size < minimum or g.dtype != data.dtype:
+                update_step(i, data, g, lr, scratch[i])
+                continue
+            fused = fused_module.fused_update(self, i, data, lr)
             if fused is None:
-                self.update_step(i, data, g, lr, self._scratch[i])
+                update_step(i, data, g, lr, scratch[i])
             else:
                 fused_module.run(fused, data, g)
 
@@ -705,13 +710,9 @@ class Optimizer:
         return f"<{type(self).__name__} name={self.name!r} learning_rate={self.learning_rate:g}>"
 
 
-def _all_finite(array: np.ndarray) -> bool:
-    """No NaN or Inf: one dot product (a NaN/Inf makes it non-finite), checked element by element
-    only when it is not finite (huge finite values can overflow the product)."""
-    flat = array.reshape(-1)
-    if math.isfinite(flat.dot(flat)):
-        return True
-    return bool(np.isfinite(flat).all())
+def _finite(array: np.ndarray) -> bool:
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _all_finite(array)
 
 
 def _names(variables) -> str:

@@ -50,6 +50,8 @@ def _lower_update(L, args, kwargs, step) -> None:
     grads = [step.leaf_grad(p) for p in variables]
     datas = [step.write(p) for p in variables]
     rule = optimizer.fused_rule
+    if type(optimizer).fused_rule is Optimizer.fused_rule:
+        rule = optimizer._fused_rule  # (the public method only calls it: one call less per variable)
     names = [rule(i, lr)[0] for i in indices]
     dtypes = [p.data.dtype for p in variables]
 
@@ -59,6 +61,7 @@ def _lower_update(L, args, kwargs, step) -> None:
             return None  # the numpy replay raises the eager error
         values = []
         try:
+            append = values.append
             for i, name, dtype in zip(indices, names, dtypes):
                 found = rule(i, rate)
                 if found is None or found[0] != name:
@@ -67,8 +70,9 @@ def _lower_update(L, args, kwargs, step) -> None:
                     flags = array.flags
                     if not (flags.c_contiguous and flags.writeable) or array.dtype != dtype:
                         return None
-                    values.append(array.reshape(-1))
-                values.extend(as_operand(value, dtype) for value in found[2])
+                    append(array.reshape(-1))
+                for value in found[2]:
+                    append(as_operand(value, dtype))
         except NotExact:
             return None
         return tuple(values)
@@ -85,12 +89,18 @@ def _lower_update(L, args, kwargs, step) -> None:
         position += len(extra)
         L.line(f"{key}({', '.join([data.name, grad, *extra])})", 1)
     L.line(f"{flag.name} = 1.0", 1)
-    step.after(lambda value: _count_step(optimizer, value), flag)
+    step.after(_count_step(optimizer), flag)
 
 
-def _count_step(optimizer, flag) -> None:
-    if flag[0]:
-        optimizer.iterations = optimizer.iterations + 1  # plain optimizers only: no accumulation
+def _count_step(optimizer):
+    """After each call: one more step when the kernel applied it (plain optimizers only: no
+    gradient accumulation, so the raw count is the step count)."""
+
+    def count(flag) -> None:
+        if flag[0]:
+            optimizer._iterations += 1
+
+    return count
 
 
 am.lowering.register_effect(apply_if_finite, _lower_update)
