@@ -131,8 +131,9 @@ class _Tracer:
             slot = self.slot_of.get(id(item))
             if slot is not None:
                 return Slot(slot)
-            slot = self.slot_of.get(id(item.data)) if item._ctx is None else None
-            if slot is not None:  # a new Tensor around a value of the step (``am.as_tensor(y)``): that value
+            wraps = item._ctx is None and not item._requires_grad  # a leaf of its own keeps its own gradient slot
+            slot = self.slot_of.get(id(item.data)) if wraps else None
+            if slot is not None:  # a new constant Tensor around a value of the step (``am.as_tensor(y)``): that value
                 self.slot_of[id(item)] = slot
                 self.keep.append(item)
                 return Leaf(slot) if slot in self.leaf_slots else Slot(slot)
