@@ -101,6 +101,7 @@ class _Tracer:
         self.keep: list = []  # what the ids refer to stays alive during the trace
         self.leaves: list[LeafInfo] = []  # leaf Tensors read by reference
         self.leaf_slot: dict[int, int] = {}
+        self.leaf_slots: set[int] = set()  # the slots that hold a leaf Tensor (read by reference)
         self.instructions: list = []
         self.nslots = 0
         self.meta: dict[int, tuple] = {}  # slot -> (shape, dtype) seen at trace time (for lowering)
@@ -130,6 +131,12 @@ class _Tracer:
             slot = self.slot_of.get(id(item))
             if slot is not None:
                 return Slot(slot)
+            wraps = item._ctx is None and not item._requires_grad  # a leaf of its own keeps its own gradient slot
+            slot = self.slot_of.get(id(item.data)) if wraps else None
+            if slot is not None:  # a new constant Tensor around a value of the step (``am.as_tensor(y)``): that value
+                self.slot_of[id(item)] = slot
+                self.keep.append(item)
+                return Leaf(slot) if slot in self.leaf_slots else Slot(slot)
             if isinstance(item.data, _Traced):
                 raise CaptureError(
                     f"am.compile: op '{op_name}' input {index} was computed from traced values outside the op "
@@ -142,12 +149,13 @@ class _Tracer:
                 )
             slot = self.new_slot(item)
             self.leaf_slot[id(item)] = slot
+            self.leaf_slots.add(slot)
             self.leaves.append(LeafInfo(item, slot, item.data.shape, item.data.dtype))
             return Leaf(slot)
         if isinstance(item, np.ndarray):
             slot = self.slot_of.get(id(item))
-            if slot is not None:
-                return Slot(slot)
+            if slot is not None:  # a leaf's own array is read through the leaf (its slot holds the Tensor)
+                return Leaf(slot) if slot in self.leaf_slots else Slot(slot)
             if isinstance(item, _Traced):
                 raise CaptureError(
                     f"am.compile: op '{op_name}' input {index} is an array computed from traced values outside the "

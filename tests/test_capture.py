@@ -175,3 +175,29 @@ def test_a_replayable_function_with_several_results():
     for labels in ([0, 1], [2, 2], [1, 0], [2, 1]):
         x = np.arange(6.0).reshape(2, 3)
         assert float(compiled(x, np.array(labels))) == eager(x, np.array(labels))
+
+
+def test_a_tensor_wrapped_around_a_replayable_result_reads_the_new_result():
+    """``am.as_tensor(array)`` of a replayable's result (a loss converting its targets) is that
+    slot, not a frozen leaf: each call sees its own targets, and a second conversion of the same
+    array (an identity for a matching dtype) is replayed on the array, not on a wrapped Tensor."""
+
+    @am.replayable
+    def to_array(y):
+        data = y.data if isinstance(y, am.Tensor) else y
+        return data.astype(np.float64, copy=False)  # the same array, not a copy (as nn's loss to_array)
+
+    w = am.tensor(np.ones(3), requires_grad=True)
+
+    def step(y, z):
+        first = (am.as_tensor(to_array(y)) * w).sum()
+        return first + (am.as_tensor(to_array(z)) * w).sum()
+
+    compiled = am.compile(step)
+    for i in range(4):
+        y = np.full(3, float(i))
+        assert float(compiled(y, y)) == float(step(y, y)) == 6.0 * i
+    constant = np.full(3, 2.0)  # a closed-over array converted twice: the second call got a Tensor in a Tensor
+    twice = am.compile(lambda x: step(constant, constant) * x)
+    for i in range(3):
+        assert float(twice(np.array(float(i)))) == 12.0 * i

@@ -130,3 +130,19 @@ def test_sample_and_class_weights_are_captured_bit_for_bit():
     assert runs["auto"]._captured_train_step.compiled.stats()
     for a, b in zip(runs[False].get_weights(), runs["auto"].get_weights()):
         assert np.array_equal(a, b)
+
+
+def test_a_loss_converting_its_targets_sees_every_batch_s_targets():
+    """Dice converts y_true with ``to_array`` then ``am.as_tensor``: the captured step reads each
+    batch's targets (they were frozen at the first batch's when the wrapper became a leaf)."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 4)).astype(np.float32)
+    y = (rng.random((64, 3)) > 0.5).astype(np.float32)
+
+    def fit(jit):
+        nn.utils.set_random_seed(0)
+        model = nn.Sequential([nn.Input((4,)), nn.Dense(3, activation="sigmoid")])
+        model.compile(optimizer=nn.optimizers.SGD(0.1), loss=nn.losses.Dice(), jit_compile=jit)
+        return model.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False).history["loss"]
+
+    assert fit("auto") == fit(False)
