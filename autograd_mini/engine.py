@@ -108,11 +108,14 @@ def send(grads: dict, key, g, shape, dtype, math=NUMPY) -> None:
     grads[key] = math.add(grads[key], g) if key in grads else g
 
 
-def accumulate_leaf(leaf, g, fresh: bool = False, copy: bool = False) -> None:
+def accumulate_leaf(leaf, g, fresh: bool = False, copy: bool | None = False) -> None:
     """The one rule of a leaf's ``.grad`` (ndarray gradients): the first gradient is stored
-    (copied when ``copy``: something else can see its buffer), a later one is added into a fresh
-    buffer; ``fresh`` replaces what is there (a recorded step whose trace began with no grad)."""
+    (copied when ``copy``: something else can see its buffer; ``copy=None``: when ``g`` is
+    read-only or a view), a later one is added into a fresh buffer; ``fresh`` replaces what is
+    there (a recorded step whose trace began with no grad)."""
     if fresh or leaf.grad is None:
+        if copy is None:
+            copy = g.base is not None or not g.flags.writeable
         leaf.grad = Tensor._wrap(g.copy() if copy else g)
     else:
         leaf.grad = Tensor._wrap(leaf.grad.data + g)

@@ -111,7 +111,11 @@ def read(ref, slots: list):
 
 def run_effect(effect: Effect, slots: list) -> None:
     """Run a recorded ``@am.replayable`` call on the current slot values (Tensors where it got Tensors)."""
-    args = [_argument(r, slots) for r in effect.args]
+    wrap = Tensor._wrap  # _argument, inlined for the positional arguments (once per argument)
+    args = [
+        r.value if type(r) is Const else wrap(slots[r.index]) if type(r) is Slot else slots[r.index]
+        for r in effect.args
+    ]
     kwargs = effect.kwargs
     result = effect.fn(*args, **{k: _argument(r, slots) for k, r in kwargs.items()}) if kwargs else effect.fn(*args)
     out = effect.out
@@ -133,7 +137,7 @@ def _argument(ref, slots):
 
 def walk_backward(backward: Backward, seed: Callable, op_grads: Callable, to_leaf: Callable, math=NUMPY) -> None:
     """Execute ``backward`` (the one walk over a recorded backward pass): ``seed(grad)`` gives a seed's
-    value, ``op_grads(slot, g)`` the op's gradients of its inputs, ``to_leaf(step, g)`` stores a leaf's;
+    value, ``op_grads(slot, g)`` the op's gradients of its inputs, ``to_leaf(leaf, g, fresh)`` stores a leaf's;
     each edge's gradient goes through ``engine.send`` with ``math`` (ndarrays, or loop variables)."""
     grads: dict = {}
     for s in backward.seeds:
@@ -145,7 +149,7 @@ def walk_backward(backward: Backward, seed: Callable, op_grads: Callable, to_lea
         if g is None:
             continue
         if type(step) is LeafGrad:
-            to_leaf(step, g)
+            to_leaf(step.leaf, g, step.fresh)
             continue
         for edge, pg in zip(step.edges, op_grads(step.slot, g)):
             if edge is None or pg is None:

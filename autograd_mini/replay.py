@@ -5,6 +5,8 @@ bit for bit, with less Python."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 from numpy import ndarray
 
@@ -28,8 +30,7 @@ def replay(program: Program, slots: list) -> None:
         # one array for a one-input op needs no count check (gradient_tuple's common case)
         return (grads,) if type(grads) is ndarray and len(ctx.needs_input_grad) == 1 else gradient_tuple(ctx, grads)
 
-    def to_leaf(step, g):
-        accumulate_leaf(step.leaf, g, step.fresh, copy=not g.flags.writeable or g.base is not None)
+    to_leaf = partial(accumulate_leaf, copy=None)  # copied when read-only or a view
 
     for instruction in program.instructions:
         kind = type(instruction)
