@@ -188,8 +188,19 @@ def backward(
             ctx = node._ctx
             if wanted is None:
                 if ctx is None:
-                    if node._requires_grad:
-                        _accumulate_leaf(node, g, create_graph, handed_to_leaves)
+                    if not node._requires_grad:
+                        continue
+                    if create_graph:
+                        node.grad = g if node.grad is None else node.grad + g
+                        continue
+                    if type(g) is not np.ndarray and isinstance(g, Tensor):
+                        g = g.data
+                    # store without a copy only when nothing else can see this buffer
+                    copy = node.grad is None and (
+                        g.base is not None or id(g) in handed_to_leaves or not g.flags.writeable
+                    )
+                    accumulate_leaf(node, g, copy=copy)  # the one leaf rule
+                    handed_to_leaves.add(id(node.grad.data))
                     continue
                 if node._retains_grad:
                     _retain(node, g, create_graph)
@@ -243,15 +254,3 @@ def _retain(node, g, create_graph) -> None:
         node.grad = g if node.grad is None else node.grad + g
         return
     accumulate_leaf(node, g.data if isinstance(g, Tensor) else g, copy=True)
-
-
-def _accumulate_leaf(leaf, g, create_graph, handed):
-    if create_graph:
-        leaf.grad = g if leaf.grad is None else leaf.grad + g
-        return
-    if isinstance(g, Tensor):
-        g = g.data
-    # store without a copy only when nothing else can see this buffer
-    copy = leaf.grad is None and (g.base is not None or id(g) in handed or not g.flags.writeable)
-    accumulate_leaf(leaf, g, copy=copy)
-    handed.add(id(leaf.grad.data))
