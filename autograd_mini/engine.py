@@ -102,7 +102,8 @@ def send(grads: dict, key, g, shape, dtype, math=NUMPY) -> None:
     """The one rule of an edge of the backward pass: ``conform`` ``g`` to the input (``shape``
     None: a seed, as given), then accumulate it into ``grads[key]``: the first gradient is stored
     as it is, a second one is added into a fresh buffer (never in place, so gradients never alias
-    each other). Eager ``backward`` runs it inlined (its hottest lines)."""
+    each other). Eager ``backward`` and ``program.walk_backward`` run it inlined (their hottest
+    lines); ``conform`` stays the one reduction."""
     if shape is not None and (g.shape != shape or g.dtype != dtype):
         g = conform(g, shape, dtype, math)
     grads[key] = math.add(grads[key], g) if key in grads else g
