@@ -102,17 +102,21 @@ def send(grads: dict, key, g, shape, dtype, math=NUMPY) -> None:
     """The one rule of an edge of the backward pass: ``conform`` ``g`` to the input (``shape``
     None: a seed, as given), then accumulate it into ``grads[key]``: the first gradient is stored
     as it is, a second one is added into a fresh buffer (never in place, so gradients never alias
-    each other). Eager ``backward`` runs it inlined (its hottest lines)."""
+    each other). Eager ``backward`` and ``program.walk_backward`` run it inlined (their hottest
+    lines); ``conform`` stays the one reduction."""
     if shape is not None and (g.shape != shape or g.dtype != dtype):
         g = conform(g, shape, dtype, math)
     grads[key] = math.add(grads[key], g) if key in grads else g
 
 
-def accumulate_leaf(leaf, g, fresh: bool = False, copy: bool = False) -> None:
+def accumulate_leaf(leaf, g, fresh: bool = False, copy: bool | None = False) -> None:
     """The one rule of a leaf's ``.grad`` (ndarray gradients): the first gradient is stored
-    (copied when ``copy``: something else can see its buffer), a later one is added into a fresh
-    buffer; ``fresh`` replaces what is there (a recorded step whose trace began with no grad)."""
+    (copied when ``copy``: something else can see its buffer; ``copy=None``: when ``g`` is
+    read-only or a view), a later one is added into a fresh buffer; ``fresh`` replaces what is
+    there (a recorded step whose trace began with no grad)."""
     if fresh or leaf.grad is None:
+        if copy is None:
+            copy = g.base is not None or not g.flags.writeable
         leaf.grad = Tensor._wrap(g.copy() if copy else g)
     else:
         leaf.grad = Tensor._wrap(leaf.grad.data + g)
@@ -185,8 +189,19 @@ def backward(
             ctx = node._ctx
             if wanted is None:
                 if ctx is None:
-                    if node._requires_grad:
-                        _accumulate_leaf(node, g, create_graph, handed_to_leaves)
+                    if not node._requires_grad:
+                        continue
+                    if create_graph:
+                        node.grad = g if node.grad is None else node.grad + g
+                        continue
+                    if type(g) is not np.ndarray and isinstance(g, Tensor):
+                        g = g.data
+                    # store without a copy only when nothing else can see this buffer
+                    copy = node.grad is None and (
+                        g.base is not None or id(g) in handed_to_leaves or not g.flags.writeable
+                    )
+                    accumulate_leaf(node, g, copy=copy)  # the one leaf rule
+                    handed_to_leaves.add(id(node.grad.data))
                     continue
                 if node._retains_grad:
                     _retain(node, g, create_graph)
@@ -240,15 +255,3 @@ def _retain(node, g, create_graph) -> None:
         node.grad = g if node.grad is None else node.grad + g
         return
     accumulate_leaf(node, g.data if isinstance(g, Tensor) else g, copy=True)
-
-
-def _accumulate_leaf(leaf, g, create_graph, handed):
-    if create_graph:
-        leaf.grad = g if leaf.grad is None else leaf.grad + g
-        return
-    if isinstance(g, Tensor):
-        g = g.data
-    # store without a copy only when nothing else can see this buffer
-    copy = leaf.grad is None and (g.base is not None or id(g) in handed or not g.flags.writeable)
-    accumulate_leaf(leaf, g, copy=copy)
-    handed.add(id(leaf.grad.data))

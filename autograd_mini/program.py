@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from .engine import NUMPY, send
+from .engine import NUMPY, conform, send
 from .tensor import Tensor
 
 
@@ -111,9 +111,13 @@ def read(ref, slots: list):
 
 def run_effect(effect: Effect, slots: list) -> None:
     """Run a recorded ``@am.replayable`` call on the current slot values (Tensors where it got Tensors)."""
-    result = effect.fn(
-        *[_argument(r, slots) for r in effect.args], **{k: _argument(r, slots) for k, r in effect.kwargs.items()}
-    )
+    wrap = Tensor._wrap  # _argument, inlined for the positional arguments (once per argument)
+    args = [
+        r.value if type(r) is Const else wrap(slots[r.index]) if type(r) is Slot else slots[r.index]
+        for r in effect.args
+    ]
+    kwargs = effect.kwargs
+    result = effect.fn(*args, **{k: _argument(r, slots) for k, r in kwargs.items()}) if kwargs else effect.fn(*args)
     out = effect.out
     if type(out) is tuple:
         for slot, item in zip(out, result):
@@ -133,18 +137,25 @@ def _argument(ref, slots):
 
 def walk_backward(backward: Backward, seed: Callable, op_grads: Callable, to_leaf: Callable, math=NUMPY) -> None:
     """Execute ``backward`` (the one walk over a recorded backward pass): ``seed(grad)`` gives a seed's
-    value, ``op_grads(slot, g)`` the op's gradients of its inputs, ``to_leaf(step, g)`` stores a leaf's;
+    value, ``op_grads(slot, g)`` the op's gradients of its inputs, ``to_leaf(leaf, g, fresh)`` stores a leaf's;
     each edge's gradient goes through ``engine.send`` with ``math`` (ndarrays, or loop variables)."""
     grads: dict = {}
     for s in backward.seeds:
         send(grads, s.slot, seed(s.grad), None, None, math)
+    add = math.add
+    pop = grads.pop
     for step in backward.steps:
-        g = grads.pop(step.slot, None)
+        g = pop(step.slot, None)
         if g is None:
             continue
         if type(step) is LeafGrad:
-            to_leaf(step, g)
+            to_leaf(step.leaf, g, step.fresh)
             continue
         for edge, pg in zip(step.edges, op_grads(step.slot, g)):
-            if edge is not None and pg is not None:
-                send(grads, edge.slot, pg, edge.shape, edge.dtype, math)
+            if edge is None or pg is None:
+                continue
+            # send(grads, slot, pg, shape, dtype, math), inlined (once per edge): conform, accumulate
+            slot, shape, dtype = edge
+            if pg.shape != shape or pg.dtype != dtype:
+                pg = conform(pg, shape, dtype, math)
+            grads[slot] = add(grads[slot], pg) if slot in grads else pg

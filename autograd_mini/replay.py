@@ -5,11 +5,14 @@ bit for bit, with less Python."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
+from numpy import ndarray
 
 from .engine import accumulate_leaf
 from .function import gradient_tuple, run_forward
-from .program import Backward, Ones, OpCall, Program, Slot, read, run_effect, walk_backward
+from .program import Backward, Leaf, Ones, OpCall, Program, Slot, read, run_effect, walk_backward
 
 
 def replay(program: Program, slots: list) -> None:
@@ -22,16 +25,19 @@ def replay(program: Program, slots: list) -> None:
     def op_grads(slot, g):
         ctx = ctxs[slot]
         grads = ctx.backward(ctx, g)
-        return grads if type(grads) is tuple else gradient_tuple(ctx, grads)
+        if type(grads) is tuple:
+            return grads
+        # one array for a one-input op needs no count check (gradient_tuple's common case)
+        return (grads,) if type(grads) is ndarray and len(ctx.needs_input_grad) == 1 else gradient_tuple(ctx, grads)
 
-    def to_leaf(step, g):
-        accumulate_leaf(step.leaf, g, step.fresh, copy=not g.flags.writeable or g.base is not None)
+    to_leaf = partial(accumulate_leaf, copy=None)  # copied when read-only or a view
 
     for instruction in program.instructions:
         kind = type(instruction)
         if kind is OpCall:
             cls, inputs, options, needs, out = instruction
-            arrays = [slots[r.index] if type(r) is Slot else read(r, slots) for r in inputs]
+            # program.read, inlined (once per operand)
+            arrays = [slots[r[0]] if type(r) is Slot else slots[r[0]].data if type(r) is Leaf else r[0] for r in inputs]
             ctx, slots[out] = run_forward(cls, arrays, needs, options)
             ctxs[out] = ctx
         elif kind is Backward:

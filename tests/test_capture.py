@@ -201,3 +201,20 @@ def test_a_tensor_wrapped_around_a_replayable_result_reads_the_new_result():
     twice = am.compile(lambda x: step(constant, constant) * x)
     for i in range(3):
         assert float(twice(np.array(float(i)))) == 12.0 * i
+
+
+def test_a_replayed_leaf_gradient_owns_its_buffer():
+    """A gradient reaching a leaf as a read-only view (sum's broadcast) is copied on replay, as eagerly."""
+    w = am.tensor(np.ones(3), requires_grad=True)
+
+    def step(x):
+        w.grad = None
+        (w.sum() + x.sum()).backward()  # w's gradient: sum's broadcast of the seed (a read-only view)
+        return w.grad
+
+    compiled = am.compile(step)
+    for _ in range(4):
+        compiled(np.arange(3.0))
+        grad = w.grad.data
+        assert grad.flags.writeable and np.array_equal(grad, np.ones(3))
+        grad += 1.0  # a leaf's .grad can be updated in place

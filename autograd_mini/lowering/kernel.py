@@ -19,7 +19,7 @@ import numpy as np
 
 from ..engine import accumulate_leaf
 from ..ops.formula import Elementwise
-from ..program import Backward, Const, Effect, Leaf, LeafGrad, Ones, OpCall, Program, run_effect, walk_backward
+from ..program import Backward, Const, Effect, Leaf, Ones, OpCall, Program, run_effect, walk_backward
 from ..tensor import Tensor
 from . import EFFECTS, RULES
 from .core_rules import register_elementwise
@@ -243,8 +243,8 @@ class _Builder:
             grads = rule.backward(L, g, ins, self.var(slot), call.options, call.needs)
             return [None if pg is None else L.operand(pg) for pg in grads]
 
-        def to_leaf(step: LeafGrad, g):
-            self.block.leaf_grads.append((step.leaf, g, step.fresh))
+        def to_leaf(leaf, g, fresh: bool):
+            self.block.leaf_grads.append((leaf, g, fresh))
 
         walk_backward(instruction, seed, op_grads, to_leaf, loop_math(L))
 
