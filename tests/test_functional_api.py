@@ -122,7 +122,8 @@ def test_functional_and_sequential_configs_round_trip():
     model = two_branch()
     config = model.get_config()
     assert [entry["name"] for entry in config["layers"]] == ["features", "a", "b", "sum", "head"]
-    assert config["layers"][3]["inbound_nodes"] == [[["a", 0, 0], ["b", 0, 0]]]
+    (node,) = config["layers"][3]["inbound_nodes"]  # Keras 3's node form: KerasTensors with their history
+    assert [t["config"]["keras_history"] for t in node["args"][0]] == [["a", 0, 0], ["b", 0, 0]]
     rebuilt = nn.Model.from_config(config, custom_objects={"Sum": Sum})
     rebuilt.set_weights(model.get_weights())
     x = np.random.default_rng(3).standard_normal((4, 4))
