@@ -15,50 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .engine import topological_order
-from .tensor import Tensor
 from .value import Value
 from .viz import ensure_renderer
 from .viz import format as F
 from .viz.dot import emit
-from .viz.walk import build, collect_tensors
-
-
-def _value_steps(root: Value):
-    """Kahn order and d(root)/d(node) per node for a Value graph (``.grad`` is not touched)."""
-    order = topological_order(root, lambda v: v._prev)
-    grads = {id(root): 1.0}
-    for node in order:
-        g = grads.get(id(node), 0.0)
-        for child, local in zip(node._prev, node._local):
-            grads[id(child)] = grads.get(id(child), 0.0) + local * g
-    return order, grads
-
-
-def _tensor_steps(root: Tensor):
-    """The engine's order over the Tensors that need a gradient, and d(root)/d(node) for each,
-    from one backward pass over the retained graph (no ``.grad`` is touched)."""
-    from .engine import backward, tensor_edges
-
-    if root.size != 1:
-        raise ValueError(f"animate_backward: expected a scalar root (size 1), got shape {root.shape}")
-    if not root.requires_grad:
-        raise ValueError("animate_backward: the root does not require grad (no input requires grad)")
-    collect_tensors(root)  # raises a clear error on a released graph
-    order = topological_order(root, tensor_edges)
-    seed = np.ones_like(root.data)
-    results = backward([root], [seed], retain_graph=True, inputs=tuple(order))
-    grads = {id(t): (g.data if g is not None else np.zeros_like(t.data)) for t, g in zip(order, results)}
-    return order, grads
-
-
-def backward_order(root):
-    """The engine's order over the nodes that get a gradient and d(root)/d(node) for each."""
-    if isinstance(root, Value):
-        return _value_steps(root)
-    if isinstance(root, Tensor):
-        return _tensor_steps(root)
-    raise TypeError(f"animate_backward: expected a Value or a Tensor, got {type(root).__name__}")
+from .viz.steps import backward_order
+from .viz.walk import build
 
 
 def _grad_text(g, precision) -> str:
@@ -74,7 +36,7 @@ def backward_steps(root, precision: int = 4) -> tuple[list, list[dict]]:
     """The drawing nodes (each laid out with its gradient text, which the page hides until its
     step) and the steps: per step, the node id whose gradient is now known, its name, the
     gradient text and the exact gradient values."""
-    from .viz.frames import _name
+    from .viz.frames import node_name
 
     order, grads = backward_order(root)
     nodes = build(root, precision=precision, show_grad=False)
@@ -82,7 +44,7 @@ def backward_steps(root, precision: int = 4) -> tuple[list, list[dict]]:
     steps = []
     for obj in order:
         g = grads.get(id(obj), 0.0)
-        name = _name(nodes[index[id(obj)]].label, obj)
+        name = node_name(nodes[index[id(obj)]].label, obj)
         text = _grad_text(g, precision)
         node = nodes[index[id(obj)]]
         node._label = list(node.label) + [text]  # laid out with its gradient; hidden until its step

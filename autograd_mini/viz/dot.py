@@ -30,7 +30,7 @@ def _escape_record(text: str) -> str:
     return text
 
 
-def _escape(text: str) -> str:
+def escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
@@ -64,7 +64,7 @@ def edge_attrs(label) -> str:
     style = 'fontsize=9, fontcolor="#1f5fa8"'
     if any(isinstance(p, Matrix) for p in parts):
         return f" [label=<{html.stack(parts, fontsize=9, fontcolor='#1f5fa8')}>, {style}]"
-    text = "\\n".join(_escape(line) for p in parts for line in str(p).split("\n"))
+    text = "\\n".join(escape(line) for p in parts for line in str(p).split("\n"))
     return f' [label="{text}", {style}]'
 
 
@@ -101,7 +101,7 @@ def emit(
         label = node.label
         if node.kind in ("op", "group"):
             text = label + "".join("\n" + n for n in node.notes)
-            attrs["label"] = '"' + _escape(text) + '"'
+            attrs["label"] = '"' + escape(text) + '"'
             if node.fused:
                 attrs["tooltip"] = f"part of fused op {node.fused}"
         else:
@@ -142,7 +142,7 @@ def emit(
             lines.append(node_line(i, node))
     for c, (scope, members) in enumerate(by_scope.items()):
         lines.append(f"  subgraph cluster_{c} {{")
-        lines.append(f'    label="{_escape(scope)}"; style="rounded,dashed"; color="#888888"; fontsize=11;')
+        lines.append(f'    label="{escape(scope)}"; style="rounded,dashed"; color="#888888"; fontsize=11;')
         lines.extend("  " + node_line(i, nodes[i]) for i in members)
         lines.append("  }")
     for i, node in enumerate(nodes):
@@ -151,7 +151,7 @@ def emit(
             label = labels[k] if k < len(labels) else None
             lines.append(f"  n{j} -> n{i}{edge_attrs(label)};")
     if notes:
-        text = "\\l".join(_escape(n) for n in notes) + "\\l"
+        text = "\\l".join(escape(n) for n in notes) + "\\l"
         attrs = ", ".join(f'{k}="{v}"' for k, v in STYLE["note"].items())
         lines.append(f'  collapsed_note [label="collapsed to stay drawable:\\l{text}", {attrs}];')
     if legend:

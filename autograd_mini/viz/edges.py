@@ -58,7 +58,7 @@ def _reduce(grad, shape) -> np.ndarray:
     return grad if grad.shape == tuple(shape) else np.asarray(unbroadcast(grad, tuple(shape)))
 
 
-def _array_text(a, precision, what: str):
+def array_text(a, precision, what: str):
     """A tensor on an edge: its value when tiny, a small matrix as cells, else shape and norm."""
     a = np.asarray(a)
     if a.size == 1:
@@ -142,7 +142,7 @@ def tensor_edges(ctx, out: Tensor, upstream, positions, precision, mode) -> tupl
                     f"{_scalar(contribution.reshape(-1)[0], precision)}"
                 )
             else:
-                labels[i] = [labels[i], _array_text(contribution, precision, "upstream * local =")]
+                labels[i] = [labels[i], array_text(contribution, precision, "upstream * local =")]
     return labels, contributions
 
 

@@ -24,8 +24,9 @@ from ..tensor import Tensor
 from ..value import Value
 from . import format as F
 from . import html
-from .dot import STYLE, _escape
-from .edges import Matrix, _array_text, tensor_edges
+from .dot import STYLE, escape
+from .edges import Matrix, array_text, tensor_edges
+from .steps import backward_order
 from .walk import build
 
 #: a 16:9 slide in inches, and the PNG resolution (1920 x 1080 pixels)
@@ -38,7 +39,7 @@ CURRENT, DONE = "#ffd27f", "#c9efc9"
 MAX_NAME = 32
 
 
-def _name(node_label, obj) -> str:
+def node_name(node_label, obj) -> str:
     """The user's name for a node (its label or name, or the argument it was passed as), else
     a description: never an internal id."""
     head = node_label[0] if node_label and isinstance(node_label[0], str) else ""
@@ -62,13 +63,12 @@ def story(root, *, forward: bool = True, precision: int = 4):
     """The drawing nodes and the steps. A step: ``phase`` (forward/backward), ``index`` of the
     node, ``name``, ``text`` (the arithmetic, one line or a few) and, backward, ``grad`` (the
     gradient array) and ``grad_text`` (as the node shows it)."""
-    from ..animate import backward_order
 
     order, grads = backward_order(root)
     nodes = build(root, precision=precision, show_grad=False)
     objects = _objects(root, nodes)
     index = {node.key: i for i, node in enumerate(nodes) if node.kind != "op"}
-    names = {key: _name(nodes[i].label, objects[key]) for key, i in index.items()}
+    names = {key: node_name(nodes[i].label, objects[key]) for key, i in index.items()}
     calls = {}  # an unnamed intermediate Tensor as the call that made it: mul(w, x)
     for obj in reversed(order):  # inputs before the ops that use them
         if isinstance(obj, Tensor) and obj._ctx is not None:
@@ -195,7 +195,7 @@ def _grad_field(g, precision):
     g = np.asarray(g)
     if g.size == 1:
         return "grad " + F.fmt(g.reshape(-1)[0], precision)
-    shown = _array_text(g, precision, "grad")
+    shown = array_text(g, precision, "grad")
     return shown if isinstance(shown, Matrix) else "grad " + F.grad_stats(g, precision)
 
 
@@ -242,7 +242,7 @@ def frame_dot(nodes, steps, upto: int, *, rankdir="LR", title="") -> str:
             attrs = dict(STYLE["op"])
             attrs["fontsize"] = "13"
             lines.append(
-                f'  n{i} [label="{_escape(node.label)}", ' + ", ".join(f'{k}="{v}"' for k, v in attrs.items()) + "];"
+                f'  n{i} [label="{escape(node.label)}", ' + ", ".join(f'{k}="{v}"' for k, v in attrs.items()) + "];"
             )
             continue
         fields = list(node.label)
@@ -275,7 +275,7 @@ def frame_dot(nodes, steps, upto: int, *, rankdir="LR", title="") -> str:
                 style = 'fontcolor="#777777"'
             else:
                 style = 'fontcolor="#ffffff"'
-            lines.append(f'  n{j} -> n{i} [{style}, fontsize=13, label="{_escape(text)}"];')
+            lines.append(f'  n{j} -> n{i} [{style}, fontsize=13, label="{escape(text)}"];')
     lines.append("}")
     return "\n".join(lines) + "\n"
 
