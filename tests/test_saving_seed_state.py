@@ -168,3 +168,14 @@ def test_captured_steps_draw_once_per_step_from_the_seed_generator():
         np.testing.assert_array_equal(a, b)
     for a, b in zip(weights[False], weights[True]):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_seeded_rrelu_keeps_its_seed_state(tmp_path):
+    model = nn.Sequential([nn.Input((5,)), nn.layers.Dense(4), nn.layers.RReLU(seed=5), nn.layers.Dense(2)])
+    model.compile(optimizer="sgd", loss="mse")
+    _fit(model, 1)
+    path = str(tmp_path / "r.keras")
+    model.save(path)
+    state = model.layers[1].seed_generator.get_state().tolist()
+    assert state == [5, 4] and len(model.layers[1].weights) == 0
+    assert nn.saving.load_model(path).layers[1].seed_generator.get_state().tolist() == state
