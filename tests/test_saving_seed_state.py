@@ -179,3 +179,32 @@ def test_seeded_rrelu_keeps_its_seed_state(tmp_path):
     state = model.layers[1].seed_generator.get_state().tolist()
     assert state == [5, 4] and len(model.layers[1].weights) == 0
     assert nn.saving.load_model(path).layers[1].seed_generator.get_state().tolist() == state
+
+
+@pytest.mark.slow
+def test_resume_in_a_new_process(tmp_path):
+    import subprocess
+    import sys
+
+    nn.utils.set_random_seed(0)
+    whole = _model()
+    _fit(whole, 4)
+    nn.utils.set_random_seed(0)
+    first = _model()
+    _fit(first, 2)
+    path, out = str(tmp_path / "m.keras"), str(tmp_path / "w.npz")
+    first.save(path)
+    script = (
+        "import sys, numpy as np, nn\n"
+        "sys.path.insert(0, sys.argv[3])\n"
+        "from test_saving_seed_state import _fit\n"
+        "nn.utils.set_random_seed(123)\n"
+        "m = nn.saving.load_model(sys.argv[1])\n"
+        "_fit(m, 2)\n"
+        "np.savez(sys.argv[2], *m.get_weights())\n"
+    )
+    tests_dir = os.path.dirname(os.path.abspath(__file__))
+    subprocess.run([sys.executable, "-c", script, path, out, tests_dir], check=True, env=dict(os.environ))
+    with np.load(out) as resumed:
+        for i, a in enumerate(whole.get_weights()):
+            np.testing.assert_array_equal(a, resumed[f"arr_{i}"])
