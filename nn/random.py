@@ -49,6 +49,31 @@ class SeedGenerator:
         self.state.assign(np.array([seed, counter + 1], dtype=np.float64))
         return seed, counter
 
+    def get_state(self) -> np.ndarray:
+        """A copy of the state ``[seed, counter]`` (float64)."""
+        return np.array(self.state.data, dtype=np.float64, copy=True)
+
+    def set_state(self, state) -> None:
+        """Continue from ``state = [seed, counter]`` (two non-negative integers below 2^53)."""
+        self.state.assign(self.checked_state(state))
+
+    def checked_state(self, state) -> np.ndarray:
+        """``state`` as float64 ``[seed, counter]``, or a ValueError saying what is wrong (nothing changes)."""
+        value = np.asarray(state)
+        if value.shape != (2,) or value.dtype.kind not in "fiu":
+            raise ValueError(
+                f"SeedGenerator '{self.name}': state must be 2 numbers [seed, counter], got shape "
+                f"{value.shape} dtype {value.dtype}"
+            )
+        value = value.astype(np.float64)
+        if not (np.all(np.isfinite(value)) and np.all(value >= 0) and np.all(value < 2.0**53)) or np.any(
+            value != np.floor(value)
+        ):
+            raise ValueError(
+                f"SeedGenerator '{self.name}': state must be two non-negative integers below 2^53, got {value.tolist()}"
+            )
+        return value
+
     def generator(self) -> np.random.Generator:
         """A numpy generator for the next draw (advances the state)."""
         return np.random.default_rng(list(self.next()))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import autograd_mini as am
 
 from .. import activations, constraints, initializers, regularizers
+from ..random import SeedGenerator
 from ..utils import rng
 from .core import _serialize_initializer
 from .layer import Layer
@@ -162,22 +163,16 @@ class RReLU(Layer):
         if not 0 <= lower <= upper:
             raise ValueError(f"RReLU: need 0 <= lower <= upper, got lower={lower}, upper={upper}")
         self.lower, self.upper, self.seed = float(lower), float(upper), seed
-        self._generator = None
+        # a seeded layer draws from its own SeedGenerator, whose state saving stores (as Dropout)
+        self.seed_generator = None if seed is None else SeedGenerator(seed, name=f"{self.name}_seed_generator")
 
     def call(self, inputs, training=None):
         """x if x > 0 else slope * x."""
         if not training:
             return am.leaky_relu(inputs, (self.lower + self.upper) / 2)
-        generator = rng() if self.seed is None else self._seeded()
+        generator = rng() if self.seed_generator is None else self.seed_generator.generator()
         slope = generator.uniform(self.lower, self.upper, inputs.shape).astype(inputs.dtype)
         return am.where(inputs.data > 0, inputs, inputs * slope)
-
-    def _seeded(self):
-        import numpy as np
-
-        if self._generator is None:
-            self._generator = np.random.default_rng(self.seed)
-        return self._generator
 
     def get_config(self):
         """lower, upper, seed."""

@@ -1,6 +1,8 @@
 """Keras 3's regularization layers: Dropout, GaussianNoise, GaussianDropout, AlphaDropout,
 ActivityRegularization. Noise is applied only with ``training=True``; randomness comes from
-``nn.utils.rng()``, or from the layer's own generator when it has a ``seed``."""
+``nn.utils.rng()``, or, when the layer has a ``seed``, from its own ``seed_generator`` (a
+``nn.random.SeedGenerator`` as in Keras, whose state ``[seed, counter]`` saving stores, so a
+loaded model continues the stream exactly)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import numpy as np
 import autograd_mini as am
 
 from .. import regularizers
+from ..random import SeedGenerator
 from ..utils import rng
 from .layer import Layer
 
@@ -32,10 +35,12 @@ class _Random(Layer):
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
             raise ValueError(f"{type(self).__name__}: seed must be None or an int, got {seed!r}")
         self.seed = seed
-        self._generator = None if seed is None else np.random.default_rng(seed)
+        self.seed_generator = None if seed is None else SeedGenerator(int(seed), name=f"{self.name}_seed_generator")
 
     def _rng(self) -> np.random.Generator:
-        return self._generator or rng()
+        """The generator for one draw: nn's global one, or a fresh one from the seed generator
+        (which advances its counter)."""
+        return rng() if self.seed_generator is None else self.seed_generator.generator()
 
 
 class Dropout(_Random):

@@ -175,24 +175,20 @@ class CapturedStep:
 
     def _save(self):
         """What a traced step changes: every weight, the optimizer's variables (slots and step
-        count), the loss tracker and the metrics, the random generators (nn's and seeded layers')."""
+        count), the loss tracker and the metrics, the random generators (nn's and seeded layers' SeedGenerator states)."""
         model = self.model
         store: dict = {}
         optimizer = model.optimizer
         if optimizer is not None and optimizer.built:
             optimizer.save_own_variables(store)
-        generators = [
-            (layer, layer._generator.bit_generator.state)
-            for layer in model.layers
-            if getattr(layer, "_generator", None) is not None
-        ]
+        seed_states = [(g, g.get_state()) for g in _seed_generators(model)]
         weights = [(w, w.data, w.data.copy()) for w in model.weights]
         tracker = model._loss_tracker
         metrics = _metric_states(model._compile_metrics)
-        return weights, store, (tracker.total, tracker.count), metrics, get_rng_state(), generators
+        return weights, store, (tracker.total, tracker.count), metrics, get_rng_state(), seed_states
 
     def _restore(self, snapshot) -> None:
-        weights, store, tracked, metrics, rng_state, generators = snapshot
+        weights, store, tracked, metrics, rng_state, seed_states = snapshot
         for w, array, copy in weights:
             w.data = array  # the original array object (read-only views of it stay valid)...
             np.copyto(w.mutable_data(), copy)  # ...holding the saved values again
@@ -202,8 +198,19 @@ class CapturedStep:
         for obj, state in metrics:
             obj.__dict__.update(state)
         set_rng_state(rng_state)
-        for layer, state in generators:
-            layer._generator.bit_generator.state = state
+        for generator, state in seed_states:
+            generator.set_state(state)
+
+
+def _seed_generators(model) -> list:
+    """The ``seed_generator`` (a ``nn.random.SeedGenerator``) of each seeded layer of ``model``."""
+    from ..random import SeedGenerator
+
+    return [
+        layer.seed_generator
+        for layer in model.layers
+        if isinstance(getattr(layer, "seed_generator", None), SeedGenerator)
+    ]
 
 
 def _metric_states(compile_metrics) -> list:

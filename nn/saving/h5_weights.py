@@ -5,8 +5,12 @@
     layers/<snake class name>[_<n>]/vars    attrs name=<layer name>; datasets "0", "1", ... (Keras' weight order)
     optimizer/vars                          attrs name=<optimizer name>; "0" iteration, "1" learning rate, slots
     vars                                    attrs name=<model name>
+    layers/<...>/seed_generator/vars        a seeded layer's SeedGenerator state: "0" = [seed, counter]
 
-Layer groups are named from the class name with a counter, in ``model.layers`` order, as
+The seed generator's group sits where Keras' ``saving_lib`` would put the layer's
+``seed_generator`` attribute; Keras 3.15 itself writes no such group (its ``SeedGenerator`` is not
+saveable) and ignores it when loading, and nn leaves the generator at its seed when it is absent
+(as Keras does). Layer groups are named from the class name with a counter, in ``model.layers`` order, as
 Keras' ``saving_lib`` names them (``dense``, ``dense_1``, ...). Reading checks every
 dataset's declared shape and dtype against the model (and the limits) before reading any
 data, and returns the arrays; the caller assigns them only when everything matched.
@@ -69,6 +73,34 @@ def _layer_store(layer) -> dict:
     return store
 
 
+def seed_generator(layer):
+    """The layer's ``seed_generator`` when it is a ``nn.random.SeedGenerator``, else None."""
+    from ..random import SeedGenerator
+
+    generator = getattr(layer, "seed_generator", None)
+    return generator if isinstance(generator, SeedGenerator) else None
+
+
+class SeedState:
+    """A seeded layer's generator, to get the state ``[seed, counter]`` read from the file."""
+
+    def __init__(self, generator):
+        self.generator = generator
+
+
+def _seed_dataset(h5, group_path, layer, path, what):
+    """The dataset holding ``layer``'s seed generator state, checked; None when there is none."""
+    if seed_generator(layer) is None:
+        return None
+    key = f"{group_path}/seed_generator/vars/0"
+    dataset = _dataset(h5, key, path, what)
+    if dataset is not None and (tuple(dataset.shape) != (2,) or dataset.dtype.kind not in "fiu"):
+        raise file_error(
+            path, f"{what}: {key}", f"holds shape {dataset.shape} dtype {dataset.dtype}, expected 2 numbers"
+        )
+    return dataset
+
+
 class OwnVariables:
     """A layer that loads its own store (``load_own_variables``), read and size-checked first."""
 
@@ -82,6 +114,9 @@ def write(h5, model, include_optimizer: bool = True) -> None:
     for path, layer in layer_paths(model):
         group = layers_group.create_group(path.split("/", 1)[1])
         _write_vars(group, layer.name, _layer_store(layer))
+        generator = seed_generator(layer)
+        if generator is not None:
+            _write_vars(group.create_group("seed_generator"), generator.name, [generator.get_state()])
     optimizer = model.optimizer
     if include_optimizer and optimizer is not None:
         trainable = adapters.model_trainable_weights(model)
@@ -132,6 +167,9 @@ def read_layers(h5, model, path, what: str, skip_mismatch: bool = False) -> list
     pairs = []
     total = 0
     for group_path, layer in expected:
+        seed_dataset = _seed_dataset(h5, group_path, layer, path, what)
+        if seed_dataset is not None:
+            pairs.append((SeedState(seed_generator(layer)), seed_dataset))
         if _own_store(layer):
             store, size = _read_store(h5, f"{group_path}/vars", path, what)
             total += size
@@ -177,6 +215,13 @@ def read_layers(h5, model, path, what: str, skip_mismatch: bool = False) -> list
         if isinstance(param, OwnVariables):
             param.store = {k: read_dataset(d, d.dtype, path, what) for k, d in param.store.items()}
             out.append((param, None))
+        elif isinstance(param, SeedState):
+            state = read_dataset(dataset, np.float64, path, what)
+            try:
+                state = param.generator.checked_state(state)
+            except ValueError as error:
+                raise file_error(path, f"{what}: {dataset.name}", str(error)) from None
+            out.append((param, state))
         else:
             out.append((param, read_dataset(dataset, param.dtype, path, what)))
     return out
@@ -235,6 +280,9 @@ def assign_all(model, pairs, optimizer_arrays=None) -> None:
     for param, array in pairs:
         if isinstance(param, OwnVariables):
             param.layer.load_own_variables(param.store)
+            continue
+        if isinstance(param, SeedState):
+            param.generator.set_state(array)
             continue
         adapters.assign(param, array)
     if optimizer_arrays is not None:

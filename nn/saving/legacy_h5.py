@@ -5,6 +5,8 @@
     model_weights/                 attrs layer_names = [layer names]
         <layer name>/              attrs weight_names = ["<model>/<layer>/kernel", ...]
             <model>/<layer>/kernel (datasets at the weight names)
+            seed_generator_state   a seeded layer's SeedGenerator [seed, counter] (not a weight:
+                                   not in weight_names, so Keras ignores it; matched by layer name)
     optimizer_weights/             attrs weight_names = ["<opt>/iteration", "<opt>/learning_rate", slots...]
 
 A weights-only file is the ``model_weights`` part at the root. Weights are matched by order of
@@ -23,6 +25,7 @@ from .errors import file_error
 
 KERAS_VERSION = "3.0.0"
 BACKEND = "numpy"
+SEED_STATE = "seed_generator_state"
 
 
 def _names_attr(names) -> np.ndarray:
@@ -67,6 +70,9 @@ def write_weights(group, model) -> None:
         sub.attrs["weight_names"] = _names_attr(names)
         for name, w in zip(names, weights):
             sub.create_dataset(name, data=w.data)
+        generator = h5_weights.seed_generator(layer)
+        if generator is not None:
+            sub.create_dataset(SEED_STATE, data=generator.get_state())
     top = group.create_group("top_level_model_weights")
     top.attrs["weight_names"] = _names_attr([])
 
@@ -180,7 +186,30 @@ def read_weights(group, model, path) -> list:
             total += dataset.size * dataset.dtype.itemsize
             pairs.append((param, dataset))
     limits.check_total(path, total)
-    return [(param, h5_weights.read_dataset(dataset, param.dtype, path, "weights")) for param, dataset in pairs]
+    out = [(param, h5_weights.read_dataset(dataset, param.dtype, path, "weights")) for param, dataset in pairs]
+    return out + _read_seed_states(group, model, path)
+
+
+def _read_seed_states(group, model, path) -> list:
+    """[(SeedState, checked state)] for each seeded layer whose group holds ``seed_generator_state``."""
+    import h5py
+
+    out = []
+    for layer in model.layers:
+        generator = h5_weights.seed_generator(layer)
+        sub = group.get(layer.name) if generator is not None and layer.name in group else None
+        dataset = sub.get(SEED_STATE) if isinstance(sub, h5py.Group) else None
+        if not isinstance(dataset, h5py.Dataset):
+            continue
+        where = f"{sub.name}/{SEED_STATE}"
+        if tuple(dataset.shape) != (2,) or dataset.dtype.kind not in "fiu":
+            raise file_error(path, where, f"holds shape {dataset.shape} dtype {dataset.dtype}, expected 2 numbers")
+        try:
+            state = generator.checked_state(h5_weights.read_dataset(dataset, np.float64, path, "weights"))
+        except ValueError as error:
+            raise file_error(path, where, str(error)) from None
+        out.append((h5_weights.SeedState(generator), state))
+    return out
 
 
 def _read_optimizer(h5, model, path):

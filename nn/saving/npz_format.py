@@ -3,6 +3,7 @@
 Weights are keyed by position (``layers.0.0``: layer 0's first weight), so a model with the
 same architecture loads them whatever its layers are named; the config is Keras' (as in
 ``.keras`` files) with the compile config and the optimizer's variables (``optimizer.N``).
+A seeded layer's SeedGenerator state ``[seed, counter]`` is ``seed.<layer index>``.
 
 Reading opens only the expected members and reads each ``.npy`` header first: its declared
 shape and dtype are checked against the model, the member's size and ``nn.saving.limits``
@@ -34,6 +35,32 @@ def _weights(model) -> list[tuple[str, object]]:
     ]
 
 
+def _seed_states(model) -> dict:
+    """``{"seed.<i>": [seed, counter]}`` for each seeded layer i (its SeedGenerator's state)."""
+    generators = ((i, h5_weights.seed_generator(layer)) for i, layer in enumerate(model.layers))
+    return {f"seed.{i}": g.get_state() for i, g in generators if g is not None}
+
+
+def _read_seed_states(archive, model) -> list:
+    """[(SeedState, checked state)] for each seeded layer whose state the file holds."""
+    out = []
+    for i, layer in enumerate(model.layers):
+        generator, key = h5_weights.seed_generator(layer), f"seed.{i}"
+        if generator is None or key not in archive.names:
+            continue
+        shape, dtype, _ = archive.header(key)
+        if shape != (2,) or dtype.kind not in "fiu":
+            raise file_error(
+                archive.path, key, f"holds shape {shape} dtype {dtype}, expected 2 numbers [seed, counter]"
+            )
+        try:
+            state = generator.checked_state(archive.read(key))
+        except ValueError as error:
+            raise file_error(archive.path, key, str(error)) from None
+        out.append((h5_weights.SeedState(generator), state))
+    return out
+
+
 def _write(path, arrays: dict, meta: dict) -> None:
     arrays = dict(arrays)
     arrays[META] = np.array(json.dumps(meta))
@@ -44,14 +71,14 @@ def _write(path, arrays: dict, meta: dict) -> None:
 def save_weights(model, path) -> None:
     """Write the weights (by position) to a ``.npz``."""
     meta = {"format": FORMAT, "version": VERSION, "kind": "weights"}
-    _write(path, {key: w.data for key, w in _weights(model)}, meta)
+    _write(path, {**{key: w.data for key, w in _weights(model)}, **_seed_states(model)}, meta)
 
 
 def save_model(model, path) -> None:
     """Write the model (Keras config, weights, optimizer variables, random state) to a ``.npz``."""
     config = keras_config.model_config(model)
     compiled = adapters.compile_config(model)
-    arrays = {key: w.data for key, w in _weights(model)}
+    arrays = {**{key: w.data for key, w in _weights(model)}, **_seed_states(model)}
     if compiled is not None:
         config["compile_config"] = compiled
         variables = adapters.optimizer_variables(model.optimizer, adapters.model_trainable_weights(model))
@@ -152,7 +179,8 @@ def _read_weights(archive: _Archive, model) -> list:
                 f"weight {getattr(param, 'path', param.name)} has shape {tuple(param.shape)} in the model, the file holds shape {shape} "
                 f"dtype {dtype}",
             )
-    return [(param, limits.convert(archive.path, key, archive.read(key), param.dtype)) for key, param in expected]
+    pairs = [(param, limits.convert(archive.path, key, archive.read(key), param.dtype)) for key, param in expected]
+    return pairs + _read_seed_states(archive, model)
 
 
 def load_weights(model, path) -> None:
