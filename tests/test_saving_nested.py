@@ -116,3 +116,17 @@ def test_nn_loads_keras_nested(tmp_path, keras):
         model.save(path)
         loaded = nn.models.load_model(path)
         np.testing.assert_allclose(loaded.predict(X, verbose=0), np.asarray(model.predict(X, verbose=0)), rtol=1e-6)
+
+
+@pytest.mark.parametrize("kind", sorted(BUILDERS))
+def test_frozen_base_model_stays_frozen(tmp_path, kind):
+    model = BUILDERS[kind]()
+    base = next(layer for layer in model.layers if layer.name == "inner")
+    base.trainable = False
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    loaded = nn.models.load_model(path)
+    loaded_base = next(layer for layer in loaded.layers if layer.name == "inner")
+    assert loaded_base.trainable is False and len(loaded.trainable_weights) == 2
+    loaded_base.trainable = True  # fine-tuning unfreezes it, as in Keras' transfer-learning guide
+    assert len(loaded.trainable_weights) == 4

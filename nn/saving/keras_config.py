@@ -111,7 +111,7 @@ def model_config(model) -> dict:
             }
         )
     layers += [serialize_layer(layer) for layer in adapters.model_layers(model)]
-    config = {"name": model.name, "trainable": True, "dtype": dtype, "layers": layers}
+    config = {"name": model.name, "trainable": bool(model.trainable), "dtype": dtype, "layers": layers}
     entry = {"module": "keras", "class_name": "Sequential", "config": config, "registered_name": None}
     if input_shape is not None:
         config["build_input_shape"] = input_shape
@@ -329,11 +329,14 @@ def _model_from_config(config, path, where="config.json"):
         raise file_error(path, where, "no input shape (no InputLayer and no build_input_shape)")
     _check_shapes_fit(layers, input_shape, dtype, path, where)
     try:
-        return adapters.new_sequential(inner.get("name"), input_shape, dtype, layers)
+        model = adapters.new_sequential(inner.get("name"), input_shape, dtype, layers)
     except FileFormatError:
         raise
     except (TypeError, ValueError) as error:
         raise file_error(path, where, f"the model could not be built: {error}") from None
+    if inner.get("trainable") is False:  # a frozen base model stays frozen (Keras' from_config)
+        model.trainable = False
+    return model
 
 
 def _custom_model(config, path):
