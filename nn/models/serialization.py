@@ -15,9 +15,12 @@ def serialize_layer(layer) -> dict:
     Keras' form; a user's layer under its registered name, rebuilt with the registry or
     ``custom_objects``)."""
     from .. import layers
+    from ..saving import keras_config
 
     if layers.LAYER_TYPES.get(type(layer).__name__) is type(layer):
         return layers.serialize(layer)
+    if keras_config.is_nested_model(layer):  # a nested Sequential/Functional: Keras' model entry
+        return keras_config.model_config(layer)
     from ..saving.object_registration import GLOBAL_CUSTOM_NAMES
 
     name = type(layer).__name__

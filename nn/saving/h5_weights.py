@@ -24,11 +24,10 @@ import numpy as np
 
 from . import adapters, h5_safety, limits
 from .errors import file_error
-from .keras_config import snake_case
+from .keras_config import is_nested_model, snake_case
 
 
-def layer_paths(model) -> list[tuple[str, object]]:
-    """(group path, layer) for each layer, named as Keras' ``saving_lib`` names them."""
+def _child_paths(prefix: str, model) -> list[tuple[str, object]]:
     used: dict[str, int] = {}
     out = []
     for layer in model.layers:
@@ -38,7 +37,34 @@ def layer_paths(model) -> list[tuple[str, object]]:
             name = f"{name}_{used[name]}"
         else:
             used[name] = 0
-        out.append((f"layers/{name}", layer))
+        out.append((f"{prefix}layers/{name}", layer))
+    return out
+
+
+def layer_paths(model) -> list[tuple[str, object]]:
+    """(group path, layer) for each layer holding weights, named as Keras' ``saving_lib`` names
+    them; a nested Sequential or Functional model is walked into (with a stack), its layers under
+    ``layers/<model group>/layers/<layer group>`` (Keras 3's layout)."""
+    out = []
+    stack = list(reversed(_child_paths("", model)))
+    while stack:
+        group_path, layer = stack.pop()
+        if is_nested_model(layer):
+            stack.extend(reversed(_child_paths(f"{group_path}/", layer)))
+        else:
+            out.append((group_path, layer))
+    return out
+
+
+def nested_model_paths(model) -> list[tuple[str, object]]:
+    """(group path, model) for each nested model (Keras writes an empty ``vars`` group for it)."""
+    out = []
+    stack = list(reversed(_child_paths("", model)))
+    while stack:
+        group_path, layer = stack.pop()
+        if is_nested_model(layer):
+            out.append((group_path, layer))
+            stack.extend(reversed(_child_paths(f"{group_path}/", layer)))
     return out
 
 
@@ -110,9 +136,11 @@ class OwnVariables:
 
 def write(h5, model, include_optimizer: bool = True) -> None:
     """Write ``model``'s weights (and its optimizer's variables) into the open h5py file ``h5``."""
-    layers_group = h5.create_group("layers")
+    h5.create_group("layers")
+    for path, layer in nested_model_paths(model):
+        _write_vars(h5.require_group(path), layer.name, [])
     for path, layer in layer_paths(model):
-        group = layers_group.create_group(path.split("/", 1)[1])
+        group = h5.require_group(path)
         _write_vars(group, layer.name, _layer_store(layer))
         generator = seed_generator(layer)
         if generator is not None:
@@ -158,7 +186,7 @@ def read_layers(h5, model, path, what: str, skip_mismatch: bool = False) -> list
     if not isinstance(layers_group, h5py.Group):
         raise file_error(path, what, "has no 'layers' group: not a Keras 3 weights file")
     expected = layer_paths(model)
-    expected_names = {p.split("/", 1)[1] for p, _ in expected}
+    expected_names = {p.split("/")[1] for p, _ in expected}
     extra = sorted(
         name for name in layers_group if name not in expected_names and _vars_count(layers_group, f"{name}/vars")
     )

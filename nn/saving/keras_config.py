@@ -47,7 +47,10 @@ def _keras_value(key: str, value, layer_name: str):
 
 
 def serialize_layer(layer) -> dict:
-    """Keras' entry for one layer of ``config.json``."""
+    """Keras' entry for one layer of ``config.json`` (a nested Sequential or Functional model:
+    its whole model entry, as Keras 3 writes it)."""
+    if is_nested_model(layer):
+        return model_config(layer)
     config = adapters.layer_config(layer)
     config = {k: _keras_value(k, v, layer.name) for k, v in config.items()}
     entry = {
@@ -68,6 +71,14 @@ def is_sequential(model) -> bool:
 
     sequential = resolve_class("Sequential", "keras")
     return sequential is not None and isinstance(model, sequential)
+
+
+def is_nested_model(layer) -> bool:
+    """True for nn's Sequential and Functional models (which save their layers, not weights of their own)."""
+    from .object_registration import resolve_class
+
+    functional = resolve_class("Functional", "keras")
+    return is_sequential(layer) or (functional is not None and type(layer) is functional)
 
 
 def model_config(model) -> dict:
@@ -100,7 +111,7 @@ def model_config(model) -> dict:
             }
         )
     layers += [serialize_layer(layer) for layer in adapters.model_layers(model)]
-    config = {"name": model.name, "trainable": True, "dtype": dtype, "layers": layers}
+    config = {"name": model.name, "trainable": bool(model.trainable), "dtype": dtype, "layers": layers}
     entry = {"module": "keras", "class_name": "Sequential", "config": config, "registered_name": None}
     if input_shape is not None:
         config["build_input_shape"] = input_shape
@@ -163,6 +174,9 @@ def deserialize_layer(entry, path, where):
     """An nn layer (not built) from Keras' entry for it."""
     if not isinstance(entry, dict) or not isinstance(entry.get("class_name"), str):
         raise file_error(path, where, f"expected {{'class_name': ..., 'config': {{...}}}}, got {entry!r:.200}")
+    kind = entry["class_name"]
+    if kind in _MODEL_KINDS and entry.get("registered_name") in (None, kind, "Functional"):
+        return _model_from_config(entry, path, where)
     registry = adapters.layer_registry()
     cls = registry.get(entry["class_name"])
     if cls is None or entry.get("registered_name") not in (None, entry["class_name"]):
@@ -207,87 +221,122 @@ def _batch_shape(value, path, where):
     return (None,) + tuple(value[1:])
 
 
-def _check_shapes_fit(layers, input_shape, dtype, path):
+def _check_shapes_fit(layers, input_shape, dtype, path, where="config.json"):
     """Refuse a config whose layers do not fit their inputs, before building anything (the
     weights each layer allocates are bounded by ``limits.allocation_budget`` as it builds)."""
-    limits.check_array(path, "config.json: input shape", input_shape[1:], dtype)
+    limits.check_array(path, f"{where}: input shape", input_shape[1:], dtype)
     shape = input_shape
     for i, layer in enumerate(layers):
         try:
+            if is_nested_model(layer):  # built already: its own input must match
+                if tuple(layer.input_shape)[1:] != tuple(shape)[1:]:
+                    raise ValueError(f"it takes inputs of shape {layer.input_shape}, given {shape}")
+                shape = tuple(layer.output_shape)
+                continue
             shape = tuple(layer.compute_output_shape(shape))
         except (TypeError, ValueError, AttributeError) as error:
-            raise file_error(
-                path, f"config.json: layer {i} ({layer.name})", f"does not fit its input: {error}"
-            ) from None
+            raise file_error(path, f"{where}: layer {i} ({layer.name})", f"does not fit its input: {error}") from None
+
+
+_MODEL_KINDS = ("Sequential", "Functional", "Model")
+
+
+def check_nesting(config, path) -> None:
+    """Refuse a config whose models nest more than ``limits.MAX_NESTING`` deep (a crafted file
+    must not drive the rebuild into unbounded recursion). Walks the config with a stack."""
+    stack = [(config, 0, "config.json")]
+    while stack:
+        item, depth, where = stack.pop()
+        if isinstance(item, dict):
+            if item.get("class_name") in _MODEL_KINDS:
+                depth += 1
+                if depth > limits.MAX_NESTING:
+                    raise file_error(
+                        path,
+                        where,
+                        f"nests models {depth} deep, beyond nn.saving.limits.MAX_NESTING = {limits.MAX_NESTING}",
+                    )
+            name = item.get("config", {}).get("name") if isinstance(item.get("config"), dict) else None
+            inner_where = (
+                f"{where} > {name}" if isinstance(name, str) and item.get("class_name") in _MODEL_KINDS else where
+            )
+            stack.extend((v, depth, inner_where) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth, where) for v in item)
 
 
 def model_from_config(config, path):
     """A built nn model from ``config.json``'s object (Sequential, or Functional through
     ``nn.models.Model.from_config`` when nn has it). Every weight a layer is about to allocate
     while the model is built is checked against ``nn.saving.limits`` first."""
+    check_nesting(config, path)
     with limits.allocation_budget(path, "config.json"):
         return _model_from_config(config, path)
 
 
-def _model_from_config(config, path):
+def _model_from_config(config, path, where="config.json"):
+    """The model of one model entry (the whole file's, or a nested model's at ``where``)."""
     if not isinstance(config, dict) or not isinstance(config.get("class_name"), str):
-        raise file_error(path, "config.json", "expected an object with 'class_name' and 'config'")
+        raise file_error(path, where, "expected an object with 'class_name' and 'config'")
     inner = config.get("config")
     if not isinstance(inner, dict):
-        raise file_error(path, "config.json", "'config' must be an object")
+        raise file_error(path, where, "'config' must be an object")
     kind = config["class_name"]
     if kind in ("Functional", "Model") and config.get("registered_name") in (None, kind, "Functional"):
         from .object_registration import resolve_class
 
         model_cls = resolve_class("Functional", "keras")
         if model_cls is None:
-            raise file_error(path, "config.json", "a functional model, which this nn cannot rebuild")
-        _check_ints(inner, path, "config.json")
+            raise file_error(path, where, "a functional model, which this nn cannot rebuild")
+        _check_ints(inner, path, where)
         try:
             return model_cls.from_config(inner)
         except FileFormatError:
             raise
         except (TypeError, ValueError, KeyError, AttributeError) as error:
-            raise file_error(path, "config.json", f"the functional model could not be rebuilt: {error}") from None
+            raise file_error(path, where, f"the functional model could not be rebuilt: {error}") from None
     if kind != "Sequential":
         return _custom_model(config, path)
     entries = inner.get("layers")
     if not isinstance(entries, list):
-        raise file_error(path, "config.json", "'layers' must be a list")
+        raise file_error(path, where, "'layers' must be a list")
     if len(entries) > limits.MAX_ENTRIES:
-        raise file_error(path, "config.json", f"has {len(entries)} layers, beyond nn.saving.limits.MAX_ENTRIES")
-    dtype = _dtype_name(inner.get("dtype"), path, "config.json: dtype")
+        raise file_error(path, where, f"has {len(entries)} layers, beyond nn.saving.limits.MAX_ENTRIES")
+    dtype = _dtype_name(inner.get("dtype"), path, f"{where}: dtype")
     input_shape = None
     if inner.get("build_input_shape") is not None:
-        input_shape = _batch_shape(inner["build_input_shape"], path, "config.json: build_input_shape")
+        input_shape = _batch_shape(inner["build_input_shape"], path, f"{where}: build_input_shape")
     layers = []
     for i, entry in enumerate(entries):
-        where = f"config.json: layer {i}"
+        at = f"{where}: layer {i}"
         if isinstance(entry, dict) and entry.get("class_name") == "InputLayer":
             cfg = entry.get("config") or {}
             shape = cfg.get("batch_shape", cfg.get("batch_input_shape"))
-            input_shape = _batch_shape(shape, path, where)
-            dtype = _dtype_name(cfg.get("dtype", dtype), path, where)
+            input_shape = _batch_shape(shape, path, at)
+            dtype = _dtype_name(cfg.get("dtype", dtype), path, at)
             continue
         cfg = entry.get("config") if isinstance(entry, dict) else None
         if isinstance(cfg, dict) and ("batch_input_shape" in cfg or "batch_shape" in cfg):  # Keras 2's first layer
             cfg = dict(cfg)
             shape = cfg.pop("batch_input_shape", None) or cfg.pop("batch_shape", None)
             if input_shape is None and not layers:
-                input_shape = _batch_shape(shape, path, where)
+                input_shape = _batch_shape(shape, path, at)
             entry = {**entry, "config": cfg}
-        layers.append(deserialize_layer(entry, path, where))
+        layers.append(deserialize_layer(entry, path, at))
     if not layers:
-        raise file_error(path, "config.json", "the model has no layers")
+        raise file_error(path, where, "the model has no layers")
     if input_shape is None:
-        raise file_error(path, "config.json", "no input shape (no InputLayer and no build_input_shape)")
-    _check_shapes_fit(layers, input_shape, dtype, path)
+        raise file_error(path, where, "no input shape (no InputLayer and no build_input_shape)")
+    _check_shapes_fit(layers, input_shape, dtype, path, where)
     try:
-        return adapters.new_sequential(inner.get("name"), input_shape, dtype, layers)
+        model = adapters.new_sequential(inner.get("name"), input_shape, dtype, layers)
     except FileFormatError:
         raise
     except (TypeError, ValueError) as error:
-        raise file_error(path, "config.json", f"the model could not be built: {error}") from None
+        raise file_error(path, where, f"the model could not be built: {error}") from None
+    if inner.get("trainable") is False:  # a frozen base model stays frozen (Keras' from_config)
+        model.trainable = False
+    return model
 
 
 def _custom_model(config, path):

@@ -28,6 +28,9 @@ MAX_ENTRIES = 100_000
 MAX_CONFIG_INT = 2**31 - 1
 """Largest integer a layer config may hold (``units: 10**12`` is refused)."""
 
+MAX_NESTING = 32
+"""How deep models may nest inside models in a config (a Sequential inside a Functional inside ...)."""
+
 
 def check_array(path, where: str, shape, dtype) -> int:
     """The byte size of an array of ``shape`` and ``dtype`` declared at ``where`` in ``path``;
