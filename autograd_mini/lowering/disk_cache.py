@@ -246,6 +246,14 @@ def _describe(name: str, value) -> str | None:
         options = sorted((k, repr(v)) for k, v in getattr(value, "targetoptions", {}).items())
         module = _file_digest(inspect.getsourcefile(py_func))  # (what it calls in its module, too)
         return f"{name} dispatcher {py_func.__module__}.{py_func.__qualname__} {options} {module} {source}"
+    definition = getattr(value, "_defn", None)  # a numba intrinsic (helpers.py): its typer and code generator
+    if definition is not None and type(value).__name__ == "_Intrinsic":
+        try:
+            source = inspect.getsource(definition)
+        except (OSError, TypeError):
+            return None
+        module = _file_digest(inspect.getsourcefile(definition))
+        return f"{name} intrinsic {definition.__module__}.{definition.__qualname__} {module} {source}"
     if isinstance(value, types.ModuleType) or any(
         value is t for t in (np.float32, np.float64, np.int64, np.int32, np.bool_)
     ):

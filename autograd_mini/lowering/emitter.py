@@ -28,6 +28,9 @@ _DTYPE_NAMES = {
 }
 
 
+HELPER = "helper"  # a placeholder in ``Emitter.globals``: a helper of helpers.py, bound when compiled
+
+
 class NotLowerable(Exception):
     """This instruction (or its shapes) has no loop form: the step keeps the numpy replay."""
 
@@ -113,6 +116,16 @@ class Emitter:
         """Append one statement at loop ``depth`` (indentation is added by ``source``)."""
         self.lines.append("    " * depth + text)
 
+    def helper(self, name: str) -> str:
+        """The name of a compiled helper (``helpers.py``: ``empty_``, ``view_``, ``mm_``) the code calls;
+        ``kernel.py`` binds it."""
+        self.globals[name] = HELPER
+        return name
+
+    def view(self, name: str, shape: tuple) -> str:
+        """The expression for the C-contiguous array ``name`` seen with ``shape`` (no copy)."""
+        return f"{self.helper('view_')}({name}, {tuple(int(n) for n in shape)!r})"
+
     def alloc(self, shape, dtype, fill=None, depth: int = 0) -> Var:
         """A new value: a local scalar when it has one element (set it, or give ``fill``), else a
         buffer (uninitialised, or filled with ``fill``)."""
@@ -124,7 +137,7 @@ class Emitter:
                 self.line(f"{var.name} = {kind}({literal(fill)})", depth)
             return var
         var = Var(self.fresh(), shape, np.dtype(dtype))
-        self.line(f"{var.name} = np.empty({var.size}, {kind})", depth)
+        self.line(f"{var.name} = {self.helper('empty_')}({var.size}, {kind})", depth)
         if fill is not None and var.size:
             index = self.fresh("i")
             self.line(f"for {index} in range({var.size}):", depth)
@@ -136,7 +149,7 @@ class Emitter:
         if not var.scalar:
             return var.name
         name = self.fresh("buf")
-        self.line(f"{name} = np.empty(1, {dtype_name(var.dtype)})")
+        self.line(f"{name} = {self.helper('empty_')}(1, {dtype_name(var.dtype)})")
         self.line(f"{name}[0] = {var.name}")
         return name
 
@@ -284,10 +297,9 @@ class Emitter:
         out_dtype = np.dtype(dtype) if dtype is not None else result_dtype(a, b)
         if m * n * k > 64 and a.dtype == b.dtype == out_dtype:  # one call to a compiled helper
             out = Var(self.fresh(), (m, n), out_dtype)
-            self.line(f"{out.name} = np.empty({m * n}, {dtype_name(out_dtype)})")
-            self.globals["mm_"] = "matmul"
+            self.line(f"{out.name} = {self.helper('empty_')}({m * n}, {dtype_name(out_dtype)})")
             self.line(
-                f"mm_({self.buffer(a)}, {self.buffer(b)}, {out.name}, {m}, {k}, {n}, {transpose_a}, {transpose_b})"
+                f"{self.helper('mm_')}({self.buffer(a)}, {self.buffer(b)}, {out.name}, {m}, {k}, {n}, {transpose_a}, {transpose_b})"
             )
             return out
         out = self.alloc((m, n), out_dtype)

@@ -23,7 +23,7 @@ from ..program import Backward, Const, Effect, Leaf, Ones, OpCall, Program, run_
 from ..tensor import Tensor
 from . import EFFECTS, RULES
 from .core_rules import register_elementwise
-from .emitter import Emitter, NotLowerable, Var, dtype_name
+from .emitter import HELPER, Emitter, NotLowerable, Var, dtype_name
 
 
 class _Block:
@@ -139,7 +139,7 @@ class _Builder:
         self.reads[block.index].add(slot)
         var = Var(f"y{slot}" if fresh else f"x{slot}", shape, dtype)
         dtype_name(dtype)
-        block.L.line(f"{var.name} = {name}.reshape({max(var.size, 1)})")
+        block.L.line(f"{var.name} = {block.L.view(name, (var.size,))}")
         block.vars[key] = var
         return var
 
@@ -330,10 +330,7 @@ class _Driver:
         namespace["b1"] = np.bool_
         namespace.update(L.constants)
         namespace.update(L.globals)
-        if "mm_" in L.globals:
-            from .helpers import matmul_helper
-
-            namespace["mm_"] = matmul_helper(numba)
+        namespace.update(_helpers(numba, L.globals))
         w, first = self.lines.append, self.prologue.append
 
         def read(param, expr):  # a C-contiguous array for the kernel
@@ -407,4 +404,15 @@ class _Driver:
 
 def _returned(L: Emitter, var: Var) -> str:
     """The block's return expression for ``var``: its buffer in its logical shape."""
-    return f"{L.buffer(var)}.reshape({var.shape!r})"
+    return L.view(L.buffer(var), var.shape)
+
+
+def _helpers(numba, names: dict) -> dict:
+    """The compiled helpers (``helpers.py``) the generated code calls, by name."""
+    from .helpers import intrinsics, matmul_helper
+
+    bound = {}
+    for name, value in names.items():
+        if value is HELPER:
+            bound[name] = matmul_helper(numba) if name == "mm_" else intrinsics(numba)[name]
+    return bound
