@@ -73,6 +73,8 @@ def test_view_refuses_other_layouts(helpers):
 
     with pytest.raises(numba.core.errors.TypingError):
         flat(np.zeros((4, 2))[:, 0])  # not C-contiguous
+    with pytest.raises(ValueError, match="size"):
+        flat(np.zeros((2, 3)))  # 6 elements seen as 4: refused, as reshape refuses
 
 
 def test_generated_kernels_use_the_helpers_not_numpy_allocation_or_reshape(tmp_path, monkeypatch):

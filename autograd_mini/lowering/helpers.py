@@ -66,7 +66,8 @@ def _build_intrinsics(numba) -> dict:
 
     @intrinsic
     def empty_(typingctx, count, kind):
-        """A new 1-d C-ordered array of ``count`` uninitialised elements of the scalar type ``kind``."""
+        """A new 1-d C-ordered array of ``count`` uninitialised elements of the scalar type ``kind``
+        (``count``: a size the generated code writes as a constant, never negative)."""
         if not isinstance(count, types.Integer) or not isinstance(kind, types.NumberClass):
             return None
         dtype = kind.instance_type
@@ -95,7 +96,8 @@ def _build_intrinsics(numba) -> dict:
 
     @intrinsic
     def view_(typingctx, array, shape):
-        """``array`` (C-contiguous) seen with ``shape`` (a tuple of ints of the same product): no copy."""
+        """``array`` (C-contiguous) seen with ``shape`` (a tuple of ints): no copy; ValueError when the
+        shape's size is not the array's (as reshape raises)."""
         if not isinstance(array, types.Array) or array.layout != "C" or not isinstance(shape, types.BaseTuple):
             return None
         if not all(isinstance(t, types.Integer) for t in shape):
@@ -108,6 +110,11 @@ def _build_intrinsics(numba) -> dict:
                 context.cast(builder, builder.extract_value(args[1], i), shape[i], types.intp)
                 for i in range(len(shape))
             ]
+            size = context.get_constant(types.intp, 1)
+            for dim in dims:
+                size = builder.mul(size, dim)
+            with builder.if_then(builder.icmp_signed("!=", size, source.nitems), likely=False):
+                context.call_conv.return_user_exc(builder, ValueError, ("view_: the shape's size is not the array's",))
             out = make_array(result)(context, builder)
             populate_array(
                 out,
