@@ -5,10 +5,11 @@ bit for bit, with less Python.
 
 A program is compiled once (``Replay``) into Python that runs it: one line per op, with its
 operands read straight from the slot list (``s[4]``, ``s[2].data`` for a leaf, a constant by
-name), the one backward walk (``program.walk_backward``) per backward pass and each effect
-bound once (``program.effect_runner``). Later calls run that code, so a step pays no
-per-instruction dispatch; what every line calls is the code the eager step runs
-(``function.run_forward``, the op's ``backward``, ``engine.accumulate_leaf``).
+name), each backward pass as the lines of what the one walk (``program.walk_backward``) does
+to the gradients (written after the first call, see ``Replay``), and each effect bound once
+(``program.effect_runner``). Later calls run that code, so a step pays no per-instruction
+dispatch; what every line calls is the code the eager step runs (``function.run_forward``,
+the op's ``backward``, ``engine.conform``'s reductions, ``engine.accumulate_leaf``).
 """
 
 from __future__ import annotations
@@ -72,7 +73,10 @@ class Replay:
                 if len(recording[k].steps) <= MAX_UNROLLED_STEPS
                 and all(type(s.grad) is Ones for s in recording[k].seeds)
             }
-            self._build(note=None, unroll=unroll)
+            try:
+                self._build(note=None, unroll=unroll)
+            except Exception:  # (never expected) a pass that cannot be unrolled keeps the walk
+                self._build(note=None, unroll={})
 
 
 def replay(program: Program, slots: list) -> None:
@@ -108,7 +112,9 @@ def _compile_part(instructions: list, start: int, kept: set, note: dict | None, 
             seeds = "ones" if all(type(s.grad) is Ones for s in instruction.seeds) else "partial(seed, s)"
             grads = "partial(op_grads, x)"
             if k in unroll:  # the one walk, run here on the notes: its work as lines
-                walk_backward(instruction, *_Unrolled(k, unroll[k], namespace, lines).callbacks())
+                unrolled = _Unrolled(k, unroll[k], namespace, lines)
+                walk_backward(instruction, *unrolled.callbacks())
+                unrolled.release()
                 continue
             if note is not None:  # the first call: note what each op's backward returns
                 namespace[f"R{k}"] = partial(_noting_op_grads, note.setdefault(k, {}))
@@ -132,12 +138,27 @@ class _Value(NamedTuple):  # a gradient of the unrolled code: its variable, shap
 
 class _Unrolled:
     """The walk's callbacks and ``math`` on ``_Value``s: each thing done to a gradient appends a
-    line (the same functions the walk calls on arrays: ``op_grads``, ``NUMPY``'s, ``to_leaf``)."""
+    line (the same functions the walk calls on arrays: ``op_grads``, ``NUMPY``'s, ``to_leaf``).
+    A gradient is used once: its variable is deleted after that line (or, never used, after
+    the line that made it), so gradients are freed as the walk frees them."""
 
     def __init__(self, index: int, notes: dict, namespace: dict, lines: list):
         self.index, self.notes, self.namespace, self.lines = index, notes, namespace, lines
         self.count = 0
+        self.made: dict[str, int] = {}  # variable -> the line that made it (until it is used)
         namespace.update(SUM=NUMPY.sum, RESHAPE=NUMPY.reshape, CAST=NUMPY.cast, ADD=NUMPY.add)
+
+    def line(self, text: str, used: tuple = (), made: tuple = ()) -> None:
+        for name in used:
+            del self.made[name]
+        self.lines.append(f"    {text}" + (f"; del {', '.join(used)}" if used else ""))
+        for name in made:
+            self.made[name] = len(self.lines) - 1
+
+    def release(self) -> None:
+        """Delete the gradients nothing used (an op's gradient of an input that needs none)."""
+        for name, at in self.made.items():
+            self.lines[at] += f"; del {name}"
 
     def callbacks(self) -> tuple:
         math = SimpleNamespace(sum=self.sum, reshape=self.reshape, cast=self.cast, add=self.add)
@@ -152,9 +173,9 @@ class _Unrolled:
         self.namespace[name] = value
         return name
 
-    def value(self, expression: str, shape: tuple, dtype) -> _Value:
+    def value(self, expression: str, shape: tuple, dtype, used: tuple = ()) -> _Value:
         name = self.name()
-        self.lines.append(f"    {name} = {expression}")
+        self.line(f"{name} = {expression}", used, (name,))
         return _Value(name, shape, dtype)
 
     def seed(self, grad: Ones) -> _Value:
@@ -163,24 +184,25 @@ class _Unrolled:
     def op_grads(self, slot: int, g: _Value) -> list:
         noted = self.notes[slot]
         names = [self.name() for _ in noted]
-        self.lines.append(f"    {', '.join(names)}, = op_grads(x, {slot}, {g.name})")
+        made = tuple(name for name, item in zip(names, noted) if item is not None)
+        self.line(f"{', '.join(names)}, = op_grads(x, {slot}, {g.name})", (g.name,), made)
         return [None if item is None else _Value(name, *item) for name, item in zip(names, noted)]
 
     def to_leaf(self, leaf, g: _Value, fresh: bool) -> None:
-        self.lines.append(f"    to_leaf({self.name(leaf)}, {g.name}, {fresh})")
+        self.line(f"to_leaf({self.name(leaf)}, {g.name}, {fresh})", (g.name,))
 
     def sum(self, g: _Value, axes: tuple) -> _Value:
         shape = tuple(1 if i in axes else n for i, n in enumerate(g.shape))
-        return self.value(f"SUM({g.name}, {axes!r})", shape, g.dtype)
+        return self.value(f"SUM({g.name}, {axes!r})", shape, g.dtype, (g.name,))
 
     def reshape(self, g: _Value, shape: tuple) -> _Value:
-        return self.value(f"RESHAPE({g.name}, {shape!r})", shape, g.dtype)
+        return self.value(f"RESHAPE({g.name}, {shape!r})", shape, g.dtype, (g.name,))
 
     def cast(self, g: _Value, dtype) -> _Value:
-        return self.value(f"CAST({g.name}, {self.name(dtype)})", g.shape, dtype)
+        return self.value(f"CAST({g.name}, {self.name(dtype)})", g.shape, dtype, (g.name,))
 
     def add(self, a: _Value, b: _Value) -> _Value:
-        return self.value(f"ADD({a.name}, {b.name})", a.shape, np.result_type(a.dtype, b.dtype))
+        return self.value(f"ADD({a.name}, {b.name})", a.shape, np.result_type(a.dtype, b.dtype), (a.name, b.name))
 
 
 def _noting_op_grads(notes: dict, ctxs: dict, slot: int, g: ndarray) -> tuple:
