@@ -40,7 +40,7 @@ import numpy as np
 from .engine import backward_order
 from .grad_mode import state
 from .program import Backward, Const, Edge, Effect, Leaf, LeafGrad, LeafInfo, Ones, OpCall, OpGrad, Program, Seed, Slot
-from .replay import replay
+from .replay import Replay
 from .tensor import Tensor
 
 __all__ = ["CaptureError", "CompiledFunction", "compile", "replayable"]
@@ -232,7 +232,10 @@ def _untraced(value):
 def _signature(args, kwargs) -> tuple:
     """What a trace depends on: arrays' shapes and dtypes (and a Tensor's requires_grad), the
     other arguments' values (or identities, when unhashable)."""
-    key = [(value.shape, value.dtype) if type(value) is np.ndarray else _key(value) for value in args]
+    key = [
+        (value.shape, value.dtype) if type(value) is np.ndarray else None if value is None else _key(value)
+        for value in args
+    ]
     if kwargs:
         key.extend((k, _key(v)) for k, v in sorted(kwargs.items()))
     return tuple(key)
@@ -254,7 +257,7 @@ class _Entry:
     """One captured signature: its recording, and the loop kernel once it is compiled."""
 
     __slots__ = ("program", "arg_slots", "out_spec", "kernel", "replays", "replay_seconds", "not_lowered")
-    __slots__ += ("template", "leaf_checks", "output", "earlier_compile_seconds", "multi_step")
+    __slots__ += ("template", "leaf_checks", "output", "earlier_compile_seconds", "multi_step", "replay")
 
     def __init__(self, program: Program, arg_slots, out_spec):
         self.program, self.arg_slots, self.out_spec = program, arg_slots, out_spec
@@ -268,6 +271,7 @@ class _Entry:
         self.replays = 0
         self.replay_seconds = 0.0
         self.not_lowered = None  # why no kernel (None: not tried yet)
+        self.replay = None  # the program compiled for the numpy replay (at its first replay)
 
 
 class CompiledFunction:
@@ -428,12 +432,17 @@ class CompiledFunction:
         kernel = entry.kernel
         if kernel is None or not kernel.run(slots):
             start = time.perf_counter()
-            replay(entry.program, slots)
+            (entry.replay or self._replay(entry))(slots)
             entry.replays += 1
             entry.replay_seconds += time.perf_counter() - start
             if entry.not_lowered is None and self.kernels:
                 self._lower(entry)  # the next call runs the kernel
         return entry.output(slots)
+
+    @staticmethod
+    def _replay(entry: _Entry) -> Replay:
+        entry.replay = Replay(entry.program)
+        return entry.replay
 
     def _lower(self, entry: _Entry) -> None:
         """Compile the entry's loop kernel; anything that cannot be lowered keeps the replay."""
@@ -541,6 +550,9 @@ def _output_builder(spec):
     if spec[0] in (tuple, list) and all(item[0] == "T" for item in spec[1]):
         kind, indices = spec[0], [item[1] for item in spec[1]]
         return lambda slots: kind([wrap(slots[i]) for i in indices])
+    if spec[0] is dict and all(item[0] == "T" for item in spec[1].values()):  # a step's logs
+        items = [(key, item[1]) for key, item in spec[1].items()]
+        return lambda slots: {key: wrap(slots[i]) for key, i in items}
     return functools.partial(_from_spec, spec)
 
 

@@ -109,22 +109,55 @@ def read(ref, slots: list):
     return ref.value
 
 
-def run_effect(effect: Effect, slots: list) -> None:
-    """Run a recorded ``@am.replayable`` call on the current slot values (Tensors where it got Tensors)."""
-    wrap = Tensor._wrap  # _argument, inlined for the positional arguments (once per argument)
-    args = [
-        r.value if type(r) is Const else wrap(slots[r.index]) if type(r) is Slot else slots[r.index]
-        for r in effect.args
-    ]
-    kwargs = effect.kwargs
-    result = effect.fn(*args, **{k: _argument(r, slots) for k, r in kwargs.items()}) if kwargs else effect.fn(*args)
-    out = effect.out
+def effect_runner(effect: Effect) -> Callable[[list], None]:
+    """``effect`` bound once, as ``run(slots)``: the one rule of a recorded ``@am.replayable`` call.
+    It calls the function on the current slot values (a ``Slot`` as a new Tensor around its array,
+    a ``Leaf`` as the leaf Tensor itself, a ``Const`` as recorded) and stores its array results
+    (a Tensor's array) in the ``out`` slots. Executors that run an effect every step bind it once."""
+    call, out = _bound_call(effect.fn, effect.args, effect.kwargs), effect.out
+    if out is None:
+        return call
     if type(out) is tuple:
-        for slot, item in zip(out, result):
-            if slot is not None:
-                slots[slot] = item.data if isinstance(item, Tensor) else item
-    elif out is not None:
+
+        def run(slots):
+            for slot, item in zip(out, call(slots)):
+                if slot is not None:
+                    slots[slot] = item.data if isinstance(item, Tensor) else item
+
+        return run
+
+    def run_one(slots):
+        result = call(slots)
         slots[out] = result.data if isinstance(result, Tensor) else result
+
+    return run_one
+
+
+def run_effect(effect: Effect, slots: list) -> None:
+    """Run a recorded ``@am.replayable`` call once on the current slot values (``effect_runner``)."""
+    effect_runner(effect)(slots)
+
+
+def _bound_call(fn: Callable, args: tuple, kwargs: dict) -> Callable[[list], Any]:
+    """``slots -> fn(*arguments)``, the arguments read from ``slots`` as ``effect_runner`` says."""
+    if kwargs:
+        return lambda slots: fn(
+            *[_argument(r, slots) for r in args], **{k: _argument(r, slots) for k, r in kwargs.items()}
+        )
+    values = [r.value if type(r) is Const else None for r in args]  # the constants in place
+    traced = tuple((i, r.index) for i, r in enumerate(args) if type(r) is Slot)
+    leaves = tuple((i, r.index) for i, r in enumerate(args) if type(r) is Leaf)
+    wrap = Tensor._wrap
+
+    def call(slots):
+        arguments = values.copy()
+        for i, slot in traced:
+            arguments[i] = wrap(slots[slot])
+        for i, slot in leaves:
+            arguments[i] = slots[slot]
+        return fn(*arguments)
+
+    return call
 
 
 def _argument(ref, slots):

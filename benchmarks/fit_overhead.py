@@ -8,7 +8,8 @@
   callback that has a batch hook, and with ``steps_per_execution=8``.
 - ``captured``: the lectures' 1-10(sigmoid)-1 network with ``jit_compile=True``, timed in
   ``fit`` and as a bare loop calling the captured step on prepared batches; the difference
-  is what the loop adds to the real step.
+  is what the loop adds to the real step. ``replayed``: the same with ``jit_compile="auto"``
+  (the exact numpy replay of the step).
 
 Timings are interleaved (a, b, a, b, ...) and the best round counts, as in ``run.py``.
 """
@@ -83,15 +84,16 @@ def bench_trivial(n=20000, rounds=7):
     return results
 
 
-def bench_captured(n=2000, epochs=2, rounds=5):
-    """The lectures' network with jit_compile=True: fit against a bare loop over the step."""
-    print(f"\n1-10(sigmoid)-1, SGD, batch_size=1, jit_compile=True, {n} x {epochs} steps (us/step)")
+def bench_captured(n=2000, epochs=2, rounds=5, jit_compile=True):
+    """The lectures' network with jit_compile=True (or "auto": the exact numpy replay): fit against a
+    bare loop over the step."""
+    print(f"\n1-10(sigmoid)-1, SGD, batch_size=1, jit_compile={jit_compile!r}, {n} x {epochs} steps (us/step)")
     rng = np.random.default_rng(0)
     x = rng.uniform(-4, 4, (n, 1)).astype(np.float32)
     y = (x - 0.5) ** 2
     nn.utils.set_random_seed(0)
     model = nn.Sequential([nn.Input((1,)), nn.layers.Dense(10, activation="sigmoid"), nn.layers.Dense(1)])
-    model.compile(optimizer=nn.optimizers.SGD(learning_rate=0.008), loss="mse", jit_compile=True)
+    model.compile(optimizer=nn.optimizers.SGD(learning_rate=0.008), loss="mse", jit_compile=jit_compile)
     model.fit(x[:3], y[:3], batch_size=1, epochs=1, verbose=0)
     step = model._captured_train_step
     batches = [(x[i : i + 1], y[i : i + 1]) for i in range(n)]
@@ -116,7 +118,12 @@ def bench_captured(n=2000, epochs=2, rounds=5):
     return results
 
 
-SECTIONS = {"trivial": bench_trivial, "captured": bench_captured}
+def bench_replayed(n=2000, epochs=2, rounds=5):
+    """The lectures' network with jit_compile="auto": the replayed step (bit for bit the eager one)."""
+    return bench_captured(n, epochs, rounds, jit_compile="auto")
+
+
+SECTIONS = {"trivial": bench_trivial, "captured": bench_captured, "replayed": bench_replayed}
 
 if __name__ == "__main__":
     for name in sys.argv[1:] or list(SECTIONS):

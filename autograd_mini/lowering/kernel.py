@@ -19,7 +19,7 @@ import numpy as np
 
 from ..engine import accumulate_leaf
 from ..ops.formula import Elementwise
-from ..program import Backward, Const, Effect, Leaf, Ones, OpCall, Program, run_effect, walk_backward
+from ..program import Backward, Const, Effect, Leaf, Ones, OpCall, Program, effect_runner, run_effect, walk_backward
 from ..tensor import Tensor
 from . import EFFECTS, RULES
 from .core_rules import register_elementwise
@@ -391,7 +391,7 @@ class _Driver:
         return source
 
     def effect(self, instruction: Effect) -> None:
-        self.lines.append(f"    run_effect({self.name(instruction, 'effect')}, slots)")
+        self.lines.append(f"    {self.name(effect_runner(instruction), 'effect')}(slots)")  # (bound once)
 
     @property
     def source(self) -> str:

@@ -288,6 +288,6 @@ def _register_loss_tracking() -> None:
         L.line(f"{state}[0] = {state}[0] + {value.name} * {batch_size}")  # (LossTracker.update_state's
         L.line(f"{state}[1] = {state}[1] + {batch_size}")  # operations: N steps in one call carry it)
         step.after(lambda array: tracker.update_state(array.item(), batch_size), value)
-        return (mean,)
+        return mean
 
     lowering.register_effect(_track_loss, rule)

@@ -64,11 +64,12 @@ def _update_metrics(model, loss, batch_size, x, y, y_pred, sample_weight) -> tup
 
 
 @am.replayable
-def _track_loss(model, loss, batch_size) -> tuple:
-    """``_update_metrics`` without compiled metrics: the loss tracker alone (the logs' one value)."""
+def _track_loss(model, loss, batch_size) -> am.Tensor:
+    """``_update_metrics`` without compiled metrics: the loss tracker alone; the running mean (the
+    logs' one value) as a 0-d float64 Tensor."""
     tracker = model._loss_tracker
     tracker.update_state(float(loss.data), batch_size)
-    return (am.Tensor._wrap(np.asarray(tracker.result(), dtype=np.float64)),)
+    return am.Tensor._wrap(np.array(tracker.result()))  # (a Python float: float64)
 
 
 def _value(v):
@@ -209,8 +210,7 @@ class Trainer:
         handed over, so that a replayed step tracks only the loss."""
         batch_size = _batch_size(x)
         if self._compile_metrics is None and type(self).compute_metrics is Trainer.compute_metrics:
-            (value,) = _track_loss(self, loss, batch_size)
-            return {"loss": value}
+            return {"loss": _track_loss(self, loss, batch_size)}
         values = _update_metrics(self, loss, batch_size, x, y, y_pred, sample_weight)
         return dict(zip(self._log_keys, values))
 
