@@ -321,6 +321,19 @@ class CompiledFunction:
 
         return run_entry(entry, self.state, batches, invariant, last_only)
 
+    def steps_ready(self, args) -> bool:
+        """Whether ``run_steps`` may take batches of the signature of ``args`` (positional
+        arguments): it is checked and compiled to one kernel, its parameters are as traced, and
+        its N-step function was not refused. False: call ``self(*args)`` (which compiles it)."""
+        if not self.kernels or state.tracer is not None:
+            return False
+        entry = self.cache.get(_signature(tuple(args), {}))
+        if entry is None or entry.kernel is None or entry.kernel.plan is None:
+            return False
+        if isinstance(getattr(entry, "multi_step", None), str):  # (multi_step's refusal mark)
+            return False
+        return all(leaf.data.shape == shape and leaf.data.dtype == dtype for leaf, shape, dtype in entry.leaf_checks)
+
     def __call__(self, *args, **kwargs):
         if state.tracer is not None:  # nested: the outer trace records the inner ops
             return self.fn(*args, **kwargs)

@@ -211,3 +211,63 @@ def test_a_step_with_python_metrics_runs_single_steps_with_the_same_numbers():
     assert history.history == history1.history and set(history.history) == {"loss", "mae", "val_loss", "val_mae"}
     assert calls == _expected_hooks(calls1, 4)
     assert many.train_function.step.multi_step_batches == 0
+
+
+# ---- fit without batch hooks: every batch of an epoch in few native calls, validation compiled too ------------
+class _BatchEnds(nn.callbacks.Callback):
+    """Observes every training and validation batch (so each runs in its own call)."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.seen += 1
+
+    def on_test_batch_end(self, batch, logs=None):
+        self.seen += 1
+
+
+def _lecture_fit(optimizer, callbacks, jit_compile=True, epochs=3, n=50):
+    rng = np.random.default_rng(5)
+    x = rng.uniform(-4, 4, (n, 1)).astype(np.float32)
+    y = (x - 0.5) ** 2
+    nn.utils.set_random_seed(0)
+    model = nn.Sequential([nn.Input((1,)), nn.Dense(10, activation="sigmoid"), nn.Dense(1)])
+    model.compile(optimizer=optimizer(), loss="mse", jit_compile=jit_compile)
+    history = model.fit(x, y, batch_size=1, epochs=epochs, validation_split=0.2, verbose=0, callbacks=callbacks)
+    return model, history, x
+
+
+@pytest.mark.parametrize("optimizer, native", [(SGD, True), (MOMENTUM, True), (ADAM, False)])
+def test_an_unobserved_fit_runs_its_epochs_in_few_native_calls_bit_for_bit(optimizer, native):
+    """No callback has batch hooks and nothing is printed (Keras calls batch hooks only when a
+    callback overrides them): the epoch's batches and the validation's go through ``run_steps``,
+    and weights and History are bit for bit those of a fit whose batches are observed one by one."""
+    grouped, history, _ = _lecture_fit(optimizer, [])
+    observer = _BatchEnds()
+    single, history1, _ = _lecture_fit(optimizer, [observer])
+    assert observer.seen == 3 * (40 + 10)
+    for a, b in zip(grouped.get_weights(), single.get_weights()):
+        assert np.array_equal(a, b)
+    assert history.history == history1.history
+    assert single.train_function.step.multi_step_batches == 0 == single.test_function.step.multi_step_batches
+    used = grouped.train_function.step.multi_step_batches
+    assert (used > 0) if native else (used == 0)  # (Adam's step count changes what its kernel reads)
+    assert grouped.test_function.step.multi_step_batches > 0  # (validation reads no optimizer value)
+
+
+def test_validation_and_predict_run_kernels_within_kernel_rounding():
+    """``jit_compile=True`` compiles ``test_step`` and ``predict_step`` too (``stats()``: a kernel,
+    no numpy replays for validation); the numbers are the eager ones within the kernels' rounding."""
+    compiled, history, x = _lecture_fit(SGD, [])
+    eager, history1, _ = _lecture_fit(SGD, [], jit_compile=False)
+    for stats in (compiled.test_function.step.compiled.stats(),):
+        assert stats and all(s["kernel"] and s["replays"] == 0 for s in stats)
+    np.testing.assert_allclose(history.history["val_loss"], history1.history["val_loss"], rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(history.history["loss"], history1.history["loss"], rtol=1e-4, atol=1e-6)
+    assert np.isclose(compiled.evaluate(x, (x - 0.5) ** 2, batch_size=4, verbose=0),
+                      eager.evaluate(x, (x - 0.5) ** 2, batch_size=4, verbose=0), rtol=1e-4)  # fmt: skip
+    predicted = compiled.predict(x, batch_size=5, verbose=0)
+    np.testing.assert_allclose(predicted, eager.predict(x, batch_size=5, verbose=0), rtol=1e-4, atol=1e-6)
+    assert all(s["kernel"] for s in compiled.predict_function.step.compiled.stats())

@@ -81,6 +81,9 @@ class _Runner:
         results = [block.defined[s] for s in exported] + [v for _, v, _ in block.leaf_grads]
         results += [v for _, v in block.after]
         self.results = results
+        # a fresh gradient (``.grad`` replaced each step) keeps only its last step's value
+        first_grad = len(exported)
+        self.last_only = {first_grad + j for j, (_, _, fresh) in enumerate(block.leaf_grads) if fresh}
         self.fn = None
         self.numba, self.block_fn = numba, fn
 
@@ -90,12 +93,14 @@ class _Runner:
         runtime = [f"r{k}" for k in range(len(values))]
         lines = [f"def multi_steps(n, {', '.join(names + runtime)}):"]
         for k, var in enumerate(self.results):
-            lines.append(f"    o{k} = np.empty((n,) + {tuple(var.shape)!r}, np.{np.dtype(var.dtype).name})")
+            steps = "1" if k in self.last_only else "n"
+            lines.append(f"    o{k} = np.empty(({steps},) + {tuple(var.shape)!r}, np.{np.dtype(var.dtype).name})")
         lines.append("    for s in range(n):")
         args = [f"{p}[s]" if kind[0] == "arg" else p for p, kind in zip(names, self.inputs)]
         lines.append(f"        out = step_kernel({', '.join(args + runtime)})")
         for k, var in enumerate(self.results):
-            lines.append(f"        o{k}[s] = out[{k}]" + (".item()" if var.shape == () else ""))
+            at = "0" if k in self.last_only else "s"
+            lines.append(f"        o{k}[{at}] = out[{k}]" + (".item()" if var.shape == () else ""))
         outs = ", ".join(f"o{k}" for k in range(len(self.results)))
         lines.append(f"    return ({outs}{',' if len(self.results) == 1 else ''})")
         source = "\n".join(lines) + "\n"
@@ -150,7 +155,7 @@ class _Runner:
         for j, (leaf, _, fresh) in enumerate(block.leaf_grads):
             grads = outs[k_grads + j]
             if fresh:
-                leaf.grad = Tensor._wrap(grads[n - 1])
+                leaf.grad = Tensor._wrap(grads[-1])  # (only the last step's was kept)
             else:
                 for s in range(n):
                     g = grads[s]

@@ -517,6 +517,20 @@ def _run_epoch(model, function, iterator, cbs, progress, kind):
     batches = iter(iterator)
     predicting = kind == "predict"
     result = [] if predicting else {}
+    step = function.step
+    if (
+        not begin_hooks
+        and not end_hooks
+        and not predicting
+        and progress.mode in ("silent", "line")
+        and not (kind == "train" and model.stop_training)
+        and isinstance(step, step_function.CapturedStep)
+        and step.kernels
+    ):  # nothing observes the executions' boundaries: many batches per native call
+        logs, count = step.run_all(batches)
+        if update is not None and count:
+            update(logs, count)
+        return result if logs is None else logs
     step = 0
     for batch in batches:
         for hook in begin_hooks:
