@@ -26,15 +26,21 @@ def _own_cache(tmp_path_factory):
         os.environ["AUTOGRAD_MINI_CACHE_DIR"] = previous
 
 
-def _core_step():
+def _core_step(fresh=True):
     rng = np.random.default_rng(1)
     w = am.tensor(rng.normal(size=(3, 2)).astype(np.float32), requires_grad=True)
+    if not fresh:
+        w.grad = am.tensor(np.zeros((3, 2), np.float32))
 
     def step(x, y):
-        loss = ((am.tanh(x @ w) - y) ** 2).mean()
-        w.grad = None
-        loss.backward()
-        return loss
+        out = am.tanh(x @ w)
+        loss = ((out - y) ** 2).mean()
+        if fresh:
+            w.grad = None
+            loss.backward()
+            return loss
+        loss.backward()  # (gradients accumulate over the steps; an array result per step)
+        return loss, out
 
     return am.compile(step, kernels=True), w
 
@@ -43,11 +49,12 @@ def _batches(rng, n):
     return [(rng.normal(size=(4, 3)).astype(np.float32), rng.normal(size=(4, 2)).astype(np.float32)) for _ in range(n)]
 
 
-def test_n_steps_of_a_core_step_equal_n_single_steps():
+@pytest.mark.parametrize("fresh", [True, False])
+def test_n_steps_of_a_core_step_equal_n_single_steps(fresh):
     rng = np.random.default_rng(2)
     warm, batches = _batches(rng, 3), _batches(rng, 6)
-    many, w_many = _core_step()
-    one, w_one = _core_step()
+    many, w_many = _core_step(fresh)
+    one, w_one = _core_step(fresh)
     for f in (many, one):
         for args in warm:
             f(*args)
@@ -56,7 +63,8 @@ def test_n_steps_of_a_core_step_equal_n_single_steps():
     assert results is not None and len(results) == 6
     singles = [one(*args) for args in batches]
     for r, s in zip(results, singles):
-        assert np.array_equal(r.data, s.data)
+        for a, b in zip(r, s) if not fresh else [(r, s)]:
+            assert a.data.shape == b.data.shape and np.array_equal(a.data, b.data)
     assert np.array_equal(w_many.grad.data, w_one.grad.data)  # the last step's gradient
     assert run_steps(many, batches[:2] + [(np.ones((5, 3), np.float32), np.ones((5, 2), np.float32))]) is None
 

@@ -92,15 +92,28 @@ class _Runner:
         names = [f"p{k}" for k in range(len(self.inputs))]
         runtime = [f"r{k}" for k in range(len(values))]
         lines = [f"def multi_steps(n, {', '.join(names + runtime)}):"]
+        # (element by element: numba compiles an array assignment into a slice far slower)
         for k, var in enumerate(self.results):
-            steps = "1" if k in self.last_only else "n"
-            lines.append(f"    o{k} = np.empty(({steps},) + {tuple(var.shape)!r}, np.{np.dtype(var.dtype).name})")
+            shape, dtype = tuple(var.shape), f"np.{np.dtype(var.dtype).name}"
+            if k in self.last_only and shape:
+                lines.append(f"    o{k} = np.empty({shape!r}, {dtype})")
+            else:
+                lines.append(f"    o{k} = np.empty({_per_step(shape)}, {dtype})")
         lines.append("    for s in range(n):")
         args = [f"{p}[s]" if kind[0] == "arg" else p for p, kind in zip(names, self.inputs)]
         lines.append(f"        out = step_kernel({', '.join(args + runtime)})")
         for k, var in enumerate(self.results):
-            at = "0" if k in self.last_only else "s"
-            lines.append(f"        o{k}[{at}] = out[{k}]" + (".item()" if var.shape == () else ""))
+            if k in self.last_only and var.shape:
+                lines.append(f"        o{k} = out[{k}]")  # (a new array each step: the last one is kept)
+            elif var.shape == ():
+                lines.append(f"        o{k}[s] = out[{k}].item()")
+            else:
+                lines.append(f"        v{k} = out[{k}]")
+                index = [f"i{d}" for d in range(len(var.shape))]
+                for d, size in enumerate(var.shape):
+                    lines.append(" " * (8 + 4 * d) + f"for i{d} in range({int(size)}):")
+                at = ", ".join(index)
+                lines.append(" " * (8 + 4 * len(index)) + f"o{k}[s, {at}] = v{k}[{at}]")
         outs = ", ".join(f"o{k}" for k in range(len(self.results)))
         lines.append(f"    return ({outs}{',' if len(self.results) == 1 else ''})")
         source = "\n".join(lines) + "\n"
@@ -154,8 +167,8 @@ class _Runner:
                         return None
         for j, (leaf, _, fresh) in enumerate(block.leaf_grads):
             grads = outs[k_grads + j]
-            if fresh:
-                leaf.grad = Tensor._wrap(grads[-1])  # (only the last step's was kept)
+            if fresh:  # (only the last step's was kept)
+                leaf.grad = Tensor._wrap(grads if self.results[k_grads + j].shape else grads[-1])
             else:
                 for s in range(n):
                     g = grads[s]
@@ -173,6 +186,11 @@ class _Runner:
                 slots[slot] = outs[k][s]
             results.append(output(slots))
         return results
+
+
+def _per_step(shape: tuple) -> str:
+    """The source of the shape ``(n, *shape)``."""
+    return "(" + ", ".join(["n", *(str(int(size)) for size in shape)]) + ("," if not shape else "") + ")"
 
 
 def _array(value):
