@@ -236,26 +236,31 @@ class _BatchEnds(nn.callbacks.Callback):
         self.seen += 1
 
 
-def _lecture_fit(optimizer, callbacks, jit_compile=True, epochs=3, n=50):
+def _lecture_fit(optimizer, callbacks, jit_compile=True, epochs=3, n=50, batch_size=1):
     rng = np.random.default_rng(5)
     x = rng.uniform(-4, 4, (n, 1)).astype(np.float32)
     y = (x - 0.5) ** 2
     nn.utils.set_random_seed(0)
     model = nn.Sequential([nn.Input((1,)), nn.Dense(10, activation="sigmoid"), nn.Dense(1)])
     model.compile(optimizer=optimizer(), loss="mse", jit_compile=jit_compile)
-    history = model.fit(x, y, batch_size=1, epochs=epochs, validation_split=0.2, verbose=0, callbacks=callbacks)
+    history = model.fit(
+        x, y, batch_size=batch_size, epochs=epochs, validation_split=0.2, verbose=0, callbacks=callbacks
+    )
     return model, history, x
 
 
-@pytest.mark.parametrize("optimizer, native", [(SGD, True), (MOMENTUM, True), (ADAM, False)])
-def test_an_unobserved_fit_runs_its_epochs_in_few_native_calls_bit_for_bit(optimizer, native):
+@pytest.mark.parametrize(
+    "optimizer, native, batch_size",
+    [(SGD, True, 1), (SGD, True, 3), (MOMENTUM, True, 1), (ADAM, False, 1)],  # (3: a last batch of 1)
+)
+def test_an_unobserved_fit_runs_its_epochs_in_few_native_calls_bit_for_bit(optimizer, native, batch_size):
     """No callback has batch hooks and nothing is printed (Keras calls batch hooks only when a
     callback overrides them): the epoch's batches and the validation's go through ``run_steps``,
     and weights and History are bit for bit those of a fit whose batches are observed one by one."""
-    grouped, history, _ = _lecture_fit(optimizer, [])
+    grouped, history, _ = _lecture_fit(optimizer, [], batch_size=batch_size)
     observer = _BatchEnds()
-    single, history1, _ = _lecture_fit(optimizer, [observer])
-    assert observer.seen == 3 * (40 + 10)
+    single, history1, _ = _lecture_fit(optimizer, [observer], batch_size=batch_size)
+    assert observer.seen == 3 * (-(-40 // batch_size) + -(-10 // batch_size))
     for a, b in zip(grouped.get_weights(), single.get_weights()):
         assert np.array_equal(a, b)
     assert history.history == history1.history

@@ -35,9 +35,10 @@ def run_steps(step, batches, invariant: bool = False, last_only: bool = False):
     return step.run_steps(batches, invariant, last_only)
 
 
-def run_entry(entry, state, batches: list, invariant: bool, last_only: bool = False):
+def run_entry(entry, state, batches, invariant: bool, last_only: bool = False):
     """Run ``batches`` through the N-step function of one checked, compiled signature ``entry``
-    (built once per entry); None when the entry cannot run that way."""
+    (built once per entry); None when the entry cannot run that way. ``batches``: a list of
+    argument tuples, or a ``Stacked`` (each argument's batches as one array)."""
     runner = getattr(entry, "multi_step", None)  # (unset until the first call)
     if runner is None:
         try:
@@ -52,6 +53,25 @@ def run_entry(entry, state, batches: list, invariant: bool, last_only: bool = Fa
 
 class _Refused(Exception):
     pass
+
+
+class Stacked:
+    """N batches given as one array per argument, the N values stacked on a first axis
+    (``arrays[k][s]`` is argument ``k`` of batch ``s``; None for an argument that is None): what
+    a loop over stacked data hands over without a Python object per batch."""
+
+    __slots__ = ("arrays", "n")
+
+    def __init__(self, arrays):
+        self.arrays = tuple(arrays)
+        self.n = len(next(a for a in self.arrays if a is not None))
+
+    def __len__(self):
+        return self.n
+
+    def batch(self, s: int) -> tuple:
+        """The argument tuple of batch ``s``."""
+        return tuple(None if a is None else a[s] for a in self.arrays)
 
 
 class _Runner:
@@ -138,6 +158,8 @@ class _Runner:
                         return None
                     array = np.ascontiguousarray(array)
                 arrays.append(array)
+            elif isinstance(batches, Stacked):
+                arrays.append(np.ascontiguousarray(batches.arrays[kind[1]]))
             else:
                 stacked = [_array(args[kind[1]]) for args in batches]
                 arrays.append(np.ascontiguousarray(np.stack(stacked)))
@@ -176,9 +198,8 @@ class _Runner:
         results = []
         template, output, exported = entry.template, entry.output, list(enumerate(self.exported))
         placed = [(k, slot) for k, slot in enumerate(entry.arg_slots) if slot is not None]
-        for s, args in enumerate(batches):
-            if last_only and s < n - 1:
-                continue
+        for s in range(n - 1 if last_only else 0, n):
+            args = batches.batch(s) if isinstance(batches, Stacked) else batches[s]
             slots = template.copy()
             for k, slot in placed:
                 slots[slot] = _array(args[k])

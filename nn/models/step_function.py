@@ -179,6 +179,48 @@ class CapturedStep:
             k = end
         return logs
 
+    def run_stacked(self, xs, ys):
+        """``run_execution`` of the batches ``(xs[i], ys[i])`` (arrays with a leading batch axis;
+        ys may be None), handed to ``run_steps`` as they are, without a Python object per batch."""
+        from autograd_mini.lowering.multi_step import Stacked
+
+        n, k, logs = len(xs), 0, None
+        compiled = self.compiled
+
+        def batch(s):
+            return (xs[s],) if ys is None else (xs[s], ys[s])
+
+        while k < n - 1 and not self.eager and not compiled.steps_ready((xs[k], None if ys is None else ys[k], None)):
+            logs = self(batch(k))  # (a signature's first batches: traced, checked, compiled)
+            k += 1
+        if n - k > 1 and not self.eager:
+            stacked = Stacked((xs[k:], None if ys is None else ys[k:], None))
+            results = compiled.run_steps(stacked, invariant=_invariant(self.model), last_only=True)
+            if results is not None:
+                self.multi_step_batches += n - k
+                return results[-1]
+        for s in range(k, n):
+            logs = self(batch(s))
+        return logs
+
+    def run_blocks(self, blocks) -> tuple:
+        """``run_all`` over ``EpochIterator.blocks()``: runs of stacked full batches in groups of at
+        most ``GROUP_BYTES`` (``run_stacked``), other batches one by one."""
+        logs, count = None, 0
+        for kind, item in blocks:
+            if kind == "batch":
+                logs = self(item)
+                count += 1
+                continue
+            xs, ys = item
+            per_batch = xs[0].nbytes + (0 if ys is None else ys[0].nbytes)
+            size = max(2, min(GROUP_BYTES // max(per_batch, 1), GROUP_MAX))
+            for start in range(0, len(xs), size):
+                group_ys = None if ys is None else ys[start : start + size]
+                logs = self.run_stacked(xs[start : start + size], group_ys)
+            count += len(xs)
+        return logs, count
+
     def run_all(self, batches) -> tuple:
         """``(logs after the last batch, count)`` for every batch of the iterator ``batches``, run
         as ``run_execution`` runs them, in groups of at most ``GROUP_BYTES`` of batch data: what

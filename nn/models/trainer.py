@@ -527,7 +527,8 @@ def _run_epoch(model, function, iterator, cbs, progress, kind):
         and isinstance(step, step_function.CapturedStep)
         and step.kernels
     ):  # nothing observes the executions' boundaries: many batches per native call
-        logs, count = step.run_all(batches)
+        blocks = iterator.blocks() if isinstance(iterator, da.EpochIterator) else None
+        logs, count = step.run_all(batches) if blocks is None else step.run_blocks(blocks)
         if update is not None and count:
             update(logs, count)
         return result if logs is None else logs
