@@ -284,3 +284,22 @@ def test_validation_and_predict_run_kernels_within_kernel_rounding():
     predicted = compiled.predict(x, batch_size=5, verbose=0)
     np.testing.assert_allclose(predicted, eager.predict(x, batch_size=5, verbose=0), rtol=1e-4, atol=1e-6)
     assert all(s["kernel"] for s in compiled.predict_function.step.compiled.stats())
+
+
+def test_an_unobserved_predict_runs_in_few_native_calls_with_the_single_calls_outputs():
+    """``predict`` with no batch hook hands its batches to ``run_steps``: the outputs of a predict
+    whose batches are observed one by one, bit for bit, the last partial batch included."""
+
+    class Observer(nn.callbacks.Callback):
+        def on_predict_batch_end(self, batch, logs=None):
+            pass
+
+    model, _, x = _lecture_fit(SGD, [], epochs=1)
+    x = np.concatenate([x, x[:3]])  # 53 samples: 13 batches of 4 and one of 1
+    grouped = model.predict(x, batch_size=4, verbose=0)
+    step = model.predict_function.step
+    assert step.multi_step_batches > 0
+    used = step.multi_step_batches
+    single = model.predict(x, batch_size=4, verbose=0, callbacks=[Observer()])
+    assert step.multi_step_batches == used and grouped.shape == single.shape == (53, 1)
+    assert np.array_equal(grouped, single)

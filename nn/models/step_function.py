@@ -75,7 +75,9 @@ def capture(model, step, kind: str):
         from ..optimizers import step_lowering  # noqa: F401  (the optimizer step's loop form)
     if kind != "predict":
         _register_loss_tracking()
-    return CapturedStep(model, step, kernels=model.jit_compile is True, stateful=kind != "predict")
+    kernels = model.jit_compile is True
+    # (kernels: predict's traces are undone too, so that every batch, the first ones included, runs the kernel)
+    return CapturedStep(model, step, kernels=kernels, stateful=kernels or kind != "predict")
 
 
 def wants_capture(model, kind: str) -> bool:
@@ -179,37 +181,48 @@ class CapturedStep:
             k = end
         return logs
 
-    def run_stacked(self, xs, ys):
+    def run_stacked(self, xs, ys, collect=None):
         """``run_execution`` of the batches ``(xs[i], ys[i])`` (arrays with a leading batch axis;
-        ys may be None), handed to ``run_steps`` as they are, without a Python object per batch."""
+        ys may be None), handed to ``run_steps`` as they are, without a Python object per batch.
+        ``collect``: every batch's ``collect(result)``, in a list (predict), instead of the last
+        result."""
         from autograd_mini.lowering.multi_step import Stacked
 
-        n, k, logs = len(xs), 0, None
+        n, k, logs, outputs = len(xs), 0, None, []
         compiled = self.compiled
 
-        def batch(s):
-            return (xs[s],) if ys is None else (xs[s], ys[s])
+        def one(s):
+            result = self((xs[s],) if ys is None else (xs[s], ys[s]))
+            if collect is not None:
+                outputs.append(collect(result))
+            return result
 
         while k < n - 1 and not self.eager and not compiled.steps_ready((xs[k], None if ys is None else ys[k], None)):
-            logs = self(batch(k))  # (a signature's first batches: traced, checked, compiled)
+            logs = one(k)  # (a signature's first batches: traced, checked, compiled)
             k += 1
         if n - k > 1 and not self.eager:
             stacked = Stacked((xs[k:], None if ys is None else ys[k:], None))
-            results = compiled.run_steps(stacked, invariant=_invariant(self.model), last_only=True)
+            results = compiled.run_steps(stacked, invariant=_invariant(self.model), last_only=collect is None)
             if results is not None:
                 self.multi_step_batches += n - k
-                return results[-1]
+                if collect is None:
+                    return results[-1]
+                outputs.extend(collect(result) for result in results)
+                return outputs
         for s in range(k, n):
-            logs = self(batch(s))
-        return logs
+            logs = one(s)
+        return logs if collect is None else outputs
 
-    def run_blocks(self, blocks) -> tuple:
+    def run_blocks(self, blocks, collect=None) -> tuple:
         """``run_all`` over ``EpochIterator.blocks()``: runs of stacked full batches in groups of at
-        most ``GROUP_BYTES`` (``run_stacked``), other batches one by one."""
-        logs, count = None, 0
+        most ``GROUP_BYTES`` (``run_stacked``), other batches one by one. ``collect``: returns
+        ``(every batch's collect(result), count)`` (predict)."""
+        logs, count, outputs = None, 0, []
         for kind, item in blocks:
             if kind == "batch":
                 logs = self(item)
+                if collect is not None:
+                    outputs.append(collect(logs))
                 count += 1
                 continue
             xs, ys = item
@@ -217,9 +230,11 @@ class CapturedStep:
             size = max(2, min(GROUP_BYTES // max(per_batch, 1), GROUP_MAX))
             for start in range(0, len(xs), size):
                 group_ys = None if ys is None else ys[start : start + size]
-                logs = self.run_stacked(xs[start : start + size], group_ys)
+                logs = self.run_stacked(xs[start : start + size], group_ys, collect)
+                if collect is not None:
+                    outputs.extend(logs)
             count += len(xs)
-        return logs, count
+        return (logs if collect is None else outputs), count
 
     def run_all(self, batches) -> tuple:
         """``(logs after the last batch, count)`` for every batch of the iterator ``batches``, run
