@@ -522,23 +522,23 @@ def _run_epoch(model, function, iterator, cbs, progress, kind):
     batches = iter(iterator)
     predicting = kind == "predict"
     result = [] if predicting else {}
-    step = function.step
+    captured = getattr(function, "step", None)  # (a make_*_function of the user: its own function)
     if (
         not begin_hooks
         and not end_hooks
         and progress.mode in ("silent", "line")
         and not (kind == "train" and model.stop_training)
-        and isinstance(step, step_function.CapturedStep)
-        and step.kernels
+        and isinstance(captured, step_function.CapturedStep)
+        and captured.kernels
     ):  # nothing observes the executions' boundaries: many batches per native call
         blocks = iterator.blocks() if isinstance(iterator, da.EpochIterator) else None
         if predicting and blocks is not None:
-            outputs, count = step.run_blocks(blocks, collect=_to_numpy)
+            outputs, count = captured.run_blocks(blocks, collect=_to_numpy)
             if update is not None and count:
                 update({}, count)
             return outputs
         if not predicting:
-            logs, count = step.run_all(batches) if blocks is None else step.run_blocks(blocks)
+            logs, count = captured.run_all(batches) if blocks is None else captured.run_blocks(blocks)
             if update is not None and count:
                 update(logs, count)
             return result if logs is None else logs
