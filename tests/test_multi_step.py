@@ -303,3 +303,32 @@ def test_an_unobserved_predict_runs_in_few_native_calls_with_the_single_calls_ou
     single = model.predict(x, batch_size=4, verbose=0, callbacks=[Observer()])
     assert step.multi_step_batches == used and grouped.shape == single.shape == (53, 1)
     assert np.array_equal(grouped, single)
+
+
+@pytest.mark.parametrize("observed", [False, True])
+def test_a_resumed_unobserved_fit_equals_the_whole_run_bit_for_bit(tmp_path, observed):
+    """Saved after 2 epochs of grouped steps, loaded and resumed (grouped, or observed batch by
+    batch): the weights and the optimizer's step count of the uninterrupted grouped run."""
+    rng = np.random.default_rng(5)
+    x = rng.uniform(-4, 4, (40, 1)).astype(np.float32)
+    y = (x - 0.5) ** 2
+
+    def model():
+        nn.utils.set_random_seed(0)
+        m = nn.Sequential([nn.Input((1,)), nn.Dense(10, activation="sigmoid"), nn.Dense(1)])
+        m.compile(optimizer=nn.optimizers.SGD(learning_rate=0.01, momentum=0.5), loss="mse", jit_compile=True)
+        return m
+
+    whole = model()
+    whole.fit(x, y, batch_size=1, epochs=4, validation_split=0.25, verbose=0)
+    half = model()
+    half.fit(x, y, batch_size=1, epochs=2, validation_split=0.25, verbose=0)
+    assert half.train_function.step.multi_step_batches > 0
+    half.save(tmp_path / "half.keras")
+    resumed = nn.models.load_model(tmp_path / "half.keras")
+    resumed.compile(optimizer=resumed.optimizer, loss="mse", jit_compile=True)
+    callbacks = [_BatchEnds()] if observed else []
+    resumed.fit(x, y, batch_size=1, epochs=4, initial_epoch=2, validation_split=0.25, verbose=0, callbacks=callbacks)
+    for a, b in zip(resumed.get_weights(), whole.get_weights()):
+        assert np.array_equal(a, b)
+    assert int(resumed.optimizer.iterations) == int(whole.optimizer.iterations) == 4 * 30
