@@ -531,13 +531,15 @@ def _run_epoch(model, function, iterator, cbs, progress, kind):
         and isinstance(captured, step_function.CapturedStep)
         and captured.kernels
     ):  # nothing observes the executions' boundaries: many batches per native call
-        blocks = iterator.blocks() if isinstance(iterator, da.EpochIterator) else None
+        # (arrays only: a generator's or dataset's batches are not fetched ahead of their steps)
+        arrays = isinstance(iterator, da.EpochIterator) and isinstance(iterator.adapter, da.ArrayAdapter)
+        blocks = iterator.blocks() if arrays else None
         if predicting and blocks is not None:
             outputs, count = captured.run_blocks(blocks, collect=_to_numpy)
             if update is not None and count:
                 update({}, count)
             return outputs
-        if not predicting:
+        if not predicting and arrays:
             logs, count = captured.run_all(batches) if blocks is None else captured.run_blocks(blocks)
             if update is not None and count:
                 update(logs, count)
