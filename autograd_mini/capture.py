@@ -310,20 +310,38 @@ class CompiledFunction:
         signature. ``invariant=True``: the values the kernel reads from Python (a constant
         learning rate) stay the same over the N steps. ``last_only=True``: a list of one item,
         the last batch's result (the others are not built). See ``lowering/multi_step.py``."""
-        batches = [tuple(args) for args in batches]
-        if len(batches) < 2 or state.tracer is not None or not self.kernels:
-            return None
-        signature = _signature(batches[0], {})
-        if any(_signature(args, {}) != signature for args in batches[1:]):
-            return None
+        from .lowering.multi_step import Stacked, run_entry
+
+        if isinstance(batches, Stacked):  # (one array per argument: one signature by construction)
+            if len(batches) < 2 or state.tracer is not None or not self.kernels:
+                return None
+            signature = _signature(batches.batch(0), {})
+        else:
+            batches = [tuple(args) for args in batches]
+            if len(batches) < 2 or state.tracer is not None or not self.kernels:
+                return None
+            signature = _signature(batches[0], {})
+            if any(_signature(args, {}) != signature for args in batches[1:]):
+                return None
         entry = self.cache.get(signature)
         if entry is None or entry.kernel is None or entry.kernel.plan is None:
             return None
         if any(leaf.data.shape != shape or leaf.data.dtype != dtype for leaf, shape, dtype in entry.leaf_checks):
             return None
-        from .lowering.multi_step import run_entry
+        return run_entry(entry, self.state, batches, invariant, last_only, functools.partial(self._run, entry))
 
-        return run_entry(entry, self.state, batches, invariant, last_only)
+    def steps_ready(self, args) -> bool:
+        """Whether ``run_steps`` may take batches of the signature of ``args`` (positional
+        arguments): it is checked and compiled to one kernel, its parameters are as traced, and
+        its N-step function was not refused. False: call ``self(*args)`` (which compiles it)."""
+        if not self.kernels or state.tracer is not None:
+            return False
+        entry = self.cache.get(_signature(tuple(args), {}))
+        if entry is None or entry.kernel is None or entry.kernel.plan is None:
+            return False
+        if isinstance(getattr(entry, "multi_step", None), str):  # (multi_step's refusal mark)
+            return False
+        return all(leaf.data.shape == shape and leaf.data.dtype == dtype for leaf, shape, dtype in entry.leaf_checks)
 
     def __call__(self, *args, **kwargs):
         if state.tracer is not None:  # nested: the outer trace records the inner ops

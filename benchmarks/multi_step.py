@@ -1,7 +1,9 @@
 """N batch-1 steps in one native call (``autograd_mini.lowering.multi_step.run_steps``) against N
 single calls of the same compiled step: the lectures' 1-10(sigmoid)-1 SGD step, time per step
 (us), best of 5 rounds, interleaved; then whole fits, ``fit(batch_size=1, jit_compile=True,
-steps_per_execution=N)`` against ``steps_per_execution=1``, CPU time per step.
+steps_per_execution=N)`` against ``steps_per_execution=1`` (both with a callback's batch hook,
+so that the loop stops after each execution) and against a fit nothing observes per batch
+(whole epochs in large groups per native call), CPU time per step.
 
     python benchmarks/multi_step.py [N]
 
@@ -60,9 +62,18 @@ def main(n: int = 32, repeats: int = 50) -> dict:
     return results
 
 
+class _BatchHook(nn.callbacks.Callback):
+    """A callback with a batch hook: the loop must stop after each execution to call it."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        pass
+
+
 def fit_per_step(spe: int = 32, samples: int = 2000, epochs: int = 2, rounds: int = 5) -> dict:
-    """CPU seconds per step of ``fit(batch_size=1, jit_compile=True)`` with ``steps_per_execution``
-    1 and ``spe``; prints wall time too, and how many batches ran in N-step calls."""
+    """CPU seconds per step of ``fit(batch_size=1, jit_compile=True)``: with a batch-hook callback
+    and ``steps_per_execution`` 1 and ``spe`` (one native call per execution), and with no
+    callback that observes batches (the epoch's batches in large groups per native call);
+    prints wall time too, and how many batches ran in N-step calls."""
     rng = np.random.default_rng(0)
     x = rng.uniform(-4, 4, (samples, 1)).astype(np.float32)
     y = (x - 0.5) ** 2
@@ -78,26 +89,27 @@ def fit_per_step(spe: int = 32, samples: int = 2000, epochs: int = 2, rounds: in
         )
         return model
 
-    names = ("steps_per_execution=1", f"steps_per_execution={spe}")
-    models = dict(zip(names, (lecture_model(1), lecture_model(spe))))
-    for model in models.values():  # traced, checked and compiled (also the N-step loop)
-        model.fit(x[:128], y[:128], batch_size=1, epochs=1, verbose=0)
+    names = ("steps_per_execution=1, batch hook", f"steps_per_execution={spe}, batch hook", "no batch hook")
+    models = dict(zip(names, (lecture_model(1), lecture_model(spe), lecture_model(1))))
+    hooks = dict(zip(names, ([_BatchHook()], [_BatchHook()], [])))
+    for name, model in models.items():  # traced, checked and compiled (also the N-step loop)
+        model.fit(x[:128], y[:128], batch_size=1, epochs=1, verbose=0, callbacks=hooks[name])
     best = {name: (float("inf"), float("inf")) for name in models}
     for _ in range(rounds):
         for name, model in models.items():
             gc.collect()
             cpu, wall = time.process_time(), time.perf_counter()
-            model.fit(x, y, batch_size=1, epochs=epochs, verbose=0)
+            model.fit(x, y, batch_size=1, epochs=epochs, verbose=0, callbacks=hooks[name])
             cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
             best[name] = (min(best[name][0], cpu), min(best[name][1], wall))
     steps = samples * epochs
     print(f"\nfit(batch_size=1, jit_compile=True), 1-10(sigmoid)-1, SGD: {steps} steps per fit, best of {rounds}")
+    single = best[names[0]][0]
     for name, (cpu, wall) in best.items():
-        print(f"  {name:<24} {cpu / steps * 1e6:7.2f} us/step CPU   {wall / steps * 1e6:7.2f} us/step wall")
-    (single, _), (multi, _) = best[names[0]], best[names[1]]
-    print(f"  N={spe} / N=1 = {multi / single:.2f} (CPU time per step)")
-    step = models[names[1]].train_function.step
-    print(f"  (batches run {spe} at a time in one native call: {step.multi_step_batches} of {steps * rounds + 128})")
+        print(
+            f"  {name:<36} {cpu / steps * 1e6:7.2f} us/step CPU   {wall / steps * 1e6:7.2f} us/step wall"
+            f"   / first = {cpu / single:.2f}   (batches N per call: {models[name].train_function.step.multi_step_batches})"
+        )
     return {name: cpu / steps for name, (cpu, _) in best.items()}
 
 

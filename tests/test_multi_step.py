@@ -26,15 +26,21 @@ def _own_cache(tmp_path_factory):
         os.environ["AUTOGRAD_MINI_CACHE_DIR"] = previous
 
 
-def _core_step():
+def _core_step(fresh=True):
     rng = np.random.default_rng(1)
     w = am.tensor(rng.normal(size=(3, 2)).astype(np.float32), requires_grad=True)
+    if not fresh:
+        w.grad = am.tensor(np.zeros((3, 2), np.float32))
 
     def step(x, y):
-        loss = ((am.tanh(x @ w) - y) ** 2).mean()
-        w.grad = None
-        loss.backward()
-        return loss
+        out = am.tanh(x @ w)
+        loss = ((out - y) ** 2).mean()
+        if fresh:
+            w.grad = None
+            loss.backward()
+            return loss
+        loss.backward()  # (gradients accumulate over the steps; an array result per step)
+        return loss, out
 
     return am.compile(step, kernels=True), w
 
@@ -43,11 +49,12 @@ def _batches(rng, n):
     return [(rng.normal(size=(4, 3)).astype(np.float32), rng.normal(size=(4, 2)).astype(np.float32)) for _ in range(n)]
 
 
-def test_n_steps_of_a_core_step_equal_n_single_steps():
+@pytest.mark.parametrize("fresh", [True, False])
+def test_n_steps_of_a_core_step_equal_n_single_steps(fresh):
     rng = np.random.default_rng(2)
     warm, batches = _batches(rng, 3), _batches(rng, 6)
-    many, w_many = _core_step()
-    one, w_one = _core_step()
+    many, w_many = _core_step(fresh)
+    one, w_one = _core_step(fresh)
     for f in (many, one):
         for args in warm:
             f(*args)
@@ -56,7 +63,8 @@ def test_n_steps_of_a_core_step_equal_n_single_steps():
     assert results is not None and len(results) == 6
     singles = [one(*args) for args in batches]
     for r, s in zip(results, singles):
-        assert np.array_equal(r.data, s.data)
+        for a, b in zip(r, s) if not fresh else [(r, s)]:
+            assert a.data.shape == b.data.shape and np.array_equal(a.data, b.data)
     assert np.array_equal(w_many.grad.data, w_one.grad.data)  # the last step's gradient
     assert run_steps(many, batches[:2] + [(np.ones((5, 3), np.float32), np.ones((5, 2), np.float32))]) is None
 
@@ -211,3 +219,116 @@ def test_a_step_with_python_metrics_runs_single_steps_with_the_same_numbers():
     assert history.history == history1.history and set(history.history) == {"loss", "mae", "val_loss", "val_mae"}
     assert calls == _expected_hooks(calls1, 4)
     assert many.train_function.step.multi_step_batches == 0
+
+
+# ---- fit without batch hooks: every batch of an epoch in few native calls, validation compiled too ------------
+class _BatchEnds(nn.callbacks.Callback):
+    """Observes every training and validation batch (so each runs in its own call)."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.seen += 1
+
+    def on_test_batch_end(self, batch, logs=None):
+        self.seen += 1
+
+
+def _lecture_fit(optimizer, callbacks, jit_compile=True, epochs=3, n=50, batch_size=1):
+    rng = np.random.default_rng(5)
+    x = rng.uniform(-4, 4, (n, 1)).astype(np.float32)
+    y = (x - 0.5) ** 2
+    nn.utils.set_random_seed(0)
+    model = nn.Sequential([nn.Input((1,)), nn.Dense(10, activation="sigmoid"), nn.Dense(1)])
+    model.compile(optimizer=optimizer(), loss="mse", jit_compile=jit_compile)
+    history = model.fit(
+        x, y, batch_size=batch_size, epochs=epochs, validation_split=0.2, verbose=0, callbacks=callbacks
+    )
+    return model, history, x
+
+
+@pytest.mark.parametrize(
+    "optimizer, native, batch_size",
+    [(SGD, True, 1), (SGD, True, 3), (MOMENTUM, True, 1), (ADAM, False, 1)],  # (3: a last batch of 1)
+)
+def test_an_unobserved_fit_runs_its_epochs_in_few_native_calls_bit_for_bit(optimizer, native, batch_size):
+    """No callback has batch hooks and nothing is printed (Keras calls batch hooks only when a
+    callback overrides them): the epoch's batches and the validation's go through ``run_steps``,
+    and weights and History are bit for bit those of a fit whose batches are observed one by one."""
+    grouped, history, _ = _lecture_fit(optimizer, [], batch_size=batch_size)
+    observer = _BatchEnds()
+    single, history1, _ = _lecture_fit(optimizer, [observer], batch_size=batch_size)
+    assert observer.seen == 3 * (-(-40 // batch_size) + -(-10 // batch_size))
+    for a, b in zip(grouped.get_weights(), single.get_weights()):
+        assert np.array_equal(a, b)
+    assert history.history == history1.history
+    assert single.train_function.step.multi_step_batches == 0 == single.test_function.step.multi_step_batches
+    used = grouped.train_function.step.multi_step_batches
+    assert (used > 0) if native else (used == 0)  # (Adam's step count changes what its kernel reads)
+    assert grouped.test_function.step.multi_step_batches > 0  # (validation reads no optimizer value)
+
+
+def test_validation_and_predict_run_kernels_within_kernel_rounding():
+    """``jit_compile=True`` compiles ``test_step`` and ``predict_step`` too (``stats()``: a kernel,
+    no numpy replays for validation); the numbers are the eager ones within the kernels' rounding."""
+    compiled, history, x = _lecture_fit(SGD, [])
+    eager, history1, _ = _lecture_fit(SGD, [], jit_compile=False)
+    for stats in (compiled.test_function.step.compiled.stats(),):
+        assert stats and all(s["kernel"] and s["replays"] == 0 for s in stats)
+    np.testing.assert_allclose(history.history["val_loss"], history1.history["val_loss"], rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(history.history["loss"], history1.history["loss"], rtol=1e-4, atol=1e-6)
+    assert np.isclose(compiled.evaluate(x, (x - 0.5) ** 2, batch_size=4, verbose=0),
+                      eager.evaluate(x, (x - 0.5) ** 2, batch_size=4, verbose=0), rtol=1e-4)  # fmt: skip
+    predicted = compiled.predict(x, batch_size=5, verbose=0)
+    np.testing.assert_allclose(predicted, eager.predict(x, batch_size=5, verbose=0), rtol=1e-4, atol=1e-6)
+    assert all(s["kernel"] for s in compiled.predict_function.step.compiled.stats())
+
+
+def test_an_unobserved_predict_runs_in_few_native_calls_with_the_single_calls_outputs():
+    """``predict`` with no batch hook hands its batches to ``run_steps``: the outputs of a predict
+    whose batches are observed one by one, bit for bit, the last partial batch included."""
+
+    class Observer(nn.callbacks.Callback):
+        def on_predict_batch_end(self, batch, logs=None):
+            pass
+
+    model, _, x = _lecture_fit(SGD, [], epochs=1)
+    x = np.concatenate([x, x[:3]])  # 53 samples: 13 batches of 4 and one of 1
+    grouped = model.predict(x, batch_size=4, verbose=0)
+    step = model.predict_function.step
+    assert step.multi_step_batches > 0
+    used = step.multi_step_batches
+    single = model.predict(x, batch_size=4, verbose=0, callbacks=[Observer()])
+    assert step.multi_step_batches == used and grouped.shape == single.shape == (53, 1)
+    assert np.array_equal(grouped, single)
+
+
+@pytest.mark.parametrize("observed", [False, True])
+def test_a_resumed_unobserved_fit_equals_the_whole_run_bit_for_bit(tmp_path, observed):
+    """Saved after 2 epochs of grouped steps, loaded and resumed (grouped, or observed batch by
+    batch): the weights and the optimizer's step count of the uninterrupted grouped run."""
+    rng = np.random.default_rng(5)
+    x = rng.uniform(-4, 4, (40, 1)).astype(np.float32)
+    y = (x - 0.5) ** 2
+
+    def model():
+        nn.utils.set_random_seed(0)
+        m = nn.Sequential([nn.Input((1,)), nn.Dense(10, activation="sigmoid"), nn.Dense(1)])
+        m.compile(optimizer=nn.optimizers.SGD(learning_rate=0.01, momentum=0.5), loss="mse", jit_compile=True)
+        return m
+
+    whole = model()
+    whole.fit(x, y, batch_size=1, epochs=4, validation_split=0.25, verbose=0)
+    half = model()
+    half.fit(x, y, batch_size=1, epochs=2, validation_split=0.25, verbose=0)
+    assert half.train_function.step.multi_step_batches > 0
+    half.save(tmp_path / "half.keras")
+    resumed = nn.models.load_model(tmp_path / "half.keras")
+    resumed.compile(optimizer=resumed.optimizer, loss="mse", jit_compile=True)
+    callbacks = [_BatchEnds()] if observed else []
+    resumed.fit(x, y, batch_size=1, epochs=4, initial_epoch=2, validation_split=0.25, verbose=0, callbacks=callbacks)
+    for a, b in zip(resumed.get_weights(), whole.get_weights()):
+        assert np.array_equal(a, b)
+    assert int(resumed.optimizer.iterations) == int(whole.optimizer.iterations) == 4 * 30

@@ -35,9 +35,12 @@ def run_steps(step, batches, invariant: bool = False, last_only: bool = False):
     return step.run_steps(batches, invariant, last_only)
 
 
-def run_entry(entry, state, batches: list, invariant: bool, last_only: bool = False):
+def run_entry(entry, state, batches, invariant: bool, last_only: bool = False, single=None):
     """Run ``batches`` through the N-step function of one checked, compiled signature ``entry``
-    (built once per entry); None when the entry cannot run that way."""
+    (built once per entry); None when the entry cannot run that way. ``batches``: a list of
+    argument tuples, or a ``Stacked`` (each argument's batches as one array). ``single(args)``:
+    one ordinary call of the step; with ``last_only``, the N-step loop runs the first N - 1
+    batches (returning only what Python must see after each step) and ``single`` the last."""
     runner = getattr(entry, "multi_step", None)  # (unset until the first call)
     if runner is None:
         try:
@@ -47,11 +50,30 @@ def run_entry(entry, state, batches: list, invariant: bool, last_only: bool = Fa
         entry.multi_step = runner
     if runner is _REFUSED:
         return None
-    return runner(batches, invariant, last_only)
+    return runner(batches, invariant, last_only, single)
 
 
 class _Refused(Exception):
     pass
+
+
+class Stacked:
+    """N batches given as one array per argument, the N values stacked on a first axis
+    (``arrays[k][s]`` is argument ``k`` of batch ``s``; None for an argument that is None): what
+    a loop over stacked data hands over without a Python object per batch."""
+
+    __slots__ = ("arrays", "n")
+
+    def __init__(self, arrays):
+        self.arrays = tuple(arrays)
+        self.n = len(next(a for a in self.arrays if a is not None))
+
+    def __len__(self):
+        return self.n
+
+    def batch(self, s: int) -> tuple:
+        """The argument tuple of batch ``s``."""
+        return tuple(None if a is None else a[s] for a in self.arrays)
 
 
 class _Runner:
@@ -81,34 +103,62 @@ class _Runner:
         results = [block.defined[s] for s in exported] + [v for _, v, _ in block.leaf_grads]
         results += [v for _, v in block.after]
         self.results = results
-        self.fn = None
+        # a fresh gradient (``.grad`` replaced each step) keeps only its last step's value
+        first_grad = len(exported)
+        self.last_only = {first_grad + j for j, (_, _, fresh) in enumerate(block.leaf_grads) if fresh}
+        # "bare": the loop returns only the values of ``block.after`` (the last step runs singly and
+        # sets the gradients and the results): fewer outputs, a cheaper compile. Not when a
+        # gradient accumulates over the steps (every step's is needed).
+        self.bare_ok = all(fresh for _, _, fresh in block.leaf_grads)
+        self.k_after = first_grad + len(block.leaf_grads)
+        self.fns: dict = {}  # bare (bool) -> compiled loop
         self.numba, self.block_fn = numba, fn
 
-    def _compile(self, arrays, values):
+    def _compile(self, arrays, values, bare: bool):
         numba = self.numba
+        wanted = range(self.k_after, len(self.results)) if bare else range(len(self.results))
         names = [f"p{k}" for k in range(len(self.inputs))]
         runtime = [f"r{k}" for k in range(len(values))]
         lines = [f"def multi_steps(n, {', '.join(names + runtime)}):"]
-        for k, var in enumerate(self.results):
-            lines.append(f"    o{k} = np.empty((n,) + {tuple(var.shape)!r}, np.{np.dtype(var.dtype).name})")
+        # (element by element: numba compiles an array assignment into a slice far slower)
+        for k in wanted:
+            var = self.results[k]
+            shape, dtype = tuple(var.shape), f"np.{np.dtype(var.dtype).name}"
+            if k in self.last_only and shape:
+                lines.append(f"    o{k} = np.empty({shape!r}, {dtype})")
+            else:
+                lines.append(f"    o{k} = np.empty({_per_step(shape)}, {dtype})")
         lines.append("    for s in range(n):")
         args = [f"{p}[s]" if kind[0] == "arg" else p for p, kind in zip(names, self.inputs)]
         lines.append(f"        out = step_kernel({', '.join(args + runtime)})")
-        for k, var in enumerate(self.results):
-            lines.append(f"        o{k}[s] = out[{k}]" + (".item()" if var.shape == () else ""))
-        outs = ", ".join(f"o{k}" for k in range(len(self.results)))
-        lines.append(f"    return ({outs}{',' if len(self.results) == 1 else ''})")
+        for k in wanted:
+            var = self.results[k]
+            if k in self.last_only and var.shape:
+                lines.append(f"        o{k} = out[{k}]")  # (a new array each step: the last one is kept)
+            elif var.shape == ():
+                lines.append(f"        o{k}[s] = out[{k}].item()")
+            else:
+                lines.append(f"        v{k} = out[{k}]")
+                index = [f"i{d}" for d in range(len(var.shape))]
+                for d, size in enumerate(var.shape):
+                    lines.append(" " * (8 + 4 * d) + f"for i{d} in range({int(size)}):")
+                at = ", ".join(index)
+                lines.append(" " * (8 + 4 * len(index)) + f"o{k}[s, {at}] = v{k}[{at}]")
+        outs = ", ".join(f"o{k}" for k in wanted)
+        lines.append(f"    return ({outs}{',' if len(wanted) == 1 else ''})")
         source = "\n".join(lines) + "\n"
         namespace = {"np": np, "step_kernel": self.block_fn}
         types = (numba.typeof(1),) + tuple(numba.typeof(a) for a in arrays) + tuple(numba.typeof(v) for v in values)
         from .disk_cache import compile_kernel
 
-        self.fn, self.compile_source = compile_kernel(numba, "multi_steps", source, namespace, types)
+        self.fns[bare], self.compile_source = compile_kernel(numba, "multi_steps", source, namespace, types)
         self.source = source
 
-    def __call__(self, batches, invariant=False, last_only=False):
+    def __call__(self, batches, invariant=False, last_only=False, single=None):
         block, entry = self.block, self.entry
-        n = len(batches)
+        total = len(batches)
+        bare = last_only and single is not None and self.bare_ok and bool(block.after)
+        n = total - 1 if bare else total  # (bare: the last batch is one ordinary call)
         snapshot = self.state[0]() if block.runtime and not invariant else None  # (only a changed value restores)
         arrays = []
         for kind in self.inputs:
@@ -120,8 +170,10 @@ class _Runner:
                         return None
                     array = np.ascontiguousarray(array)
                 arrays.append(array)
+            elif isinstance(batches, Stacked):
+                arrays.append(np.ascontiguousarray(batches.arrays[kind[1]][:n]))
             else:
-                stacked = [_array(args[kind[1]]) for args in batches]
+                stacked = [_array(args[kind[1]]) for args in batches[:n]]
                 arrays.append(np.ascontiguousarray(np.stack(stacked)))
         values = []
         for _, getter in block.runtime:
@@ -129,28 +181,34 @@ class _Runner:
             if value is None:
                 return None
             values.append(value)
-        if self.fn is None:
+        fn = self.fns.get(bare)
+        if fn is None:
             try:
-                self._compile(arrays, values)
+                self._compile(arrays, values, bare)
             except Exception:  # numba could not compile the loop: single steps serve (nothing was applied)
                 entry.multi_step = _REFUSED
                 return None
-        outs = self.fn(n, *arrays, *values)
+            fn = self.fns[bare]
+        outs = fn(n, *arrays, *values)
+        if bare:  # (only the afters' values came back)
+            outs = (None,) * self.k_after + tuple(outs)
         k_grads = len(self.exported)
-        k_after = k_grads + len(block.leaf_grads)
+        k_after = self.k_after
         for s in range(n):
             for j, (after, _) in enumerate(block.after):
                 after(outs[k_after + j][s])
-            if s < n - 1 and not invariant:
+            if s < total - 1 and not invariant:
                 for (_, getter), value in zip(block.runtime, values):
                     if not _same(getter(), value):  # the next single step would read another value
                         self.state[1](snapshot)
                         entry.multi_step = _REFUSED
                         return None
+        if bare:  # the last batch: an ordinary call (it sets the gradients, reads the values anew)
+            return [single(batches.batch(n) if isinstance(batches, Stacked) else batches[n])]
         for j, (leaf, _, fresh) in enumerate(block.leaf_grads):
             grads = outs[k_grads + j]
-            if fresh:
-                leaf.grad = Tensor._wrap(grads[n - 1])
+            if fresh:  # (only the last step's was kept)
+                leaf.grad = Tensor._wrap(grads if self.results[k_grads + j].shape else grads[-1])
             else:
                 for s in range(n):
                     g = grads[s]
@@ -158,9 +216,8 @@ class _Runner:
         results = []
         template, output, exported = entry.template, entry.output, list(enumerate(self.exported))
         placed = [(k, slot) for k, slot in enumerate(entry.arg_slots) if slot is not None]
-        for s, args in enumerate(batches):
-            if last_only and s < n - 1:
-                continue
+        for s in range(n - 1 if last_only else 0, n):
+            args = batches.batch(s) if isinstance(batches, Stacked) else batches[s]
             slots = template.copy()
             for k, slot in placed:
                 slots[slot] = _array(args[k])
@@ -168,6 +225,11 @@ class _Runner:
                 slots[slot] = outs[k][s]
             results.append(output(slots))
         return results
+
+
+def _per_step(shape: tuple) -> str:
+    """The source of the shape ``(n, *shape)``."""
+    return "(" + ", ".join(["n", *(str(int(size)) for size in shape)]) + ("," if not shape else "") + ")"
 
 
 def _array(value):

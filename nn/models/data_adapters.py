@@ -240,8 +240,39 @@ class ArrayAdapter:
             rows = order[start : start + step]
             yield from _slices(_take(x, rows), _take(y, rows), _take(sw, rows), size)
 
+    def epoch_blocks(self):
+        """``epoch_batches`` in runs: ``("stacked", (xs, ys))`` for a run of full batches of one
+        array x (and y), each with a leading batch axis (``xs[i]`` is batch i's x, a view), and
+        ``("batch", batch)`` for any other batch; the same batches in the same order, the same
+        random draws."""
+        x, y, sw, size, n = self.x, self.y, self.sample_weight, self.batch_size, self.n
+        if not self.shuffle:
+            yield from _blocks(x, y, sw, size)
+            return
+        order = rng().permutation(n)
+        step = self.gather_rows
+        for start in range(0, n, step):
+            rows = order[start : start + step]
+            yield from _blocks(_take(x, rows), _take(y, rows), _take(sw, rows), size)
+
     def on_epoch_end(self):
         """Nothing to do for arrays."""
+
+
+def _blocks(x, y, sw, size):
+    """``_slices`` with its full batches as one block (see ``ArrayAdapter.epoch_blocks``)."""
+    n = len(_flat(x)[0])
+    if not isinstance(x, (list, dict)) and not isinstance(y, (list, dict)) and sw is None:
+        full = n - n % size
+        if full:
+            xs = x[:full].reshape(full // size, size, *x.shape[1:])
+            ys = None if y is None else y[:full].reshape(full // size, size, *y.shape[1:])
+            yield "stacked", (xs, ys)
+        if full < n:
+            yield "batch", (x[full:],) if y is None else (x[full:], y[full:])
+        return
+    for batch in _slices(x, y, sw, size):
+        yield "batch", batch
 
 
 def _slices(x, y, sw, size):
@@ -385,6 +416,17 @@ class EpochIterator:
                 self._stream = iter(self.adapter.epoch_batches())
                 batch = next(self._stream)
             yield batch
+
+    def blocks(self):
+        """One pass as ``ArrayAdapter.epoch_blocks`` gives it (runs of full batches stacked), when
+        the data are arrays and the epoch is one pass; else None (iterate the batches)."""
+        if self.steps is not None or not isinstance(self.adapter, ArrayAdapter):
+            return None
+        return self._blocks()
+
+    def _blocks(self):
+        yield from self.adapter.epoch_blocks()
+        self.adapter.on_epoch_end()
 
     def _out_of_data(self):
         self.ran_out = True

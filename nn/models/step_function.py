@@ -5,7 +5,8 @@ run over one execution of ``steps_per_execution`` batches.
 ``step`` through ``am.compile``: the first two batches of each input signature (batch shape and
 dtype, so a partial last batch is a second one) run ``step`` eagerly and are recorded; later
 batches replay the recording (``jit_compile="auto"``: numpy, bit for bit the eager numbers) or
-its numba loop kernels (``jit_compile=True``). There is one step: what is captured is the
+its numba loop kernels (``jit_compile=True``: the train, test and predict steps alike, so that
+validation inside ``fit`` costs what a training step costs). There is one step: what is captured is the
 method the model defines, with its Python effects (optimizer step, metrics, random draws)
 marked ``@am.replayable``.
 
@@ -72,9 +73,11 @@ def capture(model, step, kind: str):
         return step
     if kind == "train":
         from ..optimizers import step_lowering  # noqa: F401  (the optimizer step's loop form)
-
+    if kind != "predict":
         _register_loss_tracking()
-    return CapturedStep(model, step, kernels=model.jit_compile is True and kind == "train", stateful=kind != "predict")
+    kernels = model.jit_compile is True
+    # (kernels: predict's traces are undone too, so that every batch, the first ones included, runs the kernel)
+    return CapturedStep(model, step, kernels=kernels, stateful=kernels or kind != "predict")
 
 
 def wants_capture(model, kind: str) -> bool:
@@ -156,14 +159,19 @@ class CapturedStep:
         unpacked = [unpack_x_y_sample_weight(batch) for batch in batches]
         keys = [None if self.eager or not _plain_batch(*args) else _shapes(args) for args in unpacked]
         k, n = 0, len(batches)
+        compiled = self.compiled
         while k < n:
             key, end = keys[k], k + 1
             while key is not None and end < n and keys[end] == key:
                 end += 1
+            # a signature's first batches run singly until its kernel is checked and compiled
+            while key is not None and k < end - 1 and not self.eager and not compiled.steps_ready(unpacked[k]):
+                logs = self(batches[k])
+                k += 1
             results = None
-            if end - k > 1:
+            if end - k > 1 and not self.eager:
                 invariant = _invariant(self.model)
-                results = self.compiled.run_steps(unpacked[k:end], invariant=invariant, last_only=True)
+                results = compiled.run_steps(unpacked[k:end], invariant=invariant, last_only=True)
             if results is not None:
                 self.multi_step_batches += end - k
                 logs = results[-1]
@@ -172,6 +180,79 @@ class CapturedStep:
                     logs = self(batch)
             k = end
         return logs
+
+    def run_stacked(self, xs, ys, collect=None):
+        """``run_execution`` of the batches ``(xs[i], ys[i])`` (arrays with a leading batch axis;
+        ys may be None), handed to ``run_steps`` as they are, without a Python object per batch.
+        ``collect``: every batch's ``collect(result)``, in a list (predict), instead of the last
+        result."""
+        from autograd_mini.lowering.multi_step import Stacked
+
+        n, k, logs, outputs = len(xs), 0, None, []
+        compiled = self.compiled
+
+        def one(s):
+            result = self((xs[s],) if ys is None else (xs[s], ys[s]))
+            if collect is not None:
+                outputs.append(collect(result))
+            return result
+
+        while k < n - 1 and not self.eager and not compiled.steps_ready((xs[k], None if ys is None else ys[k], None)):
+            logs = one(k)  # (a signature's first batches: traced, checked, compiled)
+            k += 1
+        if n - k > 1 and not self.eager:
+            stacked = Stacked((xs[k:], None if ys is None else ys[k:], None))
+            results = compiled.run_steps(stacked, invariant=_invariant(self.model), last_only=collect is None)
+            if results is not None:
+                self.multi_step_batches += n - k
+                if collect is None:
+                    return results[-1]
+                outputs.extend(collect(result) for result in results)
+                return outputs
+        for s in range(k, n):
+            logs = one(s)
+        return logs if collect is None else outputs
+
+    def run_blocks(self, blocks, collect=None) -> tuple:
+        """``run_all`` over ``EpochIterator.blocks()``: runs of stacked full batches in groups of at
+        most ``GROUP_BYTES`` (``run_stacked``), other batches one by one. ``collect``: returns
+        ``(every batch's collect(result), count)`` (predict)."""
+        logs, count, outputs = None, 0, []
+        for kind, item in blocks:
+            if kind == "batch":
+                logs = self(item)
+                if collect is not None:
+                    outputs.append(collect(logs))
+                count += 1
+                continue
+            xs, ys = item
+            per_batch = xs[0].nbytes + (0 if ys is None else ys[0].nbytes)
+            size = max(2, min(GROUP_BYTES // max(per_batch, 1), GROUP_MAX))
+            for start in range(0, len(xs), size):
+                group_ys = None if ys is None else ys[start : start + size]
+                logs = self.run_stacked(xs[start : start + size], group_ys, collect)
+                if collect is not None:
+                    outputs.extend(logs)
+            count += len(xs)
+        return (logs if collect is None else outputs), count
+
+    def run_all(self, batches) -> tuple:
+        """``(logs after the last batch, count)`` for every batch of the iterator ``batches``, run
+        as ``run_execution`` runs them, in groups of at most ``GROUP_BYTES`` of batch data: what
+        the loops call when nothing observes the steps between the first and the last
+        (no callback batch hooks, no live progress bar), so that the executions' boundaries
+        make no difference. The numbers are those of the single steps, bit for bit."""
+        logs, count = None, 0
+        first = next(batches, None)
+        if first is None:
+            return logs, count
+        size = max(1, GROUP_BYTES // max(_nbytes(first), 1))
+        group = [first, *islice(batches, min(size, GROUP_MAX) - 1)]
+        while group:
+            logs = self.run_execution(group)
+            count += len(group)
+            group = list(islice(batches, min(size, GROUP_MAX)))
+        return logs, count
 
     def _save(self):
         """What a traced step changes: every weight, the optimizer's variables (slots and step
@@ -200,6 +281,16 @@ class CapturedStep:
         set_rng_state(rng_state)
         for generator, state in seed_states:
             generator.set_state(state)
+
+
+GROUP_BYTES = 1 << 20  # run_all: batch data stacked per native call (the outputs are per step, small)
+GROUP_MAX = 4096  # ... and at most this many batches
+
+
+def _nbytes(batch) -> int:
+    """The bytes of a batch's arrays (anything else counts as nothing)."""
+    items = batch if isinstance(batch, (tuple, list)) else (batch,)
+    return sum(item.nbytes for item in items if isinstance(item, np.ndarray))
 
 
 def _seed_generators(model) -> list:

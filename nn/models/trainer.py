@@ -509,7 +509,12 @@ def _run_epoch(model, function, iterator, cbs, progress, kind):
     """All executions of one epoch (``kind``: "train", "test", "predict"). Callbacks' batch hooks run
     once per execution (Keras 3): ``on_*_batch_begin(begin)`` before it and ``on_*_batch_end(begin
     + steps_per_execution - 1, logs)`` after it. Returns the last logs (train, test) or every
-    batch's outputs (predict). Training stops early when a callback sets ``model.stop_training``."""
+    batch's outputs (predict). Training stops early when a callback sets ``model.stop_training``.
+
+    When nothing can observe the steps between an epoch's first and last (no callback overrides
+    a batch hook, as Keras 3 tells with ``utils.is_default``; no live progress bar; a compiled
+    step), the epoch's batches go to the step's kernel in large groups, one native call each
+    (``CapturedStep.run_blocks``): the same numbers as the executions one by one, bit for bit."""
     begin_hooks = cbs.hooks(f"on_{kind}_batch_begin")
     end_hooks = cbs.hooks(f"on_{kind}_batch_end")
     update = progress.update if progress.verbose else None
@@ -517,6 +522,28 @@ def _run_epoch(model, function, iterator, cbs, progress, kind):
     batches = iter(iterator)
     predicting = kind == "predict"
     result = [] if predicting else {}
+    captured = getattr(function, "step", None)  # (a make_*_function of the user: its own function)
+    if (
+        not begin_hooks
+        and not end_hooks
+        and progress.mode in ("silent", "line")
+        and not (kind == "train" and model.stop_training)
+        and isinstance(captured, step_function.CapturedStep)
+        and captured.kernels
+    ):  # nothing observes the executions' boundaries: many batches per native call
+        # (arrays only: a generator's or dataset's batches are not fetched ahead of their steps)
+        arrays = isinstance(iterator, da.EpochIterator) and isinstance(iterator.adapter, da.ArrayAdapter)
+        blocks = iterator.blocks() if arrays else None
+        if predicting and blocks is not None:
+            outputs, count = captured.run_blocks(blocks, collect=_to_numpy)
+            if update is not None and count:
+                update({}, count)
+            return outputs
+        if not predicting and arrays:
+            logs, count = captured.run_all(batches) if blocks is None else captured.run_blocks(blocks)
+            if update is not None and count:
+                update(logs, count)
+            return result if logs is None else logs
     step = 0
     for batch in batches:
         for hook in begin_hooks:
