@@ -4,12 +4,21 @@ numba compiles fused loops (an optimizer's whole update in one pass, a captured 
 arrays in one call). It is optional: without it, or with ``AUTOGRAD_MINI_NUMBA=0`` in the
 environment, or inside ``use_numba(False)``, every path runs on numpy alone, slower.
 numba is imported on the first call of ``get_numba()``, never by ``import autograd_mini``.
+
+numba's first compile or cache load in a process registers its array maths, which probes for a
+BLAS by importing ``scipy.linalg.cython_blas``; that import runs ``scipy.linalg``'s whole package
+(~0.16 s CPU, over half of numba's first use) although a kernel without ``np.dot`` never calls
+BLAS. ``get_numba()`` lets the probe find the BLAS module without the package (``_quiet_blas_probe``)
+and then forgets it: a kernel that types ``np.dot`` imports it for real then, as before.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib.machinery
+import importlib.util
 import os
+import sys
 
 _state = {"checked": False, "module": None, "enabled": os.environ.get("AUTOGRAD_MINI_NUMBA", "1") != "0"}
 
@@ -24,8 +33,43 @@ def get_numba():
             import numba
         except ImportError:  # optional: numpy-only paths serve
             numba = None
+        if numba is not None:
+            _quiet_blas_probe()
         _state["module"] = numba
     return _state["module"]
+
+
+def _quiet_blas_probe() -> None:
+    """Register numba's array maths (``numba.np.arraymath``, which numba imports at its first
+    compile or cache load anyway) while ``scipy.linalg.cython_blas`` is loaded alone, by the standard
+    import machinery (``PathFinder`` and its extension loader), without running ``scipy/linalg/
+    __init__.py``. numba's probe (``ensure_blas``: ``import scipy.linalg.cython_blas``) finds it in
+    ``sys.modules`` and answers as it would have (BLAS available; the LP64/ILP64 check reads
+    ``scipy.__config__``). Then the lone module is taken out of ``sys.modules`` again, so that the
+    process looks as if it had never been imported: a later ``import scipy.linalg`` (or numba typing
+    ``np.dot``) imports the package as usual. Anything unexpected (no scipy, ``scipy.linalg`` already
+    imported, another numba or scipy layout): nothing is done and numba probes as it always did."""
+    name = "scipy.linalg.cython_blas"
+    if "scipy.linalg" in sys.modules or name in sys.modules or "numba.np.arraymath" in sys.modules:
+        return
+    try:
+        scipy = sys.modules.get("scipy")  # (numba's own import checks scipy's version: imported already)
+        if scipy is None or not getattr(scipy, "__path__", None):
+            return
+        locations = [os.path.join(entry, "linalg") for entry in scipy.__path__]
+        spec = importlib.machinery.PathFinder.find_spec(name, locations)
+        if spec is None or spec.loader is None:
+            return
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+            import numba.np.arraymath  # noqa: F401  (its BLAS probe runs now, finding the module above)
+        finally:
+            if sys.modules.get(name) is module and "scipy.linalg" not in sys.modules:
+                del sys.modules[name]
+    except Exception:  # an unexpected layout: numba probes the usual way at its first compile
+        return
 
 
 def numba_enabled() -> bool:
