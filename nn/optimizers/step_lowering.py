@@ -16,8 +16,7 @@ import numpy as np
 import autograd_mini as am
 import autograd_mini.lowering
 
-from .fused import _NotExact as NotExact
-from .fused import as_operand
+from . import fused, rules
 from .optimizer import Optimizer
 from .step import apply_if_finite
 
@@ -49,31 +48,33 @@ def _lower_update(L, args, kwargs, step) -> None:
         raise am.lowering.NotLowerable("an optimizer without a fused kernel for these variables")
     grads = [step.leaf_grad(p) for p in variables]
     datas = [step.write(p) for p in variables]
-    rule = optimizer.fused_rule
-    if type(optimizer).fused_rule is Optimizer.fused_rule:
-        rule = optimizer._fused_rule  # (the public method only calls it: one call less per variable)
-    names = [rule(i, lr)[0] for i in indices]
+    rule, names, _ = optimizer.update_rule(lr)  # (fused_update found it: not overridden)
     dtypes = [p.data.dtype for p in variables]
+    slots = [[optimizer.slot(name, p) for name in names] for p in variables]
 
-    def runtime():  # each step: the rules' slot arrays and scalars (fused_update's checks, kept lean)
+    def runtime():  # each step: the rule's slot arrays and scalars (fused_update's checks, kept lean)
         rate = optimizer.learning_rate
         if not math.isfinite(rate):
             return None  # the numpy replay raises the eager error
-        values = []
+        found = optimizer.update_rule(rate)
+        if found is None or found[0] is not rule or found[1] != names:
+            return None
+        scalars, values, typed = found[2], [], {}
+        append = values.append
         try:
-            append = values.append
-            for i, name, dtype in zip(indices, names, dtypes):
-                found = rule(i, rate)
-                if found is None or found[0] != name:
-                    return None
-                for array in found[1]:
+            for arrays, dtype in zip(slots, dtypes):
+                for array in arrays:
                     flags = array.flags
                     if not (flags.c_contiguous and flags.writeable) or array.dtype != dtype:
                         return None
                     append(array.reshape(-1))
-                for value in found[2]:
-                    append(as_operand(value, dtype))
-        except NotExact:
+                cast = typed.get(dtype)
+                if cast is None:
+                    cast = typed[dtype] = fused.cast(scalars, dtype)
+                append(cast)
+        except fused.NotExact:
+            return None
+        if not rules.loopable(rule, cast):
             return None
         return tuple(values)
 
@@ -85,7 +86,7 @@ def _lower_update(L, args, kwargs, step) -> None:
     for k, (plan, grad, data) in enumerate(zip(plans, grad_buffers, datas)):
         key = f"optimizer_kernel_{k}"
         L.globals[key] = plan[0]
-        extra = [f"{name}[{position + j}]" for j in range(len(plan[1]) + len(plan[2]))]
+        extra = [f"{name}[{position + j}]" for j in range(len(plan[1]) + 1)]  # the slots, the scalars' tuple
         position += len(extra)
         L.line(f"{key}({', '.join([data.name, grad, *extra])})", 1)
     L.line(f"{flag.name} = 1.0", 1)
