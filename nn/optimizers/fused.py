@@ -57,8 +57,12 @@ def as_operand(value, dtype: np.dtype):
 
 
 def cast(scalars, dtype: np.dtype) -> tuple:
-    """``scalars`` as numpy scalars of ``dtype`` (``as_operand``)."""
-    return tuple(as_operand(s, dtype) for s in scalars)
+    """``scalars`` as numpy scalars of ``dtype`` (``as_operand``; Python floats from the memo)."""
+    memo = _memo.get(dtype.char)
+    if memo is None:
+        memo = _memo[dtype.char] = {}
+    get = memo.get
+    return tuple([(get(s) if type(s) is float and s else None) or as_operand(s, dtype) for s in scalars])
 
 
 _modules: dict = {}  # "kernels": the kernels module once imported (it imports numba)
@@ -94,15 +98,20 @@ def plan(rule, data: np.ndarray, slots, scalars):
     return _kernel(rule, dtype)
 
 
+def loop_update(rule, data: np.ndarray, gradient: np.ndarray, slots, scalars) -> bool:
+    """One variable's update by the loop kernel of ``rule`` (``scalars`` cast to ``data``'s dtype,
+    ``gradient`` of ``data``'s dtype and shape); False (nothing done) when no kernel applies."""
+    kernel = plan(rule, data, slots, scalars)
+    if kernel is None:
+        return False
+    kernel(data.reshape(-1), gradient.reshape(-1), *[a.reshape(-1) for a in slots], scalars)
+    return True
+
+
 def update(rule, data: np.ndarray, gradient: np.ndarray, slots, scalars) -> None:
-    """One variable's update: ``rule`` on ``data``, ``gradient`` (``data``'s dtype and shape) and
-    ``slots``, with ``scalars`` cast to ``data``'s dtype; the kernel for large variables."""
-    if data.size >= MIN_FUSED_SIZE:
-        kernel = plan(rule, data, slots, scalars)
-        if kernel is not None:
-            kernel(data.reshape(-1), gradient.reshape(-1), *[a.reshape(-1) for a in slots], scalars)
-            return
-    rules.update(rule, data, gradient, slots, scalars)
+    """One variable's update: the loop kernel from ``MIN_FUSED_SIZE`` elements on, else numpy."""
+    if data.size < MIN_FUSED_SIZE or not loop_update(rule, data, gradient, slots, scalars):
+        rules.update(rule, data, gradient, slots, scalars)
 
 
 def apply(rule, target: np.ndarray, others, scalars) -> None:

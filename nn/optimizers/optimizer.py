@@ -211,6 +211,7 @@ class Optimizer:
         self._owners: list = []  # modules whose parameters() built this optimizer (PyTorch style)
         self._guards: dict[tuple, FiniteGuard] = {}  # variable indices -> the undo of a step on them
         self._warned_skip = False
+        self._cast_memo = None  # (scalars, dtype, cast): the last step's cast scalars (``_update``)
 
     # ---- step count and learning rate --------------------------------------------------------
     @property
@@ -578,23 +579,36 @@ class Optimizer:
                 if self._use_weight_decay(v):
                     fused_module.apply(rules_module.weight_decay, data, (), fused_module.cast(scale, data.dtype))
         self.before_update_step(lr)
-        found = self._step_rule(lr)
+        own = "update_step" in self.__dict__ or type(self).update_step is not Optimizer.update_step  # (_step_rule)
+        found = None if own else self.update_rule(lr)
         if found is None:  # the optimizer's own numpy step (Lamb, Adafactor, a subclass' update_step)
             for i, data, g in zip(indices, datas, grads):
                 self.update_step(i, data, g, lr, self._scratch[i])
             return
         rule, names, scalars = found
-        slots = [self._slots[name] for name in names]
-        typed: dict = {}  # dtype -> the scalars cast to it (once per step)
-        update = fused_module.update
+        slots = [self._slots[name] for name in names] if names else ()
+        minimum, loop = fused_module.MIN_FUSED_SIZE, fused_module.loop_update
+        last, cast, memo = None, (), self._cast_memo
         for i, data, g in zip(indices, datas, grads):
             dtype = data.dtype
-            if g.dtype != dtype:  # (clipping or scaling by a numpy float64 promoted it) Keras' cast
+            if dtype is not last:  # the scalars cast to the variables' dtype, once per step
+                last = dtype
+                if memo is not None and memo[1] is dtype and memo[0] == scalars and 0.0 not in scalars:
+                    cast = memo[2]  # the last step's (SGD's rate; no zero, whose sign == ignores)
+                else:
+                    cast = fused_module.cast(scalars, dtype)
+                    memo = self._cast_memo = (scalars, dtype, cast)
+            if g.dtype is not dtype and g.dtype != dtype:  # (a numpy float64 clipnorm promoted it) Keras' cast
                 g = g.astype(dtype)
-            cast = typed.get(dtype)
-            if cast is None:
-                cast = typed[dtype] = fused_module.cast(scalars, dtype)
-            update(rule, data, g, [s[i] for s in slots], cast)
+            if not slots:  # (rules.update, inlined for the common small case)
+                if data.size < minimum or not loop(rule, data, g, (), cast):
+                    out = rule(data, g, *cast)[0]
+                    if out is not data:
+                        np.copyto(data, out)
+                continue
+            arrays = [s[i] for s in slots]
+            if data.size < minimum or not loop(rule, data, g, arrays, cast):
+                rules_module.update(rule, data, g, arrays, cast)
 
     def _clip_gradients(self, grads):
         if self.clipnorm and self.clipnorm > 0:

@@ -51,13 +51,6 @@ def power(x, exponent):
     return np.power(x, exponent)
 
 
-def _decay(a, x, rho, one_minus_rho):
-    """``a = a rho + x (1 - rho)`` (in place on an array): RMSprop's and Adadelta's averages."""
-    a *= rho
-    a += x * one_minus_rho
-    return a
-
-
 def _adam_moments(g, m, v, one_minus_beta_1, one_minus_beta_2):
     """Adam's moments: ``m += (g - m)(1 - b1)``; ``v += (g^2 - v)(1 - b2)``."""
     m += (g - m) * one_minus_beta_1
@@ -92,14 +85,16 @@ def sgd_nesterov(p, g, m, lr, momentum):
 
 def rmsprop(p, g, v, rho, one_minus_rho, epsilon, lr):
     """RMSprop: ``v = v rho + g^2 (1 - rho)``; ``p -= g / sqrt(v + eps) lr``."""
-    v = _decay(v, g * g, rho, one_minus_rho)
+    v *= rho
+    v += g * g * one_minus_rho
     p -= g / np.sqrt(v + epsilon) * lr
     return p, v
 
 
 def rmsprop_momentum(p, g, v, m, rho, one_minus_rho, epsilon, lr, momentum):
     """RMSprop with momentum: ``m = m momentum + g / sqrt(v + eps) lr``; ``p -= m``."""
-    v = _decay(v, g * g, rho, one_minus_rho)
+    v *= rho
+    v += g * g * one_minus_rho
     m *= momentum
     m += g / np.sqrt(v + epsilon) * lr
     p -= m
@@ -108,16 +103,20 @@ def rmsprop_momentum(p, g, v, m, rho, one_minus_rho, epsilon, lr, momentum):
 
 def rmsprop_centered(p, g, v, a, rho, one_minus_rho, epsilon, lr):
     """Centered RMSprop: ``a = a rho + g (1 - rho)``; ``p -= g / sqrt(v - a^2 + eps) lr``."""
-    v = _decay(v, g * g, rho, one_minus_rho)
-    a = _decay(a, g, rho, one_minus_rho)
+    v *= rho
+    v += g * g * one_minus_rho
+    a *= rho
+    a += g * one_minus_rho
     p -= g / np.sqrt(v - a * a + epsilon) * lr
     return p, v, a
 
 
 def rmsprop_centered_momentum(p, g, v, m, a, rho, one_minus_rho, epsilon, lr, momentum):
     """Centered RMSprop with momentum (slots in build order: velocity, momentum, average_gradient)."""
-    v = _decay(v, g * g, rho, one_minus_rho)
-    a = _decay(a, g, rho, one_minus_rho)
+    v *= rho
+    v += g * g * one_minus_rho
+    a *= rho
+    a += g * one_minus_rho
     m *= momentum
     m += g / np.sqrt(v - a * a + epsilon) * lr
     p -= m
@@ -165,9 +164,12 @@ def adagrad(p, g, accumulator, epsilon, lr):
 def adadelta(p, g, accumulated_grad, accumulated_delta_var, rho, one_minus_rho, epsilon, lr):
     """Adadelta: ``a = a rho + g^2 (1 - rho)``; ``d = -(sqrt(s + eps) g / sqrt(a + eps))``;
     ``s = s rho + d^2 (1 - rho)``; ``p += d lr``."""
-    a = _decay(accumulated_grad, g * g, rho, one_minus_rho)
-    delta = -(np.sqrt(accumulated_delta_var + epsilon) * g / np.sqrt(a + epsilon))
-    s = _decay(accumulated_delta_var, delta * delta, rho, one_minus_rho)
+    a, s = accumulated_grad, accumulated_delta_var
+    a *= rho
+    a += g * g * one_minus_rho
+    delta = -(np.sqrt(s + epsilon) * g / np.sqrt(a + epsilon))
+    s *= rho
+    s += delta * delta * one_minus_rho
     p += delta * lr
     return p, a, s
 
@@ -175,7 +177,8 @@ def adadelta(p, g, accumulated_grad, accumulated_delta_var, rho, one_minus_rho, 
 def lion(p, g, m, beta_1, one_minus_beta_1, lr, beta_2, one_minus_beta_2):
     """Lion: ``p -= sign(m b1 + g (1 - b1)) lr``; ``m = m b2 + g (1 - b2)``."""
     p -= sign(m * beta_1 + g * one_minus_beta_1) * lr
-    m = _decay(m, g, beta_2, one_minus_beta_2)
+    m *= beta_2
+    m += g * one_minus_beta_2
     return p, m
 
 
@@ -201,7 +204,9 @@ def weight_decay(p, scale):
 
 def ema(average, p, momentum, one_minus_momentum):
     """The weights' moving average (``use_ema``): ``average = average momentum + p (1 - momentum)``."""
-    return (_decay(average, p, momentum, one_minus_momentum),)
+    average *= momentum
+    average += p * one_minus_momentum
+    return (average,)
 
 
 RULES = {
@@ -254,9 +259,10 @@ def update(rule, p, g, slots, scalars) -> None:
     out = rule(p, g, *slots, *scalars)
     if out[0] is not p:
         np.copyto(p, out[0])
-    for slot, value in zip(slots, out[1:]):
-        if value is not slot:
-            np.copyto(slot, value)
+    if slots:
+        for slot, value in zip(slots, out[1:]):
+            if value is not slot:
+                np.copyto(slot, value)
 
 
 def apply(rule, target, others, scalars) -> None:
@@ -311,8 +317,7 @@ def _numba_forms(numba) -> None:
     from numba.extending import overload, register_jitable
     from numba.np.numpy_support import as_dtype
 
-    for helper in (_decay, _adam_moments):  # the same text, per element
-        register_jitable(inline="always")(helper)
+    register_jitable(inline="always")(_adam_moments)  # the same text, per element
 
     @overload(maximum, inline="always")
     def _maximum(a, b):
