@@ -423,3 +423,34 @@ def test_without_numba_every_optimizer_runs_on_numpy(monkeypatch):
         assert opt.fused_update(0, opt.learning_rate) is None
         start = train(cls_name, kwargs, np.float32, use=True, shapes=[(3, 2)], steps=0)[1][0].data
         assert not np.array_equal(params[0].data, start)
+
+
+@needs_numba
+def test_a_compiled_step_undoes_an_update_that_would_leave_a_non_finite_weight():
+    """``jit_compile=True``: nn's rule holds inside the kernel too (as ``FiniteGuard`` in the eager
+    and replayed steps): the weights and slots of the last finite step stay, the step count does
+    not advance, the optimizer warns once naming the step; later finite steps apply."""
+    rng = np.random.default_rng(0)
+    x, y = rng.random((40, 4), dtype=np.float32), rng.integers(0, 3, 40)
+    nn.utils.set_random_seed(0)
+    model = nn.Sequential([nn.Input((4,)), nn.layers.Dense(3, activation="softmax")])
+    optimizer = O.SGD(learning_rate=0.1, momentum=0.9)
+    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", jit_compile=True)
+    model.fit(x, y, batch_size=10, epochs=2, verbose=0, shuffle=False)
+    (stats,) = model._captured_train_step.compiled.stats()
+    assert stats["kernel"] and stats["replays"] == 0, stats
+    steps, weights, slots = optimizer.iterations, model.get_weights(), [np.copy(v) for v in optimizer.variables]
+    optimizer.learning_rate = 1e38  # (the kernel reads the rate each step: the same kernel runs)
+    with pytest.warns(RuntimeWarning, match=r"step 9 was skipped because it would make 'kernel' non-finite"):
+        model.fit(x * 1e3, y, batch_size=10, epochs=1, verbose=0, shuffle=False)
+    assert model._captured_train_step.compiled.stats()[0]["replays"] == 0
+    assert optimizer.iterations == steps
+    for a, b in zip(weights, model.get_weights()):
+        assert same_bits(a, b)
+    for a, b in zip(slots[2:], optimizer.variables[2:]):  # (after iterations and learning_rate)
+        assert same_bits(a, b)
+    optimizer.learning_rate = 0.1
+    model.fit(x, y, batch_size=10, epochs=1, verbose=0, shuffle=False)
+    assert optimizer.iterations == steps + 4
+    assert all(np.isfinite(w).all() for w in model.get_weights())
+    assert not np.array_equal(weights[0], model.get_weights()[0])
