@@ -211,6 +211,7 @@ class Optimizer:
         self._owners: list = []  # modules whose parameters() built this optimizer (PyTorch style)
         self._guards: dict[tuple, FiniteGuard] = {}  # variable indices -> the undo of a step on them
         self._warned_skip = False
+        self._slot_rows: dict = {}  # slot names -> per variable, its slots in that order (``_update``)
         self._cast_memo = None  # (scalars, dtype, cast): the last step's cast scalars (``_update``)
 
     # ---- step count and learning rate --------------------------------------------------------
@@ -289,6 +290,7 @@ class Optimizer:
             self._scratch.append(np.empty_like(p.data))
             new.append(len(self._vars) - 1)
         self._guards.clear()  # (their slots change)
+        self._slot_rows.clear()
         for names, fills in self._groups:  # an extension: every slot gets the new variables
             for name, fill in zip(names, fills):
                 self._slots[name].extend(np.full_like(self._vars[i].data, fill) for i in new)
@@ -309,6 +311,7 @@ class Optimizer:
         fills = (initial_values,) * len(names) if isinstance(initial_values, numbers.Real) else tuple(initial_values)
         self._groups.append((names, fills))
         self._guards.clear()
+        self._slot_rows.clear()
         for name, fill in zip(names, fills):
             self._slots[name] = [np.full_like(p.data, fill) for p in self._vars]
 
@@ -586,7 +589,9 @@ class Optimizer:
                 self.update_step(i, data, g, lr, self._scratch[i])
             return
         rule, names, scalars = found
-        slots = [self._slots[name] for name in names] if names else ()
+        rows = self._slot_rows.get(names) if names else ()
+        if rows is None:  # per variable, its slots in the rule's order (kept until the slots change)
+            rows = self._slot_rows[names] = [tuple(self._slots[n][i] for n in names) for i in range(len(self._vars))]
         minimum, loop = fused_module.MIN_FUSED_SIZE, fused_module.loop_update
         last, cast, memo = None, (), self._cast_memo
         for i, data, g in zip(indices, datas, grads):
@@ -600,15 +605,14 @@ class Optimizer:
                     memo = self._cast_memo = (scalars, dtype, cast)
             if g.dtype is not dtype and g.dtype != dtype:  # (a numpy float64 clipnorm promoted it) Keras' cast
                 g = g.astype(dtype)
-            if not slots:  # (rules.update, inlined for the common small case)
-                if data.size < minimum or not loop(rule, data, g, (), cast):
-                    out = rule(data, g, *cast)[0]
-                    if out is not data:
-                        np.copyto(data, out)
-                continue
-            arrays = [s[i] for s in slots]
+            arrays = rows[i] if rows else ()
             if data.size < minimum or not loop(rule, data, g, arrays, cast):
-                rules_module.update(rule, data, g, arrays, cast)
+                out = rule(data, g, *arrays, *cast)  # (rules.update, inlined: the small variables' path)
+                if out[0] is not data:
+                    np.copyto(data, out[0])
+                for slot, value in zip(arrays, out[1:]):
+                    if value is not slot:
+                        np.copyto(slot, value)
 
     def _clip_gradients(self, grads):
         if self.clipnorm and self.clipnorm > 0:

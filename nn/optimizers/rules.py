@@ -51,13 +51,6 @@ def power(x, exponent):
     return np.power(x, exponent)
 
 
-def _adam_moments(g, m, v, one_minus_beta_1, one_minus_beta_2):
-    """Adam's moments: ``m += (g - m)(1 - b1)``; ``v += (g^2 - v)(1 - b2)``."""
-    m += (g - m) * one_minus_beta_1
-    v += (g * g - v) * one_minus_beta_2
-    return m, v
-
-
 # ---- the rules -------------------------------------------------------------------------------
 def sgd(p, g, lr):
     """SGD: ``p -= g lr``."""
@@ -124,15 +117,18 @@ def rmsprop_centered_momentum(p, g, v, m, a, rho, one_minus_rho, epsilon, lr, mo
 
 
 def adam(p, g, m, v, one_minus_beta_1, one_minus_beta_2, epsilon, alpha):
-    """Adam: the moments; ``p -= m / (sqrt(v) + eps) alpha`` (alpha: the bias-corrected rate)."""
-    m, v = _adam_moments(g, m, v, one_minus_beta_1, one_minus_beta_2)
+    """Adam: ``m += (g - m)(1 - b1)``; ``v += (g^2 - v)(1 - b2)``; ``p -= m / (sqrt(v) + eps) alpha``
+    (alpha: the bias-corrected rate of the step)."""
+    m += (g - m) * one_minus_beta_1
+    v += (g * g - v) * one_minus_beta_2
     p -= m / (np.sqrt(v) + epsilon) * alpha
     return p, m, v
 
 
 def adam_amsgrad(p, g, m, v, v_hat, one_minus_beta_1, one_minus_beta_2, epsilon, alpha):
     """AMSGrad: as ``adam`` with ``v_hat = maximum(v_hat, v)`` in the denominator."""
-    m, v = _adam_moments(g, m, v, one_minus_beta_1, one_minus_beta_2)
+    m += (g - m) * one_minus_beta_1
+    v += (g * g - v) * one_minus_beta_2
     v_hat = maximum(v_hat, v)
     p -= m / (np.sqrt(v_hat) + epsilon) * alpha
     return p, m, v, v_hat
@@ -140,7 +136,8 @@ def adam_amsgrad(p, g, m, v, v_hat, one_minus_beta_1, one_minus_beta_2, epsilon,
 
 def nadam(p, g, m, v, one_minus_beta_1, one_minus_beta_2, m_scale, g_scale, v_scale, epsilon, lr):
     """Nadam: Adam's moments; ``p -= (m c_m + g c_g) / (sqrt(v c_v) + eps) lr``."""
-    m, v = _adam_moments(g, m, v, one_minus_beta_1, one_minus_beta_2)
+    m += (g - m) * one_minus_beta_1
+    v += (g * g - v) * one_minus_beta_2
     p -= (m * m_scale + g * g_scale) / (np.sqrt(v * v_scale) + epsilon) * lr
     return p, m, v
 
@@ -314,10 +311,8 @@ def loop(name: str, compiled_rule):
 def _numba_forms(numba) -> None:
     """The helpers per element, with numpy's rules (numba's scalar ``np.maximum`` keeps the first
     on a tie and its ``np.sign(-0.0)`` is -0.0)."""
-    from numba.extending import overload, register_jitable
+    from numba.extending import overload
     from numba.np.numpy_support import as_dtype
-
-    register_jitable(inline="always")(_adam_moments)  # the same text, per element
 
     @overload(maximum, inline="always")
     def _maximum(a, b):
