@@ -610,9 +610,10 @@ class Optimizer:
                 out = rule(data, g, *arrays, *cast)  # (rules.update, inlined: the small variables' path)
                 if out[0] is not data:
                     np.copyto(data, out[0])
-                for slot, value in zip(arrays, out[1:]):
-                    if value is not slot:
-                        np.copyto(slot, value)
+                if arrays:
+                    for slot, value in zip(arrays, out[1:]):
+                        if value is not slot:
+                            np.copyto(slot, value)
 
     def _clip_gradients(self, grads):
         if self.clipnorm and self.clipnorm > 0:
