@@ -1,9 +1,9 @@
 """Where an optimizer's rule runs: numba's loop kernel or numpy's whole-array passes.
 
 An optimizer gives its rule of a step once (``Optimizer.update_rule`` → ``(rule, slot names,
-scalars)``, the rule a function of ``nn.optimizers.rules``); ``update`` runs it on one variable:
-the loop kernel (``nn.optimizers.kernels``) when the variable has ``MIN_FUSED_SIZE`` elements or
-more and a kernel applies (numba available and on, float32/float64, C-contiguous writable
+scalars)``, the rule a function of ``nn.optimizers.rules``); each variable is updated by the
+loop kernel (``loop_update``, ``nn.optimizers.kernels``) when it has ``MIN_FUSED_SIZE`` elements
+or more and a kernel applies (numba available and on, float32/float64, C-contiguous writable
 arrays of the variable's dtype and shape, one of nn's rules, ``rules.loopable``), else numpy on
 whole arrays. Both evaluate the same rule text and give the same bits.
 
@@ -106,12 +106,6 @@ def loop_update(rule, data: np.ndarray, gradient: np.ndarray, slots, scalars) ->
         return False
     kernel(data.reshape(-1), gradient.reshape(-1), *[a.reshape(-1) for a in slots], scalars)
     return True
-
-
-def update(rule, data: np.ndarray, gradient: np.ndarray, slots, scalars) -> None:
-    """One variable's update: the loop kernel from ``MIN_FUSED_SIZE`` elements on, else numpy."""
-    if data.size < MIN_FUSED_SIZE or not loop_update(rule, data, gradient, slots, scalars):
-        rules.update(rule, data, gradient, slots, scalars)
 
 
 def apply(rule, target: np.ndarray, others, scalars) -> None:
