@@ -16,7 +16,7 @@ import pytest
 import nn
 from autograd_mini import numba_support
 from autograd_mini.numba_support import get_numba, use_numba
-from nn.optimizers import fused, kernels
+from nn.optimizers import fused, kernels, rules
 
 needs_numba = pytest.mark.skipif(importlib.util.find_spec("numba") is None, reason="numba is not installed")
 
@@ -161,7 +161,9 @@ def test_weight_decay_and_ema_kernels_match_numpy(dtype):
         assert same_bits(data, expected) and same_bits(average, expected_average), shape
     with use_numba(True):
         assert not fused.weight_decay(np.ones((3, 2), dtype).T, 0.1)  # not C-contiguous: the caller's numpy
-        assert not fused.weight_decay(np.ones(3, dtype), np.float128(0.1))  # promoting: numpy
+        wide = np.ones(3, dtype)  # a numpy float wider than the variable: cast to its dtype (Keras)
+        assert fused.weight_decay(wide, np.float128(0.1))
+        assert same_bits(wide, np.ones(3, dtype) - np.ones(3, dtype) * dtype(0.1))
         assert not fused.ema(np.ones(3, dtype), np.ones(3, np.float16), 0.9, 0.1)
     with use_numba(False):
         assert not fused.weight_decay(np.ones(3, dtype), 0.1)
@@ -188,7 +190,7 @@ def test_the_documented_calling_convention():
     with use_numba(True):
         kernel, arrays, scalars = opt.fused_update(0, lr)
     data = p.mutable_data()
-    kernel(data.reshape(-1), g.reshape(-1), *[a.reshape(-1) for a in arrays], *scalars)
+    kernel(data.reshape(-1), g.reshape(-1), *[a.reshape(-1) for a in arrays], scalars)
     assert same_bits(data, reference)
     for name, slots in opt._slots.items():
         assert same_bits(slots[0], expected_slots[name][0]), name
@@ -220,12 +222,19 @@ def test_non_contiguous_parameters_fall_back_to_numpy():
 
 
 @needs_numba
-def test_promoting_scalars_fall_back_and_weak_numpy_scalars_fuse():
-    strong = {"rho": np.float64(0.9)}  # numpy would compute v * rho in float64: no kernel
+def test_numpy_float_hyperparameters_are_cast_to_the_variables_dtype():
+    """Keras 3 casts hyperparameters to the variable's dtype: an np.float64 rho with float32 weights
+    computes in float32 (numpy would promote), on both paths, as the Python float 0.9 does."""
+    strong = {"rho": np.float64(0.9)}
     opt, _ = train("RMSprop", strong, np.float32, use=True, steps=1)
     with use_numba(True):
-        assert opt.fused_update(0, 0.001) is None
+        assert opt.fused_update(0, 0.001) is not None
     assert_identical(train("RMSprop", strong, np.float32, use=True), train("RMSprop", strong, np.float32, use=False))
+    assert_identical(
+        train("RMSprop", strong, np.float32, use=False), train("RMSprop", {"rho": 0.9}, np.float32, use=False)
+    )
+    _, promoted = train("RMSprop", strong, np.float32, use=False, shapes=[(7,)], steps=1)
+    assert promoted[0].dtype == np.float32
     exact = {"rho": np.float32(0.9), "epsilon": np.float16(1e-3)}  # promote to float32: exact casts
     opt, _ = train("RMSprop", exact, np.float32, use=True, steps=1)
     with use_numba(True):
@@ -248,10 +257,11 @@ def test_as_operand_rounds_like_numpy():
     for k in range(1100):  # a schedule's rates: the memo stays bounded, the values right
         assert same_bits(fused.as_operand(0.001 + k * 1e-9, np.dtype(np.float32)), np.float32(0.001 + k * 1e-9))
     assert 0 < len(fused._memo["f"]) <= 1024
-    with pytest.raises(fused._NotExact):
-        fused.as_operand(np.float64(0.1), np.dtype(np.float32))
-    with pytest.raises(fused._NotExact):
+    assert same_bits(fused.as_operand(np.float64(0.1), np.dtype(np.float32)), np.float32(0.1))  # Keras' cast
+    with pytest.raises(TypeError, match="real number"):
         fused.as_operand("0.1", np.dtype(np.float32))
+    with pytest.raises(TypeError, match="real number"):
+        fused.as_operand(1j, np.dtype(np.float32))
 
 
 @needs_numba
@@ -296,7 +306,7 @@ def test_bad_input_raises_clear_errors():
     kernel = kernels.kernel("sgd", np.float32)
     p = np.ones(3, np.float32)
     with pytest.raises(TypeError):  # exactly the compiled types: no silent float64 loop
-        kernel(p, np.ones(3, np.float64), np.float32(0.1))
+        kernel(p, np.ones(3, np.float64), (np.float32(0.1),))
     assert same_bits(p, np.ones(3, np.float32))
     for dtype in (np.float16, np.float32):
         q = nn.Parameter(np.ones(3, dtype))
@@ -344,9 +354,9 @@ def test_a_cache_that_cannot_be_written_compiles_without_it():
 
     numba = pytest.importorskip("numba")
     with pytest.warns(RuntimeWarning, match="without the on-disk cache"):
-        kernel = kernels._compile(NoCacheNumba(), kernels.sgd, np.float32)
+        kernel = kernels._compile(NoCacheNumba(), rules.sgd, np.float32)
     p = np.ones(3, np.float32)
-    kernel(p, np.ones(3, np.float32), np.float32(0.25))
+    kernel(p, np.ones(3, np.float32), (np.float32(0.25),))
     assert same_bits(p, np.full(3, 0.75, np.float32))
 
 
@@ -413,3 +423,34 @@ def test_without_numba_every_optimizer_runs_on_numpy(monkeypatch):
         assert opt.fused_update(0, opt.learning_rate) is None
         start = train(cls_name, kwargs, np.float32, use=True, shapes=[(3, 2)], steps=0)[1][0].data
         assert not np.array_equal(params[0].data, start)
+
+
+@needs_numba
+def test_a_compiled_step_undoes_an_update_that_would_leave_a_non_finite_weight():
+    """``jit_compile=True``: nn's rule holds inside the kernel too (as ``FiniteGuard`` in the eager
+    and replayed steps): the weights and slots of the last finite step stay, the step count does
+    not advance, the optimizer warns once naming the step; later finite steps apply."""
+    rng = np.random.default_rng(0)
+    x, y = rng.random((40, 4), dtype=np.float32), rng.integers(0, 3, 40)
+    nn.utils.set_random_seed(0)
+    model = nn.Sequential([nn.Input((4,)), nn.layers.Dense(3, activation="softmax")])
+    optimizer = O.SGD(learning_rate=0.1, momentum=0.9)
+    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", jit_compile=True)
+    model.fit(x, y, batch_size=10, epochs=2, verbose=0, shuffle=False)
+    (stats,) = model._captured_train_step.compiled.stats()
+    assert stats["kernel"] and stats["replays"] == 0, stats
+    steps, weights, slots = optimizer.iterations, model.get_weights(), [np.copy(v) for v in optimizer.variables]
+    optimizer.learning_rate = 1e38  # (the kernel reads the rate each step: the same kernel runs)
+    with pytest.warns(RuntimeWarning, match=r"step 9 was skipped because it would make 'kernel' non-finite"):
+        model.fit(x * 1e3, y, batch_size=10, epochs=1, verbose=0, shuffle=False)
+    assert model._captured_train_step.compiled.stats()[0]["replays"] == 0
+    assert optimizer.iterations == steps
+    for a, b in zip(weights, model.get_weights()):
+        assert same_bits(a, b)
+    for a, b in zip(slots[2:], optimizer.variables[2:]):  # (after iterations and learning_rate)
+        assert same_bits(a, b)
+    optimizer.learning_rate = 0.1
+    model.fit(x, y, batch_size=10, epochs=1, verbose=0, shuffle=False)
+    assert optimizer.iterations == steps + 4
+    assert all(np.isfinite(w).all() for w in model.get_weights())
+    assert not np.array_equal(weights[0], model.get_weights()[0])

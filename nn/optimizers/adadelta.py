@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import numpy as np
-
+from . import rules
 from .optimizer import Optimizer
 
 
@@ -50,31 +49,10 @@ class Adadelta(Optimizer):
         """accumulated_grad, accumulated_delta_var (per variable)."""
         self.add_optimizer_variables(["accumulated_grad", "accumulated_delta_var"])
 
-    def update_step(self, i, p, g, lr, tmp):
-        """The Adadelta rule, in place."""
-        a, s = self._slots["accumulated_grad"][i], self._slots["accumulated_delta_var"][i]
-        a *= self.rho
-        np.multiply(g, g, out=tmp)
-        tmp *= 1 - self.rho
-        a += tmp
-        delta = np.add(s, self.epsilon, out=np.empty_like(s))  # an array also when 0-d
-        np.sqrt(delta, out=delta)
-        delta *= g
-        np.add(a, self.epsilon, out=tmp)
-        np.sqrt(tmp, out=tmp)
-        delta /= tmp
-        np.negative(delta, out=delta)
-        s *= self.rho
-        np.multiply(delta, delta, out=tmp)
-        tmp *= 1 - self.rho
-        s += tmp
-        delta *= lr
-        p += delta
-
-    def _fused_rule(self, i, lr):
-        """Kernel adadelta."""
-        arrays = (self._slots["accumulated_grad"][i], self._slots["accumulated_delta_var"][i])
-        return "adadelta", arrays, (self.rho, 1 - self.rho, self.epsilon, lr)
+    def update_rule(self, learning_rate):
+        """``rules.adadelta``."""
+        names = ("accumulated_grad", "accumulated_delta_var")
+        return rules.adadelta, names, (self.rho, 1 - self.rho, self.epsilon, learning_rate)
 
     def get_config(self):
         """Base config plus rho, epsilon."""

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import numpy as np
-
+from . import rules
 from .optimizer import Optimizer
 
 
@@ -49,20 +48,9 @@ class Adagrad(Optimizer):
         """accumulator."""
         self.add_optimizer_variables("accumulator", self.initial_accumulator_value)
 
-    def update_step(self, i, p, g, lr, tmp):
-        """The Adagrad rule, in place."""
-        a = self._slots["accumulator"][i]
-        np.multiply(g, g, out=tmp)
-        a += tmp
-        np.add(a, self.epsilon, out=tmp)
-        np.sqrt(tmp, out=tmp)
-        np.divide(g, tmp, out=tmp)
-        tmp *= lr
-        p -= tmp
-
-    def _fused_rule(self, i, lr):
-        """Kernel adagrad."""
-        return "adagrad", (self._slots["accumulator"][i],), (self.epsilon, lr)
+    def update_rule(self, learning_rate):
+        """``rules.adagrad``."""
+        return rules.adagrad, ("accumulator",), (self.epsilon, learning_rate)
 
     def get_config(self):
         """Base config plus initial_accumulator_value, epsilon."""

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
+from . import rules
 from .optimizer import Optimizer
 
 
@@ -57,37 +56,14 @@ class Adam(Optimizer):
         if self.amsgrad:
             self.add_optimizer_variables("velocity_hat")
 
-    def update_step(self, i, p, g, lr, tmp):
-        """The Adam rule, in place."""
+    def update_rule(self, learning_rate):
+        """``rules.adam`` / ``adam_amsgrad``; ``alpha`` = lr sqrt(1 - b2^t) / (1 - b1^t), t = iterations + 1."""
         t = self.iterations + 1
-        m, v = self._slots["momentum"][i], self._slots["velocity"][i]
-        np.subtract(g, m, out=tmp)
-        tmp *= 1 - self.beta_1
-        m += tmp
-        np.multiply(g, g, out=tmp)
-        tmp -= v
-        tmp *= 1 - self.beta_2
-        v += tmp
-        if self.amsgrad:
-            v_hat = self._slots["velocity_hat"][i]
-            np.maximum(v_hat, v, out=v_hat)
-            v = v_hat
-        alpha = lr * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
-        np.sqrt(v, out=tmp)
-        tmp += self.epsilon
-        np.divide(m, tmp, out=tmp)
-        tmp *= alpha
-        p -= tmp
-
-    def _fused_rule(self, i, lr):
-        """Kernel adam / adam_amsgrad; ``alpha`` (the bias-corrected rate of this step) as ``update_step``'s."""
-        t = self.iterations + 1
-        arrays = [self._slots["momentum"][i], self._slots["velocity"][i]]
-        if self.amsgrad:
-            arrays.append(self._slots["velocity_hat"][i])
-        alpha = lr * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
+        alpha = learning_rate * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
         scalars = (1 - self.beta_1, 1 - self.beta_2, self.epsilon, alpha)
-        return ("adam_amsgrad" if self.amsgrad else "adam"), arrays, scalars
+        if self.amsgrad:
+            return rules.adam_amsgrad, ("momentum", "velocity", "velocity_hat"), scalars
+        return rules.adam, ("momentum", "velocity"), scalars
 
     def get_config(self):
         """Base config plus beta_1, beta_2, epsilon, amsgrad."""

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import numpy as np
-
+from . import rules
 from .optimizer import Optimizer
 
 
@@ -51,27 +50,11 @@ class Adamax(Optimizer):
         """momentum, norm."""
         self.add_optimizer_variables(["momentum", "norm"])
 
-    def update_step(self, i, p, g, lr, tmp):
-        """The Adamax rule, in place."""
+    def update_rule(self, learning_rate):
+        """``rules.adamax``; the bias correction ``1 - b1^t`` of this step, t = iterations + 1."""
         t = self.iterations + 1
-        m, u = self._slots["momentum"][i], self._slots["norm"][i]
-        np.subtract(g, m, out=tmp)
-        tmp *= 1 - self.beta_1
-        m += tmp
-        u *= self.beta_2
-        np.abs(g, out=tmp)
-        np.maximum(u, tmp, out=u)
-        np.add(u, self.epsilon, out=tmp)
-        tmp *= 1 - self.beta_1**t
-        np.divide(m, tmp, out=tmp)
-        tmp *= lr
-        p -= tmp
-
-    def _fused_rule(self, i, lr):
-        """Kernel adamax; the bias correction ``1 - b1^t`` of this step."""
-        t = self.iterations + 1
-        arrays = (self._slots["momentum"][i], self._slots["norm"][i])
-        return "adamax", arrays, (1 - self.beta_1, self.beta_2, self.epsilon, 1 - self.beta_1**t, lr)
+        scalars = (1 - self.beta_1, self.beta_2, self.epsilon, 1 - self.beta_1**t, learning_rate)
+        return rules.adamax, ("momentum", "norm"), scalars
 
     def get_config(self):
         """Base config plus beta_1, beta_2, epsilon."""

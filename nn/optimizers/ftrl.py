@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import numpy as np
-
+from . import rules
 from .optimizer import Optimizer
 
 
@@ -74,33 +73,13 @@ class Ftrl(Optimizer):
         """accumulator, linear."""
         self.add_optimizer_variables(["accumulator", "linear"], [self.initial_accumulator_value, 0.0])
 
-    def update_step(self, i, p, g, lr, tmp):
-        """The FTRL rule, in place."""
-        n, z = self._slots["accumulator"][i], self._slots["linear"][i]
-        power = -self.learning_rate_power
+    def update_rule(self, learning_rate):
+        """``rules.ftrl`` with ``l2 = l2_regularization_strength + beta / (2 lr)``."""
         l1 = self.l1_regularization_strength
-        l2 = self.l2_regularization_strength + self.beta / (2.0 * lr)
-        grad_to_use = g + (2 * self.l2_shrinkage_regularization_strength) * p
-        new_n = n + g * g
-        new_n_power = np.power(new_n, power)
-        z += grad_to_use - (new_n_power - np.power(n, power)) / lr * p
-        quadratic = new_n_power / lr + 2 * l2
-        np.clip(z, -l1, l1, out=tmp)
-        tmp -= z
-        tmp /= quadratic
-        np.copyto(p, tmp)
-        np.copyto(n, new_n)
-
-    def _fused_rule(self, i, lr):
-        """Kernel ftrl (the scalars as ``update_step`` computes them) for the exponents 0.5, 1 and 2
-        (``learning_rate_power`` -0.5, -1, -2), which numpy's power computes exactly; others: None."""
-        if -self.learning_rate_power not in (0.5, 1.0, 2.0):
-            return None
-        l1 = self.l1_regularization_strength
-        l2 = self.l2_regularization_strength + self.beta / (2.0 * lr)
-        arrays = (self._slots["accumulator"][i], self._slots["linear"][i])
-        scalars = (2 * self.l2_shrinkage_regularization_strength, -self.learning_rate_power, lr, -l1, l1, 2 * l2)
-        return "ftrl", arrays, scalars
+        l2 = self.l2_regularization_strength + self.beta / (2.0 * learning_rate)
+        shrinkage = 2 * self.l2_shrinkage_regularization_strength
+        scalars = (shrinkage, -self.learning_rate_power, learning_rate, -l1, l1, 2 * l2)
+        return rules.ftrl, ("accumulator", "linear"), scalars
 
     def get_config(self):
         """Base config plus the FTRL arguments."""

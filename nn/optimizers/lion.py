@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import numpy as np
-
+from . import rules
 from .optimizer import Optimizer
 
 
@@ -54,22 +53,10 @@ class Lion(Optimizer):
         """momentum."""
         self.add_optimizer_variables("momentum")
 
-    def update_step(self, i, p, g, lr, tmp):
-        """The Lion rule, in place."""
-        m = self._slots["momentum"][i]
-        np.multiply(m, self.beta_1, out=tmp)
-        tmp += g * (1.0 - self.beta_1)
-        np.sign(tmp, out=tmp)
-        tmp *= lr
-        p -= tmp
-        m *= self.beta_2
-        np.multiply(g, 1.0 - self.beta_2, out=tmp)
-        m += tmp
-
-    def _fused_rule(self, i, lr):
-        """Kernel lion."""
-        scalars = (self.beta_1, 1.0 - self.beta_1, lr, self.beta_2, 1.0 - self.beta_2)
-        return "lion", (self._slots["momentum"][i],), scalars
+    def update_rule(self, learning_rate):
+        """``rules.lion``."""
+        scalars = (self.beta_1, 1.0 - self.beta_1, learning_rate, self.beta_2, 1.0 - self.beta_2)
+        return rules.lion, ("momentum",), scalars
 
     def get_config(self):
         """Base config plus beta_1, beta_2."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import rules
 from .optimizer import Optimizer
 
 
@@ -60,39 +61,13 @@ class Nadam(Optimizer):
         t = self.iterations + 1
         self._u_product[...] = self._u_product * self.beta_1 * (1.0 - 0.5 * 0.96**t)
 
-    def update_step(self, i, p, g, lr, tmp):
-        """The Nadam rule, in place."""
+    def update_rule(self, learning_rate):
+        """``rules.nadam``; the momentum-schedule factors of this step (after ``before_update_step``)."""
         t = self.iterations + 1
         u_t = self.beta_1 * (1.0 - 0.5 * 0.96**t)
         u_t_1 = self.beta_1 * (1.0 - 0.5 * 0.96 ** (t + 1))
         u_product_t = float(self._u_product)
         u_product_t_1 = u_product_t * u_t_1
-        m, v = self._slots["momentum"][i], self._slots["velocity"][i]
-        np.subtract(g, m, out=tmp)
-        tmp *= 1 - self.beta_1
-        m += tmp
-        np.multiply(g, g, out=tmp)
-        tmp -= v
-        tmp *= 1 - self.beta_2
-        v += tmp
-        m_hat = m * (u_t_1 / (1 - u_product_t_1))
-        np.multiply(g, (1 - u_t) / (1 - u_product_t), out=tmp)
-        m_hat += tmp
-        np.multiply(v, 1 / (1 - self.beta_2**t), out=tmp)
-        np.sqrt(tmp, out=tmp)
-        tmp += self.epsilon
-        np.divide(m_hat, tmp, out=tmp)
-        tmp *= lr
-        p -= tmp
-
-    def _fused_rule(self, i, lr):
-        """Kernel nadam; the momentum-schedule factors of this step (after ``before_update_step``)."""
-        t = self.iterations + 1
-        u_t = self.beta_1 * (1.0 - 0.5 * 0.96**t)
-        u_t_1 = self.beta_1 * (1.0 - 0.5 * 0.96 ** (t + 1))
-        u_product_t = float(self._u_product)
-        u_product_t_1 = u_product_t * u_t_1
-        arrays = (self._slots["momentum"][i], self._slots["velocity"][i])
         scalars = (
             1 - self.beta_1,
             1 - self.beta_2,
@@ -100,9 +75,9 @@ class Nadam(Optimizer):
             (1 - u_t) / (1 - u_product_t),
             1 / (1 - self.beta_2**t),
             self.epsilon,
-            lr,
+            learning_rate,
         )
-        return "nadam", arrays, scalars
+        return rules.nadam, ("momentum", "velocity"), scalars
 
     def get_config(self):
         """Base config plus beta_1, beta_2, epsilon."""

@@ -15,8 +15,10 @@ applies the mean of the n gradients; ``iterations`` counts applied steps) or: cl
 A step is all-or-nothing: every gradient is checked (shape, dtype) before the first write, and
 the arithmetic after it cannot fail on checked inputs. Parameters are written through
 ``Tensor.mutable_data()`` (copy-on-write: a live graph keeps the old values). Slot buffers and
-one scratch buffer per parameter are preallocated; the rules use in-place ``out=`` arithmetic
-(float32 stays float32).
+one scratch buffer per parameter are preallocated. Each elementwise rule is written once
+(``nn.optimizers.rules``): numpy evaluates it on whole arrays, numba compiles it into a loop
+kernel for large variables (``nn.optimizers.fused``); the step's scalars are cast to each
+variable's dtype, as Keras does (float32 stays float32).
 
 A step that would leave a non-finite weight is undone (nn's rule; Keras writes NaN): a
 ``FiniteGuard`` per set of variables copies what the step writes (weights, slots, extra state)
@@ -41,6 +43,7 @@ import autograd_mini as am
 
 from ..utils import unique_name
 from . import fused as fused_module
+from . import rules as rules_module
 from . import schedules as schedules_module
 from .finite_guard import FiniteGuard
 from .finite_guard import all_finite as _all_finite
@@ -106,7 +109,9 @@ def _as_param_list(candidate, owner_name: str):
 
 class Optimizer:
     """Keras 3's optimizer base. Subclasses define ``build_slots()`` (``add_optimizer_variables``)
-    and ``update_step(i, variable, gradient, learning_rate, scratch)`` on numpy arrays."""
+    and either ``update_rule(learning_rate)`` (an elementwise rule of ``nn.optimizers.rules``,
+    run by numpy or a numba kernel) or ``update_step(i, variable, gradient, learning_rate, scratch)``
+    on numpy arrays."""
 
     _default_name = "optimizer"
 
@@ -206,6 +211,8 @@ class Optimizer:
         self._owners: list = []  # modules whose parameters() built this optimizer (PyTorch style)
         self._guards: dict[tuple, FiniteGuard] = {}  # variable indices -> the undo of a step on them
         self._warned_skip = False
+        self._slot_rows: dict = {}  # slot names -> per variable, its slots in that order (``_update``)
+        self._cast_memo = None  # (scalars, dtype, cast): the last step's cast scalars (``_update``)
 
     # ---- step count and learning rate --------------------------------------------------------
     @property
@@ -283,6 +290,7 @@ class Optimizer:
             self._scratch.append(np.empty_like(p.data))
             new.append(len(self._vars) - 1)
         self._guards.clear()  # (their slots change)
+        self._slot_rows.clear()
         for names, fills in self._groups:  # an extension: every slot gets the new variables
             for name, fill in zip(names, fills):
                 self._slots[name].extend(np.full_like(self._vars[i].data, fill) for i in new)
@@ -303,6 +311,7 @@ class Optimizer:
         fills = (initial_values,) * len(names) if isinstance(initial_values, numbers.Real) else tuple(initial_values)
         self._groups.append((names, fills))
         self._guards.clear()
+        self._slot_rows.clear()
         for name, fill in zip(names, fills):
             self._slots[name] = [np.full_like(p.data, fill) for p in self._vars]
 
@@ -568,22 +577,43 @@ class Optimizer:
     def _update(self, indices, variables, datas, grads, lr) -> None:
         grads = self._clip_gradients(grads)
         if self.weight_decay is not None:
-            for v, data, i in zip(variables, datas, indices):
-                if self._use_weight_decay(v) and not fused_module.weight_decay(data, self.weight_decay * lr):
-                    tmp = self._scratch[i]
-                    np.multiply(data, self.weight_decay * lr, out=tmp)
-                    data -= tmp
+            scale = (self.weight_decay * lr,)
+            for v, data in zip(variables, datas):
+                if self._use_weight_decay(v):
+                    fused_module.apply(rules_module.weight_decay, data, (), fused_module.cast(scale, data.dtype))
         self.before_update_step(lr)
-        minimum, scratch, update_step = fused_module.MIN_FUSED_SIZE, self._scratch, self.update_step
+        own = "update_step" in self.__dict__ or type(self).update_step is not Optimizer.update_step  # (_step_rule)
+        found = None if own else self.update_rule(lr)
+        if found is None:  # the optimizer's own numpy step (Lamb, Adafactor, a subclass' update_step)
+            for i, data, g in zip(indices, datas, grads):
+                self.update_step(i, data, g, lr, self._scratch[i])
+            return
+        rule, names, scalars = found
+        rows = self._slot_rows.get(names) if names else ()
+        if rows is None:  # per variable, its slots in the rule's order (kept until the slots change)
+            rows = self._slot_rows[names] = [tuple(self._slots[n][i] for n in names) for i in range(len(self._vars))]
+        minimum, loop = fused_module.MIN_FUSED_SIZE, fused_module.loop_update
+        last, cast, memo = None, (), self._cast_memo
         for i, data, g in zip(indices, datas, grads):
-            if data.size < minimum or g.dtype != data.dtype:
-                update_step(i, data, g, lr, scratch[i])
-                continue
-            fused = fused_module.fused_update(self, i, data, lr)
-            if fused is None:
-                update_step(i, data, g, lr, scratch[i])
-            else:
-                fused_module.run(fused, data, g)
+            dtype = data.dtype
+            if dtype is not last:  # the scalars cast to the variables' dtype, once per step
+                last = dtype
+                if memo is not None and memo[1] is dtype and memo[0] == scalars and 0.0 not in scalars:
+                    cast = memo[2]  # the last step's (SGD's rate; no zero, whose sign == ignores)
+                else:
+                    cast = fused_module.cast(scalars, dtype)
+                    memo = self._cast_memo = (scalars, dtype, cast)
+            if g.dtype is not dtype and g.dtype != dtype:  # (a numpy float64 clipnorm promoted it) Keras' cast
+                g = g.astype(dtype)
+            arrays = rows[i] if rows else ()
+            if data.size < minimum or not loop(rule, data, g, arrays, cast):
+                out = rule(data, g, *arrays, *cast)  # (rules.update, inlined: the small variables' path)
+                if out[0] is not data:
+                    np.copyto(data, out[0])
+                if arrays:
+                    for slot, value in zip(arrays, out[1:]):
+                        if value is not slot:
+                            np.copyto(slot, value)
 
     def _clip_gradients(self, grads):
         if self.clipnorm and self.clipnorm > 0:
@@ -604,16 +634,13 @@ class Optimizer:
 
     def _update_ema(self) -> None:
         momentum = self.ema_momentum if self.iterations != 0 else 0.0
+        scalars = (momentum, 1 - momentum)
         averages = self._slots["average"]
         for i, p in enumerate(self._vars):
             if not getattr(p, "trainable", True):
                 continue
             avg = averages[i]
-            if fused_module.ema(avg, p.data, momentum, 1 - momentum):
-                continue
-            avg *= momentum
-            np.multiply(p.data, 1 - momentum, out=self._scratch[i])
-            avg += self._scratch[i]
+            fused_module.apply(rules_module.ema, avg, (p.data,), fused_module.cast(scalars, avg.dtype))
         freq = self.ema_overwrite_frequency
         if freq and (self.iterations + 1) % freq == 0:
             self._overwrite_with_average(self._vars)
@@ -642,41 +669,69 @@ class Optimizer:
     def before_update_step(self, learning_rate: float) -> None:
         """Subclasses: once per applied step, before the per-variable updates (Nadam's u product)."""
 
-    def update_step(self, i: int, variable: np.ndarray, gradient: np.ndarray, learning_rate: float, scratch):
-        """Subclasses: update ``variable`` (writable array of variable ``i``) in place. The numpy
-        reference rule: ``fused_update``'s kernels compute bit-for-bit the same."""
-        raise NotImplementedError
+    def update_rule(self, learning_rate):
+        """The elementwise rule of this step: ``(rule, slot_names, scalars)``, or None (the
+        optimizer's own ``update_step`` runs instead: Lamb, Adafactor, Muon, ScheduleFreeAdamW).
+
+        ``rule`` is a pure function ``rule(p, g, *slots, *scalars) -> (p, *slots)`` (see
+        ``nn.optimizers.rules``: numpy evaluates it on whole arrays, numba compiles it into a loop
+        kernel, and both give the same bits); ``slot_names`` are the slots it updates, in its
+        argument order (``slot(name, variable)``); ``scalars`` are this step's numbers (bias
+        corrections, ``1 - beta``, the rate...), computed once per step, cast to each variable's
+        dtype before use. Called after ``before_update_step`` of the same step."""
+        return None
+
+    def _step_rule(self, learning_rate):
+        """``update_rule(learning_rate)``, or None when a subclass or the instance defines its own
+        ``update_step`` (that rule is honoured, numpy only)."""
+        if "update_step" in self.__dict__ or type(self).update_step is not Optimizer.update_step:
+            return None
+        return self.update_rule(learning_rate)
+
+    def update_step(self, i: int, variable: np.ndarray, gradient: np.ndarray, learning_rate: float, scratch=None):
+        """Update ``variable`` (writable array of variable ``i``) in place with numpy: the
+        optimizer's ``update_rule`` on whole arrays. Subclasses without an elementwise rule
+        override this (``scratch``: a buffer of the variable's shape and dtype)."""
+        found = self.update_rule(learning_rate)
+        if found is None:
+            raise NotImplementedError(f"{type(self).__name__}: define update_rule() or update_step()")
+        rule, names, scalars = found
+        dtype = variable.dtype
+        gradient = np.asarray(gradient)
+        if gradient.dtype != dtype:
+            gradient = gradient.astype(dtype)
+        slots = [self._slots[name][i] for name in names]
+        rules_module.update(rule, variable, gradient, slots, fused_module.cast(scalars, dtype))
 
     def fused_update(self, i: int, lr) -> tuple | None:
         """The compiled (numba) update of variable ``i`` at this step: ``(kernel, arrays, scalars)``,
         or None when none applies (numba missing or off, dtype not float32/float64, the variable's
-        array or a slot not C-contiguous and writable, a scalar numpy would not round to the
-        variable's dtype, a rule without a kernel (Lamb) or a subclass' own ``update_step``).
+        array or a slot not C-contiguous and writable, a rule without a kernel (Lamb, a subclass'
+        own ``update_step``), FTRL with an exponent other than 0.5, 1, 2).
 
         Call it after ``before_update_step(lr)`` of the same step and after weight decay, with the
         ``lr`` that ``update_step`` would get (the learning rate), where ``update_step`` would run:
 
             p = variable.mutable_data()            # C-contiguous, checked by fused_update
-            kernel(p.reshape(-1), g.reshape(-1), *[a.reshape(-1) for a in arrays], *scalars)
+            kernel(p.reshape(-1), g.reshape(-1), *[a.reshape(-1) for a in arrays], scalars)
 
         ``g`` is the gradient array in ``p``'s dtype and shape (any layout, read only). ``arrays``
         are the variable's slots (same shape and dtype as ``p``), updated in place with ``p``;
-        ``scalars`` are numpy scalars of ``p``'s dtype (bias corrections etc. of this step
-        included), so the result equals ``update_step(i, p, g, lr, scratch)`` bit for bit.
+        ``scalars`` is the tuple of the step's scalars as numpy scalars of ``p``'s dtype, so the
+        result equals ``update_step(i, p, g, lr, scratch)`` bit for bit (the same rule, compiled).
         The kernel accepts exactly these types (it raises TypeError on others)."""
         if isinstance(i, bool) or not isinstance(i, numbers.Integral) or not 0 <= i < len(self._vars):
             raise IndexError(f"fused_update: variable index must be an int in [0, {len(self._vars)}), got {i!r}")
         return fused_module.fused_update(self, int(i), self._vars[i].data, lr)
 
     def fused_rule(self, i: int, lr):
-        """``(kernel_name, slot_arrays, scalars)`` of variable ``i`` at this step (what ``fused_update``
-        checks and a compiled step calls each step), or None: no kernel for this optimizer."""
-        return self._fused_rule(i, lr)
-
-    def _fused_rule(self, i: int, lr):
-        """Subclasses with a kernel: ``(kernel_name, slot_arrays, scalars)`` for variable ``i``, the
-        scalars as ``update_step`` computes them (see ``nn.optimizers.kernels``); None: no kernel."""
-        return None
+        """``(kernel_name, slot_arrays, scalars)`` of variable ``i`` at this step (the name of its
+        rule in ``nn.optimizers.rules``), or None: no elementwise rule for this optimizer."""
+        found = self._step_rule(lr)
+        if found is None:
+            return None
+        rule, names, scalars = found
+        return rule.__name__, tuple(self._slots[name][i] for name in names), scalars
 
     # ---- config --------------------------------------------------------------------------------
     def get_config(self) -> dict:

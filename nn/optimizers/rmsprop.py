@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import numpy as np
-
+from . import rules
 from .optimizer import Optimizer
 
 
@@ -57,46 +56,18 @@ class RMSprop(Optimizer):
         if self.centered:
             self.add_optimizer_variables("average_gradient")
 
-    def update_step(self, i, p, g, lr, tmp):
-        """The RMSprop rule, in place."""
-        v = self._slots["velocity"][i]
-        v *= self.rho
-        np.multiply(g, g, out=tmp)
-        tmp *= 1 - self.rho
-        v += tmp
+    def update_rule(self, learning_rate):
+        """``rules.rmsprop[_centered][_momentum]``, slots in build order."""
+        names = ["velocity"]
+        if self.momentum > 0:
+            names.append("momentum")
         if self.centered:
-            a = self._slots["average_gradient"][i]
-            a *= self.rho
-            np.multiply(g, 1 - self.rho, out=tmp)
-            a += tmp
-            np.multiply(a, a, out=tmp)
-            np.subtract(v, tmp, out=tmp)
-            tmp += self.epsilon
-        else:
-            np.add(v, self.epsilon, out=tmp)
-        np.sqrt(tmp, out=tmp)
-        np.divide(g, tmp, out=tmp)
-        tmp *= lr
+            names.append("average_gradient")
+        scalars = (self.rho, 1 - self.rho, self.epsilon, learning_rate)
         if self.momentum > 0:
-            m = self._slots["momentum"][i]
-            m *= self.momentum
-            m += tmp
-            p -= m
-        else:
-            p -= tmp
-
-    def _fused_rule(self, i, lr):
-        """Kernel rmsprop[_centered][_momentum], slots in build order, the scalars of ``update_step``."""
-        arrays = [self._slots["velocity"][i]]
-        name = "rmsprop_centered" if self.centered else "rmsprop"
-        if self.momentum > 0:
-            arrays.append(self._slots["momentum"][i])
-        if self.centered:
-            arrays.append(self._slots["average_gradient"][i])
-        scalars = (self.rho, 1 - self.rho, self.epsilon, lr)
-        if self.momentum > 0:
-            return name + "_momentum", arrays, (*scalars, self.momentum)
-        return name, arrays, scalars
+            rule = rules.rmsprop_centered_momentum if self.centered else rules.rmsprop_momentum
+            return rule, tuple(names), (*scalars, self.momentum)
+        return (rules.rmsprop_centered if self.centered else rules.rmsprop), tuple(names), scalars
 
     def get_config(self):
         """Base config plus rho, momentum, epsilon, centered."""

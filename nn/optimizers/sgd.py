@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import numpy as np
-
+from . import rules
 from .optimizer import Optimizer
 
 
@@ -55,28 +54,12 @@ class SGD(Optimizer):
         if self.momentum != 0:
             self.add_optimizer_variables("momentum")
 
-    def update_step(self, i, p, g, lr, tmp):
-        """The SGD rule, in place."""
-        np.multiply(g, lr, out=tmp)
+    def update_rule(self, learning_rate):
+        """``rules.sgd`` / ``sgd_momentum`` / ``sgd_nesterov``."""
         if self.momentum == 0:
-            p -= tmp
-            return
-        m = self._slots["momentum"][i]
-        m *= self.momentum
-        m -= tmp
-        if self.nesterov:
-            p -= tmp
-            np.multiply(m, self.momentum, out=tmp)
-            p += tmp
-        else:
-            p += m
-
-    def _fused_rule(self, i, lr):
-        """Kernel sgd / sgd_momentum / sgd_nesterov with the scalars of ``update_step``."""
-        if self.momentum == 0:
-            return "sgd", (), (lr,)
-        name = "sgd_nesterov" if self.nesterov else "sgd_momentum"
-        return name, (self._slots["momentum"][i],), (lr, self.momentum)
+            return rules.sgd, (), (learning_rate,)
+        rule = rules.sgd_nesterov if self.nesterov else rules.sgd_momentum
+        return rule, ("momentum",), (learning_rate, self.momentum)
 
     def get_config(self):
         """Base config plus momentum, nesterov."""

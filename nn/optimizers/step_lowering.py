@@ -1,6 +1,8 @@
 """The loop form of ``apply_if_finite`` (``jit_compile=True``): when the loss is finite, each
 variable's fused optimizer kernel (``Optimizer.fused_update``) runs inside the compiled step, and
-the step count advances afterwards. Only for plain optimizers: clipping, EMA, weight decay,
+the step count advances afterwards. As in the eager step (``FiniteGuard``), an update that would
+leave a non-finite weight is undone inside the kernel (from copies of the variables and their
+slots taken before it) and the optimizer warns once (``skip_step``). Only for plain optimizers: clipping, EMA, weight decay,
 gradient accumulation, loss scaling, constraints or a ``before_update_step`` keep the Python step.
 
 Importing this module registers the rule (``am.lowering.register_effect``); the trainer imports
@@ -16,8 +18,7 @@ import numpy as np
 import autograd_mini as am
 import autograd_mini.lowering
 
-from .fused import _NotExact as NotExact
-from .fused import as_operand
+from . import fused, rules
 from .optimizer import Optimizer
 from .step import apply_if_finite
 
@@ -49,31 +50,37 @@ def _lower_update(L, args, kwargs, step) -> None:
         raise am.lowering.NotLowerable("an optimizer without a fused kernel for these variables")
     grads = [step.leaf_grad(p) for p in variables]
     datas = [step.write(p) for p in variables]
-    rule = optimizer.fused_rule
-    if type(optimizer).fused_rule is Optimizer.fused_rule:
-        rule = optimizer._fused_rule  # (the public method only calls it: one call less per variable)
-    names = [rule(i, lr)[0] for i in indices]
+    rule, names, _ = optimizer.update_rule(lr)  # (fused_update found it: not overridden)
     dtypes = [p.data.dtype for p in variables]
+    slots = [[optimizer.slot(name, p) for name in names] for p in variables]
+    # the undo of a step that would leave a non-finite weight: copies of each variable and its
+    # slots, taken inside the kernel before the update (buffers kept from step to step)
+    keeps = [tuple(np.empty(p.data.size, p.data.dtype) for _ in range(1 + len(names))) for p in variables]
 
-    def runtime():  # each step: the rules' slot arrays and scalars (fused_update's checks, kept lean)
+    def runtime():  # each step: the rule's slot arrays and scalars (fused_update's checks, kept lean)
         rate = optimizer.learning_rate
         if not math.isfinite(rate):
             return None  # the numpy replay raises the eager error
-        values = []
+        found = optimizer.update_rule(rate)
+        if found is None or found[0] is not rule or found[1] != names:
+            return None
+        scalars, values, typed = found[2], [], {}
+        append = values.append
         try:
-            append = values.append
-            for i, name, dtype in zip(indices, names, dtypes):
-                found = rule(i, rate)
-                if found is None or found[0] != name:
-                    return None
-                for array in found[1]:
+            for arrays, dtype in zip(slots, dtypes):
+                for array in arrays:
                     flags = array.flags
                     if not (flags.c_contiguous and flags.writeable) or array.dtype != dtype:
                         return None
                     append(array.reshape(-1))
-                for value in found[2]:
-                    append(as_operand(value, dtype))
-        except NotExact:
+                cast = typed.get(dtype)
+                if cast is None:
+                    cast = typed[dtype] = fused.cast(scalars, dtype)
+                append(cast)
+            values.extend(keeps)
+        except fused.NotExact:
+            return None
+        if not rules.loopable(rule, cast):
             return None
         return tuple(values)
 
@@ -81,24 +88,53 @@ def _lower_update(L, args, kwargs, step) -> None:
     flag = L.alloc((1,), np.float64, fill=0)
     grad_buffers = [L.buffer(grad) for grad in grads]  # (before the branch: a scalar gradient gets a buffer)
     L.line(f"if math.isfinite({loss.at('0')}):")
+    position, saved = 0, []
+    for k, (plan, data) in enumerate(zip(plans, datas)):  # runtime values: slots, scalars' tuple per variable
+        arrays = [data.name] + [f"{name}[{position + j}]" for j in range(len(plan[1]))]
+        keep = f"{name}[{len(variables) * (len(names) + 1) + k}]"  # (the copies follow)
+        saved.append([(array, f"{keep}[{j}]") for j, array in enumerate(arrays)])
+        for array, copy in saved[-1]:
+            L.line(f"{copy}[:] = {array}", 1)
+        position += len(plan[1]) + 1
     position = 0
     for k, (plan, grad, data) in enumerate(zip(plans, grad_buffers, datas)):
         key = f"optimizer_kernel_{k}"
         L.globals[key] = plan[0]
-        extra = [f"{name}[{position + j}]" for j in range(len(plan[1]) + len(plan[2]))]
+        extra = [f"{name}[{position + j}]" for j in range(len(plan[1]) + 1)]  # the slots, the scalars' tuple
         position += len(extra)
         L.line(f"{key}({', '.join([data.name, grad, *extra])})", 1)
-    L.line(f"{flag.name} = 1.0", 1)
-    step.after(_count_step(optimizer), flag)
+    bad, index = L.fresh("bad"), L.fresh("e")
+    L.line(f"{bad} = -1", 1)
+    for k, data in reversed(list(enumerate(datas))):  # (the first non-finite variable is reported)
+        L.line(f"for {index} in range({data.name}.size):", 1)
+        L.line(f"if not math.isfinite({data.name}[{index}]):", 2)
+        L.line(f"{bad} = {k}", 3)
+        L.line("break", 3)
+    L.line(f"if {bad} < 0:", 1)
+    L.line(f"{flag.name} = 1.0", 2)
+    L.line("else:  # nn's rule: never write a non-finite weight; the step is undone", 1)
+    for pairs in saved:
+        for array, copy in pairs:
+            L.line(f"{array}[:] = {copy}", 2)
+    L.line(f"{flag.name} = 2.0 + {bad}", 2)
+    step.after(_count_step(optimizer, variables), flag)
 
 
-def _count_step(optimizer):
+def _count_step(optimizer, variables):
     """After each call: one more step when the kernel applied it (plain optimizers only: no
-    gradient accumulation, so the raw count is the step count)."""
+    gradient accumulation, so the raw count is the step count); a step the kernel skipped (the
+    loss not finite, or an update that would leave a non-finite weight, undone) warns once, as
+    the eager step does (``Optimizer.skip_step``)."""
 
     def count(flag) -> None:
-        if flag[0]:
+        value = flag[0]
+        if value == 1.0:
             optimizer._iterations += 1
+        elif value == 0.0:
+            optimizer.skip_step("the loss is not finite")
+        else:
+            name = getattr(variables[int(value) - 2], "name", None) or "a variable"
+            optimizer.skip_step(f"it would make {name!r} non-finite")
 
     return count
 
