@@ -131,10 +131,20 @@ def _last_axis(x: Var, axis) -> None:
 
 
 def softmax_parts(L, a: Var):
-    """(shifted, e, total) of a softmax over the last axis, as the eager forward computes them."""
-    shifted = L.map("{0} - {1}", a, L.reduce_max(a, -1, keepdims=True))
-    e = L.map("math.exp({0})", shifted)
-    return shifted, e, L.reduce_sum(e, (len(a.shape) - 1,), keepdims=True)
+    """(shifted, e, total) of a softmax over the last axis, as the eager forward computes them.
+    Written once per computed value and function: a softmax output, its cross-entropy's forward
+    and its backward read the same buffers (a computed value is written once; an input's buffer,
+    which an optimizer may update in place, is not memoised)."""
+    memo = L.__dict__.setdefault("softmax_parts", {})
+    key = (a.name, a.shape, a.dtype) if a.name.startswith("v") else None
+    if key is None or key not in memo:
+        shifted = L.map("{0} - {1}", a, L.reduce_max(a, -1, keepdims=True))
+        e = L.map("math.exp({0})", shifted)
+        parts = shifted, e, L.reduce_sum(e, (len(a.shape) - 1,), keepdims=True)
+        if key is None:
+            return parts
+        memo[key] = parts
+    return memo[key]
 
 
 def _softmax(L, ins, options):

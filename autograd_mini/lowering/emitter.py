@@ -284,17 +284,19 @@ class Emitter:
 
     # -- products -----------------------------------------------------------------------------------------
     def matmul(self, a: Var, b: Var, transpose_a: bool = False, transpose_b: bool = False, dtype=None) -> Var:
-        """2-d a @ b (either operand read transposed), accumulated in order; large products are
-        left to BLAS (NotLowerable)."""
+        """2-d a @ b (either operand read transposed), accumulated in order; a product of more than
+        ``max_matmul_work`` multiply-adds is one BLAS call (``blas.py``; NotLowerable without it)."""
         if len(a.shape) != 2 or len(b.shape) != 2:
             raise NotLowerable(f"matmul of shapes {a.shape} and {b.shape} (only 2-d has a loop form)")
         m, k = (a.shape[1], a.shape[0]) if transpose_a else a.shape
         k2, n = (b.shape[1], b.shape[0]) if transpose_b else b.shape
         if k != k2:
             raise NotLowerable(f"matmul of shapes {a.shape} and {b.shape}")
-        if m * n * k > self.max_matmul_work:
-            raise NotLowerable(f"matmul of {m}x{k} by {k}x{n} is large: BLAS does it faster")
         out_dtype = np.dtype(dtype) if dtype is not None else result_dtype(a, b)
+        if m * n * k > self.max_matmul_work:  # large: one BLAS call (blas.py), else NotLowerable
+            from .blas import matmul as blas_matmul
+
+            return blas_matmul(self, a, b, (m, k, n), transpose_a, transpose_b, out_dtype)
         if m * n * k > 64 and a.dtype == b.dtype == out_dtype:  # one call to a compiled helper
             out = Var(self.fresh(), (m, n), out_dtype)
             self.line(f"{out.name} = {self.helper('empty_')}({m * n}, {dtype_name(out_dtype)})")
