@@ -213,17 +213,6 @@ def functional_from_config(config, custom_objects=None, prebuilt=None):
     )
 
 
-def resume_saved_rng_state(model) -> None:
-    """Continue fit's random stream where the saved model left it: a model from ``load_model``
-    carries its file's (validated) random state, which its first ``fit`` restores (loading
-    itself leaves the global stream alone, as Keras' ``load_model`` does)."""
-    state = model.__dict__.pop("_saved_rng_state", None)
-    if state is not None:
-        from ..utils import set_rng_state
-
-        set_rng_state(state)
-
-
 # ---- the model side of saving (Keras 3's Model API), mixed into nn.models.Model -------------------
 class ModelSerialization:
     """``get_compile_config`` / ``compile_from_config``, ``get_build_config`` /

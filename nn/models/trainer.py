@@ -25,10 +25,10 @@ import numpy as np
 import autograd_mini as am
 
 from ..optimizers.step import apply_if_finite
+from ..utils import set_rng_state
 from . import data_adapters as da
 from . import step_function
 from .data_adapters import unpack_x_y_sample_weight
-from .serialization import resume_saved_rng_state
 
 
 class LossTracker:
@@ -148,6 +148,15 @@ class Trainer:
         self.train_function = self.test_function = self.predict_function = None
         if self.built:
             self._build_optimizer()
+
+    def _resume_saved_rng_state(self) -> None:
+        """Continue fit's random stream where the saved model left it: a model from ``load_model``
+        carries its file's (validated) random state (``nn.saving`` sets ``_saved_rng_state``),
+        which its first ``fit`` restores; loading itself leaves the global stream alone, as
+        Keras' ``load_model`` does."""
+        state = self.__dict__.pop("_saved_rng_state", None)
+        if state is not None:
+            set_rng_state(state)
 
     def _build_optimizer(self) -> None:
         """Hand the (now built) trainable weights to the optimizer."""
@@ -353,7 +362,7 @@ class Trainer:
         logs = {}
         try:
             self.train(True)
-            resume_saved_rng_state(self)  # a loaded model continues its file's random stream (nn.saving)
+            self._resume_saved_rng_state()
             cbs.on_train_begin({})
             # BackupAndRestore sets model._initial_epoch in on_train_begin (Keras' rule): resume there
             initial_epoch = getattr(self, "_initial_epoch", None) or initial_epoch
