@@ -2,6 +2,9 @@
 generated code stays short and numba types and lowers little per kernel.
 
 - ``mm_``: a matrix product as one call (its loops are compiled once per machine: numba's disk cache).
+- ``copy_(dst, src)``: ``dst[:] = src`` for flat arrays of one size, and ``finite_(x)``: whether
+  every element of the flat array ``x`` is finite; each one call, cached like ``mm_`` (a slice
+  assignment or a loop written out in each kernel costs numba far more to compile).
 - ``empty_(n, f32)``: a new flat C-ordered buffer of ``n`` elements. It is what ``np.empty(n, f32)``
   allocates (numba's runtime, the same alignment), but numba's ``np.empty`` is an overload that it
   types and compiles afresh for every literal size in every process (about 0.1 s of the lecture
@@ -39,6 +42,35 @@ def matmul_helper(numba):
                     out[i * n + j] = acc
 
         fn = _HELPERS["mm"] = numba.njit(mm, cache=True, error_model="numpy")
+    return fn
+
+
+def copy_helper(numba):
+    """``copy_(dst, src)``: ``dst[k] = src[k]`` for each k (flat arrays of one size)."""
+    fn = _HELPERS.get("copy")
+    if fn is None:
+
+        def copy_(dst, src):  # pragma: no cover  (runs compiled)
+            for k in range(src.size):
+                dst[k] = src[k]
+
+        fn = _HELPERS["copy"] = numba.njit(copy_, cache=True, error_model="numpy")
+    return fn
+
+
+def finite_helper(numba):
+    """``finite_(x)``: True when every element of the flat array ``x`` is finite (no NaN, no inf)."""
+    fn = _HELPERS.get("finite")
+    if fn is None:
+        import math
+
+        def finite_(x):  # pragma: no cover  (runs compiled)
+            for k in range(x.size):  # noqa: SIM110  (a loop numba compiles; no generator)
+                if not math.isfinite(x[k]):
+                    return False
+            return True
+
+        fn = _HELPERS["finite"] = numba.njit(finite_, cache=True, error_model="numpy")
     return fn
 
 

@@ -409,10 +409,11 @@ def _returned(L: Emitter, var: Var) -> str:
 
 def _helpers(numba, names: dict) -> dict:
     """The compiled helpers (``helpers.py``) the generated code calls, by name."""
-    from .helpers import intrinsics, matmul_helper
+    from .helpers import copy_helper, finite_helper, intrinsics, matmul_helper
 
+    compiled = {"mm_": matmul_helper, "copy_": copy_helper, "finite_": finite_helper}
     bound = {}
     for name, value in names.items():
         if value is HELPER:
-            bound[name] = matmul_helper(numba) if name == "mm_" else intrinsics(numba)[name]
+            bound[name] = compiled[name](numba) if name in compiled else intrinsics(numba)[name]
     return bound

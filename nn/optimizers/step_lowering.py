@@ -77,7 +77,8 @@ def _lower_update(L, args, kwargs, step) -> None:
                 if cast is None:
                     cast = typed[dtype] = fused.cast(scalars, dtype)
                 append(cast)
-            values.extend(keeps)
+            for keep in keeps:
+                values.extend(keep)
         except fused.NotExact:
             return None
         if not rules.loopable(rule, cast):
@@ -91,10 +92,10 @@ def _lower_update(L, args, kwargs, step) -> None:
     position, saved = 0, []
     for k, (plan, data) in enumerate(zip(plans, datas)):  # runtime values: slots, scalars' tuple per variable
         arrays = [data.name] + [f"{name}[{position + j}]" for j in range(len(plan[1]))]
-        keep = f"{name}[{len(variables) * (len(names) + 1) + k}]"  # (the copies follow)
-        saved.append([(array, f"{keep}[{j}]") for j, array in enumerate(arrays)])
+        first = len(variables) * (len(names) + 1) + k * (len(names) + 1)  # (the copies follow, flat)
+        saved.append([(array, f"{name}[{first + j}]") for j, array in enumerate(arrays)])
         for array, copy in saved[-1]:
-            L.line(f"{copy}[:] = {array}", 1)
+            _copy(L, copy, array, 1)
         position += len(plan[1]) + 1
     position = 0
     for k, (plan, grad, data) in enumerate(zip(plans, grad_buffers, datas)):
@@ -103,21 +104,26 @@ def _lower_update(L, args, kwargs, step) -> None:
         extra = [f"{name}[{position + j}]" for j in range(len(plan[1]) + 1)]  # the slots, the scalars' tuple
         position += len(extra)
         L.line(f"{key}({', '.join([data.name, grad, *extra])})", 1)
-    bad, index = L.fresh("bad"), L.fresh("e")
+    bad = L.fresh("bad")
     L.line(f"{bad} = -1", 1)
+    finite = L.helper("finite_")
     for k, data in reversed(list(enumerate(datas))):  # (the first non-finite variable is reported)
-        L.line(f"for {index} in range({data.name}.size):", 1)
-        L.line(f"if not math.isfinite({data.name}[{index}]):", 2)
-        L.line(f"{bad} = {k}", 3)
-        L.line("break", 3)
+        L.line(f"if not {finite}({data.name}):", 1)
+        L.line(f"{bad} = {k}", 2)
     L.line(f"if {bad} < 0:", 1)
     L.line(f"{flag.name} = 1.0", 2)
     L.line("else:  # nn's rule: never write a non-finite weight; the step is undone", 1)
     for pairs in saved:
         for array, copy in pairs:
-            L.line(f"{array}[:] = {copy}", 2)
+            _copy(L, array, copy, 2)
     L.line(f"{flag.name} = 2.0 + {bad}", 2)
     step.after(_count_step(optimizer, variables), flag)
+
+
+def _copy(L, target: str, source: str, depth: int) -> None:
+    """``target[:] = source`` for flat arrays of one size, as one call of the cached ``copy_``
+    helper (numba compiles a slice assignment, or the loop written out, far more slowly)."""
+    L.line(f"{L.helper('copy_')}({target}, {source})", depth)
 
 
 def _count_step(optimizer, variables):
