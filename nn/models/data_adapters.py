@@ -230,30 +230,27 @@ class ArrayAdapter:
 
     def epoch_batches(self):
         """The batches of one pass over the data."""
-        x, y, sw, size, n = self.x, self.y, self.sample_weight, self.batch_size, self.n
-        if not self.shuffle:
-            yield from _slices(x, y, sw, size)
-            return
-        order = rng().permutation(n)
-        step = self.gather_rows
-        for start in range(0, n, step):
-            rows = order[start : start + step]
-            yield from _slices(_take(x, rows), _take(y, rows), _take(sw, rows), size)
+        return self._epoch(_slices)
 
     def epoch_blocks(self):
         """``epoch_batches`` in runs: ``("stacked", (xs, ys))`` for a run of full batches of one
         array x (and y), each with a leading batch axis (``xs[i]`` is batch i's x, a view), and
         ``("batch", batch)`` for any other batch; the same batches in the same order, the same
         random draws."""
+        return self._epoch(_blocks)
+
+    def _epoch(self, split):
+        """One pass over the data (shuffled: one permutation, gathered ``gather_rows`` at a
+        time), cut into batches by ``split(x, y, sample_weight, batch_size)``."""
         x, y, sw, size, n = self.x, self.y, self.sample_weight, self.batch_size, self.n
         if not self.shuffle:
-            yield from _blocks(x, y, sw, size)
+            yield from split(x, y, sw, size)
             return
         order = rng().permutation(n)
         step = self.gather_rows
         for start in range(0, n, step):
             rows = order[start : start + step]
-            yield from _blocks(_take(x, rows), _take(y, rows), _take(sw, rows), size)
+            yield from split(_take(x, rows), _take(y, rows), _take(sw, rows), size)
 
     def on_epoch_end(self):
         """Nothing to do for arrays."""
