@@ -31,13 +31,19 @@ def backward_order(roots, parents_of: Callable = None) -> list:
     all its consumers (Kahn's order, as PyTorch's engine runs it). Eager ``backward`` runs the
     nodes in this order, ``am.compile`` records it (``program.Backward``).
     ``parents_of`` defaults to a Tensor's edges (its inputs that need a gradient)."""
-    parents_of = parents_of or tensor_edges
     consumers = dict.fromkeys(roots, 0)  # first pass, iterative: each node's consumer count
     inputs_of = {}
     stack = list(consumers)
     while stack:
         node = stack.pop()
-        inputs_of[node] = parents = parents_of(node)
+        if parents_of is None:  # tensor_edges(node), inlined: it runs once per node
+            ctx = node._ctx
+            parents = () if ctx is None else ctx.edges
+            if parents is None:
+                raise _second_backward_error(ctx)
+        else:
+            parents = parents_of(node)
+        inputs_of[node] = parents
         for parent in parents:
             if parent in consumers:
                 consumers[parent] += 1
