@@ -128,6 +128,9 @@ def accumulate_leaf(leaf, g, fresh: bool = False, copy: bool | None = False) -> 
         leaf.grad = Tensor._wrap(leaf.grad.data + g)
 
 
+_QUIET_ENOUGH = contextlib.nullcontext()  # outside anomaly mode: numpy's warnings stay (reusable)
+
+
 def _second_backward_error(ctx) -> RuntimeError:
     return RuntimeError(
         f"Trying to backward through the graph a second time: the saved arrays of op "
@@ -169,8 +172,8 @@ def backward(
         grad_roots = list(grad_roots)
         state.tracer.on_backward(roots, grad_roots, retain_graph, create_graph, inputs)
     grads = {}
-    for root, g in zip(roots, grad_roots):
-        send(grads, root, g, None, None)
+    for root, g in zip(roots, grad_roots):  # send(grads, root, g, None, None), inlined
+        grads[root] = grads[root] + g if root in grads else g
 
     wanted = None
     results = []
@@ -186,7 +189,7 @@ def backward(
             handed_to_leaves.add(id(g))  # a caller's seed array is never stored uncopied
 
     # in anomaly mode a non-finite gradient raises a named error: numpy's warning would be noise
-    quiet = np.errstate(divide="ignore", invalid="ignore", over="ignore") if anomaly else contextlib.nullcontext()
+    quiet = np.errstate(divide="ignore", invalid="ignore", over="ignore") if anomaly else _QUIET_ENOUGH
     with set_grad_enabled(create_graph), quiet:
         for node in backward_order(roots):
             g = grads.pop(node, None)
