@@ -14,7 +14,6 @@ accident. The replay and the loop kernels run these same rules (``program.walk_b
 
 from __future__ import annotations
 
-import contextlib
 import operator
 from collections.abc import Callable, Iterable
 from types import SimpleNamespace
@@ -22,7 +21,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from .function import gradient_tuple
-from .grad_mode import set_grad_enabled, state
+from .grad_mode import state
 from .tensor import Tensor
 
 
@@ -128,9 +127,6 @@ def accumulate_leaf(leaf, g, fresh: bool = False, copy: bool | None = False) -> 
         leaf.grad = Tensor._wrap(leaf.grad.data + g)
 
 
-_QUIET_ENOUGH = contextlib.nullcontext()  # outside anomaly mode: numpy's warnings stay (reusable)
-
-
 def _second_backward_error(ctx) -> RuntimeError:
     return RuntimeError(
         f"Trying to backward through the graph a second time: the saved arrays of op "
@@ -189,8 +185,12 @@ def backward(
             handed_to_leaves.add(id(g))  # a caller's seed array is never stored uncopied
 
     # in anomaly mode a non-finite gradient raises a named error: numpy's warning would be noise
-    quiet = np.errstate(divide="ignore", invalid="ignore", over="ignore") if anomaly else _QUIET_ENOUGH
-    with set_grad_enabled(create_graph), quiet:
+    quiet = np.errstate(divide="ignore", invalid="ignore", over="ignore") if anomaly else None
+    # set_grad_enabled(create_graph) for the walk, without its context object (once per backward)
+    previous, state.grad = state.grad, bool(create_graph)
+    if quiet is not None:
+        quiet.__enter__()
+    try:
         for node in backward_order(roots):
             g = grads.pop(node, None)
             if g is None:
@@ -246,6 +246,10 @@ def backward(
                     ctx._held = None
                 ctx.saved = ()
                 ctx.edges = ctx.parents = ctx.inputs = None
+    finally:
+        state.grad = previous
+        if quiet is not None:
+            quiet.__exit__(None, None, None)
     return results
 
 

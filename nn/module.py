@@ -84,6 +84,9 @@ class ParameterList(list):
         self.unbuilt = list(unbuilt)
 
 
+_CONCRETE = (am.Tensor, np.ndarray)  # never symbolic: no further check on every call
+
+
 def _is_symbolic(x) -> bool:
     """A KerasTensor, or a list/tuple/dict holding one."""
     if getattr(type(x), "_is_keras_tensor", False):
@@ -112,7 +115,7 @@ class Module:
     def __call__(self, *inputs, **kwargs):
         """``forward(*inputs, **kwargs)``; on KerasTensors (the functional API) the call is
         recorded by ``nn.symbolic.symbolic_call`` instead."""
-        if inputs and type(inputs[0]) is not am.Tensor and _is_symbolic(inputs[0]):
+        if inputs and type(inputs[0]) not in _CONCRETE and _is_symbolic(inputs[0]):
             return symbolic_call(self, inputs, kwargs)
         return self.forward(*inputs, **kwargs)
 
