@@ -14,7 +14,6 @@ accident. The replay and the loop kernels run these same rules (``program.walk_b
 
 from __future__ import annotations
 
-import contextlib
 import operator
 from collections.abc import Callable, Iterable
 from types import SimpleNamespace
@@ -22,7 +21,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from .function import gradient_tuple
-from .grad_mode import set_grad_enabled, state
+from .grad_mode import state
 from .tensor import Tensor
 
 
@@ -31,13 +30,19 @@ def backward_order(roots, parents_of: Callable = None) -> list:
     all its consumers (Kahn's order, as PyTorch's engine runs it). Eager ``backward`` runs the
     nodes in this order, ``am.compile`` records it (``program.Backward``).
     ``parents_of`` defaults to a Tensor's edges (its inputs that need a gradient)."""
-    parents_of = parents_of or tensor_edges
     consumers = dict.fromkeys(roots, 0)  # first pass, iterative: each node's consumer count
     inputs_of = {}
     stack = list(consumers)
     while stack:
         node = stack.pop()
-        inputs_of[node] = parents = parents_of(node)
+        if parents_of is None:  # tensor_edges(node), inlined: it runs once per node
+            ctx = node._ctx
+            parents = () if ctx is None else ctx.edges
+            if parents is None:
+                raise _second_backward_error(ctx)
+        else:
+            parents = parents_of(node)
+        inputs_of[node] = parents
         for parent in parents:
             if parent in consumers:
                 consumers[parent] += 1
@@ -163,8 +168,8 @@ def backward(
         grad_roots = list(grad_roots)
         state.tracer.on_backward(roots, grad_roots, retain_graph, create_graph, inputs)
     grads = {}
-    for root, g in zip(roots, grad_roots):
-        send(grads, root, g, None, None)
+    for root, g in zip(roots, grad_roots):  # send(grads, root, g, None, None), inlined
+        grads[root] = grads[root] + g if root in grads else g
 
     wanted = None
     results = []
@@ -180,8 +185,12 @@ def backward(
             handed_to_leaves.add(id(g))  # a caller's seed array is never stored uncopied
 
     # in anomaly mode a non-finite gradient raises a named error: numpy's warning would be noise
-    quiet = np.errstate(divide="ignore", invalid="ignore", over="ignore") if anomaly else contextlib.nullcontext()
-    with set_grad_enabled(create_graph), quiet:
+    quiet = np.errstate(divide="ignore", invalid="ignore", over="ignore") if anomaly else None
+    # set_grad_enabled(create_graph) for the walk, without its context object (once per backward)
+    previous, state.grad = state.grad, bool(create_graph)
+    if quiet is not None:
+        quiet.__enter__()
+    try:
         for node in backward_order(roots):
             g = grads.pop(node, None)
             if g is None:
@@ -237,6 +246,10 @@ def backward(
                     ctx._held = None
                 ctx.saved = ()
                 ctx.edges = ctx.parents = ctx.inputs = None
+    finally:
+        state.grad = previous
+        if quiet is not None:
+            quiet.__exit__(None, None, None)
     return results
 
 

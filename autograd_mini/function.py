@@ -153,7 +153,16 @@ class Function:
             edges = None
             sources = _distinct_arrays(args, arrays)
             arrays = tuple(arrays)
-        ctx, out = run_forward(cls, arrays, needs, options)
+        # ctx, out = run_forward(cls, arrays, needs, options), inlined: it runs once per op
+        ctx = cls.__new__(cls)
+        ctx.needs_input_grad = needs
+        ctx.saved = ()
+        try:
+            out = cls.forward(ctx, *arrays, **options)
+        except (ValueError, IndexError, TypeError) as error:
+            raise _explain(cls.name, arrays, error) from None
+        if type(out) is not np.ndarray:  # numpy gives scalars for 0-d results
+            out = _scalar_result(ctx, out)
         st = state
         anomaly = st.anomaly
         if anomaly:
@@ -289,10 +298,17 @@ def run_forward(cls, arrays, needs: tuple, options: dict):
     except (ValueError, IndexError, TypeError) as error:
         raise _explain(cls.name, arrays, error) from None
     if type(out) is not np.ndarray:  # numpy gives scalars for 0-d results
-        scalar, out = out, np.asarray(out)
-        if ctx.saved:
-            ctx.saved = tuple(out if item is scalar else item for item in ctx.saved)
+        out = _scalar_result(ctx, out)
     return ctx, out
+
+
+def _scalar_result(ctx, scalar) -> np.ndarray:
+    """A forward's non-ndarray result (numpy's scalar for a 0-d result) as a 0-d array; the
+    saved items that were that scalar become the array."""
+    out = np.asarray(scalar)
+    if ctx.saved:
+        ctx.saved = tuple(out if item is scalar else item for item in ctx.saved)
+    return out
 
 
 class _OnceDifferentiableGradient(Function):

@@ -122,8 +122,6 @@ class Tensor:
         defaults to ``create_graph``). ``create_graph=True`` makes the gradients themselves
         differentiable.
         """
-        from .engine import backward
-
         if not self._requires_grad:
             raise RuntimeError(
                 "backward: this tensor does not require grad and has no graph "
@@ -136,7 +134,8 @@ class Tensor:
                     f"this output has shape {self.shape}. Pass gradient= of that shape "
                     f"(or reduce it first, e.g. .sum())"
                 )
-            seed = np.ones_like(self.data)
+            seed = np.empty_like(self.data)
+            seed.fill(1)  # np.ones_like(self.data) without its Python frame
         else:
             seed = gradient.data if isinstance(gradient, Tensor) and not create_graph else gradient
             if not isinstance(seed, Tensor):
@@ -147,7 +146,7 @@ class Tensor:
             seed = Tensor._wrap(seed)
         if retain_graph is None:
             retain_graph = create_graph
-        backward([self], [seed], retain_graph=retain_graph, create_graph=create_graph)
+        _engine_backward([self], [seed], retain_graph=retain_graph, create_graph=create_graph)
 
     # ---- array-like views ----------------------------------------------------------------------
     @property
@@ -515,6 +514,7 @@ def randn(*shape, dtype=np.float64, requires_grad=False, rng=None) -> Tensor:
 
 
 from . import ops as _ops  # noqa: E402  (the ops build on Tensor, so they come after it)
+from .engine import backward as _engine_backward  # noqa: E402  (the engine builds on Tensor too)
 
 _add, _sub, _mul, _div = (
     _ops.elementwise.Add.apply,

@@ -11,10 +11,30 @@ import autograd_mini as am
 from .symbolic import symbolic_call
 
 
+class LossTerms:
+    """Whether any loss term besides the compiled loss can exist in this process: a weight
+    regularizer, an activity regularizer's or ``add_loss``'s term, or a class with its own
+    ``losses``. Set (for good) where such a source appears; while it is False ``Model.losses``
+    is ``[]`` without walking the layers on every training step."""
+
+    possible = False
+
+
+def note_loss_term() -> None:
+    """Record that a loss term may exist (see ``LossTerms``)."""
+    LossTerms.possible = True
+
+
+def losses_rule(fget):
+    """Mark nn's own ``losses`` properties (a class defining another one sets ``LossTerms``)."""
+    fget._nn_losses_rule = True
+    return fget
+
+
 class Parameter(am.Tensor):
     """A leaf Tensor that a Module trains (``requires_grad=True``; ``trainable`` flag)."""
 
-    __slots__ = ("trainable", "regularizer", "constraint", "_path")
+    __slots__ = ("trainable", "_regularizer", "constraint", "_path")
 
     def __init__(self, data, name: str | None = None, trainable: bool = True, regularizer=None, constraint=None):
         array = np.asarray(data)
@@ -22,11 +42,21 @@ class Parameter(am.Tensor):
             array = array.astype(np.float32)
         super().__init__(np.array(array, copy=True), requires_grad=True, name=name)
         self.trainable = trainable
-        #: Keras' variable.regularizer: a callable weight -> scalar penalty (``Layer.losses``)
         self.regularizer = regularizer
         #: Keras' variable.constraint: a callable array -> array applied after each optimizer step
         self.constraint = constraint
         self._path = None
+
+    @property
+    def regularizer(self):
+        """Keras' variable.regularizer: a callable weight -> scalar penalty (``Layer.losses``)."""
+        return self._regularizer
+
+    @regularizer.setter
+    def regularizer(self, value) -> None:
+        if value is not None:
+            note_loss_term()
+        self._regularizer = value
 
     @property
     def path(self) -> str:
@@ -54,6 +84,9 @@ class ParameterList(list):
         self.unbuilt = list(unbuilt)
 
 
+_CONCRETE = (am.Tensor, np.ndarray)  # never symbolic: no further check on every call
+
+
 def _is_symbolic(x) -> bool:
     """A KerasTensor, or a list/tuple/dict holding one."""
     if getattr(type(x), "_is_keras_tensor", False):
@@ -66,6 +99,12 @@ def _is_symbolic(x) -> bool:
 class Module:
     """Base class: holds Parameters and sub-Modules as attributes; call it on Tensors."""
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("losses")
+        if own is not None and not getattr(getattr(own, "fget", None), "_nn_losses_rule", False):
+            note_loss_term()  # a class with its own losses: Model.losses walks the layers
+
     def __init__(self):
         self.training = True
 
@@ -76,7 +115,7 @@ class Module:
     def __call__(self, *inputs, **kwargs):
         """``forward(*inputs, **kwargs)``; on KerasTensors (the functional API) the call is
         recorded by ``nn.symbolic.symbolic_call`` instead."""
-        if inputs and type(inputs[0]) is not am.Tensor and _is_symbolic(inputs[0]):
+        if inputs and type(inputs[0]) not in _CONCRETE and _is_symbolic(inputs[0]):
             return symbolic_call(self, inputs, kwargs)
         return self.forward(*inputs, **kwargs)
 

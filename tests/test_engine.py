@@ -404,3 +404,32 @@ def test_leaf_grads_never_alias():
     assert a.grad.data is not b.grad.data
     a.grad.data[0] = 100.0
     assert b.grad.data[0] == 1.0
+
+
+def test_backward_walk_sets_grad_mode_and_restores_it_after_an_error():
+    seen = []
+
+    class Probe(am.Function):
+        """y = 2 x;  dy/dx = 2 (records the grad mode its backward runs in)"""
+
+        @staticmethod
+        def forward(ctx, x):
+            return 2 * x
+
+        @staticmethod
+        def backward(ctx, g):
+            seen.append(am.is_grad_enabled())
+            if len(seen) == 3:
+                raise ValueError("probe")
+            return 2 * g
+
+    x = am.tensor([1.0, 2.0], requires_grad=True)
+    Probe.apply(x).sum().backward()
+    Probe.apply(x).sum().backward(create_graph=True)
+    with pytest.raises(ValueError, match="probe"):
+        Probe.apply(x).sum().backward()
+    assert seen == [False, True, False]
+    assert am.is_grad_enabled()
+    with am.no_grad():
+        y = Probe.apply(am.tensor([1.0], requires_grad=True))
+    assert am.is_grad_enabled() and y._ctx is None

@@ -17,7 +17,7 @@ import autograd_mini as am
 
 from .. import initializers as initializers_module
 from .. import regularizers as regularizers_module
-from ..module import Module, Parameter
+from ..module import LossTerms, Module, Parameter, losses_rule, note_loss_term
 from ..symbolic import symbolic_call
 from ..utils import snake_case, unique_name
 from .keras_tensor import KerasTensor
@@ -212,6 +212,7 @@ class Layer(LayerSavingMethods, Module):
                 if out.ndim > 0 and out.shape[0]:
                     loss = loss / out.shape[0]
                 self._losses.append(loss)
+            LossTerms.possible = True
         return outputs
 
     def forward(self, *args, **kwargs):
@@ -427,9 +428,11 @@ class Layer(LayerSavingMethods, Module):
     # -- losses -------------------------------------------------------------------------------------
     def add_loss(self, loss) -> None:
         """Add a scalar loss Tensor (cleared at the start of the next call)."""
+        note_loss_term()
         self._losses.append(loss)
 
     @property
+    @losses_rule
     def losses(self) -> list:
         """Activity and ``add_loss`` losses of the last call, then the weight regularization
         penalties of the trainable weights (Keras 3's order)."""

@@ -15,7 +15,7 @@ import numpy as np
 
 import autograd_mini as am
 
-from ..module import Module, Parameter
+from ..module import LossTerms, Module, Parameter, losses_rule, note_loss_term
 from .serialization import ModelSerialization
 from .trainer import Trainer
 
@@ -129,8 +129,12 @@ class Model(Trainer, ModelSerialization, Module):
             p.mutable_data()[...] = w
 
     @property
+    @losses_rule
     def losses(self) -> list:
-        """Scalar Tensors added to the loss: the layers' weight (and activity) regularization."""
+        """Scalar Tensors added to the loss: the layers' weight (and activity) regularization.
+        Empty, without a walk of the layers, while no loss term can exist (``LossTerms``)."""
+        if not LossTerms.possible:
+            return []
         out = list(self.__dict__.get("_own_losses", ()))
         for layer in self.layers:
             losses = getattr(layer, "losses", None)  # a plain Module has none
@@ -140,6 +144,7 @@ class Model(Trainer, ModelSerialization, Module):
 
     def add_loss(self, loss) -> None:
         """Keras' ``add_loss``: a scalar Tensor added to the training loss (cleared at the next call)."""
+        note_loss_term()
         self.__dict__.setdefault("_own_losses", []).append(loss)
 
     @property
