@@ -30,19 +30,13 @@ def backward_order(roots, parents_of: Callable = None) -> list:
     all its consumers (Kahn's order, as PyTorch's engine runs it). Eager ``backward`` runs the
     nodes in this order, ``am.compile`` records it (``program.Backward``).
     ``parents_of`` defaults to a Tensor's edges (its inputs that need a gradient)."""
+    parents_of = parents_of or tensor_edges
     consumers = dict.fromkeys(roots, 0)  # first pass, iterative: each node's consumer count
     inputs_of = {}
     stack = list(consumers)
     while stack:
         node = stack.pop()
-        if parents_of is None:  # tensor_edges(node), inlined: it runs once per node
-            ctx = node._ctx
-            parents = () if ctx is None else ctx.edges
-            if parents is None:
-                raise _second_backward_error(ctx)
-        else:
-            parents = parents_of(node)
-        inputs_of[node] = parents
+        inputs_of[node] = parents = parents_of(node)
         for parent in parents:
             if parent in consumers:
                 consumers[parent] += 1
@@ -168,8 +162,8 @@ def backward(
         grad_roots = list(grad_roots)
         state.tracer.on_backward(roots, grad_roots, retain_graph, create_graph, inputs)
     grads = {}
-    for root, g in zip(roots, grad_roots):  # send(grads, root, g, None, None), inlined
-        grads[root] = grads[root] + g if root in grads else g
+    for root, g in zip(roots, grad_roots):
+        send(grads, root, g, None, None)
 
     wanted = None
     results = []

@@ -153,16 +153,7 @@ class Function:
             edges = None
             sources = _distinct_arrays(args, arrays)
             arrays = tuple(arrays)
-        # ctx, out = run_forward(cls, arrays, needs, options), inlined: it runs once per op
-        ctx = cls.__new__(cls)
-        ctx.needs_input_grad = needs
-        ctx.saved = ()
-        try:
-            out = cls.forward(ctx, *arrays, **options)
-        except (ValueError, IndexError, TypeError) as error:
-            raise _explain(cls.name, arrays, error) from None
-        if type(out) is not np.ndarray:  # numpy gives scalars for 0-d results
-            out = _scalar_result(ctx, out)
+        ctx, out = run_forward(cls, arrays, needs, options)  # (the replay's forward too: one home)
         st = state
         anomaly = st.anomaly
         if anomaly:
