@@ -148,7 +148,7 @@ def test_blas_can_be_turned_off_and_refuses_what_it_cannot_take():
         (False, True),
         (True, False),
     }
-    L = Emitter(max_matmul_work=0)  # every product goes to BLAS
+    L = Emitter(max_matmul_work=0, large_matmul=blas.matmul)  # every product goes to BLAS
     ints = Var("a", (8, 8), np.dtype(np.int64))
     with pytest.raises(NotLowerable, match="is large and BLAS takes one float dtype"):
         L.matmul(ints, ints)

@@ -99,12 +99,15 @@ class Emitter:
     """Writes the body of one generated function: ``map``, ``reduce_sum``, ``matmul`` and
     friends each append loops computing a new ``Var``; ``source()`` gives the code."""
 
-    def __init__(self, max_matmul_work: int = 1 << 16):
+    def __init__(self, max_matmul_work: int = 1 << 16, large_matmul=None):
         self.lines: list[str] = []
         self.count = 0
         self.constants: dict[str, np.ndarray] = {}
         self.globals: dict[str, object] = {}  # other names the code calls (compiled kernels)
         self.max_matmul_work = max_matmul_work
+        # ``large_matmul(L, a, b, (m, k, n), transpose_a, transpose_b, out_dtype)``: a product above
+        # ``max_matmul_work`` (the kernel builder hands ``blas.matmul``); None: NotLowerable
+        self.large_matmul = large_matmul
 
     # -- names and plain statements ----------------------------------------------------------------------
     def fresh(self, prefix: str = "v") -> str:
@@ -285,7 +288,7 @@ class Emitter:
     # -- products -----------------------------------------------------------------------------------------
     def matmul(self, a: Var, b: Var, transpose_a: bool = False, transpose_b: bool = False, dtype=None) -> Var:
         """2-d a @ b (either operand read transposed), accumulated in order; a product of more than
-        ``max_matmul_work`` multiply-adds is one BLAS call (``blas.py``; NotLowerable without it)."""
+        ``max_matmul_work`` multiply-adds goes to ``large_matmul`` (``blas.matmul``; NotLowerable without it)."""
         if len(a.shape) != 2 or len(b.shape) != 2:
             raise NotLowerable(f"matmul of shapes {a.shape} and {b.shape} (only 2-d has a loop form)")
         m, k = (a.shape[1], a.shape[0]) if transpose_a else a.shape
@@ -293,10 +296,10 @@ class Emitter:
         if k != k2:
             raise NotLowerable(f"matmul of shapes {a.shape} and {b.shape}")
         out_dtype = np.dtype(dtype) if dtype is not None else result_dtype(a, b)
-        if m * n * k > self.max_matmul_work:  # large: one BLAS call (blas.py), else NotLowerable
-            from .blas import matmul as blas_matmul
-
-            return blas_matmul(self, a, b, (m, k, n), transpose_a, transpose_b, out_dtype)
+        if m * n * k > self.max_matmul_work:  # large: one BLAS call (large_matmul), else NotLowerable
+            if self.large_matmul is None:
+                raise NotLowerable(f"matmul of {m}x{k} by {k}x{n} is large: BLAS does it faster")
+            return self.large_matmul(self, a, b, (m, k, n), transpose_a, transpose_b, out_dtype)
         if m * n * k > 64 and a.dtype == b.dtype == out_dtype:  # one call to a compiled helper
             out = Var(self.fresh(), (m, n), out_dtype)
             self.line(f"{out.name} = {self.helper('empty_')}({m * n}, {dtype_name(out_dtype)})")

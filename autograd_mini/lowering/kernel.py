@@ -21,7 +21,7 @@ from ..engine import accumulate_leaf
 from ..ops.formula import Elementwise
 from ..program import Backward, Const, Effect, Leaf, Ones, OpCall, Program, effect_runner, run_effect, walk_backward
 from ..tensor import Tensor
-from . import EFFECTS, RULES
+from . import EFFECTS, RULES, blas
 from .core_rules import register_elementwise
 from .emitter import HELPER, Emitter, NotLowerable, Var, dtype_name
 
@@ -31,7 +31,7 @@ class _Block:
 
     def __init__(self, index: int, max_matmul_work: int):
         self.index = index
-        self.L = Emitter(max_matmul_work)
+        self.L = Emitter(max_matmul_work, large_matmul=blas.matmul)
         self.params: list[tuple[int, str]] = []  # (slot, parameter name)
         self.vars: dict[int, Var] = {}  # slot -> Var inside this block
         self.defined: dict[int, Var] = {}  # slots computed here

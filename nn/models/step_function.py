@@ -67,20 +67,22 @@ def execution(step, steps_per_execution: int, collect=None):
     return function
 
 
-def capture(model, step, kind: str):
-    """``step`` (a bound ``train_step``/``test_step``/``predict_step``), or a ``CapturedStep`` of it."""
-    if not wants_capture(model, kind):
+def capture(model, step, kind: str, own_step, track_loss):
+    """``step`` (a bound ``train_step``/``test_step``/``predict_step``), or a ``CapturedStep`` of it.
+    ``own_step``: the trainer's own method of that kind (a user's override stays eager under
+    "auto"); ``track_loss``: the trainer's loss-tracking effect, given its loop form here."""
+    if not wants_capture(model, kind, own_step):
         return step
     if kind == "train":
         from ..optimizers import step_lowering  # noqa: F401  (the optimizer step's loop form)
     if kind != "predict":
-        _register_loss_tracking()
+        _register_loss_tracking(track_loss)
     kernels = model.jit_compile is True
     # (kernels: predict's traces are undone too, so that every batch, the first ones included, runs the kernel)
     return CapturedStep(model, step, kernels=kernels, stateful=kernels or kind != "predict")
 
 
-def wants_capture(model, kind: str) -> bool:
+def wants_capture(model, kind: str, own_step) -> bool:
     """Whether the ``kind`` step should be captured: ``jit_compile=True`` whenever it is nn's own
     step method; "auto" also needs the model class, every layer and the loss to be nn's own,
     because a replay runs none of the user's Python (a custom layer's side effects would run
@@ -88,11 +90,8 @@ def wants_capture(model, kind: str) -> bool:
     mode = model.jit_compile
     if mode is False or model.run_eagerly:
         return False
-    from .trainer import Trainer
-
-    name = f"{kind}_step"
-    step = getattr(model, name)  # (an instance attribute set by hand counts as the user's own step)
-    if getattr(step, "__func__", None) is not getattr(Trainer, name):
+    step = getattr(model, f"{kind}_step")  # (an instance attribute set by hand counts as the user's own step)
+    if getattr(step, "__func__", None) is not own_step:
         return False
     if mode is True:
         return True
@@ -346,16 +345,14 @@ def _plain_batch(x, y, sample_weight) -> bool:
     )
 
 
-def _register_loss_tracking() -> None:
-    """The loop form of the trainer's loss tracking (``_track_loss``), so that a compiled step
+def _register_loss_tracking(_track_loss) -> None:
+    """The loop form of the trainer's loss tracking (``_track_loss``, handed by the trainer), so that a compiled step
     without metrics runs as one kernel: the running mean is computed in the kernel from the
     tracker's state (the same float64 operations as ``LossTracker``), and the tracker is
     updated after each call. The state is one array, refreshed from the tracker before each
     call and advanced by the kernel itself, so N steps in one native call (``run_steps``) pass it
     from step to step and read the same running means as N single steps."""
     import autograd_mini.lowering as lowering
-
-    from .trainer import _track_loss
 
     if _track_loss in lowering.EFFECTS:
         return

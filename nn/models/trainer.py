@@ -287,7 +287,8 @@ class Trainer:
         cached = self._fit_state.get(f"{kind}_key")
         function = getattr(self, name)
         if function is None or force or not cached or not _same(cached[0], key) or cached[1] != frozen:
-            step = step_function.capture(self, getattr(self, f"{kind}_step"), kind)
+            own = getattr(Trainer, f"{kind}_step")
+            step = step_function.capture(self, getattr(self, f"{kind}_step"), kind, own, _track_loss)
             collect = _to_numpy if kind == "predict" else None
             function = step_function.execution(step, self.steps_per_execution, collect=collect)
             setattr(self, name, function)
