@@ -44,19 +44,11 @@ def seed_model(blas: bool):
     import nn
     from autograd_mini.lowering import blas as kernel_blas
 
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from mnist_reference import seed_model as build
+
     x, one_hot = _data()
-    nn.utils.set_random_seed(0)
-    model = nn.Sequential(
-        [
-            nn.Input((784,)),
-            nn.Dense(512, activation="relu"),
-            nn.Dropout(0.2),
-            nn.Dense(512, activation="relu"),
-            nn.Dropout(0.2),
-            nn.Dense(10, activation="softmax"),
-        ]
-    )
-    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", jit_compile=True)
+    model = build(nn, jit_compile=True)
     kernel_blas.set_enabled(blas)
     try:
         start = time.perf_counter()

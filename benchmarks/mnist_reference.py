@@ -1,9 +1,28 @@
-"""Reference epochs of the seed MNIST MLP: hand-written numpy and eager PyTorch CPU, same work
-as ``nn`` (forward with inverted dropout, softmax cross-entropy, backward, Keras RMSprop)."""
+"""The seed MNIST MLP (``seed_model``, nn's) and its reference epochs: hand-written numpy and eager
+PyTorch CPU, same work as ``nn`` (forward with inverted dropout, softmax cross-entropy, backward,
+Keras RMSprop)."""
 
 from __future__ import annotations
 
 import numpy as np
+
+
+def seed_model(nn, jit_compile=False):
+    """784-512(relu)-Dropout(0.2)-512(relu)-Dropout(0.2)-10(softmax), RMSprop, categorical
+    cross-entropy, seeded with ``nn.utils.set_random_seed(0)``: the model every MNIST benchmark times."""
+    nn.utils.set_random_seed(0)
+    model = nn.Sequential(
+        [
+            nn.Input((784,)),
+            nn.Dense(512, activation="relu"),
+            nn.Dropout(0.2),
+            nn.Dense(512, activation="relu"),
+            nn.Dropout(0.2),
+            nn.Dense(10, activation="softmax"),
+        ]
+    )
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", jit_compile=jit_compile)
+    return model
 
 
 def numpy_epoch(x, one_hot, batch=128, lr=1e-3, rho=0.9, eps=1e-7, seed=0):

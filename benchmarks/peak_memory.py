@@ -29,23 +29,12 @@ def main(which, data):
     x, y = load(data)
     one_hot = np.eye(10, dtype=np.float32)[y]
     sys.path.insert(0, str(ROOT / "benchmarks"))
-    from mnist_reference import numpy_epoch, torch_epoch
+    from mnist_reference import numpy_epoch, seed_model, torch_epoch
 
     if which == "autograd_mini":
         import nn
 
-        nn.utils.set_random_seed(0)
-        model = nn.Sequential(
-            [
-                nn.Input((784,)),
-                nn.Dense(512, activation="relu"),
-                nn.Dropout(0.2),
-                nn.Dense(512, activation="relu"),
-                nn.Dropout(0.2),
-                nn.Dense(10, activation="softmax"),
-            ]
-        )
-        model.compile(optimizer="rmsprop", loss="categorical_crossentropy")
+        model = seed_model(nn)
         model.fit(x, one_hot, batch_size=128, epochs=1, verbose=0)
     elif which == "numpy":
         numpy_epoch(x, one_hot)

@@ -185,7 +185,7 @@ def bench_scaling():
 def bench_mnist(epochs=1):
     print("\nseed MNIST MLP (784-512-Dropout-512-Dropout-10, RMSprop, batch 128), one epoch of training (s)")
     sys.path.insert(0, str(ROOT / "benchmarks"))
-    from mnist_reference import numpy_epoch, torch_epoch
+    from mnist_reference import numpy_epoch, seed_model, torch_epoch
 
     import nn
 
@@ -194,22 +194,7 @@ def bench_mnist(epochs=1):
     x = x.reshape(-1, 784).astype(np.float32) / 255
     one_hot = np.eye(10, dtype=np.float32)[y]
 
-    def seed_model(jit):
-        nn.utils.set_random_seed(0)
-        model = nn.Sequential(
-            [
-                nn.Input((784,)),
-                nn.Dense(512, activation="relu"),
-                nn.Dropout(0.2),
-                nn.Dense(512, activation="relu"),
-                nn.Dropout(0.2),
-                nn.Dense(10, activation="softmax"),
-            ]
-        )
-        model.compile(optimizer="rmsprop", loss="categorical_crossentropy", jit_compile=jit)
-        return model
-
-    eager, captured = seed_model(False), seed_model(True)
+    eager, captured = seed_model(nn, False), seed_model(nn, True)
     start = time.perf_counter()
     captured.fit(x[:384], one_hot[:384], batch_size=128, epochs=2, verbose=0)  # trace + validate + replay
     print(f"  (jit_compile: first steps, traced twice and checked, {time.perf_counter() - start:.2f} s)")
