@@ -328,7 +328,7 @@ class CompiledFunction:
             return None
         if any(leaf.data.shape != shape or leaf.data.dtype != dtype for leaf, shape, dtype in entry.leaf_checks):
             return None
-        return run_entry(entry, self.state, batches, invariant, last_only, functools.partial(self._run, entry))
+        return run_entry(entry, self.state, batches, invariant, last_only)
 
     def steps_ready(self, args) -> bool:
         """Whether ``run_steps`` may take batches of the signature of ``args`` (positional

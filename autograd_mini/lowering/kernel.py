@@ -50,7 +50,7 @@ class Kernel(NamedTuple):
     compile_seconds: float
     sources: list
     compile_source: str = "none"  # "compiled", "disk cache", ... (disk_cache.origin), for stats()
-    plan: tuple | None = None  # (block, exported, dispatcher, leaf_of) of a one-block step: multi_step.py
+    plan: tuple | None = None  # (block, exported, N-step dispatcher, leaf_of) of a one-block step: multi_step.py
 
 
 def compile_program(program: Program, returned: set, max_matmul_work: int = 1 << 16) -> Kernel:
@@ -66,13 +66,15 @@ def compile_program(program: Program, returned: set, max_matmul_work: int = 1 <<
     start = time.perf_counter()
     driver = _Driver()
     sources = []
+    # one block and no Python effect: the block is compiled as the N-step loop (multi_step.py), a
+    # single call runs it with n = 1 (one compile serves both)
+    single = len(builder.steps) == 1 and isinstance(builder.steps[0], _Block)
     for item in builder.steps:
         if isinstance(item, _Block):
-            sources.append(driver.block(numba, item, needed_later[id(item)], builder.leaf_of))
+            sources.append(driver.block(numba, item, needed_later[id(item)], builder.leaf_of, looped=single))
         else:
             driver.effect(item)
     sources.append(driver.source)
-    single = len(builder.steps) == 1 and isinstance(builder.steps[0], _Block)  # one block, no Python effect
     plan = (*driver.blocks[0], builder.leaf_of) if single else None  # N steps per call: multi_step.py
     return Kernel(driver.build(), time.perf_counter() - start, sources, _compile_source(driver.compiled_by), plan)
 
@@ -315,17 +317,26 @@ class _Driver:
         self.namespace[key] = value
         return key
 
-    def block(self, numba, block: _Block, exported: list, leaf_of: dict) -> str:
+    def block(self, numba, block: _Block, exported: list, leaf_of: dict, looped: bool = False) -> str:
+        """Compile ``block`` and write its call. ``looped``: the block is compiled as the N-step
+        function (``multi_step.steps_source``: the step's arguments stacked on a first axis, its
+        results per step) and called here with n = 1."""
         L = block.L
         for slot in exported:
             if slot in leaf_of or any(block.defined[slot].name == f"x{w}" for w in block.written):
                 raise NotLowerable("a step that returns a parameter's own array")
-        results = [_returned(L, block.defined[s]) for s in exported]
-        results += [_returned(L, var) for _, var, _ in block.leaf_grads]
-        results += [_returned(L, var) for _, var in block.after]
         name = f"captured_block_{block.index}"
-        params = [p for _, p in block.params] + [r for r, _ in block.runtime]
-        source = L.source(name, params, results)
+        stacked = {param for slot, param in block.params if slot not in leaf_of} if looped else set()
+        if looped:
+            from .multi_step import steps_source
+
+            source = steps_source(L, name, block, exported, stacked)
+        else:
+            results = [_returned(L, block.defined[s]) for s in exported]
+            results += [_returned(L, var) for _, var, _ in block.leaf_grads]
+            results += [_returned(L, var) for _, var in block.after]
+            params = [p for _, p in block.params] + [r for r, _ in block.runtime]
+            source = L.source(name, params, results)
         namespace = {"np": np, "math": math, "f32": np.float32, "f64": np.float64, "i64": np.int64, "i32": np.int32}
         namespace["b1"] = np.bool_
         namespace.update(L.constants)
@@ -356,7 +367,7 @@ class _Driver:
             else:
                 read(param, f"slots[{slot}]")
             var = block.vars[("fresh", slot) if param.startswith("n") else slot]
-            args.append(np.zeros(var.shape, var.dtype))
+            args.append(np.zeros((1, *var.shape) if param in stacked else var.shape, var.dtype))
         for slot in block.written:  # (before the runtime values: an optimizer asks for writable arrays)
             leaf_of[slot].mutable_data()
         samples = []
@@ -370,23 +381,31 @@ class _Driver:
             if sample is None:
                 raise NotLowerable("the optimizer gave no fused update for this step")
             samples.append(sample)
-        fn, how = compile_kernel(source, name, namespace, tuple(numba.typeof(a) for a in args + samples))
+        types = tuple(numba.typeof(a) for a in args + samples)
+        if looped:  # (n, keep)
+            types = (numba.typeof(1), numba.typeof(1)) + types
+        fn, how = compile_kernel(source, name, namespace, types)
         self.compiled_by.append(how)
         self.blocks.append((block, exported, fn))  # (multi_step.py reads them)
         call = self.name(fn, "block")
-        call_args = [p for _, p in block.params] + [f"{r}_{block.index}" for r, _ in block.runtime]
+        call_args = [f"{p}[None]" if p in stacked else p for _, p in block.params]
+        call_args += [f"{r}_{block.index}" for r, _ in block.runtime]
+        if looped:
+            call_args = ["1", "1", *call_args]
         w(f"    out = {call}({', '.join(call_args)})")
+        # looped: each result has a first axis of steps (1 here), but a fresh gradient (the last step's)
+        row = "[0]" if looped else ""
         k = 0
         for slot in exported:
-            w(f"    slots[{slot}] = out[{k}]")
+            w(f"    slots[{slot}] = out[{k}]{row if block.defined[slot].shape else row and '[0, ...]'}")
             k += 1
         for leaf, _, fresh in block.leaf_grads:  # (fresh: accumulate_leaf's first case, inlined)
             key = self.name(leaf, "leaf")
-            w(f"    {key}.grad = _wrap(out[{k}])" if fresh else f"    accumulate_leaf({key}, out[{k}])")
+            w(f"    {key}.grad = _wrap(out[{k}])" if fresh else f"    accumulate_leaf({key}, out[{k}]{row})")
             k += 1
-        for after, _ in block.after:
+        for after, var in block.after:
             key = self.name(after, "after")
-            w(f"    {key}(out[{k}])")
+            w(f"    {key}(out[{k}]{row if var.shape else row and '[0, ...]'})")
             k += 1
         return source
 

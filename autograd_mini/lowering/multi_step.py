@@ -2,10 +2,12 @@
 
 ``run_steps(step, batches)`` runs ``step`` (an ``am.compile(..., kernels=True)`` function) on
 each batch in turn, like ``[step(*args) for args in batches]`` and with the same numbers, but
-through one generated function that loops over the batches and calls the step's kernel on each:
-one native call instead of N. It applies where the step compiled to a single kernel with no
-Python between its parts (no random draw), once the signature is checked and compiled;
-otherwise it returns None having done nothing, and the caller runs the batches one by one.
+in one native call instead of N. A step that compiles to a single kernel with no Python
+between its parts (no random draw) is compiled once, as the loop over the steps
+(``steps_source``: the step's body inside ``for s in range(n)``); a single call runs it with
+``n = 1``, so one compile serves both. Where that is not so, or before the signature is checked
+and compiled, ``run_steps`` returns None having done nothing, and the caller runs the batches
+one by one.
 
 Values the kernel reads from Python before each call (an optimizer's learning rate and
 scalars) are read once, before the N steps, and assumed to stay the same for all of them. That
@@ -21,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
+from .emitter import dtype_name
 
 _REFUSED = "refused"
 
@@ -35,12 +38,11 @@ def run_steps(step, batches, invariant: bool = False, last_only: bool = False):
     return step.run_steps(batches, invariant, last_only)
 
 
-def run_entry(entry, state, batches, invariant: bool, last_only: bool = False, single=None):
-    """Run ``batches`` through the N-step function of one checked, compiled signature ``entry``
-    (built once per entry); None when the entry cannot run that way. ``batches``: a list of
-    argument tuples, or a ``Stacked`` (each argument's batches as one array). ``single(args)``:
-    one ordinary call of the step; with ``last_only``, the N-step loop runs the first N - 1
-    batches (returning only what Python must see after each step) and ``single`` the last."""
+def run_entry(entry, state, batches, invariant: bool, last_only: bool = False):
+    """Run ``batches`` through the N-step function of one checked, compiled signature ``entry``;
+    None when the entry cannot run that way. ``batches``: a list of argument tuples, or a
+    ``Stacked`` (each argument's batches as one array). ``last_only``: the kernel keeps the
+    exported values of the last step only, and only its result is built."""
     runner = getattr(entry, "multi_step", None)  # (unset until the first call)
     if runner is None:
         try:
@@ -50,7 +52,7 @@ def run_entry(entry, state, batches, invariant: bool, last_only: bool = False, s
         entry.multi_step = runner
     if runner is _REFUSED:
         return None
-    return runner(batches, invariant, last_only, single)
+    return runner(batches, invariant, last_only)
 
 
 class _Refused(Exception):
@@ -76,19 +78,61 @@ class Stacked:
         return tuple(None if a is None else a[s] for a in self.arrays)
 
 
+def steps_source(L, name: str, block, exported: list, stacked: set) -> str:
+    """The source of ``name(n, keep, *params, *runtime)``: the block's step run ``n`` times in one
+    native call. A parameter in ``stacked`` (an argument of the step) comes with the ``n`` steps'
+    values on a first axis; the others (the leaves) are the same arrays for every step. Returned,
+    in the block's order: each exported value per step (all ``n`` if ``keep``, else the last one
+    only: a first axis of 1), each fresh leaf gradient as the last step left it, each accumulated
+    gradient and each ``after`` value per step. One compile serves a single call (``n = 1``) and
+    the N-step loop; copies are element loops (numba compiles a slice assignment far slower)."""
+    empty, view = L.helper("empty_"), L.helper("view_")
+    head = ["m = 1 + (n - 1) * keep"]
+    loop = ["j = s * keep"]  # (the row an exported value goes to; no branch: LLVM would unswitch the loop)
+    returned = []
+
+    def per_step(var, rows: str, row: str) -> None:
+        out = f"o{len(returned)}"
+        head.append(f"{out} = {empty}({rows} * {var.size}, {dtype_name(var.dtype)})")
+        if var.scalar:
+            loop.append(f"{out}[{row}] = {var.name}")
+        else:
+            index = L.fresh("i")
+            loop.append(f"for {index} in range({var.size}):")
+            loop.append(f"    {out}[{row} * {var.size} + {index}] = {var.name}[{index}]")
+        returned.append(f"{view}({out}, {_per_step(tuple(var.shape), rows)})")
+
+    for slot in exported:
+        per_step(block.defined[slot], "m", "j")
+    for _, var, fresh in block.leaf_grads:
+        if not fresh:
+            per_step(var, "n", "s")
+            continue
+        out = f"o{len(returned)}"  # the last step's gradient: its buffer, bound again each step
+        head.append(f"{out} = {empty}({1 if var.scalar else 0}, {dtype_name(var.dtype)})")
+        loop.append(f"{out}[0] = {var.name}" if var.scalar else f"{out} = {var.name}")
+        returned.append(L.view(out, var.shape))
+    for _, var in block.after:
+        per_step(var, "n", "s")
+    params = [f"{p}_steps" if p in stacked else p for _, p in block.params] + [r for r, _ in block.runtime]
+    lines = [f"def {name}(n, keep, {', '.join(params)}):"]
+    lines += ["    " + text for text in head]
+    lines.append("    for s in range(n):")
+    lines += [f"        {p} = {p}_steps[s]" for _, p in block.params if p in stacked]
+    lines += ["        " + text for text in L.lines]
+    lines += ["        " + text for text in loop]
+    lines.append(f"    return ({', '.join(returned)}{',' if len(returned) == 1 else ''})")
+    return "\n".join(lines) + "\n"
+
+
 class _Runner:
-    """The N-step function of one compiled signature, built once."""
+    """Runs N steps through the N-step function of one compiled signature (``steps_source``)."""
 
     def __init__(self, entry, state):
-        from ..numba_support import get_numba
-
-        numba = get_numba()
-        if numba is None:
-            raise _Refused
         block, exported, fn, leaf_of = entry.kernel.plan
         if state is None and block.runtime:  # (a changed value is undone through the state)
             raise _Refused
-        self.entry, self.state, self.block, self.exported, self.leaf_of = entry, state, block, exported, leaf_of
+        self.entry, self.state, self.block, self.exported, self.fn = entry, state, block, exported, fn
         position = {slot: k for k, slot in enumerate(entry.arg_slots) if slot is not None}
         self.inputs = []  # per block parameter: ("arg", position) or ("leaf", leaf, written)
         for slot, name in block.params:
@@ -100,65 +144,12 @@ class _Runner:
                 self.inputs.append(("arg", position[slot]))
             else:
                 raise _Refused
-        results = [block.defined[s] for s in exported] + [v for _, v, _ in block.leaf_grads]
-        results += [v for _, v in block.after]
-        self.results = results
-        # a fresh gradient (``.grad`` replaced each step) keeps only its last step's value
-        first_grad = len(exported)
-        self.last_only = {first_grad + j for j, (_, _, fresh) in enumerate(block.leaf_grads) if fresh}
-        # "bare": the loop returns only the values of ``block.after`` (the last step runs singly and
-        # sets the gradients and the results): fewer outputs, a cheaper compile. Not when a
-        # gradient accumulates over the steps (every step's is needed).
-        self.bare_ok = all(fresh for _, _, fresh in block.leaf_grads)
-        self.k_after = first_grad + len(block.leaf_grads)
-        self.fns: dict = {}  # bare (bool) -> compiled loop
-        self.numba, self.block_fn = numba, fn
+        self.scalar = [not block.defined[s].shape for s in exported]
+        self.k_after = len(exported) + len(block.leaf_grads)
 
-    def _compile(self, arrays, values, bare: bool):
-        numba = self.numba
-        wanted = range(self.k_after, len(self.results)) if bare else range(len(self.results))
-        names = [f"p{k}" for k in range(len(self.inputs))]
-        runtime = [f"r{k}" for k in range(len(values))]
-        lines = [f"def multi_steps(n, {', '.join(names + runtime)}):"]
-        # (element by element: numba compiles an array assignment into a slice far slower)
-        for k in wanted:
-            var = self.results[k]
-            shape, dtype = tuple(var.shape), f"np.{np.dtype(var.dtype).name}"
-            if k in self.last_only and shape:
-                lines.append(f"    o{k} = np.empty({shape!r}, {dtype})")
-            else:
-                lines.append(f"    o{k} = np.empty({_per_step(shape)}, {dtype})")
-        lines.append("    for s in range(n):")
-        args = [f"{p}[s]" if kind[0] == "arg" else p for p, kind in zip(names, self.inputs)]
-        lines.append(f"        out = step_kernel({', '.join(args + runtime)})")
-        for k in wanted:
-            var = self.results[k]
-            if k in self.last_only and var.shape:
-                lines.append(f"        o{k} = out[{k}]")  # (a new array each step: the last one is kept)
-            elif var.shape == ():
-                lines.append(f"        o{k}[s] = out[{k}].item()")
-            else:
-                lines.append(f"        v{k} = out[{k}]")
-                index = [f"i{d}" for d in range(len(var.shape))]
-                for d, size in enumerate(var.shape):
-                    lines.append(" " * (8 + 4 * d) + f"for i{d} in range({int(size)}):")
-                at = ", ".join(index)
-                lines.append(" " * (8 + 4 * len(index)) + f"o{k}[s, {at}] = v{k}[{at}]")
-        outs = ", ".join(f"o{k}" for k in wanted)
-        lines.append(f"    return ({outs}{',' if len(wanted) == 1 else ''})")
-        source = "\n".join(lines) + "\n"
-        namespace = {"np": np, "step_kernel": self.block_fn}
-        types = (numba.typeof(1),) + tuple(numba.typeof(a) for a in arrays) + tuple(numba.typeof(v) for v in values)
-        from .disk_cache import compile_kernel
-
-        self.fns[bare], self.compile_source = compile_kernel(numba, "multi_steps", source, namespace, types)
-        self.source = source
-
-    def __call__(self, batches, invariant=False, last_only=False, single=None):
+    def __call__(self, batches, invariant=False, last_only=False):
         block, entry = self.block, self.entry
-        total = len(batches)
-        bare = last_only and single is not None and self.bare_ok and bool(block.after)
-        n = total - 1 if bare else total  # (bare: the last batch is one ordinary call)
+        n = len(batches)
         snapshot = self.state[0]() if block.runtime and not invariant else None  # (only a changed value restores)
         arrays = []
         for kind in self.inputs:
@@ -173,7 +164,7 @@ class _Runner:
             elif isinstance(batches, Stacked):
                 arrays.append(np.ascontiguousarray(batches.arrays[kind[1]][:n]))
             else:
-                stacked = [_array(args[kind[1]]) for args in batches[:n]]
+                stacked = [_array(args[kind[1]]) for args in batches]
                 arrays.append(np.ascontiguousarray(np.stack(stacked)))
         values = []
         for _, getter in block.runtime:
@@ -181,34 +172,21 @@ class _Runner:
             if value is None:
                 return None
             values.append(value)
-        fn = self.fns.get(bare)
-        if fn is None:
-            try:
-                self._compile(arrays, values, bare)
-            except Exception:  # numba could not compile the loop: single steps serve (nothing was applied)
-                entry.multi_step = _REFUSED
-                return None
-            fn = self.fns[bare]
-        outs = fn(n, *arrays, *values)
-        if bare:  # (only the afters' values came back)
-            outs = (None,) * self.k_after + tuple(outs)
-        k_grads = len(self.exported)
-        k_after = self.k_after
+        outs = self.fn(n, 0 if last_only else 1, *arrays, *values)
+        k_grads, k_after = len(self.exported), self.k_after
         for s in range(n):
             for j, (after, _) in enumerate(block.after):
                 after(outs[k_after + j][s])
-            if s < total - 1 and not invariant:
+            if s < n - 1 and not invariant:
                 for (_, getter), value in zip(block.runtime, values):
                     if not _same(getter(), value):  # the next single step would read another value
                         self.state[1](snapshot)
                         entry.multi_step = _REFUSED
                         return None
-        if bare:  # the last batch: an ordinary call (it sets the gradients, reads the values anew)
-            return [single(batches.batch(n) if isinstance(batches, Stacked) else batches[n])]
         for j, (leaf, _, fresh) in enumerate(block.leaf_grads):
             grads = outs[k_grads + j]
-            if fresh:  # (only the last step's was kept)
-                leaf.grad = Tensor._wrap(grads if self.results[k_grads + j].shape else grads[-1])
+            if fresh:  # (the last step's)
+                leaf.grad = Tensor._wrap(grads)
             else:
                 for s in range(n):
                     g = grads[s]
@@ -216,20 +194,22 @@ class _Runner:
         results = []
         template, output, exported = entry.template, entry.output, list(enumerate(self.exported))
         placed = [(k, slot) for k, slot in enumerate(entry.arg_slots) if slot is not None]
+        scalar = self.scalar
         for s in range(n - 1 if last_only else 0, n):
             args = batches.batch(s) if isinstance(batches, Stacked) else batches[s]
             slots = template.copy()
             for k, slot in placed:
                 slots[slot] = _array(args[k])
+            row = 0 if last_only else s
             for k, slot in exported:
-                slots[slot] = outs[k][s]
+                slots[slot] = outs[k][row, ...] if scalar[k] else outs[k][row]
             results.append(output(slots))
         return results
 
 
-def _per_step(shape: tuple) -> str:
-    """The source of the shape ``(n, *shape)``."""
-    return "(" + ", ".join(["n", *(str(int(size)) for size in shape)]) + ("," if not shape else "") + ")"
+def _per_step(shape: tuple, rows: str = "n") -> str:
+    """The source of the shape ``(rows, *shape)``."""
+    return "(" + ", ".join([rows, *(str(int(size)) for size in shape)]) + ("," if not shape else "") + ")"
 
 
 def _array(value):
