@@ -90,3 +90,55 @@ def test_generated_kernels_use_the_helpers_not_numpy_allocation_or_reshape(tmp_p
     assert blocks and all("view_(" in s and "empty_(" in s for s in blocks)
     assert not any(".reshape(" in s or "np.empty(" in s for s in blocks)
     assert am.compile_cache.stats()["compiled"] + am.compile_cache.stats()["disk_hits"] >= 1
+
+
+def test_copy_is_one_memcpy_of_equal_sizes():
+    copy_ = intrinsics(numba)["copy_"]
+
+    @numba.njit
+    def copied(dst, src):
+        copy_(dst, src)
+        return dst
+
+    src = np.arange(5, dtype=np.float32) - 2.5
+    src[1] = -0.0
+    out = copied(np.full(5, np.nan, np.float32), src)
+    assert out.tobytes() == src.tobytes()  # (bit for bit, -0.0 kept)
+    with pytest.raises(ValueError, match="sizes differ"):
+        copied(np.zeros(4, np.float32), src)
+    with pytest.raises(numba.core.errors.TypingError):
+        copied(np.zeros(5, np.float64), src)  # another dtype: no implicit cast
+
+
+def test_call_unlinked_calls_the_compiled_function_by_symbol_without_linking_it():
+    from autograd_mini.lowering.helpers import call_unlinked, finite_helper
+
+    t = numba.types
+    array = t.Array(t.float64, 1, "C")
+
+    def scaled_sum(x, factor):  # pragma: no cover  (runs compiled)
+        total = 0.0
+        for v in x:
+            total += v
+        return total * factor
+
+    callee = numba.njit([t.float64(t.Array(t.float64, 1, "C", readonly=True), t.float64)])(scaled_sum)
+    call = call_unlinked(numba, callee, "test_scaled_sum")
+    assert call_unlinked(numba, callee, "test_scaled_sum") is call  # (one intrinsic per callee and symbol)
+
+    @numba.njit
+    def caller(x):
+        return call(x, 2.0) + 1.0  # (a writable array, converted to the read-only signature)
+
+    assert caller(np.arange(4.0)) == 13.0
+    code = caller.overloads[(array,)].library.get_llvm_str()
+    (compiled,) = callee.overloads.values()
+    assert compiled.fndesc.mangled_name not in code  # nothing of the callee linked in
+    assert "declare i32 @test_scaled_sum_" in code  # only its symbol declared
+    finite_ = finite_helper(numba)
+
+    @numba.njit
+    def check(x):
+        return finite_(x)
+
+    assert check(np.ones(3)) and not check(np.array([1.0, np.inf])) and not check(np.array([np.nan], np.float32))

@@ -50,6 +50,26 @@ def register_effect(fn: Callable, rule: Callable) -> None:
     EFFECTS[getattr(fn, "__wrapped__", fn)] = rule
 
 
+def call_by_symbol(dispatcher, symbol: str):
+    """A global for generated code that calls the compiled numba function ``dispatcher`` (its
+    signatures compiled ahead) through the process-wide symbol ``symbol``, unlinked: LLVM does
+    not optimize the callee again inside each kernel (``helpers.call_unlinked``)."""
+    from ..numba_support import get_numba
+    from .helpers import call_unlinked
+
+    return call_unlinked(get_numba(), dispatcher, symbol)
+
+
 from . import core_rules  # noqa: E402  (the core ops' loop forms; they use register above)
 
-__all__ = ["EFFECTS", "RULES", "Emitter", "NotLowerable", "Rule", "Var", "register", "register_effect"]
+__all__ = [
+    "EFFECTS",
+    "RULES",
+    "Emitter",
+    "NotLowerable",
+    "Rule",
+    "Var",
+    "call_by_symbol",
+    "register",
+    "register_effect",
+]

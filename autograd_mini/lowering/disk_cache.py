@@ -242,6 +242,10 @@ def _describe(name: str, value) -> str | None:
         return f"{name} array {array.dtype.str} {array.shape} {hashlib.sha256(array.tobytes()).hexdigest()}"
     if isinstance(value, (bool, int, float, str, np.generic)):
         return f"{name} {type(value).__name__} {value!r}"
+    callee = getattr(value, "am_callee", None)
+    if callee is not None:  # helpers.call_unlinked: a call by symbol of a compiled function
+        described = _describe(name, callee)
+        return None if described is None else f"{name} unlinked {value.am_symbol} {described}"
     py_func = getattr(value, "py_func", None)
     if py_func is not None:  # a numba dispatcher: the machine code inlines what its source says
         try:

@@ -2,9 +2,15 @@
 generated code stays short and numba types and lowers little per kernel.
 
 - ``mm_``: a matrix product as one call (its loops are compiled once per machine: numba's disk cache).
-- ``copy_(dst, src)``: ``dst[:] = src`` for flat arrays of one size, and ``finite_(x)``: whether
-  every element of the flat array ``x`` is finite; each one call, cached like ``mm_`` (a slice
-  assignment or a loop written out in each kernel costs numba far more to compile).
+- ``copy_(dst, src)``: ``dst[:] = src`` for flat arrays of one size, an intrinsic lowered to one
+  ``llvm.memcpy`` (a slice assignment or a loop written out costs numba far more to compile).
+- ``finite_(x)``: whether every element of the flat array ``x`` is finite, one call of a compiled
+  helper through ``call_unlinked``.
+- ``call_unlinked(numba, dispatcher, symbol)``: an intrinsic calling a compiled numba function by
+  a process-wide symbol instead of linking its machine code into the caller. A linked callee is
+  copied into every kernel that calls it and LLVM optimizes it again there, once per call site
+  (about 0.2 s of the lecture step's cold compile per kind of helper: the optimizer's update
+  loop, the copies, the finite checks); through the symbol it is a plain call.
 - ``empty_(n, f32)``: a new flat C-ordered buffer of ``n`` elements. It is what ``np.empty(n, f32)``
   allocates (numba's runtime, the same alignment), but numba's ``np.empty`` is an overload that it
   types and compiles afresh for every literal size in every process (about 0.1 s of the lecture
@@ -45,21 +51,9 @@ def matmul_helper(numba):
     return fn
 
 
-def copy_helper(numba):
-    """``copy_(dst, src)``: ``dst[k] = src[k]`` for each k (flat arrays of one size)."""
-    fn = _HELPERS.get("copy")
-    if fn is None:
-
-        def copy_(dst, src):  # pragma: no cover  (runs compiled)
-            for k in range(src.size):
-                dst[k] = src[k]
-
-        fn = _HELPERS["copy"] = numba.njit(copy_, cache=True, error_model="numpy")
-    return fn
-
-
 def finite_helper(numba):
-    """``finite_(x)``: True when every element of the flat array ``x`` is finite (no NaN, no inf)."""
+    """``finite_(x)``: True when every element of the flat array ``x`` (float32 or float64) is
+    finite (no NaN, no inf); called through ``call_unlinked``."""
     fn = _HELPERS.get("finite")
     if fn is None:
         import math
@@ -70,12 +64,77 @@ def finite_helper(numba):
                     return False
             return True
 
-        fn = _HELPERS["finite"] = numba.njit(finite_, cache=True, error_model="numpy")
+        t = numba.types
+        signatures = [t.boolean(t.Array(dtype, 1, "C")) for dtype in (t.float32, t.float64)]
+        compiled = numba.njit(signatures, cache=True, error_model="numpy")(finite_)
+        fn = _HELPERS["finite"] = call_unlinked(numba, compiled, "autograd_mini_finite")
     return fn
 
 
+def call_unlinked(numba, dispatcher, symbol: str):
+    """An intrinsic that calls the compiled ``dispatcher`` (its signatures compiled ahead, e.g.
+    with ``numba.njit([...])``) like the dispatcher itself, through the process-wide symbol
+    ``symbol`` plus a digest of the argument types, registered with LLVM for each signature it
+    has. The caller's machine code names the symbol, so a kernel loaded from the disk cache
+    finds the callee of this process (registered when this function runs, before any kernel that
+    calls it is built or loaded). ``symbol`` must name the callee's code uniquely (the kernel
+    cache key describes the callee: ``.am_callee``). Arguments that are not exactly a compiled
+    signature's are converted where numba can (a writable array to a read-only one)."""
+    key = (id(dispatcher), symbol)
+    found = _HELPERS.get(key)
+    if found is not None:
+        return found[0]
+    import hashlib
+
+    import llvmlite.binding as llvm
+    from numba.core import cgutils, types
+    from numba.extending import intrinsic
+
+    entries = []  # (argument types, symbol, compile result)
+    for args, result in dispatcher.overloads.items():
+        name = f"{symbol}_{hashlib.sha256(str(args).encode()).hexdigest()[:16]}"
+        llvm.add_symbol(name, result.library.get_pointer_to_function(result.fndesc.mangled_name))
+        entries.append((tuple(args), name, result))
+
+    def pick(typingctx, args):
+        for formal, name, result in entries:
+            if formal == args:
+                return formal, name, result
+        for formal, name, result in entries:
+            if len(formal) == len(args) and all(typingctx.can_convert(a, f) is not None for a, f in zip(args, formal)):
+                return formal, name, result
+        return None
+
+    def typer(typingctx, args):
+        found = pick(typingctx, tuple(args))
+        if found is None:
+            return None
+        formal, name, result = found
+        returns = result.signature.return_type
+
+        def codegen(context, builder, signature, values):
+            values = [context.cast(builder, v, a, f) for v, a, f in zip(values, signature.args, formal)]
+            function_type = context.call_conv.get_function_type(returns, formal)
+            function = cgutils.get_or_insert_function(builder.module, function_type, name)
+            status, value = context.call_conv.call_function(builder, function, returns, formal, values)
+            with cgutils.if_unlikely(builder, status.is_error):
+                context.call_conv.return_status_propagate(builder, status)
+            return context.get_dummy_value() if returns == types.none else value
+
+        return returns(*args), codegen
+
+    # (an intrinsic of the callee's arity: numba's intrinsics take no *args)
+    params = ", ".join(f"a{k}" for k in range(len(entries[0][0]) if entries else 0))
+    scope = {"typer": typer}
+    exec(f"def call(typingctx, {params}):\n    return typer(typingctx, ({params}{',' if params else ''}))\n", scope)
+    call = intrinsic(scope["call"])
+    call.am_callee, call.am_symbol = dispatcher, symbol
+    _HELPERS[key] = (call, dispatcher)  # (the dispatcher kept alive: its machine code is called)
+    return call
+
+
 def intrinsics(numba) -> dict:
-    """``{"empty_": ..., "view_": ...}``: the allocation and reshape intrinsics (built once)."""
+    """``{"empty_": ..., "view_": ..., "copy_": ...}``: the allocation, reshape and copy intrinsics (built once)."""
     found = _HELPERS.get("intrinsics")
     if found is None:
         found = _HELPERS["intrinsics"] = _build_intrinsics(numba)
@@ -84,7 +143,7 @@ def intrinsics(numba) -> dict:
 
 def _build_intrinsics(numba) -> dict:
     from llvmlite import ir
-    from numba.core import types
+    from numba.core import cgutils, types
     from numba.core.imputils import impl_ret_borrowed, impl_ret_new_ref
     from numba.extending import intrinsic
     from numba.np.arrayobj import make_array, populate_array
@@ -161,4 +220,24 @@ def _build_intrinsics(numba) -> dict:
 
         return result(array, shape), codegen
 
-    return {"empty_": empty_, "view_": view_}
+    @intrinsic
+    def copy_(typingctx, dst, src):
+        """``dst[:] = src`` for C-contiguous 1-d arrays of one dtype, as one ``llvm.memcpy`` of
+        ``src``'s bytes; ValueError when the sizes differ."""
+        arrays = isinstance(dst, types.Array) and isinstance(src, types.Array)
+        if not arrays or dst.dtype != src.dtype or dst.ndim != 1 or src.ndim != 1:
+            return None
+        if dst.layout != "C" or src.layout != "C" or not dst.mutable:
+            return None
+
+        def codegen(context, builder, signature, args):
+            target = make_array(dst)(context, builder, args[0])
+            source = make_array(src)(context, builder, args[1])
+            with builder.if_then(builder.icmp_signed("!=", target.nitems, source.nitems), likely=False):
+                context.call_conv.return_user_exc(builder, ValueError, ("copy_: the sizes differ",))
+            cgutils.raw_memcpy(builder, target.data, source.data, source.nitems, source.itemsize)
+            return context.get_dummy_value()
+
+        return types.none(dst, src), codegen
+
+    return {"empty_": empty_, "view_": view_, "copy_": copy_}

@@ -428,9 +428,9 @@ def _returned(L: Emitter, var: Var) -> str:
 
 def _helpers(numba, names: dict) -> dict:
     """The compiled helpers (``helpers.py``) the generated code calls, by name."""
-    from .helpers import copy_helper, finite_helper, intrinsics, matmul_helper
+    from .helpers import finite_helper, intrinsics, matmul_helper
 
-    compiled = {"mm_": matmul_helper, "copy_": copy_helper, "finite_": finite_helper}
+    compiled = {"mm_": matmul_helper, "finite_": finite_helper}
     bound = {}
     for name, value in names.items():
         if value is HELPER:

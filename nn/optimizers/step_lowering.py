@@ -100,7 +100,8 @@ def _lower_update(L, args, kwargs, step) -> None:
     position = 0
     for k, (plan, grad, data) in enumerate(zip(plans, grad_buffers, datas)):
         key = f"optimizer_kernel_{k}"
-        L.globals[key] = plan[0]
+        # (called by symbol, not linked: LLVM would optimize the loop again in every kernel)
+        L.globals[key] = am.lowering.call_by_symbol(plan[0], f"nn_optimizer_{rule.__name__}_{dtypes[k]}")
         extra = [f"{name}[{position + j}]" for j in range(len(plan[1]) + 1)]  # the slots, the scalars' tuple
         position += len(extra)
         L.line(f"{key}({', '.join([data.name, grad, *extra])})", 1)
@@ -121,8 +122,8 @@ def _lower_update(L, args, kwargs, step) -> None:
 
 
 def _copy(L, target: str, source: str, depth: int) -> None:
-    """``target[:] = source`` for flat arrays of one size, as one call of the cached ``copy_``
-    helper (numba compiles a slice assignment, or the loop written out, far more slowly)."""
+    """``target[:] = source`` for flat arrays of one size, as the ``copy_`` intrinsic (one memcpy;
+    numba compiles a slice assignment, or the loop written out, far more slowly)."""
     L.line(f"{L.helper('copy_')}({target}, {source})", depth)
 
 
