@@ -69,6 +69,23 @@ def test_n_steps_of_a_core_step_equal_n_single_steps(fresh):
     assert run_steps(many, batches[:2] + [(np.ones((5, 3), np.float32), np.ones((5, 2), np.float32))]) is None
 
 
+def test_a_one_kernel_step_compiles_once_for_single_calls_and_n_steps():
+    from autograd_mini.lowering import disk_cache
+
+    rng = np.random.default_rng(3)
+    step, _ = _core_step()
+    for args in _batches(rng, 3):
+        step(*args)  # (traced, checked, compiled)
+    (entry,) = step.cache.values()
+    assert entry.kernel is not None and entry.kernel.plan is not None
+    assert "for s in range(n):" in entry.kernel.sources[0]  # the step compiled as its N-step loop
+    before = dict(disk_cache.stats())
+    assert run_steps(step, _batches(rng, 5)) is not None
+    step(*_batches(rng, 1)[0])
+    after = disk_cache.stats()
+    assert (after["compiled"], after["disk_hits"]) == (before["compiled"], before["disk_hits"])  # nothing more
+
+
 def test_a_step_not_compiled_yet_is_left_to_single_steps():
     many, w = _core_step()
     rng = np.random.default_rng(3)
