@@ -362,14 +362,14 @@ def test_a_cache_that_cannot_be_written_compiles_without_it():
 
 @needs_numba
 def test_a_failing_compilation_falls_back_to_numpy(monkeypatch):
-    def broken(numba_module, rule, dtype):
+    def broken(numba_module, rule, dtype, guarded=False):
         raise RuntimeError("LLVM exploded")
 
     monkeypatch.setattr(kernels, "_compiled", {})
     monkeypatch.setattr(kernels, "_compile", broken)
     with pytest.warns(RuntimeWarning, match="numpy update is used instead"):
         fused_run = train("Adam", {}, np.float32, use=True)
-    assert kernels._compiled[("adam", "f")] is False
+    assert kernels._compiled[("adam", "f", False)] is False
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # once per kernel and dtype, not per step
         assert kernels.kernel("adam", np.float32) is None
@@ -459,3 +459,35 @@ def test_a_compiled_step_undoes_an_update_that_would_leave_a_non_finite_weight()
     assert optimizer.iterations == steps + 4
     assert all(np.isfinite(w).all() for w in model.get_weights())
     assert not np.array_equal(weights[0], model.get_weights()[0])
+
+
+@needs_numba
+@pytest.mark.parametrize("name", [n for n in rules.RULES if n not in ("weight_decay", "ema")])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_guarded_loop_updates_as_the_loop_and_keeps_the_old_values(name, dtype):
+    """``kernel(name, dtype, guarded=True)`` (a compiled step's update): the same bits as the plain
+    loop, each old value copied out, and whether every new weight is finite."""
+    rng = np.random.default_rng(5)
+    n_slots = kernels.slot_count(name)
+    n_scalars = rules.RULES[name].__code__.co_argcount - 2 - n_slots
+    scalars = tuple(dtype(v) for v in rng.uniform(0.05, 0.5, n_scalars))
+    if name == "ftrl":
+        scalars = (scalars[0], dtype(0.5), *scalars[2:])  # (an exponent the loop form takes)
+    p, g = rng.normal(size=7).astype(dtype), rng.normal(size=7).astype(dtype)
+    slots = [rng.uniform(0.1, 1.0, 7).astype(dtype) for _ in range(n_slots)]
+    plain = [p.copy(), *[s.copy() for s in slots]]
+    kernels.kernel(name, dtype)(plain[0], g, *plain[1:], scalars)
+    arrays = [p.copy(), *[s.copy() for s in slots]]
+    copies = [np.full(7, np.nan, dtype) for _ in arrays]
+    assert kernels.kernel(name, dtype, guarded=True)(arrays[0], g, *arrays[1:], *copies, scalars) is True
+    for a, b in zip(arrays, plain):
+        assert same_bits(a, b)
+    for copy, old in zip(copies, [p, *slots]):
+        assert same_bits(copy, old)
+    huge = p.copy()
+    huge[3] = np.finfo(dtype).max
+    big_g = g.copy()
+    big_g[3] = -np.finfo(dtype).max
+    arrays = [huge, *[s.copy() for s in slots]]
+    ok = kernels.kernel(name, dtype, guarded=True)(arrays[0], big_g, *arrays[1:], *copies, scalars)
+    assert ok is bool(np.isfinite(arrays[0]).all())

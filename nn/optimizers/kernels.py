@@ -32,29 +32,33 @@ _lock_forms = threading.Lock()
 _forms: list = []  # the helpers' per-element forms, registered once per process
 
 
-def _signature(numba, name: str, dtype):
+def _signature(numba, name: str, dtype, guarded: bool = False):
     """``void(arrays..., (scalars...))``: 1-D C arrays, written ("w") or read only ("r", a writable
-    array converts to it), as ``rules.arrays(name)`` says; then the tuple of the scalars, all of ``dtype``."""
+    array converts to it), as ``rules.arrays(name)`` says; then the tuple of the scalars, all of
+    ``dtype``. ``guarded``: ``bool(arrays..., copies..., (scalars...))``, a written copy per written array."""
     scalar = numba.from_dtype(np.dtype(dtype))
     kinds = {"w": numba.types.Array(scalar, 1, "C"), "r": numba.types.Array(scalar, 1, "C", readonly=True)}
     arrays = rules.arrays(name)
     n_scalars = rules.RULES[name].__code__.co_argcount - len(arrays)
-    return numba.types.void(*[kinds[c] for c in arrays], numba.types.UniTuple(scalar, n_scalars))
+    copies = [kinds["w"]] * arrays.count("w") if guarded else []
+    returns = numba.types.boolean if guarded else numba.types.void
+    return returns(*[kinds[c] for c in arrays], *copies, numba.types.UniTuple(scalar, n_scalars))
 
 
-def _compile(numba, rule, dtype):
-    """The loop of ``rule`` compiled for ``dtype`` only (further compilation disabled, so a wrong
-    argument type raises instead of silently compiling a differently rounded loop); on-disk
-    cache when possible."""
+def _compile(numba, rule, dtype, guarded: bool = False):
+    """The loop of ``rule`` (``guarded``: its guarded loop, ``rules.guarded_loop``) compiled for
+    ``dtype`` only (further compilation disabled, so a wrong argument type raises instead of
+    silently compiling a differently rounded loop); on-disk cache when possible."""
     with _lock_forms:
         if not _forms:
             rules._numba_forms(numba)
             _forms.append(True)
     name = rule.__name__
-    signature = _signature(numba, name, dtype)
+    signature = _signature(numba, name, dtype, guarded)
     compiled_rule = numba.njit(error_model="numpy")(rule)  # (LLVM inlines it into the loop)
+    form = rules.guarded_loop if guarded else rules.loop
     try:
-        dispatcher = numba.njit(cache=True, error_model="numpy")(rules.loop(name, compiled_rule))
+        dispatcher = numba.njit(cache=True, error_model="numpy")(form(name, compiled_rule))
         dispatcher.compile(signature)
     except Exception as error:  # no writable cache anywhere, or a failing save: compile without one
         warnings.warn(
@@ -63,16 +67,18 @@ def _compile(numba, rule, dtype):
             RuntimeWarning,
             stacklevel=3,
         )
-        dispatcher = numba.njit(cache=False, error_model="numpy")(rules.loop(name, compiled_rule))
+        dispatcher = numba.njit(cache=False, error_model="numpy")(form(name, compiled_rule))
         dispatcher.compile(signature)
     dispatcher.disable_compile()
     return dispatcher
 
 
-def kernel(name: str, dtype):
+def kernel(name: str, dtype, guarded: bool = False):
     """The compiled kernel ``name`` (one of ``KERNEL_NAMES``) for ``dtype`` (float32 or float64),
-    or None when numba is unavailable or turned off. Compiled once per process and dtype."""
-    found = _compiled.get((name, getattr(dtype, "char", None)))
+    or None when numba is unavailable or turned off. Compiled once per process and dtype.
+    ``guarded=True``: the update rule's guarded loop (``rules.guarded_loop``), which a compiled
+    step calls to copy the old values and check the new weights in the same pass."""
+    found = _compiled.get((name, getattr(dtype, "char", None), guarded))
     if found and get_numba() is not None:  # the common case: compiled, numba on
         return found
     if name not in rules.RULES:
@@ -83,14 +89,14 @@ def kernel(name: str, dtype):
     numba = get_numba()
     if numba is None:
         return None
-    key = (name, dtype.char)
+    key = (name, dtype.char, guarded)
     found = _compiled.get(key)
     if found is None:
         with _lock:
             found = _compiled.get(key)
             if found is None:
                 try:
-                    found = _compile(numba, rules.RULES[name], dtype)
+                    found = _compile(numba, rules.RULES[name], dtype, guarded)
                 except Exception as error:  # numba itself failed: the numpy rule serves, training goes on
                     warnings.warn(
                         f"nn.optimizers.kernels: numba could not compile the {name!r} kernel for {dtype} "

@@ -23,6 +23,7 @@ do not (their per-element forms are ``_numba_forms``, registered when numba comp
 
 from __future__ import annotations
 
+import math
 import types
 
 import numpy as np
@@ -298,6 +299,57 @@ def _loop_wrwww(p, g, a, b, c, scalars):
 _LOOPS = {"w": _loop_w, "wr": _loop_wr, "wrw": _loop_wrw, "wrww": _loop_wrww, "wrwww": _loop_wrwww}
 
 
+# The guarded loops of a compiled step: each element's old values copied out (``cp``, ``ca``, ...)
+# as the rule reads them, and whether every new weight is finite returned (nn's rule: a step that
+# would leave a non-finite weight is undone from the copies). One pass over the arrays instead of
+# a copy pass, the update and a check pass.
+def _guard_wr(p, g, cp, scalars):
+    ok = True
+    for k in range(p.size):
+        x = p[k]
+        cp[k] = x
+        (x,) = RULE(x, g[k], *scalars)  # noqa: F821
+        p[k] = x
+        ok &= math.isfinite(x)
+    return ok
+
+
+def _guard_wrw(p, g, a, cp, ca, scalars):
+    ok = True
+    for k in range(p.size):
+        x, y = p[k], a[k]
+        cp[k], ca[k] = x, y
+        x, y = RULE(x, g[k], y, *scalars)  # noqa: F821
+        p[k], a[k] = x, y
+        ok &= math.isfinite(x)
+    return ok
+
+
+def _guard_wrww(p, g, a, b, cp, ca, cb, scalars):
+    ok = True
+    for k in range(p.size):
+        x, y, z = p[k], a[k], b[k]
+        cp[k], ca[k], cb[k] = x, y, z
+        x, y, z = RULE(x, g[k], y, z, *scalars)  # noqa: F821
+        p[k], a[k], b[k] = x, y, z
+        ok &= math.isfinite(x)
+    return ok
+
+
+def _guard_wrwww(p, g, a, b, c, cp, ca, cb, cc, scalars):
+    ok = True
+    for k in range(p.size):
+        x, y, z, w = p[k], a[k], b[k], c[k]
+        cp[k], ca[k], cb[k], cc[k] = x, y, z, w
+        x, y, z, w = RULE(x, g[k], y, z, w, *scalars)  # noqa: F821
+        p[k], a[k], b[k], c[k] = x, y, z, w
+        ok &= math.isfinite(x)
+    return ok
+
+
+_GUARDS = {"wr": _guard_wr, "wrw": _guard_wrw, "wrww": _guard_wrww, "wrwww": _guard_wrwww}
+
+
 def loop(name: str, compiled_rule):
     """The per-element loop of rule ``name`` (a Python function for numba to compile): its array
     pattern's loop with ``RULE`` bound to ``compiled_rule``, named ``loop_<name>`` (numba's cache
@@ -305,6 +357,16 @@ def loop(name: str, compiled_rule):
     template = _LOOPS[arrays(name)]
     function = types.FunctionType(template.__code__, {**globals(), "RULE": compiled_rule}, f"loop_{name}")
     function.__qualname__ = f"loop_{name}"
+    return function
+
+
+def guarded_loop(name: str, compiled_rule):
+    """The guarded per-element loop of update rule ``name``, ``guard_<name>(p, g, *slots, *copies,
+    scalars) -> bool``: the rule's loop that also copies each old value (weight, then slots) into
+    ``copies`` and returns whether every new weight is finite (for a compiled step's undo)."""
+    template = _GUARDS[arrays(name)]
+    function = types.FunctionType(template.__code__, {**globals(), "RULE": compiled_rule}, f"guard_{name}")
+    function.__qualname__ = f"guard_{name}"
     return function
 
 

@@ -2,7 +2,8 @@
 variable's fused optimizer kernel (``Optimizer.fused_update``) runs inside the compiled step, and
 the step count advances afterwards. As in the eager step (``FiniteGuard``), an update that would
 leave a non-finite weight is undone inside the kernel (from copies of the variables and their
-slots taken before it) and the optimizer warns once (``skip_step``). Only for plain optimizers: clipping, EMA, weight decay,
+slots, which the guarded update loop, ``rules.guarded_loop``, takes as it reads them) and the
+optimizer warns once (``skip_step``). Only for plain optimizers: clipping, EMA, weight decay,
 gradient accumulation, loss scaling, constraints or a ``before_update_step`` keep the Python step.
 
 Importing this module registers the rule (``am.lowering.register_effect``); the trainer imports
@@ -18,7 +19,7 @@ import numpy as np
 import autograd_mini as am
 import autograd_mini.lowering
 
-from . import fused, rules
+from . import fused, kernels, rules
 from .optimizer import Optimizer
 from .step import apply_if_finite
 
@@ -90,26 +91,31 @@ def _lower_update(L, args, kwargs, step) -> None:
     grad_buffers = [L.buffer(grad) for grad in grads]  # (before the branch: a scalar gradient gets a buffer)
     L.line(f"if math.isfinite({loss.at('0')}):")
     position, saved = 0, []
-    for k, (plan, data) in enumerate(zip(plans, datas)):  # runtime values: slots, scalars' tuple per variable
-        arrays = [data.name] + [f"{name}[{position + j}]" for j in range(len(plan[1]))]
-        first = len(variables) * (len(names) + 1) + k * (len(names) + 1)  # (the copies follow, flat)
-        saved.append([(array, f"{name}[{first + j}]") for j, array in enumerate(arrays)])
-        for array, copy in saved[-1]:
-            _copy(L, copy, array, 1)
-        position += len(plan[1]) + 1
-    position = 0
+    first_copy = len(variables) * (
+        len(names) + 1
+    )  # (the runtime tuple: per variable its slots and scalars, then the copies)
+    oks = []
     for k, (plan, grad, data) in enumerate(zip(plans, grad_buffers, datas)):
+        guarded = kernels.kernel(rule.__name__, dtypes[k], guarded=True)
+        if guarded is None:
+            raise am.lowering.NotLowerable("no guarded optimizer kernel")
         key = f"optimizer_kernel_{k}"
         # (called by symbol, not linked: LLVM would optimize the loop again in every kernel)
-        L.globals[key] = am.lowering.call_by_symbol(plan[0], f"nn_optimizer_{rule.__name__}_{dtypes[k]}")
-        extra = [f"{name}[{position + j}]" for j in range(len(plan[1]) + 1)]  # the slots, the scalars' tuple
-        position += len(extra)
-        L.line(f"{key}({', '.join([data.name, grad, *extra])})", 1)
+        L.globals[key] = am.lowering.call_by_symbol(guarded, f"nn_optimizer_guard_{rule.__name__}_{dtypes[k]}")
+        arrays = [data.name] + [f"{name}[{position + j}]" for j in range(len(plan[1]))]
+        copies = [f"{name}[{first_copy + k * (len(names) + 1) + j}]" for j in range(len(arrays))]
+        saved.append(list(zip(arrays, copies)))
+        ok = L.fresh("ok")
+        L.line(
+            f"{ok} = {key}({', '.join([data.name, grad, *arrays[1:], *copies, f'{name}[{position + len(plan[1])}]'])})",
+            1,
+        )
+        oks.append(ok)
+        position += len(plan[1]) + 1
     bad = L.fresh("bad")
     L.line(f"{bad} = -1", 1)
-    finite = L.helper("finite_")
-    for k, data in reversed(list(enumerate(datas))):  # (the first non-finite variable is reported)
-        L.line(f"if not {finite}({data.name}):", 1)
+    for k, ok in reversed(list(enumerate(oks))):  # (the first non-finite variable is reported)
+        L.line(f"if not {ok}:", 1)
         L.line(f"{bad} = {k}", 2)
     L.line(f"if {bad} < 0:", 1)
     L.line(f"{flag.name} = 1.0", 2)
