@@ -110,34 +110,85 @@ def squeeze_or_expand_to_same_rank(x1, x2, expand_rank_1: bool = True):
     return x1, x2
 
 
-def apply_mask(sample_weight, mask, dtype, reduction):
-    """Merge a boolean mask into the sample weights as Keras does (total/valid under the mean
-    reductions, 0/1 otherwise); numpy in, numpy out."""
-    if mask is None:
-        return sample_weight
-    mask = np.asarray(mask, dtype=bool)
+def rank_plan(shape1, shape2) -> tuple:
+    """``squeeze_or_expand_to_same_rank``'s rule on two shapes alone: what it does to each input,
+    None, "expand" or "squeeze" (for code that must not touch the first one)."""
+    r1, r2 = len(shape1), len(shape2)
+    if r1 == r2 + 1 and shape1[-1] == 1:
+        return (None, "expand") if r2 == 1 else ("squeeze", None)
+    if r2 == r1 + 1 and shape2[-1] == 1:
+        return ("expand", None) if r1 == 1 else (None, "squeeze")
+    return None, None
+
+
+@am.replayable  # a captured step builds each batch's mask weights again on replay (ignore_class)
+def _float_mask(mask, dtype, reduction) -> np.ndarray:
+    """Keras' weights of a boolean mask: total/valid on valid entries under the mean reductions
+    (0 when none is valid), 1 otherwise; 0 on masked entries."""
+    mask = np.asarray(mask.data if isinstance(mask, am.Tensor) else mask, dtype=bool)
     if reduction in ("mean", "sum_over_batch_size"):
         valid = mask.sum()
         factor = mask.size / valid if valid else 0.0
-        float_mask = np.where(mask, factor, 0.0).astype(dtype)
-    else:
-        float_mask = mask.astype(dtype)
+        return np.where(mask, factor, 0.0).astype(dtype)
+    return mask.astype(dtype)
+
+
+def apply_mask(sample_weight, mask, dtype, reduction):
+    """Merge a boolean mask into the sample weights as Keras does (total/valid under the mean
+    reductions, 0/1 otherwise). Weights given as a Tensor are merged with ops (so that a captured
+    step reads each batch's weights), otherwise numpy in, numpy out."""
+    if mask is None:
+        return sample_weight
+    float_mask = _float_mask(mask, dtype, reduction)
     if sample_weight is None:
         return float_mask
-    float_mask, sample_weight = squeeze_or_expand_to_same_rank(float_mask, np.asarray(sample_weight, dtype))
+    if isinstance(sample_weight, am.Tensor):
+        float_mask = am.as_tensor(float_mask)
+    else:
+        sample_weight = np.asarray(sample_weight, dtype)
+    float_mask, sample_weight = squeeze_or_expand_to_same_rank(float_mask, sample_weight)
     return sample_weight * float_mask
+
+
+def weights_tensor(sample_weight, dtype) -> am.Tensor:
+    """``sample_weight`` (Tensor, array, list or number) as a Tensor of ``dtype``: a Tensor is kept
+    (cast with an op when its dtype differs), so that a captured step (jit_compile) reads each
+    batch's weights instead of freezing the first batch's as a constant."""
+    if not isinstance(sample_weight, am.Tensor):
+        sample_weight = am.as_tensor(
+            sample_weight if isinstance(sample_weight, np.ndarray) else np.asarray(sample_weight)
+        )
+    if sample_weight.dtype != dtype:
+        sample_weight = am.cast(sample_weight, dtype)
+    return sample_weight
+
+
+@am.replayable  # a captured step tests each batch's divisor again on replay
+def _is_zero(divisor) -> np.ndarray:
+    """divisor == 0 (the condition of ``divide_no_nan``; a constant of the gradient graph)."""
+    return np.asarray((divisor.data if isinstance(divisor, am.Tensor) else np.asarray(divisor)) == 0)  # (0-d: an array)
+
+
+def divide_no_nan(x: am.Tensor, y: am.Tensor) -> am.Tensor:
+    """x / y, 0 where y == 0 (Keras' ``ops.divide_no_nan``), with ops: y is data-dependent."""
+    zero = _is_zero(y)
+    safe = am.where(zero, am.as_tensor(np.ones((), y.dtype)), y)
+    return am.where(zero, am.as_tensor(np.zeros((), x.dtype)), x / safe)
 
 
 def reduce_weighted_values(values, sample_weight=None, mask=None, reduction="sum_over_batch_size"):
     """Keras' ``reduce_weighted_values``: weight ``values`` (a Tensor), then reduce.
 
-    ``sample_weight`` and ``mask`` are constants (numpy); the result keeps ``values``' dtype."""
+    ``sample_weight`` (a Tensor, or an array) is applied with ops, so a captured step
+    (jit_compile) reads each batch's weights; ``mask`` is a boolean array. The result keeps
+    ``values``' dtype."""
     reduction = standardize_reduction(reduction)
     dtype = values.dtype
     if sample_weight is not None:
-        sample_weight = np.asarray(sample_weight, dtype=dtype)
+        sample_weight = weights_tensor(sample_weight, dtype)
     sample_weight = apply_mask(sample_weight, mask, dtype, reduction)
     if sample_weight is not None:
+        sample_weight = am.as_tensor(sample_weight)
         values, sample_weight = squeeze_or_expand_to_same_rank(values, sample_weight)
         values = values * sample_weight
     if reduction is None or reduction == "none" or values.shape in ((), (0,)):
@@ -146,9 +197,8 @@ def reduce_weighted_values(values, sample_weight=None, mask=None, reduction="sum
     if reduction == "sum":
         return loss
     if reduction == "mean_with_sample_weight" and sample_weight is not None:
-        divisor = float(np.sum(sample_weight))
-    else:
-        divisor = float(values.size)
+        return divide_no_nan(loss, sample_weight.sum())
+    divisor = float(values.size)
     return loss * np.asarray(1.0 / divisor if divisor else 0.0, dtype=dtype)
 
 
@@ -198,8 +248,6 @@ class Loss:
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         y_pred = to_pred(y_pred, self._dtype)
-        if isinstance(sample_weight, am.Tensor):
-            sample_weight = sample_weight.data
         fused = self._fused(y_true, y_pred, sample_weight)
         if fused is not None:
             return fused
