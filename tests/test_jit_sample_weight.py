@@ -214,3 +214,25 @@ def test_tensor_and_array_weights_give_the_same_loss_and_gradient():
         for out, grad in results[1:]:
             assert np.array_equal(out, results[0][0]) and np.array_equal(grad, results[0][1])
         assert results[0][0].dtype == np.float32
+
+
+def test_label_smoothing_with_sample_weights_is_never_frozen():
+    """The smoothed targets are numpy on the batch's labels: a captured step must not read them as
+    a constant of the first batch (a Tensor wrapped around them would be a leaf, read by
+    reference, silently frozen). "auto" gives the eager numbers."""
+    y = nn.utils.to_categorical(LABELS, 3)
+
+    def fit(jit):
+        nn.utils.set_random_seed(1)
+        model = nn.Sequential([nn.Input((4,)), nn.Dense(3, activation="softmax")])
+        model.compile(optimizer="sgd", loss=nn.losses.CategoricalCrossentropy(label_smoothing=0.1), jit_compile=jit)
+        history = model.fit(X, y, sample_weight=SW, batch_size=16, epochs=2, verbose=0, shuffle=False).history
+        return history, model.get_weights()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (whether "auto" captures it or runs eagerly, the numbers are eager's)
+        h_eager, w_eager = fit(False)
+        h_auto, w_auto = fit("auto")
+    assert h_auto == h_eager
+    for a, b in zip(w_eager, w_auto):
+        assert np.array_equal(a, b)

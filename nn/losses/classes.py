@@ -19,7 +19,7 @@ import autograd_mini as am
 from ..fused_cross_entropy import softmax_cross_entropy
 from . import crossentropy as ce
 from . import functions as fn
-from .loss import Loss, LossFunctionWrapper, apply_mask, divide_no_nan, rank_plan, row_weights, to_array, weights_tensor
+from .loss import Loss, LossFunctionWrapper, apply_mask, as_weights, divide_no_nan, rank_plan, row_weights, to_array
 
 
 def _simple(class_name: str, function, default_name: str, doc: str):
@@ -184,7 +184,10 @@ def _fused_softmax_ce(logits, targets, sample_weight, mask, reduction):
     if row_weights(values_shape, probe, None, reduction, logits.dtype) is None:
         return None
     weights, factor = _row_weights(sample_weight, mask, reduction, values_shape, logits.dtype)
-    weighted = am.as_tensor(targets) * am.expand_dims(weights, -1)
+    if isinstance(weights, am.Tensor):  # (targets stay an operand: a captured step resolves them to the step's value)
+        weighted = am.expand_dims(weights, -1) * targets
+    else:
+        weighted = targets * weights[..., None]
     return softmax_cross_entropy(logits, weighted) * factor  # sum(w ce) / n * (n / divisor)
 
 
@@ -197,26 +200,27 @@ def _factor(n: float, divisor) -> float:
 
 
 def _row_weights(sample_weight, mask, reduction, values_shape, dtype) -> tuple:
-    """(row weights shaped like the per-sample values, n / Keras' divisor), with ops on the batch's
-    sample weights (a Tensor), so that a captured step (jit_compile) reads each batch's weights:
-    ``row_weights``' rules, the mask merged by ``apply_mask``."""
+    """(row weights shaped like the per-sample values, n / Keras' divisor) under ``row_weights``'
+    rules, the mask merged by ``apply_mask``; with ops when the weights are a Tensor (the batch's
+    weights in a captured step, which then reads each batch's), numpy for constant weights."""
     if sample_weight is not None:
-        sample_weight = weights_tensor(sample_weight, dtype)
-    weights = am.as_tensor(apply_mask(sample_weight, mask, dtype, reduction))
+        sample_weight = as_weights(sample_weight, dtype)
+    weights = apply_mask(sample_weight, mask, dtype, reduction)
+    tensor = isinstance(weights, am.Tensor)
     probe_op, weights_op = rank_plan(values_shape, weights.shape)
     if weights_op == "expand":
-        weights = am.expand_dims(weights, -1)
+        weights = am.expand_dims(weights, -1) if tensor else weights[..., None]
     elif weights_op == "squeeze":
-        weights = am.squeeze(weights, -1)
+        weights = am.squeeze(weights, -1) if tensor else weights[..., 0]
     matched = weights  # (Keras' mean_with_sample_weight divides by the sum of these)
     probe = (
         values_shape + (1,) if probe_op == "expand" else values_shape[:-1] if probe_op == "squeeze" else values_shape
     )
     shape = np.broadcast_shapes(probe, weights.shape)
     if shape != weights.shape:
-        weights = am.broadcast_to(weights, shape)
+        weights = am.broadcast_to(weights, shape) if tensor else np.broadcast_to(weights, shape)
     if shape != values_shape:
-        weights = am.reshape(weights, values_shape)
+        weights = am.reshape(weights, values_shape) if tensor else weights.reshape(values_shape)
     n = float(math.prod(values_shape))
     if reduction == "mean_with_sample_weight":  # (the weights, or the mask alone: Keras' divisor)
         return weights, divide_no_nan(am.as_tensor(np.asarray(n, dtype)), matched.sum())

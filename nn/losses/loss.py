@@ -135,42 +135,38 @@ def _float_mask(mask, dtype, reduction) -> np.ndarray:
 
 def apply_mask(sample_weight, mask, dtype, reduction):
     """Merge a boolean mask into the sample weights as Keras does (total/valid under the mean
-    reductions, 0/1 otherwise). Weights given as a Tensor are merged with ops (so that a captured
-    step reads each batch's weights), otherwise numpy in, numpy out."""
+    reductions, 0/1 otherwise): a Tensor when there is a mask (the mask's weights come from the
+    replayable ``_float_mask``, so a captured step recomputes them per batch), else
+    ``sample_weight`` as given."""
     if mask is None:
         return sample_weight
-    float_mask = _float_mask(mask, dtype, reduction)
+    float_mask = am.as_tensor(_float_mask(mask, dtype, reduction))
     if sample_weight is None:
         return float_mask
-    if isinstance(sample_weight, am.Tensor):
-        float_mask = am.as_tensor(float_mask)
-    else:
-        sample_weight = np.asarray(sample_weight, dtype)
     float_mask, sample_weight = squeeze_or_expand_to_same_rank(float_mask, sample_weight)
-    return sample_weight * float_mask
+    return float_mask * sample_weight
 
 
-def weights_tensor(sample_weight, dtype) -> am.Tensor:
-    """``sample_weight`` (Tensor, array, list or number) as a Tensor of ``dtype``: a Tensor is kept
-    (cast with an op when its dtype differs), so that a captured step (jit_compile) reads each
-    batch's weights instead of freezing the first batch's as a constant."""
-    if not isinstance(sample_weight, am.Tensor):
-        sample_weight = am.as_tensor(
-            sample_weight if isinstance(sample_weight, np.ndarray) else np.asarray(sample_weight)
-        )
-    if sample_weight.dtype != dtype:
-        sample_weight = am.cast(sample_weight, dtype)
-    return sample_weight
+def as_weights(sample_weight, dtype):
+    """``sample_weight`` in ``dtype``: a Tensor (the batch's weights inside a captured step) stays
+    a Tensor, cast with an op when its dtype differs, so the step reads each batch's weights;
+    anything else becomes a numpy array (a constant: never wrapped in a Tensor here, which a
+    captured step would read by reference and so freeze)."""
+    if isinstance(sample_weight, am.Tensor):
+        return sample_weight if sample_weight.dtype == dtype else am.cast(sample_weight, dtype)
+    return np.asarray(sample_weight, dtype=dtype)
 
 
 @am.replayable  # a captured step tests each batch's divisor again on replay
 def _is_zero(divisor) -> np.ndarray:
     """divisor == 0 (the condition of ``divide_no_nan``; a constant of the gradient graph)."""
-    return np.asarray((divisor.data if isinstance(divisor, am.Tensor) else np.asarray(divisor)) == 0)  # (0-d: an array)
+    return np.asarray(np.asarray(divisor.data if isinstance(divisor, am.Tensor) else divisor) == 0)
 
 
-def divide_no_nan(x: am.Tensor, y: am.Tensor) -> am.Tensor:
-    """x / y, 0 where y == 0 (Keras' ``ops.divide_no_nan``), with ops: y is data-dependent."""
+def divide_no_nan(x: am.Tensor, y) -> am.Tensor:
+    """x / y, 0 where y == 0 (Keras' ``ops.divide_no_nan``) with ops, ``y`` a Tensor (data-dependent
+    in a captured step) or an array: the same numbers either way."""
+    y = y if isinstance(y, am.Tensor) else np.asarray(y)
     zero = _is_zero(y)
     safe = am.where(zero, am.as_tensor(np.ones((), y.dtype)), y)
     return am.where(zero, am.as_tensor(np.zeros((), x.dtype)), x / safe)
@@ -180,15 +176,14 @@ def reduce_weighted_values(values, sample_weight=None, mask=None, reduction="sum
     """Keras' ``reduce_weighted_values``: weight ``values`` (a Tensor), then reduce.
 
     ``sample_weight`` (a Tensor, or an array) is applied with ops, so a captured step
-    (jit_compile) reads each batch's weights; ``mask`` is a boolean array. The result keeps
-    ``values``' dtype."""
+    (jit_compile) reads each batch's weights; ``mask`` is a boolean array (or None). The result
+    keeps ``values``' dtype."""
     reduction = standardize_reduction(reduction)
     dtype = values.dtype
     if sample_weight is not None:
-        sample_weight = weights_tensor(sample_weight, dtype)
+        sample_weight = as_weights(sample_weight, dtype)
     sample_weight = apply_mask(sample_weight, mask, dtype, reduction)
     if sample_weight is not None:
-        sample_weight = am.as_tensor(sample_weight)
         values, sample_weight = squeeze_or_expand_to_same_rank(values, sample_weight)
         values = values * sample_weight
     if reduction is None or reduction == "none" or values.shape in ((), (0,)):
@@ -210,6 +205,8 @@ def row_weights(values_shape, sample_weight, mask, reduction, dtype):
     if sample_weight is not None:
         sample_weight = np.asarray(sample_weight, dtype=dtype)
     sample_weight = apply_mask(sample_weight, mask, dtype, reduction)
+    if isinstance(sample_weight, am.Tensor):  # (merged with a mask)
+        sample_weight = sample_weight.data
     size = math.prod(values_shape)
     weights = None
     if sample_weight is not None:
