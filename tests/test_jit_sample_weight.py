@@ -72,6 +72,22 @@ def _case(name):
             {"sample_weight": SW_ZERO_BATCH},
             {},
         ),
+        "categorical_label_smoothing": (  # (the smoothed targets are recomputed per batch: @am.replayable)
+            nn.losses.CategoricalCrossentropy(label_smoothing=0.1),
+            nn.utils.to_categorical(LABELS, 3),
+            3,
+            "softmax",
+            {"sample_weight": SW},
+            {},
+        ),
+        "binary_label_smoothing": (
+            nn.losses.BinaryCrossentropy(label_smoothing=0.2),
+            (LABELS > 0).astype(np.float32)[:, None],
+            1,
+            "sigmoid",
+            {"sample_weight": SW},
+            {},
+        ),
         "sparse_ignore_class_plain": (  # (softplus: no logits to fuse; the mask and the weights merge with ops)
             nn.losses.SparseCategoricalCrossentropy(ignore_class=2),
             LABELS,
@@ -95,6 +111,8 @@ CASES = [
     "softmax_fused_weighted_metrics",
     "softmax_fused_class_weight",
     "categorical_fused_mean_with_sample_weight",
+    "categorical_label_smoothing",
+    "binary_label_smoothing",
     "sparse_ignore_class_plain",
 ]
 
