@@ -11,7 +11,7 @@ from autograd_mini.lowering.core_rules import activation_backward, activation_fo
 from .fused import FUSED, DenseFunction
 from .fused_cross_entropy import SoftmaxCrossEntropy
 from .losses.functions import _within as huber_within
-from .losses.loss import to_array
+from .losses.loss import _is_zero, to_array
 
 
 def _dense_forward(L, ins, options):
@@ -87,7 +87,16 @@ def _within(L, args, kwargs, step=None):
     return L.map("{0} <= {1}", abs_error, float(delta), dtype=np.bool_)
 
 
+def _zero(L, args, kwargs, step=None):
+    """``_is_zero(divisor)`` (divide_no_nan's condition): divisor == 0 as a boolean buffer."""
+    divisor = args[0]
+    if not isinstance(divisor, Var):
+        raise NotLowerable("divide_no_nan's test on a constant")
+    return L.map("{0} == 0", divisor, dtype=np.bool_)
+
+
 register(DenseFunction, _dense_forward, _dense_backward)
 register(SoftmaxCrossEntropy, _cross_entropy_forward, _cross_entropy_backward)
 register_effect(to_array, _to_array)
 register_effect(huber_within, _within)
+register_effect(_is_zero, _zero)

@@ -19,7 +19,7 @@ import autograd_mini as am
 from ..fused_cross_entropy import softmax_cross_entropy
 from . import crossentropy as ce
 from . import functions as fn
-from .loss import Loss, LossFunctionWrapper, row_weights, to_array
+from .loss import Loss, LossFunctionWrapper, apply_mask, as_weights, divide_no_nan, rank_plan, row_weights, to_array
 
 
 def _simple(class_name: str, function, default_name: str, doc: str):
@@ -180,26 +180,52 @@ def _fused_softmax_ce(logits, targets, sample_weight, mask, reduction):
         _, divisor = row_weights(values_shape, None, None, reduction, logits.dtype)
         loss = softmax_cross_entropy(logits, targets)  # sum(ce) / n
         return loss if divisor == n else loss * np.asarray(_factor(n, divisor), dtype=logits.dtype)
-    probe = None if sample_weight is None else np.empty(np.shape(sample_weight))  # shapes decide the path
+    probe = None if sample_weight is None else np.zeros(np.shape(_array(sample_weight)))  # shapes decide the path
     if row_weights(values_shape, probe, None, reduction, logits.dtype) is None:
         return None
-    weighted, factor = _weighted_targets(targets, sample_weight, mask, reduction, values_shape, logits.dtype)
+    weights, factor = _row_weights(sample_weight, mask, reduction, values_shape, logits.dtype)
+    if isinstance(weights, am.Tensor):  # (targets stay an operand: a captured step resolves them to the step's value)
+        weighted = am.expand_dims(weights, -1) * targets
+    else:
+        weighted = targets * weights[..., None]
     return softmax_cross_entropy(logits, weighted) * factor  # sum(w ce) / n * (n / divisor)
+
+
+def _array(x):
+    return x.data if isinstance(x, am.Tensor) else x
 
 
 def _factor(n: float, divisor) -> float:
     return n if divisor is None else (n / divisor if divisor else 0.0)
 
 
-@am.replayable  # a captured step (jit_compile) weighs each batch's targets again on replay
-def _weighted_targets(targets, sample_weight, mask, reduction, values_shape, dtype) -> tuple:
-    """(targets * row weights, n / divisor as a 0-d array): the weights and Keras' divisor come
-    from the batch's sample weights and mask, so they are recomputed on every replay."""
-    weights, divisor = row_weights(values_shape, sample_weight, mask, reduction, dtype)
-    targets = targets.data if isinstance(targets, am.Tensor) else np.asarray(targets)
-    if weights is not None:
-        targets = targets * weights[..., None]
-    return targets, np.asarray(_factor(float(math.prod(values_shape)), divisor), dtype=dtype)
+def _row_weights(sample_weight, mask, reduction, values_shape, dtype) -> tuple:
+    """(row weights shaped like the per-sample values, n / Keras' divisor) under ``row_weights``'
+    rules, the mask merged by ``apply_mask``; with ops when the weights are a Tensor (the batch's
+    weights in a captured step, which then reads each batch's), numpy for constant weights."""
+    if sample_weight is not None:
+        sample_weight = as_weights(sample_weight, dtype)
+    weights = apply_mask(sample_weight, mask, dtype, reduction)
+    tensor = isinstance(weights, am.Tensor)
+    probe_op, weights_op = rank_plan(values_shape, weights.shape)
+    if weights_op == "expand":
+        weights = am.expand_dims(weights, -1) if tensor else weights[..., None]
+    elif weights_op == "squeeze":
+        weights = am.squeeze(weights, -1) if tensor else weights[..., 0]
+    matched = weights  # (Keras' mean_with_sample_weight divides by the sum of these)
+    probe = (
+        values_shape + (1,) if probe_op == "expand" else values_shape[:-1] if probe_op == "squeeze" else values_shape
+    )
+    shape = np.broadcast_shapes(probe, weights.shape)
+    if shape != weights.shape:
+        weights = am.broadcast_to(weights, shape) if tensor else np.broadcast_to(weights, shape)
+    if shape != values_shape:
+        weights = am.reshape(weights, values_shape) if tensor else weights.reshape(values_shape)
+    n = float(math.prod(values_shape))
+    if reduction == "mean_with_sample_weight":  # (the weights, or the mask alone: Keras' divisor)
+        return weights, divide_no_nan(am.as_tensor(np.asarray(n, dtype)), matched.sum())
+    divisor = None if reduction == "sum" else n
+    return weights, np.asarray(_factor(n, divisor), dtype=dtype)
 
 
 class CategoricalCrossentropy(LossFunctionWrapper):

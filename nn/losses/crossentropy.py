@@ -42,7 +42,13 @@ def smooth_categorical(y_true: np.ndarray, label_smoothing: float, axis: int = -
     """y (1 - ls) + ls / num_classes (Keras' label smoothing for categorical targets)."""
     if not label_smoothing:
         return y_true
-    return (y_true * (1.0 - label_smoothing) + label_smoothing / y_true.shape[axis]).astype(y_true.dtype)
+    return _smoothed(y_true, label_smoothing, label_smoothing / y_true.shape[axis])
+
+
+@am.replayable  # a captured step (jit_compile) smooths each batch's targets again on replay
+def _smoothed(y_true: np.ndarray, label_smoothing: float, shift: float) -> np.ndarray:
+    """y (1 - ls) + shift, in y's dtype (label smoothing: shift ls / num_classes, or ls / 2 for binary)."""
+    return (y_true * (1.0 - label_smoothing) + shift).astype(y_true.dtype)
 
 
 def categorical_log_probs(y_pred, from_logits: bool, axis: int):
@@ -137,7 +143,7 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
             f"target.shape={y_true.shape}, output.shape={y_pred.shape}"
         )
     if label_smoothing:
-        y_true = (y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing).astype(y_pred.dtype)
+        y_true = _smoothed(y_true, label_smoothing, 0.5 * label_smoothing)
     return _binary_elementwise(y_true, y_pred, from_logits).mean(axis=axis)
 
 
@@ -158,7 +164,7 @@ def binary_focal_crossentropy(
     if y_true.shape != y_pred.shape:
         raise ValueError(f"binary_focal_crossentropy: y_true of shape {y_true.shape} != y_pred of shape {y_pred.shape}")
     if label_smoothing:
-        y_true = (y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing).astype(y_pred.dtype)
+        y_true = _smoothed(y_true, label_smoothing, 0.5 * label_smoothing)
     if from_logits:
         y_pred = am.sigmoid(y_pred)
     bce = _binary_elementwise(y_true, y_pred, False)

@@ -110,32 +110,78 @@ def squeeze_or_expand_to_same_rank(x1, x2, expand_rank_1: bool = True):
     return x1, x2
 
 
-def apply_mask(sample_weight, mask, dtype, reduction):
-    """Merge a boolean mask into the sample weights as Keras does (total/valid under the mean
-    reductions, 0/1 otherwise); numpy in, numpy out."""
-    if mask is None:
-        return sample_weight
-    mask = np.asarray(mask, dtype=bool)
+def rank_plan(shape1, shape2) -> tuple:
+    """``squeeze_or_expand_to_same_rank``'s rule on two shapes alone: what it does to each input,
+    None, "expand" or "squeeze" (for code that must not touch the first one)."""
+    r1, r2 = len(shape1), len(shape2)
+    if r1 == r2 + 1 and shape1[-1] == 1:
+        return (None, "expand") if r2 == 1 else ("squeeze", None)
+    if r2 == r1 + 1 and shape2[-1] == 1:
+        return ("expand", None) if r1 == 1 else (None, "squeeze")
+    return None, None
+
+
+@am.replayable  # a captured step builds each batch's mask weights again on replay (ignore_class)
+def _float_mask(mask, dtype, reduction) -> np.ndarray:
+    """Keras' weights of a boolean mask: total/valid on valid entries under the mean reductions
+    (0 when none is valid), 1 otherwise; 0 on masked entries."""
+    mask = np.asarray(mask.data if isinstance(mask, am.Tensor) else mask, dtype=bool)
     if reduction in ("mean", "sum_over_batch_size"):
         valid = mask.sum()
         factor = mask.size / valid if valid else 0.0
-        float_mask = np.where(mask, factor, 0.0).astype(dtype)
-    else:
-        float_mask = mask.astype(dtype)
+        return np.where(mask, factor, 0.0).astype(dtype)
+    return mask.astype(dtype)
+
+
+def apply_mask(sample_weight, mask, dtype, reduction):
+    """Merge a boolean mask into the sample weights as Keras does (total/valid under the mean
+    reductions, 0/1 otherwise): a Tensor when there is a mask (the mask's weights come from the
+    replayable ``_float_mask``, so a captured step recomputes them per batch), else
+    ``sample_weight`` as given."""
+    if mask is None:
+        return sample_weight
+    float_mask = am.as_tensor(_float_mask(mask, dtype, reduction))
     if sample_weight is None:
         return float_mask
-    float_mask, sample_weight = squeeze_or_expand_to_same_rank(float_mask, np.asarray(sample_weight, dtype))
-    return sample_weight * float_mask
+    float_mask, sample_weight = squeeze_or_expand_to_same_rank(float_mask, sample_weight)
+    return float_mask * sample_weight
+
+
+def as_weights(sample_weight, dtype):
+    """``sample_weight`` in ``dtype``: a Tensor (the batch's weights inside a captured step) stays
+    a Tensor, cast with an op when its dtype differs, so the step reads each batch's weights;
+    anything else becomes a numpy array (a constant: never wrapped in a Tensor here, which a
+    captured step would read by reference and so freeze)."""
+    if isinstance(sample_weight, am.Tensor):
+        return sample_weight if sample_weight.dtype == dtype else am.cast(sample_weight, dtype)
+    return np.asarray(sample_weight, dtype=dtype)
+
+
+@am.replayable  # a captured step tests each batch's divisor again on replay
+def _is_zero(divisor) -> np.ndarray:
+    """divisor == 0 (the condition of ``divide_no_nan``; a constant of the gradient graph)."""
+    return np.asarray(np.asarray(divisor.data if isinstance(divisor, am.Tensor) else divisor) == 0)
+
+
+def divide_no_nan(x: am.Tensor, y) -> am.Tensor:
+    """x / y, 0 where y == 0 (Keras' ``ops.divide_no_nan``) with ops, ``y`` a Tensor (data-dependent
+    in a captured step) or an array: the same numbers either way."""
+    y = y if isinstance(y, am.Tensor) else np.asarray(y)
+    zero = _is_zero(y)
+    safe = am.where(zero, am.as_tensor(np.ones((), y.dtype)), y)
+    return am.where(zero, am.as_tensor(np.zeros((), x.dtype)), x / safe)
 
 
 def reduce_weighted_values(values, sample_weight=None, mask=None, reduction="sum_over_batch_size"):
     """Keras' ``reduce_weighted_values``: weight ``values`` (a Tensor), then reduce.
 
-    ``sample_weight`` and ``mask`` are constants (numpy); the result keeps ``values``' dtype."""
+    ``sample_weight`` (a Tensor, or an array) is applied with ops, so a captured step
+    (jit_compile) reads each batch's weights; ``mask`` is a boolean array (or None). The result
+    keeps ``values``' dtype."""
     reduction = standardize_reduction(reduction)
     dtype = values.dtype
     if sample_weight is not None:
-        sample_weight = np.asarray(sample_weight, dtype=dtype)
+        sample_weight = as_weights(sample_weight, dtype)
     sample_weight = apply_mask(sample_weight, mask, dtype, reduction)
     if sample_weight is not None:
         values, sample_weight = squeeze_or_expand_to_same_rank(values, sample_weight)
@@ -146,9 +192,8 @@ def reduce_weighted_values(values, sample_weight=None, mask=None, reduction="sum
     if reduction == "sum":
         return loss
     if reduction == "mean_with_sample_weight" and sample_weight is not None:
-        divisor = float(np.sum(sample_weight))
-    else:
-        divisor = float(values.size)
+        return divide_no_nan(loss, sample_weight.sum())
+    divisor = float(values.size)
     return loss * np.asarray(1.0 / divisor if divisor else 0.0, dtype=dtype)
 
 
@@ -160,6 +205,8 @@ def row_weights(values_shape, sample_weight, mask, reduction, dtype):
     if sample_weight is not None:
         sample_weight = np.asarray(sample_weight, dtype=dtype)
     sample_weight = apply_mask(sample_weight, mask, dtype, reduction)
+    if isinstance(sample_weight, am.Tensor):  # (merged with a mask)
+        sample_weight = sample_weight.data
     size = math.prod(values_shape)
     weights = None
     if sample_weight is not None:
@@ -198,8 +245,6 @@ class Loss:
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         y_pred = to_pred(y_pred, self._dtype)
-        if isinstance(sample_weight, am.Tensor):
-            sample_weight = sample_weight.data
         fused = self._fused(y_true, y_pred, sample_weight)
         if fused is not None:
             return fused
