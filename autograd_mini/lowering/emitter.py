@@ -263,6 +263,13 @@ class Emitter:
         axes = tuple(sorted(a % max(len(x.shape), 1) for a in axes)) if x.shape else ()
         kept = tuple(1 if i in axes else n for i, n in enumerate(x.shape))
         out_dtype = np.dtype(dtype) if dtype is not None else x.dtype
+        if x.size and x.size == math.prod(kept):  # one term per sum: 0 + x, what the accumulation gives, in one pass
+            out = self.alloc(kept, out_dtype)
+            names, depth = self._loops(x.shape)
+            target, source = _flat_index(names, x.shape, kept), _flat_index(names, x.shape, x.shape)
+            self.line(f"{out.at(target)} = {dtype_name(out_dtype)}(0.0) + {x.at(source)}", depth)
+            final = kept if keepdims else tuple(n for i, n in enumerate(x.shape) if i not in axes)
+            return self.reshape(out, final)
         out = self.alloc(kept, out_dtype, fill=0)
         if x.size:
             names, depth = self._loops(x.shape)
@@ -315,6 +322,12 @@ class Emitter:
         p = p or "0"
         a_at = _sum_terms((p, m), (i, 1)) if transpose_a else _sum_terms((i, k), (p, 1))
         b_at = _sum_terms((j, k), (p, 1)) if transpose_b else _sum_terms((p, n), (j, 1))
+        if k == 1:  # one product per element: 0 + a*b, what the accumulation gives, in one statement
+            value = f"{f}(0.0) + {a.at(a_at)} * {b.at(b_at)}"
+            self.line(
+                f"{out.name} = {value}" if out.scalar else f"{out.name}[{_sum_terms((i, n), (j, 1))}] = {value}", depth
+            )
+            return out
         target = out.name if out.scalar else self.fresh("acc")
         # the accumulator starts before the k loop: rewrite the opened loop's header order
         header = self.lines.pop() if inner > depth else None
