@@ -349,3 +349,20 @@ def test_a_resumed_unobserved_fit_equals_the_whole_run_bit_for_bit(tmp_path, obs
     for a, b in zip(resumed.get_weights(), whole.get_weights()):
         assert np.array_equal(a, b)
     assert int(resumed.optimizer.iterations) == int(whole.optimizer.iterations) == 4 * 30
+
+
+def test_a_step_with_a_0d_argument_runs_single_and_n_steps():
+    w = am.tensor(np.ones(3), requires_grad=True)
+
+    def step(x, c):
+        loss = ((w * c + x) ** 2).sum()
+        w.grad = None
+        loss.backward()
+        return loss
+
+    compiled = am.compile(step, kernels=True)
+    singles = [compiled(np.arange(3.0), np.array(float(k))).data for k in range(6)]
+    assert compiled.stats()[0]["kernel"]  # (the last calls ran the kernel: a 0-d argument per step)
+    assert [float(v) for v in singles] == [float(((k + np.arange(3.0)) ** 2).sum()) for k in range(6)]
+    results = run_steps(compiled, [(np.arange(3.0), np.array(float(k))) for k in range(3)])
+    assert [float(r.data) for r in results] == [5.0, 14.0, 29.0]

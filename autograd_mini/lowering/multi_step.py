@@ -118,7 +118,11 @@ def steps_source(L, name: str, block, exported: list, stacked: set) -> str:
     lines = [f"def {name}(n, keep, {', '.join(params)}):"]
     lines += ["    " + text for text in head]
     lines.append("    for s in range(n):")
-    lines += [f"        {p} = {p}_steps[s]" for _, p in block.params if p in stacked]
+    for slot, p in block.params:  # (a 0-d argument's step is a 1-element slice: an array, as view_ takes)
+        if p in stacked:
+            lines.append(
+                f"        {p} = {p}_steps[s]" if block.vars[slot].shape else f"        {p} = {p}_steps[s : s + 1]"
+            )
     lines += ["        " + text for text in L.lines]
     lines += ["        " + text for text in loop]
     lines.append(f"    return ({', '.join(returned)}{',' if len(returned) == 1 else ''})")
