@@ -399,9 +399,10 @@ class _Driver:
         for slot in exported:
             w(f"    slots[{slot}] = out[{k}]{row if block.defined[slot].shape else row and '[0, ...]'}")
             k += 1
-        for leaf, _, fresh in block.leaf_grads:  # (fresh: accumulate_leaf's first case, inlined)
+        for leaf, var, fresh in block.leaf_grads:  # (fresh: accumulate_leaf's first case, inlined)
             key = self.name(leaf, "leaf")
-            w(f"    {key}.grad = _wrap(out[{k}])" if fresh else f"    accumulate_leaf({key}, out[{k}]{row})")
+            at = row if var.shape else row and "[0, ...]"
+            w(f"    {key}.grad = _wrap(out[{k}])" if fresh else f"    accumulate_leaf({key}, out[{k}]{at})")
             k += 1
         for after, var in block.after:
             key = self.name(after, "after")

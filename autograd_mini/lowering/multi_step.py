@@ -193,7 +193,7 @@ class _Runner:
                 leaf.grad = Tensor._wrap(grads)
             else:
                 for s in range(n):
-                    g = grads[s]
+                    g = grads[s, ...]  # (a 0-d array for a scalar leaf, as a single call gives)
                     leaf.grad = Tensor._wrap(g) if leaf.grad is None else Tensor._wrap(leaf.grad.data + g)
         results = []
         template, output, exported = entry.template, entry.output, list(enumerate(self.exported))
