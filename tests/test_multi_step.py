@@ -366,3 +366,30 @@ def test_a_step_with_a_0d_argument_runs_single_and_n_steps():
     assert [float(v) for v in singles] == [float(((k + np.arange(3.0)) ** 2).sum()) for k in range(6)]
     results = run_steps(compiled, [(np.arange(3.0), np.array(float(k))) for k in range(3)])
     assert [float(r.data) for r in results] == [5.0, 14.0, 29.0]
+
+
+@pytest.mark.parametrize("class_weighted", [False, True])
+def test_an_unobserved_weighted_fit_groups_its_batches_bit_for_bit(class_weighted):
+    """Sample weights (or class weights, which become them) are stacked with x and y: a fit that
+    nothing observes per batch runs them in few native calls, with the single steps' numbers."""
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(48, 3)).astype(np.float32)
+    y = rng.integers(0, 2, (48, 1)).astype(np.float32)
+    weights = {"sample_weight": rng.uniform(0.5, 2.0, 48).astype(np.float32)}
+    if class_weighted:
+        weights = {"class_weight": {0: 0.5, 1: 2.0}}
+
+    def run(callbacks):
+        nn.utils.set_random_seed(0)
+        model = nn.Sequential([nn.Input((3,)), nn.Dense(4, activation="tanh"), nn.Dense(1, activation="sigmoid")])
+        model.compile(optimizer=nn.optimizers.SGD(0.05), loss="binary_crossentropy", jit_compile=True)
+        history = model.fit(x, y, batch_size=8, epochs=3, verbose=0, callbacks=callbacks, **weights)
+        return model, history
+
+    grouped, grouped_history = run([])
+    single, single_history = run([_BatchEnds()])
+    assert grouped.train_function.step.multi_step_batches > 0
+    assert single.train_function.step.multi_step_batches == 0
+    assert grouped_history.history == single_history.history
+    for a, b in zip(grouped.get_weights(), single.get_weights()):
+        assert a.tobytes() == b.tobytes()

@@ -233,8 +233,9 @@ class ArrayAdapter:
         return self._epoch(_slices)
 
     def epoch_blocks(self):
-        """``epoch_batches`` in runs: ``("stacked", (xs, ys))`` for a run of full batches of one
-        array x (and y), each with a leading batch axis (``xs[i]`` is batch i's x, a view), and
+        """``epoch_batches`` in runs: ``("stacked", (xs, ys, sws))`` for a run of full batches of
+        one array x (and y, and sample weights; None where not given), each with a leading batch
+        axis (``xs[i]`` is batch i's x, a view), and
         ``("batch", batch)`` for any other batch; the same batches in the same order, the same
         random draws."""
         return self._epoch(_blocks)
@@ -259,14 +260,16 @@ class ArrayAdapter:
 def _blocks(x, y, sw, size):
     """``_slices`` with its full batches as one block (see ``ArrayAdapter.epoch_blocks``)."""
     n = len(_flat(x)[0])
-    if not isinstance(x, (list, dict)) and not isinstance(y, (list, dict)) and sw is None:
+    if not any(isinstance(a, (list, dict)) for a in (x, y, sw)) and (sw is None or y is not None):
         full = n - n % size
         if full:
             xs = x[:full].reshape(full // size, size, *x.shape[1:])
             ys = None if y is None else y[:full].reshape(full // size, size, *y.shape[1:])
-            yield "stacked", (xs, ys)
+            sws = None if sw is None else sw[:full].reshape(full // size, size, *sw.shape[1:])
+            yield "stacked", (xs, ys, sws)
         if full < n:
-            yield "batch", (x[full:],) if y is None else (x[full:], y[full:])
+            rest = (x[full:],) if y is None else (x[full:], y[full:])
+            yield "batch", rest if sw is None else (*rest, sw[full:])
         return
     for batch in _slices(x, y, sw, size):
         yield "batch", batch

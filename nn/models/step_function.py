@@ -180,27 +180,31 @@ class CapturedStep:
             k = end
         return logs
 
-    def run_stacked(self, xs, ys, collect=None):
-        """``run_execution`` of the batches ``(xs[i], ys[i])`` (arrays with a leading batch axis;
-        ys may be None), handed to ``run_steps`` as they are, without a Python object per batch.
-        ``collect``: every batch's ``collect(result)``, in a list (predict), instead of the last
-        result."""
+    def run_stacked(self, xs, ys, collect=None, sws=None):
+        """``run_execution`` of the batches ``(xs[i], ys[i], sws[i])`` (arrays with a leading batch
+        axis; ys and sws may be None), handed to ``run_steps`` as they are, without a Python object
+        per batch. ``collect``: every batch's ``collect(result)``, in a list (predict), instead of
+        the last result."""
         from autograd_mini.lowering.multi_step import Stacked
 
         n, k, logs, outputs = len(xs), 0, None, []
         compiled = self.compiled
 
+        def batch(s):
+            return (xs[s], None if ys is None else ys[s], None if sws is None else sws[s])
+
         def one(s):
-            result = self((xs[s],) if ys is None else (xs[s], ys[s]))
+            x, y, sw = batch(s)
+            result = self((x,) if y is None else (x, y) if sw is None else (x, y, sw))
             if collect is not None:
                 outputs.append(collect(result))
             return result
 
-        while k < n - 1 and not self.eager and not compiled.steps_ready((xs[k], None if ys is None else ys[k], None)):
+        while k < n - 1 and not self.eager and not compiled.steps_ready(batch(k)):
             logs = one(k)  # (a signature's first batches: traced, checked, compiled)
             k += 1
         if n - k > 1 and not self.eager:
-            stacked = Stacked((xs[k:], None if ys is None else ys[k:], None))
+            stacked = Stacked(tuple(None if a is None else a[k:] for a in (xs, ys, sws)))
             results = compiled.run_steps(stacked, invariant=_invariant(self.model), last_only=collect is None)
             if results is not None:
                 self.multi_step_batches += n - k
@@ -224,12 +228,12 @@ class CapturedStep:
                     outputs.append(collect(logs))
                 count += 1
                 continue
-            xs, ys = item
-            per_batch = xs[0].nbytes + (0 if ys is None else ys[0].nbytes)
+            xs, ys, sws = item
+            per_batch = sum(0 if a is None else a[0].nbytes for a in item)
             size = max(2, min(GROUP_BYTES // max(per_batch, 1), GROUP_MAX))
             for start in range(0, len(xs), size):
-                group_ys = None if ys is None else ys[start : start + size]
-                logs = self.run_stacked(xs[start : start + size], group_ys, collect)
+                group = [None if a is None else a[start : start + size] for a in item]
+                logs = self.run_stacked(group[0], group[1], collect, group[2])
                 if collect is not None:
                     outputs.extend(logs)
             count += len(xs)
