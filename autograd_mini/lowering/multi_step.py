@@ -20,6 +20,8 @@ and no ``state`` is not run this way.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from ..tensor import Tensor
@@ -90,6 +92,17 @@ def steps_source(L, name: str, block, exported: list, stacked: set) -> str:
     head = ["m = 1 + (n - 1) * keep"]
     loop = ["j = s * keep"]  # (the row an exported value goes to; no branch: LLVM would unswitch the loop)
     returned = []
+    # the body's buffers are allocated once per call, before the loop: every step writes them
+    # whole before it reads them (a sum's zero fill stays in the body), so the steps share them
+    allocation = re.compile(rf"^(\w+) = {empty}\(\d+, \w+\)$")
+    body, hoisted = [], set()
+    for text in L.lines:
+        found = allocation.match(text)
+        if found:
+            head.append(text)
+            hoisted.add(found.group(1))
+        else:
+            body.append(text)
 
     def per_step(var, rows: str, row: str) -> None:
         out = f"o{len(returned)}"
@@ -108,7 +121,10 @@ def steps_source(L, name: str, block, exported: list, stacked: set) -> str:
         if not fresh:
             per_step(var, "n", "s")
             continue
-        out = f"o{len(returned)}"  # the last step's gradient: its buffer, bound again each step
+        if var.name in hoisted:  # the last step's gradient: the buffer every step wrote
+            returned.append(L.view(var.name, var.shape))
+            continue
+        out = f"o{len(returned)}"  # (a scalar, or a value the body binds: kept from the last step)
         head.append(f"{out} = {empty}({1 if var.scalar else 0}, {dtype_name(var.dtype)})")
         loop.append(f"{out}[0] = {var.name}" if var.scalar else f"{out} = {var.name}")
         returned.append(L.view(out, var.shape))
@@ -123,7 +139,7 @@ def steps_source(L, name: str, block, exported: list, stacked: set) -> str:
             lines.append(
                 f"        {p} = {p}_steps[s]" if block.vars[slot].shape else f"        {p} = {p}_steps[s : s + 1]"
             )
-    lines += ["        " + text for text in L.lines]
+    lines += ["        " + text for text in body]
     lines += ["        " + text for text in loop]
     lines.append(f"    return ({', '.join(returned)}{',' if len(returned) == 1 else ''})")
     return "\n".join(lines) + "\n"
