@@ -393,3 +393,21 @@ def test_an_unobserved_weighted_fit_groups_its_batches_bit_for_bit(class_weighte
     assert grouped_history.history == single_history.history
     for a, b in zip(grouped.get_weights(), single.get_weights()):
         assert a.tobytes() == b.tobytes()
+
+
+def test_a_gradient_kept_from_one_call_is_not_written_by_the_next():
+    """The N-step function allocates its buffers once per call (shared by that call's steps):
+    a gradient returned by one call is never a buffer a later call writes."""
+    rng = np.random.default_rng(11)
+    step, w = _core_step()
+    batches = _batches(rng, 8)
+    for args in batches[:4]:
+        step(*args)  # (traced, checked, compiled: the last calls ran the kernel)
+    kept = w.grad.data
+    before = kept.copy()
+    step(*batches[4])
+    assert w.grad.data is not kept and np.array_equal(kept, before)
+    kept = w.grad.data
+    before = kept.copy()
+    assert run_steps(step, batches[5:]) is not None
+    assert np.array_equal(kept, before)
