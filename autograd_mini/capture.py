@@ -22,7 +22,9 @@ What is captured, and what is refused (``CaptureError``), as ``jax.jit`` documen
   (``np.exp(t.data)`` fed back into an op): use the library's ops.
 - Tensors that are not arguments (a model's parameters) are read by reference on every call,
   so optimizer updates between calls are seen. A Tensor computed *outside* the function and
-  used inside must be passed as an argument. ``backward(create_graph=True)``,
+  used inside must be passed as an argument. A Tensor made *inside* it from plain numpy
+  (``am.tensor(np.asarray(y) * 2)``) is a constant of the recording: the second trace finds a
+  new Tensor there and compares its values with the first's, as for an array constant. ``backward(create_graph=True)``,
   ``am.gradients(..., inputs=...)`` and ``retain_grad()`` inside are refused.
 - A leaf whose ``.grad`` was None when the trace ran backward (the usual ``zero_grad();
   loss.backward()``) gets a fresh ``.grad`` on every replay; otherwise gradients accumulate.
@@ -278,9 +280,11 @@ class CompiledFunction:
     """A function captured per input signature; call it like the original (see the module doc).
 
     With ``validate=True`` (the default) a signature is traced on its first *two* calls and the
-    two recordings must agree: an array constant that differs between them was computed from
-    the inputs outside the op set (numpy on the data, a random draw outside ``@am.replayable``)
-    and would be frozen by a replay, so it raises ``CaptureError`` naming the op instead.
+    two recordings must agree: an array constant, a Tensor made during the call (a different
+    Tensor on each call, unlike a weight) or a returned constant that differs between them was
+    computed from the inputs outside the op set (numpy on the data, a random draw outside
+    ``@am.replayable``) and would be frozen by a replay, so it raises ``CaptureError`` naming the
+    op and giving both values instead.
 
     ``kernels=False`` (the default) replays the recorded numpy operations: bit for bit the eager
     numbers. ``kernels=True`` compiles each signature, once it is checked, into numba loop
@@ -434,9 +438,9 @@ class CompiledFunction:
             self.pending[signature] = entry
         else:
             if first is not None:
-                _same_recording(
-                    first.program.instructions, tracer.instructions, getattr(self.fn, "__name__", "function")
-                )
+                name = getattr(self.fn, "__name__", "function")
+                _same_recording(first.program, entry.program, name)
+                _same_output(first.out_spec, entry.out_spec, name)
                 if first.kernel is not None:
                     entry.earlier_compile_seconds = first.kernel.compile_seconds
             self.cache[signature] = entry
@@ -478,14 +482,22 @@ class CompiledFunction:
             entry.not_lowered = f"numba could not compile the step: {type(error).__name__}: {error}"
 
 
-def _same_recording(first: list, second: list, name: str) -> None:
-    """Raise CaptureError where two traces of one signature recorded different work."""
-    if len(first) != len(second) or any(type(a) is not type(b) for a, b in zip(first, second)):
+def _same_recording(first: Program, second: Program, name: str) -> None:
+    """Raise CaptureError where two traces of one signature recorded different work, or read a
+    value computed from the inputs outside the op set: an array constant, or a leaf Tensor made
+    during the call (a different Tensor on each call, ``am.tensor(np.asarray(y) * 2)``), whose
+    values differ. A leaf that is the same Tensor on both calls (a weight, an optimizer slot)
+    is read by reference on every replay, so its values may change between calls."""
+    a_steps, b_steps = first.instructions, second.instructions
+    if len(a_steps) != len(b_steps) or any(type(a) is not type(b) for a, b in zip(a_steps, b_steps)):
         raise CaptureError(
             f"am.compile: {name} did different work on two calls with the same input signature "
-            f"({len(first)} and {len(second)} recorded steps): Python control flow on the data cannot be captured"
+            f"({len(a_steps)} and {len(b_steps)} recorded steps{_first_difference(a_steps, b_steps)}): "
+            f"Python control flow on the data cannot be captured"
         )
-    for step, (a, b) in enumerate(zip(first, second)):
+    a_leaves = {info.slot: info.tensor for info in first.leaves}
+    b_leaves = {info.slot: info.tensor for info in second.leaves}
+    for step, (a, b) in enumerate(zip(a_steps, b_steps)):
         if type(a) is OpCall:
             where = f"op '{a.cls.name}' (step {step})"
             same = a.cls is b.cls and a.needs == b.needs and _same_values(a.options, b.options)
@@ -495,17 +507,166 @@ def _same_recording(first: list, second: list, name: str) -> None:
             same = a.fn == b.fn and a.kwargs.keys() == b.kwargs.keys()
             pairs = list(zip(a.args, b.args)) + [(a.kwargs[k], b.kwargs[k]) for k in a.kwargs]
         else:
-            where, same, pairs = f"backward (step {step})", _same_values(a, b), ()
+            where, same = f"backward (step {step})", _same_values(a, b)
+            pairs = [(sa.grad, sb.grad) for sa, sb in zip(a.seeds, b.seeds)] if same else ()
         if not same:
-            raise CaptureError(f"am.compile: {where} differs between two calls with the same input signature")
+            what = (
+                _backward_difference(a, b)
+                if type(a) is Backward
+                else f"{_describe_step(a)} on the first call, {_describe_step(b)} on the second"
+            )
+            raise CaptureError(f"am.compile: {where} differs between two calls with the same input signature ({what})")
         for index, (ra, rb) in enumerate(pairs):
-            if type(ra) is not type(rb) or not _same_values(ra[0], rb[0]):
+            problem = _changed_input(ra, rb, a_leaves, b_leaves)
+            if problem is not None:
                 raise CaptureError(
-                    f"am.compile: {where} input {index} changed between two calls with the same input signature: "
-                    f"it was computed from the inputs outside the op set (numpy on the data, or a random draw "
-                    f"outside @am.replayable), so a replay would freeze it. Use ops, or compute it in an "
-                    f"@am.replayable function"
+                    f"am.compile: {where} input {index} changed between two calls with the same input "
+                    f"signature: {problem}"
                 )
+
+
+_FROZEN = (
+    "it was computed from the inputs outside the op set (numpy on the data, or a random draw outside "
+    "@am.replayable), so a replay would freeze the first call's value. Use ops, or compute it in an "
+    "@am.replayable function"
+)
+
+
+def _changed_input(ra, rb, a_leaves: dict, b_leaves: dict) -> str | None:
+    """Why operand ``ra`` of the first recording and ``rb`` of the second differ (None: the same)."""
+    kind = type(ra)
+    if kind is not type(rb) or (kind in (Slot, Leaf) and ra.index != rb.index):
+        return f"{_describe_ref(ra)} on the first call, {_describe_ref(rb)} on the second"
+    if kind is Leaf:
+        ta, tb = a_leaves[ra.index], b_leaves[rb.index]
+        if ta is tb or _same_values(ta.data, tb.data):
+            return None  # the same Tensor (read by reference on each replay), or an equal one made on each call
+        return f"it is a Tensor created inside the function (a new one on each call) {_expected(ta.data, tb.data)}"
+    if kind is Const:
+        if _same_values(ra.value, rb.value):
+            return None
+        return f"it is a constant of the recording {_expected(ra.value, rb.value)}"
+    return None if _same_values(ra, rb) else f"{ra!r} on the first call, {rb!r} on the second"
+
+
+def _expected(a, b) -> str:
+    return (
+        f"whose value differs: expected {_describe_value(a)} (the first call's), given {_describe_value(b)} "
+        f"on the second call{_first_mismatch(a, b)}; {_FROZEN}"
+    )
+
+
+def _same_output(a, b, name: str, path: str = "") -> None:
+    """Raise CaptureError where the two traces returned a different structure, or a constant (a
+    value not computed by the step's ops, which a replay returns as recorded) that differs."""
+    if a[0] != b[0] or (a[0] == "T" and a[1] != b[1]) or (a[0] == "G" and a[1] is not b[1]):
+        kinds = {"T": "a value computed by the step", "c": "a constant", "G": "a leaf's gradient"}
+        raise CaptureError(
+            f"am.compile: {name} returned {kinds.get(a[0], a[0])} on the first call and "
+            f"{kinds.get(b[0], b[0])} on the second (result{path or ' itself'}) with the same input signature"
+        )
+    if a[0] == "c":
+        va, vb = a[1], b[1]
+        if isinstance(va, Tensor) and isinstance(vb, Tensor) and va is not vb:
+            va, vb = va.data, vb.data  # a Tensor made on each call: its values must not change
+        if not _same_values(va, vb):
+            raise CaptureError(
+                f"am.compile: {name} returned a constant (result{path or ' itself'}, not computed by the "
+                f"step's ops) that changed between two calls with the same input signature: expected "
+                f"{_describe_value(va)} (the first call's), given {_describe_value(vb)} on the second call"
+                f"{_first_mismatch(va, vb)}; {_FROZEN}"
+            )
+    elif a[0] is dict:
+        if a[1].keys() != b[1].keys():
+            raise CaptureError(
+                f"am.compile: {name} returned dicts with different keys on two calls with the same input "
+                f"signature (result{path or ' itself'}): {list(a[1])} then {list(b[1])}"
+            )
+        for key in a[1]:
+            _same_output(a[1][key], b[1][key], name, f"{path}[{key!r}]")
+    elif a[0] not in ("T", "G"):
+        if len(a[1]) != len(b[1]):
+            raise CaptureError(
+                f"am.compile: {name} returned {len(a[1])} and {len(b[1])} items on two calls with the same "
+                f"input signature (result{path or ' itself'})"
+            )
+        for i, (x, y) in enumerate(zip(a[1], b[1])):
+            _same_output(x, y, name, f"{path}[{i}]")
+
+
+def _first_difference(a_steps: list, b_steps: list) -> str:
+    """Where two recordings of different work part: their first different instruction."""
+    for step, (a, b) in enumerate(zip(a_steps, b_steps)):
+        if type(a) is not type(b) or _describe_step(a) != _describe_step(b):
+            return f"; step {step} is {_describe_step(a)} on the first call, {_describe_step(b)} on the second"
+    if len(a_steps) != len(b_steps):
+        step, longer = min(len(a_steps), len(b_steps)), a_steps if len(a_steps) > len(b_steps) else b_steps
+        which = "first" if longer is a_steps else "second"
+        return f"; only the {which} call goes on, with {_describe_step(longer[step])} at step {step}"
+    return ""
+
+
+def _describe_step(instruction) -> str:
+    kind = type(instruction)
+    if kind is OpCall:
+        options = f" with {instruction.options}" if instruction.options else ""
+        return f"op '{instruction.cls.name}'{options}"
+    if kind is Effect:
+        return f"replayable call {getattr(instruction.fn, '__name__', instruction.fn)!r}"
+    if kind is Backward:
+        return f"a backward pass of {len(instruction.steps)} steps"
+    return type(instruction).__name__
+
+
+def _backward_difference(a: Backward, b: Backward) -> str:
+    """What differs between two recorded backward passes, first call and second."""
+    if len(a.seeds) != len(b.seeds) or a.retain_graph != b.retain_graph:
+        return f"{len(a.seeds)} and {len(b.seeds)} roots, retain_graph {a.retain_graph} and {b.retain_graph}"
+    if len(a.steps) != len(b.steps):
+        return f"{len(a.steps)} steps on the first call, {len(b.steps)} on the second"
+    for i, (sa, sb) in enumerate(zip(a.steps, b.steps)):
+        if _same_values(sa, sb):
+            continue
+        if type(sa) is LeafGrad and type(sb) is LeafGrad and sa.slot == sb.slot and sa.leaf is not sb.leaf:
+            return (
+                f"its step {i} stores a gradient in a different leaf Tensor on each call: a Tensor with "
+                f"requires_grad=True created inside the function cannot be captured (pass it as an argument)"
+            )
+        return f"its step {i}: {sa} on the first call, {sb} on the second"
+    return "its gradient seeds differ"
+
+
+def _describe_ref(ref) -> str:
+    kind = type(ref)
+    if kind is Const:
+        return f"the constant {_describe_value(ref.value)}"
+    if kind is Leaf:
+        return "a leaf Tensor"
+    if kind is Slot:
+        return "a value computed by the step"
+    return repr(ref)
+
+
+def _describe_value(value) -> str:
+    if isinstance(value, np.ndarray):
+        text = np.array2string(value.view(np.ndarray), threshold=6, edgeitems=2, precision=6, separator=", ")
+        return f"{' '.join(text.split())} (shape {value.shape}, {value.dtype})"  # (on one line)
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _first_mismatch(a, b) -> str:
+    """Where two arrays of one shape first differ, and how many elements do."""
+    if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)) or a.shape != b.shape or a.ndim == 0:
+        return ""
+    a, b = a.view(np.ndarray), b.view(np.ndarray)
+    differ = ~((a == b) | ((a != a) & (b != b)))  # (NaN equals NaN, as _same_values counts)
+    where = np.argwhere(differ)
+    if not len(where):
+        return ""
+    at = tuple(int(i) for i in where[0])
+    first, second = a[at].item(), b[at].item()
+    return f"; {len(where)} of {a.size} elements differ, the first at index {at}: {first!r} then {second!r}"
 
 
 def _same_values(a, b) -> bool:
@@ -533,6 +694,9 @@ def _output_spec(result, tracer):
     if isinstance(result, Tensor):
         slot = tracer.slot_of.get(id(result))
         if slot is None or id(result) in tracer.leaf_slot:
+            for leaf in tracer.leaves:
+                if leaf.tensor.grad is result:  # a leaf's gradient (a new Tensor on each replay): read it then
+                    return ("G", leaf.tensor)
             return ("c", result)
         return ("T", slot)
     if isinstance(result, (tuple, list)):
@@ -554,7 +718,7 @@ def _spec_slots(spec):
             yield item[1]
         elif kind is dict:
             stack.extend(item[1].values())
-        elif kind != "c":
+        elif kind not in ("c", "G"):
             stack.extend(item[1])
 
 
@@ -580,6 +744,8 @@ def _from_spec(spec, slots):
         return Tensor._wrap(slots[spec[1]])
     if kind == "c":
         return spec[1]
+    if kind == "G":
+        return spec[1].grad
     if kind is dict:
         return {k: _from_spec(v, slots) for k, v in spec[1].items()}
     return kind(_from_spec(s, slots) for s in spec[1])
