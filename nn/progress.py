@@ -24,12 +24,15 @@ import shutil
 import sys
 import time
 
+import numpy as np
+
 BAR_WIDTH = 20
 
 
 def format_value(value) -> str:
-    """A metric as Keras prints it: 4 decimals, scientific below 1e-3 in magnitude."""
-    value = float(value)
+    """A metric as Keras prints it: 4 decimals, scientific below 1e-3 in magnitude; a metric
+    with an array value (``F1Score(average=None)``) prints its mean, as Keras' ``Progbar`` does."""
+    value = float(np.mean(value)) if np.ndim(value) else float(value)
     return f"{value:.4f}" if abs(value) > 1e-3 or value == 0 else f"{value:.4e}"
 
 

@@ -60,7 +60,15 @@ def _update_metrics(model, loss, batch_size, x, y, y_pred, sample_weight) -> tup
     model._loss_tracker.update_state(float(loss.data), batch_size)
     logs = model.compute_metrics(x, y, y_pred, sample_weight)
     model._log_keys = tuple(logs)
-    return tuple(am.Tensor._wrap(np.asarray(float(_value(v)))) for v in logs.values())
+    return tuple(am.Tensor._wrap(_log_value(v)) for v in logs.values())
+
+
+def _log_value(v) -> np.ndarray:
+    """A metric's value for the logs: a scalar as a 0-d float64 array (Python's float); a
+    metric whose result is an array (``F1Score(average=None)``: one value per class) keeps it,
+    copied, as Keras' logs do."""
+    value = np.asarray(_value(v))
+    return np.asarray(float(value)) if value.ndim == 0 else value.copy()
 
 
 @am.replayable
