@@ -226,13 +226,15 @@ def fit(jit, loss, y=None, epochs=3):
     return model, history
 
 
-def test_an_nn_loss_whose_one_hot_is_made_with_numpy_trains_as_eagerly_under_auto():
-    """categorical_generalized_cross_entropy builds its one-hot targets with numpy and
+def test_an_nn_loss_whose_one_hot_came_from_numpy_trains_as_eagerly_under_auto():
+    """categorical_generalized_cross_entropy built its one-hot targets with numpy and
     am.as_tensor: "auto" replayed the first batch's targets on every batch (the loss went wrong
-    silently); now the second trace refuses it, and "auto" trains like the eager step."""
+    silently). The second trace now refuses such a Tensor, and the loss builds its one-hot in a
+    replayable function: "auto" captures the step and trains like the eager step, bit for bit."""
     loss = nn.losses.CategoricalGeneralizedCrossEntropy()
     eager, h_eager = fit(False, loss)
     auto, h_auto = fit("auto", loss)
+    assert not auto.train_function.step.eager  # (captured, not an eager fallback)
     assert h_eager.history == h_auto.history
     for a, b in zip(eager.get_weights(), auto.get_weights()):
         assert np.array_equal(a, b)

@@ -71,10 +71,15 @@ def circle(y_true, y_pred, ref_labels=None, ref_embeddings=None, remove_diagonal
 def categorical_generalized_cross_entropy(y_true, y_pred, q):
     """(1 - p^q) / q per sample, p the predicted probability of the integer label (Zhang & Sabuncu)."""
     y_pred = _pred(y_pred)
-    labels = np.asarray(y_true.data if isinstance(y_true, am.Tensor) else y_true).astype(np.int64)
-    hot = (labels[..., None] == np.arange(y_pred.shape[-1])).astype(y_pred.dtype)
-    p = am.sum(y_pred * am.as_tensor(hot), axis=-1)
+    p = am.sum(y_pred * _one_hot(y_true, y_pred.shape[-1], y_pred.dtype), axis=-1)
     return (1.0 - am.pow(p, am.as_tensor(np.asarray(q, y_pred.dtype)))) / q
+
+
+@am.replayable  # a captured step (jit_compile) builds each batch's one-hot targets again on replay
+def _one_hot(y_true, classes: int, dtype) -> np.ndarray:
+    """The integer labels ``y_true`` as one-hot rows of ``classes`` in ``dtype``."""
+    labels = np.asarray(y_true.data if isinstance(y_true, am.Tensor) else y_true).astype(np.int64)
+    return (labels[..., None] == np.arange(classes)).astype(dtype)
 
 
 class _Wrapper(LossFunctionWrapper):
