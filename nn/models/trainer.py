@@ -58,7 +58,7 @@ def _update_metrics(model, loss, batch_size, x, y, y_pred, sample_weight) -> tup
     """The loss tracker and ``compute_metrics`` on this batch; the logs' values as 0-d Tensors (their
     keys are kept in ``model._log_keys``), so that a replay returns this batch's values."""
     model._loss_tracker.update_state(float(loss.data), batch_size)
-    logs = model.compute_metrics(x, y, y_pred, sample_weight)
+    logs = model.compute_metrics(x, y, _probabilities(y_pred), sample_weight)
     model._log_keys = tuple(logs)
     return tuple(am.Tensor._wrap(_log_value(v)) for v in logs.values())
 
@@ -69,6 +69,19 @@ def _log_value(v) -> np.ndarray:
     copied, as Keras' logs do."""
     value = np.asarray(_value(v))
     return np.asarray(float(value)) if value.ndim == 0 else value.copy()
+
+
+def _probabilities(y_pred):
+    """``y_pred`` without the softmax/sigmoid logits Keras marks on it (``_keras_logits``): the
+    compiled metrics see the outputs themselves, the same arrays eager and in a replay (which
+    passes no such mark), as Keras' JAX and torch backends compute them; the loss keeps the logits."""
+    if isinstance(y_pred, am.Tensor):
+        return am.Tensor._wrap(y_pred.data) if getattr(y_pred, "_keras_logits", None) is not None else y_pred
+    if isinstance(y_pred, (list, tuple)):
+        return type(y_pred)(_probabilities(v) for v in y_pred)
+    if isinstance(y_pred, dict):
+        return {k: _probabilities(v) for k, v in y_pred.items()}
+    return y_pred
 
 
 @am.replayable
