@@ -475,7 +475,7 @@ def adapter(model, x, y, sample_weight, batch_size, steps, shuffle, class_weight
     if sample_weight is not None:
         if class_weight is not None:
             raise ValueError(f"{what}: give `class_weight` or `sample_weight`, not both")
-        sw = standardize_sample_weight(model, sample_weight, what)
+        sw = standardize_sample_weight(model, sample_weight, what, ys)
     n = num_samples(xs, ys, sw, what)
     if class_weight is not None:
         sw = class_weight_to_sample_weight(ys, class_weight)
@@ -484,8 +484,19 @@ def adapter(model, x, y, sample_weight, batch_size, steps, shuffle, class_weight
     return ArrayAdapter(xs, ys, sw, batch_size, shuffle, n)
 
 
-def standardize_sample_weight(model, sample_weight, what: str) -> np.ndarray:
-    """Finite numbers, one per sample (or per sample and time step), in the model's dtype."""
+def standardize_sample_weight(model, sample_weight, what: str, y=None):
+    """Finite numbers, one per sample (or per sample and time step), in the model's dtype. A
+    multi-output model may take one array per output, as Keras does: a dict by output name, or a
+    list (tuple) of arrays when ``y`` is a list of as many; each is checked alone."""
+    if isinstance(sample_weight, dict):
+        return {k: _sample_weight(model, v, f"{what} (sample_weight[{k!r}])") for k, v in sample_weight.items()}
+    per_output = isinstance(sample_weight, (list, tuple)) and isinstance(y, list) and len(y) > 1
+    if per_output and len(sample_weight) == len(y) and all(np.ndim(v) >= 1 for v in sample_weight):
+        return [_sample_weight(model, v, f"{what} (sample_weight[{k}])") for k, v in enumerate(sample_weight)]
+    return _sample_weight(model, sample_weight, what)
+
+
+def _sample_weight(model, sample_weight, what: str) -> np.ndarray:
     sw = np.asarray(sample_weight.data if isinstance(sample_weight, am.Tensor) else sample_weight)
     if sw.dtype.kind not in "fiub" or (sw.dtype.kind == "f" and not np.isfinite(sw).all()):
         raise ValueError(f"{what}: sample_weight must be finite numbers, got dtype {sw.dtype}")
@@ -565,8 +576,8 @@ def _split(model, x, y, sample_weight, validation_split):
         )
     sw_train = sw_val = None
     if sample_weight is not None:
-        sample_weight = standardize_sample_weight(model, sample_weight, "fit")
-        sw_train, sw_val = sample_weight[:split], sample_weight[split:]
+        sample_weight = standardize_sample_weight(model, sample_weight, "fit", ys)
+        sw_train, sw_val = _take(sample_weight, slice(0, split)), _take(sample_weight, slice(split, None))
     held = pack_x_y_sample_weight(_take(xs, slice(split, None)), _take(ys, slice(split, None)), sw_val)
     return _take(xs, slice(0, split)), _take(ys, slice(0, split)), sw_train, held
 
