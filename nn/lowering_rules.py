@@ -17,7 +17,7 @@ from .fused_cross_entropy import SoftmaxCrossEntropy
 from .losses import crossentropy
 from .losses.crossentropy import one_hot_targets
 from .losses.functions import _within as huber_within
-from .losses.loss import _is_zero, to_array
+from .losses.loss import _float_mask, _is_zero, to_array
 
 
 def _dense_forward(L, ins, options):
@@ -215,11 +215,42 @@ class _LabelCheck:
             raise ValueError("sparse_categorical_crossentropy: invalid integer labels")  # (eager raises first)
 
 
+def _mask_weights(L, args, kwargs, step=None):
+    """``_float_mask(mask, dtype, reduction)`` (ignore_class' weights): under the mean reductions
+    size / valid on valid entries (0 when none is valid; the division in float64, then cast, as
+    numpy computes it), else the mask as 0/1; 0 on masked entries."""
+    bound = _MASK_SIGNATURE.bind(*args, **kwargs)
+    mask, dtype, reduction = bound.arguments.values()
+    if not isinstance(mask, Var) or mask.dtype != np.bool_ or isinstance(dtype, Var) or isinstance(reduction, Var):
+        raise NotLowerable("ignore_class weights of a constant or non-boolean mask")
+    kind = dtype_name(dtype)
+    out = L.alloc(mask.shape, dtype)
+    i = L.fresh("i")
+    if reduction in ("mean", "sum_over_batch_size"):
+        count, factor = L.fresh("valid"), L.fresh("factor")
+        L.line(f"{count} = 0")
+        L.line(f"for {i} in range({mask.size}):")
+        L.line(f"if {mask.at(i)}:", 1)
+        L.line(f"{count} += 1", 2)
+        L.line(f"{factor} = {float(mask.size)!r} / {count} if {count} else 0.0")
+        value = f"{kind}({factor})"
+    else:
+        value = f"{kind}(1.0)"
+    j = L.fresh("i")
+    L.line(f"for {j} in range({mask.size}):")
+    L.line(f"{out.at(j)} = {value} if {mask.at(j)} else {kind}(0.0)", 1)
+    return out
+
+
+_MASK_SIGNATURE = inspect.signature(_float_mask.__wrapped__)
+
+
 register(DenseFunction, _dense_forward, _dense_backward)
 register(SoftmaxCrossEntropy, _cross_entropy_forward, _cross_entropy_backward)
 register_effect(to_array, _to_array)
 register_effect(huber_within, _within)
 register_effect(_is_zero, _zero)
+register_effect(_float_mask, _mask_weights)
 register_effect(one_hot_targets, _sparse_targets)
 
 
