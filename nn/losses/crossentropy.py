@@ -76,10 +76,26 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     return -(categorical_log_probs(y_pred, from_logits, axis) * y_true).sum(axis=axis)
 
 
-@am.replayable  # recomputed from the labels on every replay of a captured step (jit_compile)
 def sparse_targets(y_true, y_pred_shape, dtype, ignore_class=None, axis=-1):
     """(one-hot targets shaped like y_pred, valid mask or None) from integer labels, after
-    Keras' squeeze of a trailing 1; labels equal to ``ignore_class`` get an all-zero row."""
+    Keras' squeeze of a trailing 1; labels equal to ``ignore_class`` get an all-zero row.
+
+    Recomputed from the labels on every replay of a captured step (``@am.replayable``): labels of
+    a dtype the compiled kernels read (``LOOP_LABEL_DTYPES``, filled by ``nn.lowering_rules``)
+    go through ``one_hot_targets``, which has a loop form (``jit_compile=True``: the step stays
+    one kernel); others (uint8) through ``_one_hot_targets_python``, the same Python without
+    one, which a kernel runs as Python between two of its parts."""
+    labels_dtype = getattr(y_true.data if isinstance(y_true, am.Tensor) else y_true, "dtype", None)
+    replayable = one_hot_targets if labels_dtype in LOOP_LABEL_DTYPES else _one_hot_targets_python
+    return replayable(y_true, y_pred_shape, dtype, ignore_class, axis)
+
+
+LOOP_LABEL_DTYPES: set = set()  # label dtypes with a loop form of ``one_hot_targets`` (nn.lowering_rules)
+
+
+def _one_hot(y_true, y_pred_shape, dtype, ignore_class=None, axis=-1):
+    """``sparse_targets``' work (see there); raises ValueError for labels of the wrong shape,
+    fractional or out of range, naming what was expected and given."""
     labels = to_array(y_true)
     ndim = len(y_pred_shape)
     if labels.ndim == ndim and labels.shape[axis] == 1:
@@ -115,6 +131,18 @@ def sparse_targets(y_true, y_pred_shape, dtype, ignore_class=None, axis=-1):
     if class_axis != ndim - 1:
         one_hot = np.moveaxis(one_hot, -1, class_axis)
     return one_hot, mask
+
+
+@am.replayable  # (a captured step records which of the two ran: only this one has a loop form)
+def one_hot_targets(y_true, y_pred_shape, dtype, ignore_class=None, axis=-1):
+    """``sparse_targets`` of labels that a compiled kernel reads (see ``nn.lowering_rules``)."""
+    return _one_hot(y_true, y_pred_shape, dtype, ignore_class, axis)
+
+
+@am.replayable
+def _one_hot_targets_python(y_true, y_pred_shape, dtype, ignore_class=None, axis=-1):
+    """``sparse_targets`` of labels of another dtype: Python on every replay."""
+    return _one_hot(y_true, y_pred_shape, dtype, ignore_class, axis)
 
 
 def sparse_crossentropy_with_mask(y_true, y_pred, from_logits=False, ignore_class=None, axis=-1):
