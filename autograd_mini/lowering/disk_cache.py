@@ -264,7 +264,7 @@ def _describe(name: str, value) -> str | None:
         module = _file_digest(inspect.getsourcefile(definition))
         return f"{name} intrinsic {definition.__module__}.{definition.__qualname__} {module} {source}"
     if isinstance(value, types.ModuleType) or any(
-        value is t for t in (np.float32, np.float64, np.int64, np.int32, np.bool_)
+        value is t for t in (np.float32, np.float64, np.int64, np.int32, np.bool_, np.uint8)
     ):
         return f"{name} {getattr(value, '__name__', value)}"
     return None

@@ -25,8 +25,11 @@ _DTYPE_NAMES = {
     np.dtype(np.int64): "i64",
     np.dtype(np.int32): "i32",
     np.dtype(np.bool_): "b1",
+    np.dtype(np.uint8): "u1",
 }
 
+
+_RESERVED = frozenset(_DTYPE_NAMES.values())
 
 HELPER = "helper"  # a placeholder in ``Emitter.globals``: a helper of helpers.py, bound when compiled
 
@@ -111,9 +114,12 @@ class Emitter:
 
     # -- names and plain statements ----------------------------------------------------------------------
     def fresh(self, prefix: str = "v") -> str:
-        """A new local name."""
+        """A new local name (never a dtype's name, ``i32``, ``i64``, ``u1``: those are the code's globals)."""
         self.count += 1
-        return f"{prefix}{self.count}"
+        name = f"{prefix}{self.count}"
+        if name in _RESERVED:
+            return self.fresh(prefix)
+        return name
 
     def line(self, text: str, depth: int = 0) -> None:
         """Append one statement at loop ``depth`` (indentation is added by ``source``)."""

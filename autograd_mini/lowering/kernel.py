@@ -136,6 +136,7 @@ class _Builder:
         if slot not in self.meta:
             raise NotLowerable("a value that is not an array")
         shape, dtype = self.meta[slot]
+        dtype_name(dtype)  # (before the parameter is registered: NotLowerable leaves the block as it was)
         name = f"n{slot}" if fresh else f"a{slot}"
         block.params.append((slot, name))
         self.reads[block.index].add(slot)
@@ -338,7 +339,7 @@ class _Driver:
             params = [p for _, p in block.params] + [r for r, _ in block.runtime]
             source = L.source(name, params, results)
         namespace = {"np": np, "math": math, "f32": np.float32, "f64": np.float64, "i64": np.int64, "i32": np.int32}
-        namespace["b1"] = np.bool_
+        namespace["b1"], namespace["u1"] = np.bool_, np.uint8
         namespace.update(L.constants)
         namespace.update(L.globals)
         namespace.update(_helpers(numba, L.globals))
