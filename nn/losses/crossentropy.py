@@ -15,6 +15,7 @@ import numpy as np
 
 import autograd_mini as am
 
+from .functions import as_dtype, targets
 from .loss import EPSILON, to_array, to_pred
 
 
@@ -153,7 +154,7 @@ def _binary_elementwise(y_true, y_pred, from_logits, one_minus_y=None):
     if from_logits:
         return am.softplus(y_pred) - y_pred * y_true
     if one_minus_y is None:
-        one_minus_y = 1.0 - am.as_tensor(y_true)
+        one_minus_y = 1.0 - targets(y_true)[1]
     p = am.clip(y_pred, EPSILON, 1.0 - EPSILON)
     return -(am.log(p) * y_true + am.log(1.0 - p) * one_minus_y)
 
@@ -171,16 +172,13 @@ def binary_focal_crossentropy(
         y_true = _smoothed(y_true, label_smoothing, 0.5 * label_smoothing)
     if from_logits:
         y_pred = am.sigmoid(y_pred)
-    y = am.as_tensor(y_true)  # (what is computed from the targets goes through ops: a captured step redoes it)
+    y = targets(y_true)[1]  # (a captured step computes these from each batch's targets)
     one_minus_y = 1.0 - y
     bce = _binary_elementwise(y_true, y_pred, False, one_minus_y)
     p_t = y_pred * y_true + (1.0 - y_pred) * one_minus_y
     focal = (1.0 - p_t) ** float(gamma) * bce
     if apply_class_balancing:
-        balance = y * alpha + one_minus_y * (1.0 - alpha)
-        if balance.dtype != y_pred.dtype:  # (an alpha that is a numpy float64: numpy computed in float64, then cast)
-            balance = am.cast(balance, y_pred.dtype)
-        focal = focal * balance
+        focal = focal * as_dtype(y * alpha + one_minus_y * (1.0 - alpha), y_pred.dtype)
     return focal.mean(axis=axis)
 
 
