@@ -15,6 +15,7 @@ import numpy as np
 
 import autograd_mini as am
 
+from .functions import as_dtype, targets
 from .loss import EPSILON, to_array, to_pred
 
 
@@ -175,11 +176,15 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
     return _binary_elementwise(y_true, y_pred, from_logits).mean(axis=axis)
 
 
-def _binary_elementwise(y_true, y_pred, from_logits):
+def _binary_elementwise(y_true, y_pred, from_logits, one_minus_y=None):
+    """softplus(x) - x y from logits, else -(y log p + (1 - y) log(1 - p)), p clipped; 1 - y
+    (``one_minus_y`` when the caller has it) with an op, so a captured step computes it per batch."""
     if from_logits:
         return am.softplus(y_pred) - y_pred * y_true
+    if one_minus_y is None:
+        one_minus_y = 1.0 - targets(y_true)[1]
     p = am.clip(y_pred, EPSILON, 1.0 - EPSILON)
-    return -(am.log(p) * y_true + am.log(1.0 - p) * (1.0 - y_true))
+    return -(am.log(p) * y_true + am.log(1.0 - p) * one_minus_y)
 
 
 def binary_focal_crossentropy(
@@ -195,11 +200,13 @@ def binary_focal_crossentropy(
         y_true = _smoothed(y_true, label_smoothing, 0.5 * label_smoothing)
     if from_logits:
         y_pred = am.sigmoid(y_pred)
-    bce = _binary_elementwise(y_true, y_pred, False)
-    p_t = y_pred * y_true + (1.0 - y_pred) * (1.0 - y_true)
+    y = targets(y_true)[1]  # (a captured step computes these from each batch's targets)
+    one_minus_y = 1.0 - y
+    bce = _binary_elementwise(y_true, y_pred, False, one_minus_y)
+    p_t = y_pred * y_true + (1.0 - y_pred) * one_minus_y
     focal = (1.0 - p_t) ** float(gamma) * bce
     if apply_class_balancing:
-        focal = focal * (y_true * alpha + (1.0 - y_true) * (1.0 - alpha)).astype(y_pred.dtype)
+        focal = focal * as_dtype(y * alpha + one_minus_y * (1.0 - alpha), y_pred.dtype)
     return focal.mean(axis=axis)
 
 
