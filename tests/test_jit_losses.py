@@ -169,23 +169,17 @@ def _fallbacks_warn(monkeypatch):
     monkeypatch.setenv("NN_DEBUG_CAPTURE", "1")  # "auto" warns (an error here) when it falls back to eager
 
 
-NOT_YET = {  # nn/losses/overlap.py (another owner): numpy on the labels inside the step
-    "categorical_generalized_cross_entropy": (
-        "categorical_generalized_cross_entropy",
-        LABELS,
-        3,
-        "softmax",
-        {},
-        False,
-    ),
-}
-CASES.update(NOT_YET)
-REASON = "its one-hot labels (numpy) become a leaf read by reference: 'auto' replays the first batch's"
-
-
-@pytest.mark.parametrize(
-    "name", [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=REASON)) if n in NOT_YET else n for n in CASES]
+CASES["categorical_generalized_cross_entropy"] = (  # (nn/losses/overlap.py: its one-hot in a replayable)
+    "categorical_generalized_cross_entropy",
+    LABELS,
+    3,
+    "softmax",
+    {},
+    True,
 )
+
+
+@pytest.mark.parametrize("name", list(CASES))
 def test_every_loss_is_captured_and_compiled(name):
     eager, h_eager = _fit(False, name)
 

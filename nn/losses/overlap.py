@@ -72,7 +72,7 @@ def categorical_generalized_cross_entropy(y_true, y_pred, q):
     """(1 - p^q) / q per sample, p the predicted probability of the integer label (Zhang & Sabuncu)."""
     y_pred = _pred(y_pred)
     p = am.sum(y_pred * _one_hot(y_true, y_pred.shape[-1], y_pred.dtype), axis=-1)
-    return (1.0 - am.pow(p, am.as_tensor(np.asarray(q, y_pred.dtype)))) / q
+    return (1.0 - p ** float(q)) / q  # (a Python exponent: the same bits, and a loop form)
 
 
 @am.replayable  # a captured step (jit_compile) builds each batch's one-hot targets again on replay
