@@ -12,7 +12,7 @@ import numpy as np
 from ..ops import activation, elementwise, linalg, reduce, shape
 from ..ops.formula import Elementwise, loop_template
 from . import register
-from .emitter import NotLowerable, Var
+from .emitter import NotLowerable, Var, dtype_name, literal
 
 
 def _need(needs, index, make):
@@ -68,6 +68,36 @@ def _share(compare):
 
 register(elementwise.Maximum, _binary(_MAXIMUM), _share(">"))
 register(elementwise.Minimum, _binary(_MINIMUM), _share("<"))
+
+
+def _clip_bounds(ins, options) -> tuple:
+    x, lo, hi = ins[0], options.get("a_min"), options.get("a_max")
+    if not isinstance(x, Var) or x.dtype.kind != "f" or any(b is not None and np.ndim(b) for b in (lo, hi)):
+        raise NotLowerable("clip of a constant, of integers or with array bounds")
+    return x, lo, hi
+
+
+def _clip(L, ins, options):
+    """np.clip: max(x, a_min) then min(., a_max), NaN kept (numpy's clip); the bounds are weak
+    Python numbers (a numpy float64 bound would promote: the dtype check then keeps the replay)."""
+    x, lo, hi = _clip_bounds(ins, options)
+    out = x if lo is None else L.map(_MAXIMUM, x, float(lo))
+    return out if hi is None else L.map(_MINIMUM, out, float(hi))
+
+
+def _clip_backward(L, g, ins, out, options, needs):
+    """g * [a_min <= x <= a_max], compared in x's dtype as the eager mask is."""
+    x, lo, hi = _clip_bounds(ins, options)
+    kind = dtype_name(x.dtype)
+    inside = [
+        f"{{1}} >= {kind}({literal(b)})" if op == ">=" else f"{{1}} <= {kind}({literal(b)})"
+        for op, b in ((">=", lo), ("<=", hi))
+        if b is not None
+    ]
+    return (L.map("{0} * ({f}(1.0) if " + " and ".join(inside) + " else {f}(0.0))", g, x),)
+
+
+register(elementwise.Clip, _clip, _clip_backward)
 
 
 def _pow_forward(L, ins, options):
