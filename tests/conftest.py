@@ -21,3 +21,16 @@ def mnist_dir():
     if not (path / "train-images-idx3-ubyte.gz").exists():
         pytest.skip(f"MNIST IDX files not found in {path}")
     return path
+
+
+@pytest.fixture(scope="module")
+def own_kernel_cache(tmp_path_factory):
+    """A module's own empty kernel cache folder (``AUTOGRAD_MINI_CACHE_DIR``), the previous value
+    restored after it: use with ``pytestmark = pytest.mark.usefixtures("own_kernel_cache")``."""
+    previous = os.environ.get("AUTOGRAD_MINI_CACHE_DIR")
+    os.environ["AUTOGRAD_MINI_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if previous is None:
+        del os.environ["AUTOGRAD_MINI_CACHE_DIR"]
+    else:
+        os.environ["AUTOGRAD_MINI_CACHE_DIR"] = previous

@@ -5,8 +5,6 @@ eager ValueError before the step writes anything."""
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 
@@ -18,15 +16,7 @@ pytest.importorskip("numba")
 RTOL, ATOL = 1e-4, 1e-5  # float32 kernels against the eager step (tests/test_jit_compile.py)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _own_cache(tmp_path_factory):
-    previous = os.environ.get("AUTOGRAD_MINI_CACHE_DIR")
-    os.environ["AUTOGRAD_MINI_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
-    yield
-    if previous is None:
-        del os.environ["AUTOGRAD_MINI_CACHE_DIR"]
-    else:
-        os.environ["AUTOGRAD_MINI_CACHE_DIR"] = previous
+pytestmark = pytest.mark.usefixtures("own_kernel_cache")
 
 
 def _data(dtype="int64", n=96, classes=4, seed=0):

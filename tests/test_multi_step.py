@@ -3,8 +3,6 @@ the same numbers as N single steps, or nothing done at all."""
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 
@@ -15,15 +13,7 @@ from autograd_mini.lowering.multi_step import run_steps
 pytest.importorskip("numba")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _own_cache(tmp_path_factory):
-    previous = os.environ.get("AUTOGRAD_MINI_CACHE_DIR")
-    os.environ["AUTOGRAD_MINI_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
-    yield
-    if previous is None:
-        del os.environ["AUTOGRAD_MINI_CACHE_DIR"]
-    else:
-        os.environ["AUTOGRAD_MINI_CACHE_DIR"] = previous
+pytestmark = pytest.mark.usefixtures("own_kernel_cache")
 
 
 def _core_step(fresh=True):
