@@ -52,14 +52,12 @@ from pathlib import Path
 
 import numpy as np
 
+from . import numba_build
+
 FORMAT = 1
 HEADER = "# autograd_mini generated kernel (do not edit: checked byte for byte before use) key="
 DEFAULT_LIMIT = 256 * 1024 * 1024
 _MAX_SUMS_BYTES = 1 << 16  # a record of digests is small: anything larger is refused unread
-# numba's options for every generated kernel: IEEE results as numpy gives them (no exception on a
-# division by zero), no fastmath; no C-callable wrapper (a kernel is called from Python or from
-# another kernel, never through a C function pointer; the wrapper cost ~0.06 s of each cold compile)
-OPTIONS = {"error_model": "numpy", "no_cfunc_wrapper": True}
 
 _state = {
     "enabled": os.environ.get("AUTOGRAD_MINI_CACHE", "1") != "0",
@@ -231,7 +229,6 @@ def _machine() -> list[str]:
         f"python {sys.version}",
         f"cpu {cpu} {features}",
         f"opt {numba.config.OPT}",
-        f"options {sorted(OPTIONS.items())}",
     ]
 
 
@@ -288,10 +285,11 @@ def _file_digest(path) -> str:
     return found
 
 
-def kernel_key(source: str, namespace: dict, signature) -> str | None:
-    """The SHA-256 naming a kernel's cache files; None when a global has no stable description."""
+def kernel_key(source: str, namespace: dict, signature, opt_level: int | None = None) -> str | None:
+    """The SHA-256 naming a kernel's cache files (``opt_level``: numba_build.level's choice); None
+    when a global has no stable description."""
     digest = hashlib.sha256()
-    parts = _machine() + [f"signature {signature}", source]
+    parts = _machine() + [numba_build.describe(opt_level), f"signature {signature}", source]
     for name in sorted(k for k in namespace if not k.startswith("__")):
         described = _describe(name, namespace[name])
         if described is None:
@@ -429,13 +427,14 @@ def _warn_once(reason: str) -> None:
 
 
 # -- compiling ----------------------------------------------------------------------------------------------
-def compile_kernel(numba, name: str, source: str, namespace: dict, argument_types: tuple):
+def compile_kernel(numba, name: str, source: str, namespace: dict, argument_types: tuple, opt_level=None):
     """Compile the generated function ``name`` of ``source`` (globals ``namespace``) for
-    ``argument_types`` with numba; returns ``(dispatcher, how)``, ``how`` one of "disk cache"
-    (machine code loaded), "compiled" (and cached), "compiled (no disk cache)"."""
+    ``argument_types`` with numba (as numba_build.py builds kernels; ``opt_level``: LLVM's level,
+    None for numba's); returns ``(dispatcher, how)``, ``how`` one of "disk cache" (machine code
+    loaded), "compiled" (and cached), "compiled (no disk cache)"."""
     start = time.perf_counter()
     signature = tuple(argument_types)
-    key = kernel_key(source, namespace, signature) if enabled() else None
+    key = kernel_key(source, namespace, signature, opt_level) if enabled() else None
     folder = directory()
     reason = None if key is not None else "off"
     if key is not None:
@@ -443,10 +442,10 @@ def compile_kernel(numba, name: str, source: str, namespace: dict, argument_type
         if reason is not None:
             _warn_once(reason)
     if reason is not None:
-        return _fallback(numba, name, source, namespace, signature, start)
+        return _fallback(numba, name, source, namespace, signature, start, opt_level)
 
     with _locked(folder / f"k_{key}.lock"):  # another process compiling this kernel: wait, then load its work
-        return _compile_cached(numba, name, source, namespace, signature, start, folder, key)
+        return _compile_cached(numba, name, source, namespace, signature, start, folder, key, opt_level)
 
 
 @contextlib.contextmanager
@@ -470,7 +469,7 @@ def _locked(path: Path):
         os.close(fd)  # (closing releases the lock)
 
 
-def _compile_cached(numba, name, source, namespace, signature, start, folder: Path, key: str):
+def _compile_cached(numba, name, source, namespace, signature, start, folder: Path, key: str, opt_level):
     """numba's compile with ``cache=True`` beside ``k_<key>.py``: the file checked (or written) first,
     numba's files verified before and recorded after."""
     stem = f"k_{key}"
@@ -484,31 +483,31 @@ def _compile_cached(numba, name, source, namespace, signature, start, folder: Pa
         _write_new(path, data)
         if _read_exact(path, len(data)) != data:  # (lost a race to a file that is not ours)
             _counts["refused"] += 1
-            return _fallback(numba, name, source, namespace, signature, start)
+            return _fallback(numba, name, source, namespace, signature, start, opt_level)
 
     module = types.ModuleType(f"_autograd_mini_kernel_{key}")  # numba rebuilds a cached kernel's
     module.__file__ = str(path)  # environment by importing its module's name: found in sys.modules
     module.__dict__.update(namespace)
     sys.modules[module.__name__] = module
     exec(compile(text, str(path), "exec"), module.__dict__)  # the text generated here, never the file's
-    fn = numba.njit(module.__dict__[name], cache=True, **OPTIONS)
+    fn = numba_build.dispatcher(numba, module.__dict__[name], cache=True)
     cache_path = Path(fn.stats.cache_path)
     if cache_path.resolve().parent != folder.resolve():  # NUMBA_CACHE_DIR sends numba's files elsewhere
         sys.modules.pop(module.__name__, None)
         _warn_once(f"numba caches machine code in {cache_path} (NUMBA_CACHE_DIR), outside {folder}")
-        return _fallback(numba, name, source, namespace, signature, start)
+        return _fallback(numba, name, source, namespace, signature, start, opt_level)
     if not _verified(cache_path, stem, key, sums):
         _counts["refused"] += 1
         _remove(_machine_files(cache_path, stem))
         with contextlib.suppress(FileNotFoundError):
             sums.unlink()
     try:
-        fn.compile(signature)
+        fn = numba_build.compile_with_fallback(numba, fn, signature, cache=True, opt_level=opt_level)
     except numba.core.errors.NumbaError:
         raise  # the loops do not compile: the caller keeps the replay (no second attempt)
     except Exception:  # the cache itself failed (a file, a save): compile in memory
         _remove(_machine_files(cache_path, stem))
-        return _fallback(numba, name, source, namespace, signature, start)
+        return _fallback(numba, name, source, namespace, signature, start, opt_level)
     seconds = time.perf_counter() - start
     if sum(fn.stats.cache_hits.values()):
         _counts["disk_hits"] += 1
@@ -530,10 +529,10 @@ def _compile_cached(numba, name, source, namespace, signature, start, folder: Pa
     return fn, "compiled"
 
 
-def _fallback(numba, name, source, namespace, signature, start):
+def _fallback(numba, name, source, namespace, signature, start, opt_level=None):
     exec(compile(source, f"<am.compile {name}>", "exec"), namespace)  # our own generated loops
-    fn = numba.njit(namespace[name], cache=False, **OPTIONS)
-    fn.compile(signature)
+    fn = numba_build.dispatcher(numba, namespace[name], cache=False)
+    fn = numba_build.compile_with_fallback(numba, fn, signature, cache=False, opt_level=opt_level)
     _counts["compiled"] += 1
     _counts["compile_seconds"] += time.perf_counter() - start
     return fn, "compiled (no disk cache)"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -105,6 +106,7 @@ class Emitter:
     def __init__(self, max_matmul_work: int = 1 << 16, large_matmul=None):
         self.lines: list[str] = []
         self.count = 0
+        self.largest = 0  # elements of the largest buffer or loop written (numba_build.level reads it)
         self.constants: dict[str, np.ndarray] = {}
         self.globals: dict[str, object] = {}  # other names the code calls (compiled kernels)
         self.max_matmul_work = max_matmul_work
@@ -146,6 +148,7 @@ class Emitter:
                 self.line(f"{var.name} = {kind}({literal(fill)})", depth)
             return var
         var = Var(self.fresh(), shape, np.dtype(dtype))
+        self.largest = max(self.largest, var.size)
         self.line(f"{var.name} = {self.helper('empty_')}({var.size}, {kind})", depth)
         if fill is not None and var.size:
             index = self.fresh("i")
@@ -167,6 +170,7 @@ class Emitter:
         array = np.array(value, order="C")  # (ascontiguousarray would make a 0-d array 1-d)
         dtype_name(array.dtype)
         name = self.fresh("k")
+        self.largest = max(self.largest, array.size)
         self.constants[name] = array.reshape(-1) if array.ndim else array.reshape(1)
         return Var(name, array.shape, array.dtype)
 
@@ -315,6 +319,7 @@ class Emitter:
             return self.large_matmul(self, a, b, (m, k, n), transpose_a, transpose_b, out_dtype)
         if m * n * k > 64 and a.dtype == b.dtype == out_dtype:  # one call to a compiled helper
             out = Var(self.fresh(), (m, n), out_dtype)
+            self.largest = max(self.largest, m * n)
             self.line(f"{out.name} = {self.helper('empty_')}({m * n}, {dtype_name(out_dtype)})")
             self.line(
                 f"{self.helper('mm_')}({self.buffer(a)}, {self.buffer(b)}, {out.name}, {m}, {k}, {n}, {transpose_a}, {transpose_b})"
@@ -353,6 +358,7 @@ class Emitter:
                 names.append(None)
                 continue
             name = self.fresh("i")
+            self.largest = max(self.largest, n)
             self.line(f"for {name} in range({n}):", depth)
             names.append(name)
             depth += 1
@@ -363,6 +369,33 @@ class Emitter:
         body = ["    " + text for text in self.lines] or ["    pass"]
         returned = ", ".join(results) + ("," if len(results) == 1 else "")
         return "\n".join([f"def {name}({', '.join(params)}):", *body, f"    return ({returned})", ""])
+
+
+_TYPED_LITERAL = re.compile(r"\b(f32|f64)\((-?(?:\d+\.\d*(?:e[+-]?\d+)?|\d+e[+-]?\d+|math\.inf|math\.nan))\)")
+_FLOAT_TYPES = {"f32": np.float32, "f64": np.float64}
+
+
+def typed_literals(source: str) -> tuple[str, dict]:
+    """``source`` with each ``f32(1.0)``-style literal (how the loop forms spell a constant of the
+    computation's type) replaced by a global of that type, ``(source, {name: value})``: numba
+    freezes a global numpy scalar as a constant, where the call costs it a typing and a
+    lowering at every use (about 0.01 s of the lecture step's cold compile). Same value, same
+    rounding (numpy's float32 of the literal is what numba's ``float32(literal)`` computes)."""
+    names: dict[tuple, str] = {}
+
+    def constant(match) -> str:
+        key = (match.group(1), match.group(2))
+        if key not in names:
+            names[key] = f"_{key[0]}_{len(names)}"
+        return names[key]
+
+    text = _TYPED_LITERAL.sub(constant, source)
+    values = {}
+    with np.errstate(over="ignore"):  # (f32(1e300) is inf, in numba as in numpy)
+        for (kind, spelled), name in names.items():
+            value = float(spelled.replace("math.inf", "inf").replace("math.nan", "nan"))
+            values[name] = _FLOAT_TYPES[kind](value)
+    return text, values
 
 
 def _sum_terms(*pairs) -> str:

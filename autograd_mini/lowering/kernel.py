@@ -23,7 +23,7 @@ from ..program import Backward, Const, Effect, Leaf, Ones, OpCall, Program, effe
 from ..tensor import Tensor
 from . import EFFECTS, RULES, blas
 from .core_rules import register_elementwise
-from .emitter import HELPER, Emitter, NotLowerable, Var, dtype_name
+from .emitter import HELPER, Emitter, NotLowerable, Var, dtype_name, typed_literals
 
 
 class _Block:
@@ -142,7 +142,8 @@ class _Builder:
         self.reads[block.index].add(slot)
         var = Var(f"y{slot}" if fresh else f"x{slot}", shape, dtype)
         dtype_name(dtype)
-        block.L.line(f"{var.name} = {block.L.view(name, (var.size,))}")
+        # (flat already: the array itself; numba types and lowers a view_ call at every use)
+        block.L.line(f"{var.name} = {name if len(shape) == 1 else block.L.view(name, (var.size,))}")
         block.vars[key] = var
         return var
 
@@ -277,22 +278,26 @@ def loop_math(L: Emitter) -> SimpleNamespace:
 _COMPILED: dict = {}  # generated source (and its constants and kernels) -> compiled function
 
 
-def compile_kernel(source: str, name: str, namespace: dict, arg_types: tuple):
+def compile_kernel(source: str, name: str, namespace: dict, arg_types: tuple, opt_level: int | None = None):
     """The one place where generated loop source becomes machine code: ``source`` defines the
     function ``name`` over the globals in ``namespace``; numba compiles it for ``arg_types``, or
-    its machine code is loaded from the persistent kernel cache (disk_cache.py). The same source,
-    constants and types (another model of the same architecture) compile once per process.
+    its machine code is loaded from the persistent kernel cache (disk_cache.py); ``opt_level``: LLVM's
+    level (``numba_build.level``). The same source, constants and types (another model of the same
+    architecture) compile once per process.
     Returns ``(dispatcher, how)``, ``how`` as ``disk_cache.origin`` names it."""
     from ..numba_support import get_numba
     from . import disk_cache
 
-    key = (source, arg_types)
+    source, literals = typed_literals(source)
+    namespace = {**namespace, **literals}
+    key = (source, arg_types, opt_level)
     key += tuple(
-        (k, v.dtype.str, v.tobytes()) if isinstance(v, np.ndarray) else (k, id(v)) for k, v in namespace.items()
+        (k, v.dtype.str, v.tobytes()) if isinstance(v, (np.ndarray, np.generic)) else (k, id(v))
+        for k, v in namespace.items()
     )
     fn = _COMPILED.get(key)
     if fn is None:
-        fn, how = disk_cache.compile_kernel(get_numba(), name, source, namespace, arg_types)
+        fn, how = disk_cache.compile_kernel(get_numba(), name, source, namespace, arg_types, opt_level)
         _COMPILED[key] = fn
         return fn, how
     return fn, disk_cache.origin(fn)
@@ -385,7 +390,7 @@ class _Driver:
         types = tuple(numba.typeof(a) for a in args + samples)
         if looped:  # (n, keep)
             types = (numba.typeof(1), numba.typeof(1)) + types
-        fn, how = compile_kernel(source, name, namespace, types)
+        fn, how = compile_kernel(source, name, namespace, types, _level(L, args + samples))
         self.compiled_by.append(how)
         self.blocks.append((block, exported, fn))  # (multi_step.py reads them)
         call = self.name(fn, "block")
@@ -426,6 +431,25 @@ class _Driver:
 def _returned(L: Emitter, var: Var) -> str:
     """The block's return expression for ``var``: its buffer in its logical shape."""
     return L.view(L.buffer(var), var.shape)
+
+
+_AHEAD = frozenset({"empty_", "view_", "copy_", "finite_"})  # helpers with no code compiled at the kernel's first use
+
+
+def _level(L: Emitter, values) -> int | None:
+    """LLVM's level for the kernel ``L`` wrote, called with ``values`` (numba_build.level): by its
+    largest array or loop, if everything it calls is compiled ahead (``mm_`` compiles at its first
+    use, inside the kernel's compile: it keeps numba's level)."""
+    from . import numba_build
+
+    sizes = [L.largest]
+    for value in values:
+        for item in value if isinstance(value, tuple) else (value,):
+            sizes.append(np.size(item))
+    ahead = all(
+        (value is HELPER and name in _AHEAD) or hasattr(value, "am_callee") for name, value in L.globals.items()
+    )
+    return numba_build.level(max(sizes), ahead)
 
 
 def _helpers(numba, names: dict) -> dict:

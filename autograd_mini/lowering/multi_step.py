@@ -113,7 +113,7 @@ def steps_source(L, name: str, block, exported: list, stacked: set) -> str:
             index = L.fresh("i")
             loop.append(f"for {index} in range({var.size}):")
             loop.append(f"    {out}[{row} * {var.size} + {index}] = {var.name}[{index}]")
-        returned.append(f"{view}({out}, {_per_step(tuple(var.shape), rows)})")
+        returned.append(out if not var.shape else f"{view}({out}, {_per_step(tuple(var.shape), rows)})")
 
     for slot in exported:
         per_step(block.defined[slot], "m", "j")
@@ -122,12 +122,12 @@ def steps_source(L, name: str, block, exported: list, stacked: set) -> str:
             per_step(var, "n", "s")
             continue
         if var.name in hoisted:  # the last step's gradient: the buffer every step wrote
-            returned.append(L.view(var.name, var.shape))
+            returned.append(_flat(L, var.name, var.shape))
             continue
         out = f"o{len(returned)}"  # (a scalar, or a value the body binds: kept from the last step)
         head.append(f"{out} = {empty}({1 if var.scalar else 0}, {dtype_name(var.dtype)})")
         loop.append(f"{out}[0] = {var.name}" if var.scalar else f"{out} = {var.name}")
-        returned.append(L.view(out, var.shape))
+        returned.append(_flat(L, out, var.shape))
     for _, var in block.after:
         per_step(var, "n", "s")
     params = [f"{p}_steps" if p in stacked else p for _, p in block.params] + [r for r, _ in block.runtime]
@@ -225,6 +225,12 @@ class _Runner:
                 slots[slot] = outs[k][row, ...] if scalar[k] else outs[k][row]
             results.append(output(slots))
         return results
+
+
+def _flat(L, buffer: str, shape: tuple) -> str:
+    """The new flat buffer ``buffer`` returned in ``shape``: itself when that is 1-d (numba types
+    and lowers a ``view_`` call at every use)."""
+    return buffer if len(shape) == 1 else L.view(buffer, shape)
 
 
 def _per_step(shape: tuple, rows: str = "n") -> str:
