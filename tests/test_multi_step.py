@@ -3,12 +3,16 @@ the same numbers as N single steps, or nothing done at all."""
 
 from __future__ import annotations
 
+import io
+import sys
+
 import numpy as np
 import pytest
 
 import autograd_mini as am
 import nn
 from autograd_mini.lowering.multi_step import run_steps
+from nn import progress
 
 pytest.importorskip("numba")
 
@@ -275,6 +279,55 @@ def test_an_unobserved_fit_runs_its_epochs_in_few_native_calls_bit_for_bit(optim
     used = grouped.train_function.step.multi_step_batches
     assert (used > 0) if native else (used == 0)  # (Adam's step count changes what its kernel reads)
     assert grouped.test_function.step.multi_step_batches > 0  # (validation reads no optimizer value)
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_a_live_progress_bar_moves_per_native_call_with_the_single_steps_numbers(monkeypatch):
+    """``verbose=1`` on a terminal (Keras' default): the bar is drawn after each group of batches
+    run in one native call, so the fit is grouped as an unobserved one; weights, History and the
+    epoch's final line are those of a fit observed batch by batch."""
+    monkeypatch.setenv("COLUMNS", "200")
+    rng = np.random.default_rng(5)
+    x = rng.uniform(-4, 4, (6000, 1)).astype(np.float32)  # (4800 training batches: groups of 4096 at most)
+    y = (x - 0.5) ** 2
+
+    def fit(callbacks):
+        nn.utils.set_random_seed(0)
+        model = nn.Sequential([nn.Input((1,)), nn.Dense(10, activation="sigmoid"), nn.Dense(1)])
+        model.compile(optimizer=SGD(), loss="mse", jit_compile=True)
+        out = _Terminal()
+        monkeypatch.setattr(sys, "stdout", out)
+        history = model.fit(x, y, batch_size=1, epochs=1, validation_split=0.2, callbacks=callbacks)
+        monkeypatch.setattr(sys, "stdout", sys.__stdout__)
+        return model, history, out.getvalue()
+
+    updates = []
+    update = progress.EpochProgress.update
+    monkeypatch.setattr(
+        progress.EpochProgress,
+        "update",
+        lambda self, logs, steps=1: (updates.append(steps), update(self, logs, steps))[1],
+    )
+    grouped, history, text = fit([])
+    groups = list(updates)
+    updates.clear()
+    single, history1, text1 = fit([_BatchEnds()])
+    assert grouped.train_function.step.multi_step_batches > 0 and grouped.test_function.step.multi_step_batches > 0
+    assert single.train_function.step.multi_step_batches == 0
+    for a, b in zip(grouped.get_weights(), single.get_weights()):
+        assert np.array_equal(a, b)
+    assert history.history == history1.history
+    assert groups == [4096, 704] and updates == [1] * 4800  # (validation has no bar, as in Keras)
+
+    def final_lines(output):  # (the elapsed time and speed differ)
+        return [line.split("step - ")[-1] for line in output.split("\r") if "val_loss" in line]
+
+    assert final_lines(text) == final_lines(text1) and len(final_lines(text)) == 1
+    assert text.startswith("Epoch 1/1\n") and text1.startswith("Epoch 1/1\n")
 
 
 def test_validation_and_predict_run_kernels_within_kernel_rounding():

@@ -216,10 +216,11 @@ class CapturedStep:
             logs = one(s)
         return logs if collect is None else outputs
 
-    def run_blocks(self, blocks, collect=None) -> tuple:
+    def run_blocks(self, blocks, collect=None, progress=None) -> tuple:
         """``run_all`` over ``EpochIterator.blocks()``: runs of stacked full batches in groups of at
         most ``GROUP_BYTES`` (``run_stacked``), other batches one by one. ``collect``: returns
-        ``(every batch's collect(result), count)`` (predict)."""
+        ``(every batch's collect(result), count)`` (predict). ``progress(logs, n)`` after each
+        native call of ``n`` batches (a live progress bar; ``logs`` None when collecting)."""
         logs, count, outputs = None, 0, []
         for kind, item in blocks:
             if kind == "batch":
@@ -227,6 +228,8 @@ class CapturedStep:
                 if collect is not None:
                     outputs.append(collect(logs))
                 count += 1
+                if progress is not None:
+                    progress(None if collect is not None else logs, 1)
                 continue
             xs, ys, sws = item
             per_batch = sum(0 if a is None else a[0].nbytes for a in item)
@@ -236,15 +239,18 @@ class CapturedStep:
                 logs = self.run_stacked(group[0], group[1], collect, group[2])
                 if collect is not None:
                     outputs.extend(logs)
+                if progress is not None:
+                    progress(None if collect is not None else logs, len(group[0]))
             count += len(xs)
         return (logs if collect is None else outputs), count
 
-    def run_all(self, batches) -> tuple:
+    def run_all(self, batches, progress=None) -> tuple:
         """``(logs after the last batch, count)`` for every batch of the iterator ``batches``, run
         as ``run_execution`` runs them, in groups of at most ``GROUP_BYTES`` of batch data: what
         the loops call when nothing observes the steps between the first and the last
-        (no callback batch hooks, no live progress bar), so that the executions' boundaries
-        make no difference. The numbers are those of the single steps, bit for bit."""
+        (no callback batch hooks; a progress bar is drawn per group: ``progress(logs, n)``), so
+        that the executions' boundaries make no difference. The numbers are those of the single
+        steps, bit for bit."""
         logs, count = None, 0
         first = next(batches, None)
         if first is None:
@@ -254,6 +260,8 @@ class CapturedStep:
         while group:
             logs = self.run_execution(group)
             count += len(group)
+            if progress is not None:
+                progress(logs, len(group))
             group = list(islice(batches, min(size, GROUP_MAX)))
         return logs, count
 

@@ -543,9 +543,12 @@ def _run_epoch(model, function, iterator, cbs, progress, kind):
     batch's outputs (predict). Training stops early when a callback sets ``model.stop_training``.
 
     When nothing can observe the steps between an epoch's first and last (no callback overrides
-    a batch hook, as Keras 3 tells with ``utils.is_default``; no live progress bar; a compiled
-    step), the epoch's batches go to the step's kernel in large groups, one native call each
-    (``CapturedStep.run_blocks``): the same numbers as the executions one by one, bit for bit."""
+    a batch hook, as Keras 3 tells with ``utils.is_default``; a compiled step), the epoch's
+    batches go to the step's kernel in large groups, one native call each
+    (``CapturedStep.run_blocks``): the same numbers as the executions one by one, bit for bit.
+    A live progress bar is then drawn after each group (at most 4096 batches, or 1 MiB of
+    batch data) with the logs after its last batch: what Keras' ``Progbar`` shows, which redraws
+    at most every 0.05 s whatever the steps."""
     begin_hooks = cbs.hooks(f"on_{kind}_batch_begin")
     end_hooks = cbs.hooks(f"on_{kind}_batch_end")
     update = progress.update if progress.verbose else None
@@ -557,7 +560,6 @@ def _run_epoch(model, function, iterator, cbs, progress, kind):
     if (
         not begin_hooks
         and not end_hooks
-        and progress.mode in ("silent", "line")
         and not (kind == "train" and model.stop_training)
         and isinstance(captured, step_function.CapturedStep)
         and captured.kernels
@@ -565,14 +567,19 @@ def _run_epoch(model, function, iterator, cbs, progress, kind):
         # (arrays only: a generator's or dataset's batches are not fetched ahead of their steps)
         arrays = isinstance(iterator, da.EpochIterator) and isinstance(iterator.adapter, da.ArrayAdapter)
         blocks = iterator.blocks() if arrays else None
+        live = progress.mode in ("live", "notebook")  # (a bar that moves: drawn per native call)
+        per_group = (lambda logs, n: update(logs or {}, n)) if live else None
         if predicting and blocks is not None:
-            outputs, count = captured.run_blocks(blocks, collect=_to_numpy)
-            if update is not None and count:
+            outputs, count = captured.run_blocks(blocks, collect=_to_numpy, progress=per_group)
+            if update is not None and count and not live:
                 update({}, count)
             return outputs
         if not predicting and arrays:
-            logs, count = captured.run_all(batches) if blocks is None else captured.run_blocks(blocks)
-            if update is not None and count:
+            if blocks is None:
+                logs, count = captured.run_all(batches, progress=per_group)
+            else:
+                logs, count = captured.run_blocks(blocks, progress=per_group)
+            if update is not None and count and not live:
                 update(logs, count)
             return result if logs is None else logs
     step = 0
