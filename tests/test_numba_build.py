@@ -123,3 +123,15 @@ def test_the_lecture_step_is_compiled_small_and_a_large_step_is_not(monkeypatch)
     x4 = np.random.default_rng(1).normal(size=(8, 4)).astype(np.float32)
     wide.fit(x4, x4[:, :1], batch_size=4, epochs=1, verbose=0)
     assert levels and all(level is None for level in levels)
+
+
+def test_the_level_is_lowered_for_one_compile_never_raised(monkeypatch):
+    from numba.core import config
+
+    with numba_build._optimization_level(1):
+        assert int(config.OPT) == 1 and type(config.OPT).__name__ == "_OptLevel"
+    monkeypatch.setattr(config, "OPT", type(config.OPT)(0))  # (NUMBA_OPT=0: the user's choice)
+    with numba_build._optimization_level(1):
+        assert int(config.OPT) == 0
+    with numba_build._optimization_level(None):
+        assert int(config.OPT) == 0

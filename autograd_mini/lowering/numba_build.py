@@ -22,8 +22,8 @@ three choices each remove a slice of it and change no result:
   step either way). Larger kernels keep ``-O3``.
 
 numba has one process-wide optimization level (``numba.config.OPT``, read when LLVM's passes
-are built); ``level`` sets it for one compile, holding numba's compiler lock so that no other
-compile sees it.
+are built); ``level`` lowers it for one compile (never raises it: ``NUMBA_OPT=0`` stays 0),
+holding numba's compiler lock so that no other compile sees it.
 """
 
 from __future__ import annotations
@@ -113,6 +113,9 @@ def _optimization_level(opt_level: int | None):
 
     with global_compiler_lock:
         saved = config.OPT
+        if opt_level >= saved:  # (never above the level the user set: NUMBA_OPT=0 stays 0)
+            yield
+            return
         config.OPT = type(saved)(opt_level)  # (numba's own int subclass)
         try:
             yield
