@@ -37,7 +37,7 @@ class _Block:
         self.defined: dict[int, Var] = {}  # slots computed here
         self.leaf_grads: list = []  # (leaf Tensor, Var, fresh)
         self.runtime: list = []  # (parameter name, callable giving its value before each call)
-        self.after: list = []  # (callable, Var): called with the Var's value after each call
+        self.after: list = []  # (callable, Var, many): called with the Var's value after each call
         self.written: set = set()  # leaf slots the block updates in place
 
 
@@ -181,9 +181,11 @@ class _Builder:
         block.runtime.append((name, fn))
         return name
 
-    def after(self, fn, var: Var) -> None:
-        """Call ``fn(array)`` with ``var``'s value after each call of the block."""
-        self.open().after.append((fn, var))
+    def after(self, fn, var: Var, many=None) -> None:
+        """Call ``fn(array)`` with ``var``'s value after each call of the block. ``many(values)``,
+        if given, does what ``fn`` does for each of N steps' values at once (``values[s]`` is
+        step s's; N steps in one native call, when nothing is read between them: multi_step.py)."""
+        self.open().after.append((fn, var, many))
 
     def define(self, slot: int, var: Var) -> None:
         shape, dtype = self.meta[slot]
@@ -340,7 +342,7 @@ class _Driver:
         else:
             results = [_returned(L, block.defined[s]) for s in exported]
             results += [_returned(L, var) for _, var, _ in block.leaf_grads]
-            results += [_returned(L, var) for _, var in block.after]
+            results += [_returned(L, var) for _, var, _ in block.after]
             params = [p for _, p in block.params] + [r for r, _ in block.runtime]
             source = L.source(name, params, results)
         namespace = {"np": np, "math": math, "f32": np.float32, "f64": np.float64, "i64": np.int64, "i32": np.int32}
@@ -410,7 +412,7 @@ class _Driver:
             at = row if var.shape else row and "[0, ...]"
             w(f"    {key}.grad = _wrap(out[{k}])" if fresh else f"    accumulate_leaf({key}, out[{k}]{at})")
             k += 1
-        for after, var in block.after:
+        for after, var, _ in block.after:
             key = self.name(after, "after")
             w(f"    {key}(out[{k}]{row if var.shape else row and '[0, ...]'})")
             k += 1

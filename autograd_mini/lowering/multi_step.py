@@ -128,7 +128,7 @@ def steps_source(L, name: str, block, exported: list, stacked: set) -> str:
         head.append(f"{out} = {empty}({1 if var.scalar else 0}, {dtype_name(var.dtype)})")
         loop.append(f"{out}[0] = {var.name}" if var.scalar else f"{out} = {var.name}")
         returned.append(_flat(L, out, var.shape))
-    for _, var in block.after:
+    for _, var, _ in block.after:
         per_step(var, "n", "s")
     params = [f"{p}_steps" if p in stacked else p for _, p in block.params] + [r for r, _ in block.runtime]
     lines = [f"def {name}(n, keep, {', '.join(params)}):"]
@@ -186,19 +186,27 @@ class _Runner:
             else:
                 stacked = [_array(args[kind[1]]) for args in batches]
                 arrays.append(np.ascontiguousarray(np.stack(stacked)))
-        values = []
+        values_read = []
         for _, getter in block.runtime:
             value = getter()
             if value is None:
                 return None
-            values.append(value)
-        outs = self.fn(n, 0 if last_only else 1, *arrays, *values)
+            values_read.append(value)
+        outs = self.fn(n, 0 if last_only else 1, *arrays, *values_read)
         k_grads, k_after = len(self.exported), self.k_after
-        for s in range(n):
-            for j, (after, _) in enumerate(block.after):
-                after(outs[k_after + j][s])
-            if s < n - 1 and not invariant:
-                for (_, getter), value in zip(block.runtime, values):
+        afters = [(after, many, outs[k_after + j]) for j, (after, _, many) in enumerate(block.after)]
+        if invariant:  # (nothing read between the steps: each hook takes its n values at once)
+            for after, many, values in afters:
+                if many is not None:
+                    many(values)
+                else:
+                    for s in range(n):
+                        after(values[s])
+        for s in range(0 if invariant else n):  # (else step by step, each checked as a single step reads it)
+            for after, _, values in afters:
+                after(values[s])
+            if s < n - 1:
+                for (_, getter), value in zip(block.runtime, values_read):
                     if not _same(getter(), value):  # the next single step would read another value
                         self.state[1](snapshot)
                         entry.multi_step = _REFUSED

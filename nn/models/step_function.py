@@ -387,7 +387,11 @@ def _register_loss_tracking(_track_loss) -> None:
         L.line(f"{mean.name} = ({state}[0] + {value.name} * {batch_size}) / ({state}[1] + {batch_size})")
         L.line(f"{state}[0] = {state}[0] + {value.name} * {batch_size}")  # (LossTracker.update_state's
         L.line(f"{state}[1] = {state}[1] + {batch_size}")  # operations: N steps in one call carry it)
-        step.after(lambda array: tracker.update_state(array.item(), batch_size), value)
+        step.after(
+            lambda array: tracker.update_state(array.item(), batch_size),
+            value,
+            many=lambda values: tracker.update_many(values, batch_size),
+        )
         return mean
 
     lowering.register_effect(_track_loss, rule)

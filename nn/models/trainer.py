@@ -44,6 +44,15 @@ class LossTracker:
         self.total += value * count
         self.count += count
 
+    def update_many(self, values, count: int) -> None:
+        """``update_state(value, count)`` for each of ``values`` (an array of batch means) in turn:
+        the same float operations, without a call per batch."""
+        total, seen = self.total, self.count
+        for value in values.tolist():
+            total += value * count
+            seen += count
+        self.total, self.count = total, seen
+
     def result(self) -> float:
         """The mean so far (NaN before any batch)."""
         return self.total / self.count if self.count else float("nan")

@@ -124,7 +124,8 @@ def _lower_update(L, args, kwargs, step) -> None:
         for array, copy in pairs:
             _copy(L, array, copy, 2)
     L.line(f"{flag.name} = 2.0 + {bad}", 2)
-    step.after(_count_step(optimizer, variables), flag)
+    count = _count_step(optimizer, variables)
+    step.after(count, flag, many=_count_steps(optimizer, count))
 
 
 def _copy(L, target: str, source: str, depth: int) -> None:
@@ -150,6 +151,20 @@ def _count_step(optimizer, variables):
             optimizer.skip_step(f"it would make {name!r} non-finite")
 
     return count
+
+
+def _count_steps(optimizer, count):
+    """``count`` for each of N steps' flags (``flags[s]``, step s's): all applied, N more steps at
+    once; else step by step, so that each skipped step warns as it would alone."""
+
+    def many(flags) -> None:
+        if bool((flags == 1.0).all()):
+            optimizer._iterations += len(flags)
+        else:
+            for flag in flags:
+                count(flag)
+
+    return many
 
 
 am.lowering.register_effect(apply_if_finite, _lower_update)
