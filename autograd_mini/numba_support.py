@@ -86,3 +86,45 @@ def use_numba(enabled: bool):
         yield
     finally:
         _state["enabled"] = previous
+
+
+@contextlib.contextmanager
+def loading_cached_code():
+    """Inside the block, numba loads machine code from its on-disk cache (this project's kernels
+    and helpers) after initialising only what running that code needs: its runtime (NRT, the
+    allocator the kernels call). numba's own ``Cache.load_overload`` first refreshes its whole
+    target context, importing and installing every typing and lowering registry it has (array
+    maths, random, typed containers, cffi, ...: 0.1-0.15 s of a warm process's start), which
+    only compiling needs; the first compile still refreshes, as numba always does (its compiler
+    does so itself). Outside the block, and with a numba whose cache has another shape, nothing
+    changes; a load that fails this way is done again numba's way."""
+    numba = get_numba()
+    try:
+        from numba.core import caching
+        from numba.core.compiler_lock import global_compiler_lock
+        from numba.core.runtime import rtsys
+    except ImportError:
+        numba = None
+    cache = getattr(caching, "Cache", None) if numba is not None else None
+    if cache is None or not all(
+        hasattr(cache, a) for a in ("load_overload", "_load_overload", "_guard_against_spurious_io_errors")
+    ):
+        yield
+        return
+    numbas = cache.load_overload
+
+    def load_overload(self, sig, target_context):
+        try:
+            rtsys.initialize(target_context)
+            with self._guard_against_spurious_io_errors():
+                return self._load_overload(sig, target_context)
+            return None  # (numba's guard swallowed a spurious I/O error: no cached code)
+        except Exception:
+            return numbas(self, sig, target_context)
+
+    with global_compiler_lock:  # (no other thread's compile runs meanwhile)
+        cache.load_overload = load_overload
+        try:
+            yield
+        finally:
+            cache.load_overload = numbas

@@ -135,3 +135,38 @@ def test_the_level_is_lowered_for_one_compile_never_raised(monkeypatch):
         assert int(config.OPT) == 0
     with numba_build._optimization_level(None):
         assert int(config.OPT) == 0
+
+
+def test_a_load_that_fails_the_lean_way_is_done_numbas_way(tmp_path, monkeypatch):
+    """``numba_support.loading_cached_code``: a cached function loads inside the block; should
+    the load without numba's refresh fail, numba's own load runs (and finds the same code)."""
+    from numba.core import caching
+
+    from autograd_mini.numba_support import loading_cached_code
+
+    module = tmp_path / "cached_square.py"
+    module.write_text("def square(x):\n    return x * x\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import cached_square
+
+    first = numba.njit(cache=True)(cached_square.square)
+    first.compile((numba.float64,))  # (compiled and saved)
+    again = numba.njit(cache=True)(cached_square.square)
+    with loading_cached_code():
+        again.compile((numba.float64,))
+    assert sum(again.stats.cache_hits.values()) == 1 and again(3.0) == 9.0
+    numbas = caching.Cache._load_overload
+    calls = []
+
+    def failing_once(self, sig, target_context):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("an unexpected numba")
+        return numbas(self, sig, target_context)
+
+    monkeypatch.setattr(caching.Cache, "_load_overload", failing_once)
+    third = numba.njit(cache=True)(cached_square.square)
+    with loading_cached_code():
+        third.compile((numba.float64,))
+    assert len(calls) == 2 and sum(third.stats.cache_hits.values()) == 1 and third(4.0) == 16.0
+    assert caching.Cache.load_overload.__module__ == "numba.core.caching"  # (restored after the block)

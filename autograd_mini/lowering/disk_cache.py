@@ -52,6 +52,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..numba_support import loading_cached_code
 from . import numba_build
 
 FORMAT = 1
@@ -502,7 +503,8 @@ def _compile_cached(numba, name, source, namespace, signature, start, folder: Pa
         with contextlib.suppress(FileNotFoundError):
             sums.unlink()
     try:
-        fn = numba_build.compile_with_fallback(numba, fn, signature, cache=True, opt_level=opt_level)
+        with loading_cached_code():  # (a load needs numba's runtime only; a compile refreshes all)
+            fn = numba_build.compile_with_fallback(numba, fn, signature, cache=True, opt_level=opt_level)
     except numba.core.errors.NumbaError:
         raise  # the loops do not compile: the caller keeps the replay (no second attempt)
     except Exception:  # the cache itself failed (a file, a save): compile in memory

@@ -64,9 +64,12 @@ def finite_helper(numba):
                     return False
             return True
 
+        from ..numba_support import loading_cached_code
+
         t = numba.types
         signatures = [t.boolean(t.Array(dtype, 1, "C")) for dtype in (t.float32, t.float64)]
-        compiled = numba.njit(signatures, cache=True, error_model="numpy")(finite_)
+        with loading_cached_code():
+            compiled = numba.njit(signatures, cache=True, error_model="numpy")(finite_)
         fn = _HELPERS["finite"] = call_unlinked(numba, compiled, "autograd_mini_finite")
     return fn
 

@@ -20,7 +20,7 @@ import warnings
 
 import numpy as np
 
-from autograd_mini.numba_support import get_numba
+from autograd_mini.numba_support import get_numba, loading_cached_code
 
 from . import rules
 
@@ -59,7 +59,8 @@ def _compile(numba, rule, dtype, guarded: bool = False):
     form = rules.guarded_loop if guarded else rules.loop
     try:
         dispatcher = numba.njit(cache=True, error_model="numpy")(form(name, compiled_rule))
-        dispatcher.compile(signature)
+        with loading_cached_code():  # (a load needs numba's runtime only; a compile refreshes all)
+            dispatcher.compile(signature)
     except Exception as error:  # no writable cache anywhere, or a failing save: compile without one
         warnings.warn(
             f"nn.optimizers.kernels: numba could not cache the {name!r} kernel ({error}); "
