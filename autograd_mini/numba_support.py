@@ -98,14 +98,16 @@ def loading_cached_code():
     only compiling needs; the first compile still refreshes, as numba always does (its compiler
     does so itself). Outside the block, and with a numba whose cache has another shape, nothing
     changes; a load that fails this way is done again numba's way."""
-    numba = get_numba()
+    if get_numba() is None:  # (numba off or absent: nothing is loaded, and numba is not imported)
+        yield
+        return
     try:
         from numba.core import caching
         from numba.core.compiler_lock import global_compiler_lock
         from numba.core.runtime import rtsys
-    except ImportError:
-        numba = None
-    cache = getattr(caching, "Cache", None) if numba is not None else None
+    except ImportError:  # pragma: no cover  (a numba of another layout)
+        caching = None
+    cache = getattr(caching, "Cache", None)
     if cache is None or not all(
         hasattr(cache, a) for a in ("load_overload", "_load_overload", "_guard_against_spurious_io_errors")
     ):
