@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import sys
+import types
 
 import numpy as np
 import pytest
@@ -275,6 +276,8 @@ def test_an_unobserved_fit_runs_its_epochs_in_few_native_calls_bit_for_bit(optim
     for a, b in zip(grouped.get_weights(), single.get_weights()):
         assert np.array_equal(a, b)
     assert history.history == history1.history
+    assert int(grouped.optimizer.iterations) == int(single.optimizer.iterations) == 3 * -(-40 // batch_size)
+    assert grouped._loss_tracker.total == single._loss_tracker.total  # (a group's values at once: the same sums)
     assert single.train_function.step.multi_step_batches == 0 == single.test_function.step.multi_step_batches
     used = grouped.train_function.step.multi_step_batches
     assert (used > 0) if native else (used == 0)  # (Adam's step count changes what its kernel reads)
@@ -454,3 +457,26 @@ def test_a_gradient_kept_from_one_call_is_not_written_by_the_next():
     before = kept.copy()
     assert run_steps(step, batches[5:]) is not None
     assert np.array_equal(kept, before)
+
+
+def test_the_step_count_of_a_group_is_its_single_steps_count():
+    """``step_lowering._count_steps``: N applied steps count N at once; a group with a skipped step
+    (the loss not finite: flag 0; a weight that would not be finite: flag 2 + its index) counts
+    and warns step by step, as the single steps do."""
+    from nn.optimizers import step_lowering
+
+    class Optimizer:
+        _iterations = 0
+        skipped: list = []
+
+        def skip_step(self, why):
+            self.skipped.append(why)
+
+    optimizer = Optimizer()
+    count = step_lowering._count_step(optimizer, [types.SimpleNamespace(name="kernel")])
+    many = step_lowering._count_steps(optimizer, count)
+    many(np.ones((5, 1)))
+    assert optimizer._iterations == 5 and optimizer.skipped == []
+    many(np.array([[1.0], [0.0], [1.0], [2.0]]))
+    assert optimizer._iterations == 7
+    assert optimizer.skipped == ["the loss is not finite", "it would make 'kernel' non-finite"]

@@ -195,17 +195,14 @@ class _Runner:
         outs = self.fn(n, 0 if last_only else 1, *arrays, *values_read)
         k_grads, k_after = len(self.exported), self.k_after
         afters = [(after, many, outs[k_after + j]) for j, (after, _, many) in enumerate(block.after)]
-        if invariant:  # (nothing read between the steps: each hook takes its n values at once)
-            for after, many, values in afters:
-                if many is not None:
-                    many(values)
-                else:
-                    for s in range(n):
-                        after(values[s])
-        for s in range(0 if invariant else n):  # (else step by step, each checked as a single step reads it)
+        at_once = invariant and all(many is not None for _, many, _ in afters)
+        if at_once:  # (nothing read between the steps: each hook takes its n values at once)
+            for _, many, values in afters:
+                many(values)
+        for s in range(0 if at_once else n):  # (else step by step, as the single steps run them)
             for after, _, values in afters:
                 after(values[s])
-            if s < n - 1:
+            if s < n - 1 and not invariant:
                 for (_, getter), value in zip(block.runtime, values_read):
                     if not _same(getter(), value):  # the next single step would read another value
                         self.state[1](snapshot)
