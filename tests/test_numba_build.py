@@ -170,3 +170,28 @@ def test_a_load_that_fails_the_lean_way_is_done_numbas_way(tmp_path, monkeypatch
         third.compile((numba.float64,))
     assert len(calls) == 2 and sum(third.stats.cache_hits.values()) == 1 and third(4.0) == 16.0
     assert caching.Cache.load_overload.__module__ == "numba.core.caching"  # (restored after the block)
+
+
+@pytest.mark.parametrize(
+    "dtype, number, expected",
+    [
+        (np.float32, 2.0, np.float32),  # (numpy 1.x's np.result_type of a 0-d float32 and 2.0: float64)
+        (np.float32, 3, np.float32),
+        (np.float64, 2.0, np.float64),
+        (np.int32, 2.0, np.float64),
+        (np.int32, 3, np.int32),
+        (np.uint8, 3, np.uint8),
+        (np.uint8, 2.0, np.float64),
+        (np.bool_, True, np.bool_),
+        (np.bool_, 3, np.int64),
+        (np.bool_, 2.0, np.float64),
+    ],
+)
+def test_the_loop_forms_promote_python_numbers_as_nep_50_on_any_numpy(dtype, number, expected):
+    from autograd_mini.lowering.emitter import Var, result_dtype
+
+    assert result_dtype(Var("v", (2,), np.dtype(dtype)), number) == np.dtype(expected)
+    assert result_dtype(number, Var("v", (2,), np.dtype(dtype))) == np.dtype(expected)
+    assert result_dtype(Var("v", (2,), np.dtype(dtype)), Var("w", (), np.dtype(np.float64))) == np.result_type(
+        dtype, np.float64
+    )

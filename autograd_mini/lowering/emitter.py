@@ -31,6 +31,8 @@ _DTYPE_NAMES = {
 
 
 _RESERVED = frozenset(_DTYPE_NAMES.values())
+_KIND_ORDER = "biufc"  # numpy's kinds from weakest to strongest (bool, signed, unsigned, float, complex)
+_WEAK_DEFAULT = {"b": np.dtype(np.bool_), "i": np.dtype(np.int64), "f": np.dtype(np.float64)}
 
 HELPER = "helper"  # a placeholder in ``Emitter.globals``: a helper of helpers.py, bound when compiled
 
@@ -94,9 +96,30 @@ def broadcast_shapes(*shapes) -> tuple:
 
 
 def result_dtype(*operands) -> np.dtype:
-    """numpy's result dtype with Python numbers weak (NEP 50), as the eager ops compute."""
-    arrays = [np.empty((), o.dtype) if isinstance(o, Var) else o for o in operands]
-    return np.result_type(*arrays)
+    """numpy's result dtype with Python numbers weak (NEP 50), as the eager ops compute: the
+    arrays' dtypes promoted, then a Python number changes only the kind (a float with integers
+    gives float64, a float stays the float it meets). Spelled out rather than asked of
+    ``np.result_type`` with 0-d arrays and numbers, which numpy 1.x answers by value (a float32
+    Var times 2.0 would be float64 there)."""
+    dtypes = [o.dtype for o in operands if isinstance(o, Var)]
+    result = np.result_type(*dtypes) if dtypes else None
+    for value in operands:
+        if isinstance(value, Var):
+            continue
+        kind = (
+            "b"
+            if isinstance(value, bool)
+            else "i"
+            if isinstance(value, int)
+            else "f"
+            if isinstance(value, float)
+            else None
+        )
+        if kind is None:  # (a numpy scalar, or anything else: numpy's own answer)
+            result = np.result_type(value) if result is None else np.result_type(result, value)
+        elif result is None or _KIND_ORDER.index(result.kind) < _KIND_ORDER.index(kind):
+            result = _WEAK_DEFAULT[kind]
+    return result
 
 
 class Emitter:
