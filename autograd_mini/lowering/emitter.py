@@ -32,6 +32,7 @@ _DTYPE_NAMES = {
 
 _RESERVED = frozenset(_DTYPE_NAMES.values())
 _KIND_ORDER = "biufc"  # numpy's kinds from weakest to strongest (bool, signed, unsigned, float, complex)
+_WEAK_KIND = {bool: "b", int: "i", float: "f"}
 _WEAK_DEFAULT = {"b": np.dtype(np.bool_), "i": np.dtype(np.int64), "f": np.dtype(np.float64)}
 
 HELPER = "helper"  # a placeholder in ``Emitter.globals``: a helper of helpers.py, bound when compiled
@@ -106,15 +107,7 @@ def result_dtype(*operands) -> np.dtype:
     for value in operands:
         if isinstance(value, Var):
             continue
-        kind = (
-            "b"
-            if isinstance(value, bool)
-            else "i"
-            if isinstance(value, int)
-            else "f"
-            if isinstance(value, float)
-            else None
-        )
+        kind = _WEAK_KIND.get(type(value))  # (a Python number; a numpy scalar is not weak)
         if kind is None:  # (a numpy scalar, or anything else: numpy's own answer)
             result = np.result_type(value) if result is None else np.result_type(result, value)
         elif result is None or _KIND_ORDER.index(result.kind) < _KIND_ORDER.index(kind):

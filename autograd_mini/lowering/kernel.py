@@ -141,7 +141,6 @@ class _Builder:
         block.params.append((slot, name))
         self.reads[block.index].add(slot)
         var = Var(f"y{slot}" if fresh else f"x{slot}", shape, dtype)
-        dtype_name(dtype)
         # (flat already: the array itself; numba types and lowers a view_ call at every use)
         block.L.line(f"{var.name} = {name if len(shape) == 1 else block.L.view(name, (var.size,))}")
         block.vars[key] = var

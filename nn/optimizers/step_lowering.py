@@ -91,9 +91,8 @@ def _lower_update(L, args, kwargs, step) -> None:
     grad_buffers = [L.buffer(grad) for grad in grads]  # (before the branch: a scalar gradient gets a buffer)
     L.line(f"if math.isfinite({loss.at('0')}):")
     position, saved = 0, []
-    first_copy = len(variables) * (
-        len(names) + 1
-    )  # (the runtime tuple: per variable its slots and scalars, then the copies)
+    # the runtime tuple: per variable its slots and its scalars' tuple, then the copies
+    first_copy = len(variables) * (len(names) + 1)
     oks = []
     for k, (plan, grad, data) in enumerate(zip(plans, grad_buffers, datas)):
         guarded = kernels.kernel(rule.__name__, dtypes[k], guarded=True)
